@@ -1,0 +1,44 @@
+// @ts-check
+/**
+ * What runs inside a pool thread. server.ts hands these functions to tinypool by name.
+ *
+ * Why plain JavaScript and not TypeScript: tinypool starts each thread as a bare Node worker. Under tsx on
+ * Node 20 a worker cannot import a `.ts` file (tsx registers its loader on the main thread only), and
+ * loading tsx into each of 40 threads costs ~5x the warm-up and ~3x the memory. A JS file with JSDoc types
+ * is type-checked by `npm run typecheck` all the same (`checkJs`), and the threads start with no loader.
+ */
+
+// One cell to wait on. Nobody ever notifies it, so every wait runs to its timeout.
+const neverNotified = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Block this thread for `ms` milliseconds without spinning: the faithful twin of Python's `time.sleep`.
+ * `Atomics.wait` parks the thread in the kernel, so a blocked thread costs no CPU, just like a thread in
+ * FastAPI's pool sitting in `time.sleep(3)`.
+ * @param {number} ms
+ */
+export function blockingSleep(ms) {
+  Atomics.wait(neverNotified, 0, 0, ms);
+  return ms;
+}
+
+/**
+ * Warm-up barrier: each call checks in and then waits until `parties` calls have checked in, so `parties`
+ * concurrent calls are guaranteed to occupy `parties` distinct threads. server.ts runs one per thread
+ * before it prints its ready line, so no burst ever pays for a cold thread.
+ * @param {{ arrivals: SharedArrayBuffer, parties: number, timeoutMs: number }} task
+ * @returns {boolean} false if the others did not arrive in time
+ */
+export function warmUpBarrier({ arrivals, parties, timeoutMs }) {
+  const count = new Int32Array(arrivals);
+  const deadline = Date.now() + timeoutMs;
+  let seen = Atomics.add(count, 0, 1) + 1;
+  if (seen >= parties) Atomics.notify(count, 0);
+  while (seen < parties) {
+    const left = deadline - Date.now();
+    if (left <= 0) return false;
+    Atomics.wait(count, 0, seen, left);
+    seen = Atomics.load(count, 0);
+  }
+  return true;
+}

@@ -1,0 +1,72 @@
+/**
+ * async-vs-sync — the blog's test.sh, for Node.
+ *
+ * What it shows: 100 requests fired at once at an endpoint that awaits a 3 s timer all finish together,
+ * in ≈3 s. The same 100 at an endpoint that blocks a thread for 3 s take ≈9 s: the pool has 40 threads, so
+ * they run as 40 + 40 + 20, three waves of 3 s. That is FastAPI's `def` endpoint in the blog, and the model
+ * ceil(N / P) · D says so before we measure.
+ *
+ * Run:    npx tsx scripts/async-vs-sync.ts [--requests 100] [--delay-ms 3000] [--pool 40] [--quick]
+ * Expect: async ≈ 3000 ms, sync ≈ 9000 ms, each within a few tens of ms of the model.
+ * Takes:  about 15 s (2 s with --quick). Writes results/async-vs-sync.json.
+ */
+import { parseScriptFlags } from './lib/cli.ts';
+import { startServer } from './lib/server-process.ts';
+import { measureBurst } from './lib/measure.ts';
+import { writeResults, DEFAULT_RESULTS_DIR, type Measurement } from './lib/results.ts';
+import { formatTable, ms } from './lib/table.ts';
+import { predictWaves } from './lib/model.ts';
+
+const flags = parseScriptFlags({
+  about: 'Fires N concurrent requests at the async and the sync endpoint and compares each total with the model.',
+  defaultOut: DEFAULT_RESULTS_DIR,
+  numbers: {
+    requests: { help: 'requests fired at once, per endpoint', default: 100, quick: 30 },
+    delayMs: { help: 'how long each request waits or blocks, ms', default: 3000, quick: 300, min: 0, max: 600_000 },
+    pool: { help: 'worker threads for the sync endpoint', default: 40, quick: 10, max: 1024 },
+  },
+});
+const say = (text: string) => flags.quiet || console.log(text);
+
+// 1. Start the server in its own process, with the pool warm, and wait for its ready line.
+const server = await startServer({ poolSize: flags.pool, delayMs: flags.delayMs });
+try {
+  // 2. The same burst at each endpoint: the async one holds no thread, the sync one holds a pool thread.
+  const measurements: Measurement[] = [];
+  for (const [label, endpoint, poolSize] of [
+    ['async', '/asyncio-test', null],
+    ['sync', '/sync-test', flags.pool],
+  ] as const) {
+    say(`${label}: ${flags.requests} concurrent requests to ${endpoint}/:id …`);
+    measurements.push(await measureBurst(server, { label, endpoint, poolSize, requests: flags.requests, delayMs: flags.delayMs }));
+  }
+
+  // 3. The blog's "TEST RESULTS", with the model beside each figure.
+  say(`\nTEST RESULTS — ${flags.requests} concurrent requests, ${flags.delayMs} ms each, pool of ${flags.pool} threads\n`);
+  say(
+    formatTable(
+      ['endpoint', 'total ms', 'model ms', 'waves', 'ratio', 'ok', 'errors', 'p50 ms', 'p99 ms'],
+      measurements.map((m) => [
+        m.endpoint,
+        ms(m.totalMs),
+        ms(m.predictedMs),
+        predictWaves({ requests: m.concurrency, poolSize: m.poolSize, delayMs: m.delayMs }),
+        m.predictedMs ? (m.totalMs / m.predictedMs).toFixed(3) : '–',
+        m.ok,
+        m.errors,
+        ms(m.latencyMs.p50),
+        ms(m.latencyMs.p99),
+      ]),
+    ),
+  );
+
+  // 4. Every request's offsets go into the JSON, so the waves can be drawn later.
+  const file = await writeResults(flags.out, {
+    experiment: 'async-vs-sync',
+    params: { requests: flags.requests, delayMs: flags.delayMs, poolSize: flags.pool, quick: flags.quick },
+    measurements,
+  });
+  say(`\nwrote ${file}`);
+} finally {
+  await server.stop();
+}

@@ -1,0 +1,184 @@
+/**
+ * fireBurst: N concurrent GET requests, timed as closely as Node allows.
+ *
+ * How it stays out of the measurement:
+ *  - Raw TCP sockets, not fetch or an http.Agent: fetch is the slowest way to fire a burst and an agent
+ *    queues, pools and parses more than we need.
+ *  - All N connections are opened first (like a keep-alive client), then every request is written in one
+ *    synchronous loop. So "total" is first request written → last response complete, and the TCP handshakes
+ *    are reported beside it (connectMs), not hidden in it.
+ *  - One deadline timer for the whole burst instead of one per request; per request only two numbers and a
+ *    status are kept.
+ *
+ * Every request ends as a record: its status, or the kind of error (timeout, ECONNRESET, ECONNREFUSED, …).
+ * A failing request never loses the others' records.
+ */
+import { connect, type Socket } from 'node:net';
+
+export interface RequestRecord {
+  id: number;
+  /** Offsets from the burst start (first request written), in ms. */
+  startMs: number;
+  endMs: number;
+  /** HTTP status, or null when no complete response arrived. */
+  status: number | null;
+  /** Why there is no response: 'timeout', 'closed' (the server hung up), or the socket error code. */
+  error?: string;
+}
+
+export interface BurstResult {
+  /** First request written → last response complete (or last error), in ms. */
+  totalMs: number;
+  /** Opening the N connections, before the clock of totalMs starts. */
+  connectMs: number;
+  requests: RequestRecord[];
+}
+
+export interface BurstOptions {
+  /** e.g. http://127.0.0.1:8000 */
+  baseUrl: string;
+  /** The path of the i-th request (1-based), e.g. (i) => `/sync-test/${i}` */
+  path: (id: number) => string;
+  requests: number;
+  /** A request still unanswered this long after the burst started is ended and counted as 'timeout'. */
+  timeoutMs: number;
+  /** Connections opened at once while connecting, so the server's accept queue never overflows. */
+  connectBatch?: number;
+  /** Called after each request ends (progress displays). */
+  onRequestDone?: (done: number, total: number) => void;
+}
+
+export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
+  const { requests: n, timeoutMs } = options;
+  const target = new URL(options.baseUrl);
+  if (target.protocol !== 'http:') throw new Error(`only http:// targets are supported, got ${options.baseUrl}`);
+  const host = target.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(target.port || 80);
+
+  // 1. Open every connection first; the clock has not started.
+  const connectStart = performance.now();
+  const sockets = await openConnections(host, port, n, options.connectBatch ?? 1000);
+  const connectMs = performance.now() - connectStart;
+
+  // 2. Write all requests at once, then read each response as it completes.
+  const records: RequestRecord[] = [];
+  let done = 0;
+  let finish!: () => void;
+  const allDone = new Promise<void>((resolve) => (finish = resolve));
+  const t0 = performance.now();
+  const end = (record: RequestRecord, status: number | null, error?: string) => {
+    if (record.endMs >= 0) return;
+    record.endMs = performance.now() - t0;
+    record.status = status;
+    if (error !== undefined) record.error = error;
+    done++;
+    options.onRequestDone?.(done, n);
+    if (done === n) finish();
+  };
+
+  for (let i = 0; i < n; i++) {
+    const id = i + 1;
+    const record: RequestRecord = { id, startMs: performance.now() - t0, endMs: -1, status: null };
+    records.push(record);
+    const socket = sockets[i]!;
+    if (typeof socket === 'string') {
+      end(record, null, socket); // could not connect
+      continue;
+    }
+    const response = new ResponseReader();
+    socket.on('data', (chunk: Buffer) => {
+      const status = response.push(chunk);
+      if (status !== undefined) {
+        end(record, status);
+        socket.destroy();
+      }
+    });
+    socket.on('end', () => {
+      const status = response.endOfStream();
+      if (status !== undefined) end(record, status);
+      else end(record, null, 'closed');
+      socket.destroy();
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) => end(record, null, error.code ?? 'socket error'));
+    socket.on('close', () => end(record, null, 'closed'));
+    socket.write(`GET ${options.path(id)} HTTP/1.1\r\nHost: ${target.host}\r\nConnection: close\r\n\r\n`);
+  }
+
+  // 3. One deadline for the whole burst.
+  const deadline = setTimeout(() => {
+    records.forEach((record, i) => {
+      if (record.endMs < 0) {
+        end(record, null, 'timeout');
+        const socket = sockets[i];
+        if (typeof socket !== 'string') socket?.destroy();
+      }
+    });
+  }, timeoutMs);
+  if (n > 0) await allDone;
+  clearTimeout(deadline);
+
+  const totalMs = records.reduce((last, r) => Math.max(last, r.endMs), 0);
+  return { totalMs, connectMs, requests: records };
+}
+
+/** Opens n connections, `batch` at a time. A connection that fails is returned as its error code. */
+async function openConnections(host: string, port: number, n: number, batch: number): Promise<(Socket | string)[]> {
+  const sockets: (Socket | string)[] = [];
+  for (let first = 0; first < n; first += batch) {
+    const count = Math.min(batch, n - first);
+    sockets.push(...(await Promise.all(Array.from({ length: count }, () => openConnection(host, port)))));
+  }
+  return sockets;
+}
+
+function openConnection(host: string, port: number): Promise<Socket | string> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, noDelay: true });
+    socket.once('connect', () => {
+      socket.off('error', onError);
+      resolve(socket);
+    });
+    const onError = (error: NodeJS.ErrnoException) => {
+      socket.destroy();
+      resolve(error.code ?? 'connect error');
+    };
+    socket.once('error', onError);
+  });
+}
+
+/**
+ * Just enough HTTP/1.1 to know when a response is complete and what its status is: Content-Length,
+ * chunked, or close-delimited bodies. Returns the status once the response is complete.
+ */
+export class ResponseReader {
+  private buffered: Buffer = Buffer.alloc(0);
+  private status: number | undefined;
+  private bodyStart = -1;
+  private contentLength: number | undefined;
+  private chunked = false;
+
+  push(chunk: Buffer): number | undefined {
+    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+    if (this.bodyStart < 0) {
+      const headerEnd = this.buffered.indexOf('\r\n\r\n');
+      if (headerEnd < 0) return undefined;
+      const head = this.buffered.subarray(0, headerEnd).toString('latin1');
+      const statusMatch = /^HTTP\/1\.[01] (\d{3})/.exec(head);
+      this.status = statusMatch ? Number(statusMatch[1]) : 0;
+      const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+      this.contentLength = length ? Number(length[1]) : undefined;
+      this.chunked = /\r\ntransfer-encoding:[^\r]*chunked/i.test(head);
+      this.bodyStart = headerEnd + 4;
+    }
+    const bodyBytes = this.buffered.length - this.bodyStart;
+    if (this.contentLength !== undefined) return bodyBytes >= this.contentLength ? this.status : undefined;
+    if (this.chunked) return this.buffered.subarray(-5).toString('latin1') === '0\r\n\r\n' ? this.status : undefined;
+    return undefined; // ends with the connection
+  }
+
+  /** The server closed the connection: complete if the body was close-delimited. */
+  endOfStream(): number | undefined {
+    if (this.bodyStart < 0 || this.contentLength !== undefined || this.chunked) return undefined;
+    return this.status;
+  }
+}

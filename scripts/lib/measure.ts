@@ -1,0 +1,48 @@
+/**
+ * measureBurst: one measurement against a running server, the same way in every experiment.
+ *
+ *  1. A discarded warm-up burst of the same size to the same route with a non-integer id: answered 422 at
+ *     once, it warms the server's HTTP parser, router and JSON path (and the client's) without sleeping.
+ *  2. The server's stats window is reset, so its event-loop delay covers this burst only.
+ *  3. The burst, then the server's stats for it.
+ */
+import { fireBurst, type BurstOptions } from './burst.ts';
+import { predictTotalMs } from './model.ts';
+import { toMeasurement, type Measurement } from './results.ts';
+import type { RunningServer } from './server-process.ts';
+
+export interface BurstPlan {
+  label: string;
+  /** Route without the id, e.g. /sync-test */
+  endpoint: string;
+  requests: number;
+  /** The server's delay, ms. */
+  delayMs: number;
+  /** Threads that may block at once for this route; null for the async route. Feeds the model. */
+  poolSize: number | null;
+  /** Default: four times the model's total plus 10 s. */
+  timeoutMs?: number;
+  warmUp?: boolean;
+  onRequestDone?: BurstOptions['onRequestDone'];
+}
+
+export async function measureBurst(server: Pick<RunningServer, 'url' | 'resetStats' | 'stats'>, plan: BurstPlan): Promise<Measurement> {
+  const predictedMs = predictTotalMs({ requests: plan.requests, poolSize: plan.poolSize, delayMs: plan.delayMs });
+  const burst = (path: (id: number) => string, onRequestDone?: BurstOptions['onRequestDone']) =>
+    fireBurst({
+      baseUrl: server.url,
+      path,
+      requests: plan.requests,
+      timeoutMs: plan.timeoutMs ?? predictedMs * 4 + 10_000,
+      onRequestDone,
+    });
+
+  if (plan.warmUp !== false) await burst(() => `${plan.endpoint}/warm-up`);
+  await server.resetStats();
+  const result = await burst((id) => `${plan.endpoint}/${id}`, plan.onRequestDone);
+  const stats = await server.stats();
+  return toMeasurement(
+    { label: plan.label, endpoint: plan.endpoint, poolSize: plan.poolSize, delayMs: plan.delayMs, predictedMs, server: stats },
+    result,
+  );
+}

@@ -1,0 +1,30 @@
+/**
+ * The model every experiment is judged against.
+ *
+ * A pool of P threads serves N requests that each block for D: they run in waves of P, so the last one ends
+ * after ceil(N / P) waves, each D long. FastAPI's `def` endpoints: P = 40, N = 100 → 3 waves → 9 s.
+ * Awaiting a timer holds no thread at all: every request waits at once, one wave, D.
+ * Blocking the event loop itself is a pool of one: N waves, N · D.
+ */
+
+export interface Workload {
+  /** N: requests fired at once. */
+  requests: number;
+  /** P: threads that may block at once; null where nothing limits them (an awaited timer). */
+  poolSize: number | null;
+  /** D: how long each request waits or blocks, in ms. */
+  delayMs: number;
+}
+
+/** How many rounds of P the requests need. */
+export function predictWaves({ requests, poolSize }: Workload): number {
+  if (requests <= 0) return 0;
+  if (poolSize === null) return 1;
+  if (!(poolSize >= 1)) throw new RangeError(`poolSize must be at least 1, got ${poolSize}`);
+  return Math.ceil(requests / poolSize);
+}
+
+/** The model's total time for the whole burst, first request sent → last response: ceil(N / P) · D. */
+export function predictTotalMs(workload: Workload): number {
+  return predictWaves(workload) * workload.delayMs;
+}

@@ -1,0 +1,180 @@
+/**
+ * The results contract (../shared/DESIGN.md): one type for a measurement, reused by every script, the
+ * report and the tests; and the one way a results file reaches the disk (atomically).
+ */
+import { cpus, totalmem } from 'node:os';
+import { mkdir, readFile, rename, writeFile, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BurstResult, RequestRecord } from './burst.ts';
+import type { ServerStats } from '../../server.ts';
+import { summarize, round3, type Summary } from './stats.ts';
+
+export type { RequestRecord };
+
+export interface Environment {
+  node: string;
+  platform: string;
+  arch: string;
+  cpuModel: string;
+  cpus: number;
+  totalMemBytes: number;
+  packages: Record<string, string>;
+}
+
+export interface Measurement {
+  /** Short, unique within the file. */
+  label: string;
+  /** Path without the id, e.g. /sync-test */
+  endpoint: string;
+  /** Requests fired at once. */
+  concurrency: number;
+  /** null where no pool is involved. */
+  poolSize: number | null;
+  delayMs: number;
+  /** First request written → last response complete, ms. Connection setup is not included (connectMs). */
+  totalMs: number;
+  /** The model's figure; null where there is no model. */
+  predictedMs: number | null;
+  /** 2xx responses. */
+  ok: number;
+  /** Everything else: non-2xx, timeouts, socket errors. */
+  errors: number;
+  statusCounts: Record<string, number>;
+  /** Errors that are not HTTP statuses, by kind (timeout, ECONNRESET, closed, …). */
+  errorCounts: Record<string, number>;
+  latencyMs: Omit<Summary, 'mean'> & { mean?: number };
+  /** Opening the connections before the burst, ms. */
+  connectMs: number;
+  /** The server's own view of the burst: event-loop delay, pool counters, RSS. */
+  server?: ServerStats;
+  requests: RequestRecord[];
+}
+
+export interface ResultsFile {
+  experiment: string;
+  createdAt: string;
+  environment: Environment;
+  params: Record<string, unknown>;
+  measurements: Measurement[];
+  [more: string]: unknown;
+}
+
+export interface MeasurementContext {
+  label: string;
+  endpoint: string;
+  poolSize: number | null;
+  delayMs: number;
+  predictedMs: number | null;
+  server?: ServerStats;
+}
+
+/** A burst, as the contract records it. */
+export function toMeasurement(context: MeasurementContext, burst: BurstResult): Measurement {
+  const statusCounts: Record<string, number> = {};
+  const errorCounts: Record<string, number> = {};
+  let ok = 0;
+  for (const r of burst.requests) {
+    if (r.status !== null) statusCounts[r.status] = (statusCounts[r.status] ?? 0) + 1;
+    if (r.status !== null && r.status >= 200 && r.status < 300) ok++;
+    else {
+      const kind = r.error ?? `HTTP ${r.status}`;
+      errorCounts[kind] = (errorCounts[kind] ?? 0) + 1;
+    }
+  }
+  const { server, ...rest } = context;
+  return {
+    ...rest,
+    concurrency: burst.requests.length,
+    totalMs: round3(burst.totalMs),
+    ok,
+    errors: burst.requests.length - ok,
+    statusCounts,
+    errorCounts,
+    latencyMs: summarize(burst.requests.map((r) => r.endMs - r.startMs)),
+    connectMs: round3(burst.connectMs),
+    ...(server ? { server } : {}),
+    requests: burst.requests.map((r) => ({ ...r, startMs: round3(r.startMs), endMs: round3(r.endMs) })),
+  };
+}
+
+const PROJECT_ROOT = new URL('../../', import.meta.url);
+
+export function describeEnvironment(): Environment {
+  const packages: Record<string, string> = {};
+  for (const name of ['hono', '@hono/node-server', 'tinypool', 'tsx']) {
+    try {
+      const manifest = readFileSync(new URL(`node_modules/${name}/package.json`, PROJECT_ROOT), 'utf8');
+      packages[name] = (JSON.parse(manifest) as { version: string }).version;
+    } catch {
+      packages[name] = 'unknown';
+    }
+  }
+  const cpuList = cpus();
+  return {
+    node: process.version,
+    platform: process.platform,
+    arch: process.arch,
+    cpuModel: cpuList[0]?.model.trim() ?? 'unknown',
+    cpus: cpuList.length,
+    totalMemBytes: totalmem(),
+    packages,
+  };
+}
+
+/** The default --out: results/ of the project, wherever the script is run from. */
+export const DEFAULT_RESULTS_DIR = 'results';
+export function resultsDir(out: string): string {
+  return out === DEFAULT_RESULTS_DIR ? fileURLToPath(new URL('results/', PROJECT_ROOT)) : resolve(out);
+}
+
+/**
+ * Writes `<dir>/<experiment>.json` atomically: a temporary file, then a rename, so a reader (or a crash)
+ * never sees half a file, and a run that fails before this point leaves the previous results untouched.
+ */
+export async function writeResults(
+  dir: string,
+  body: Omit<ResultsFile, 'createdAt' | 'environment'> & Partial<Pick<ResultsFile, 'createdAt' | 'environment'>>,
+): Promise<string> {
+  const file = { createdAt: new Date().toISOString(), environment: describeEnvironment(), ...body } as ResultsFile;
+  const target = join(resultsDir(dir), `${file.experiment}.json`);
+  await writeAtomically(target, formatJson(file));
+  return target;
+}
+
+/**
+ * JSON indented for reading, except that an object holding only plain values (a request record, a latency
+ * summary) stays on one line: 10 000 request records are 10 000 lines, not 60 000.
+ */
+export function formatJson(value: unknown): string {
+  const format = (v: unknown, indent: string): string => {
+    if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+    const entries = Array.isArray(v) ? v.map((x) => [null, x] as const) : Object.entries(v).filter(([, x]) => x !== undefined);
+    const [open, close] = Array.isArray(v) ? ['[', ']'] : ['{', '}'];
+    if (entries.length === 0) return `${open}${close}`;
+    const flat = entries.every(([, x]) => x === null || typeof x !== 'object');
+    const item = ([key, x]: readonly [string | null, unknown], inner: string) =>
+      `${key === null ? '' : `${JSON.stringify(key)}: `}${format(x, inner)}`;
+    if (flat && !Array.isArray(v)) return `${open} ${entries.map((e) => item(e, '')).join(', ')} ${close}`;
+    const inner = `${indent}  `;
+    return `${open}\n${entries.map((e) => inner + item(e, inner)).join(',\n')}\n${indent}${close}`;
+  };
+  return `${format(value, '')}\n`;
+}
+
+export async function writeAtomically(target: string, text: string): Promise<void> {
+  await mkdir(join(target, '..'), { recursive: true });
+  const temporary = `${target}.${process.pid}.tmp`;
+  try {
+    await writeFile(temporary, text);
+    await rename(temporary, target);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+export async function readResults(file: string): Promise<ResultsFile> {
+  return JSON.parse(await readFile(file, 'utf8')) as ResultsFile;
+}

@@ -1,0 +1,51 @@
+/**
+ * Statistics, done once. Percentiles interpolate linearly between the two nearest ranks (the method numpy
+ * and most spreadsheets use by default), so p50 of [1, 2, 3, 4] is 2.5 and small samples are not rounded to
+ * one of their members.
+ */
+
+export interface Summary {
+  min: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+/** The p-th percentile (0 ≤ p ≤ 100) of values sorted ascending. NaN for an empty list. */
+export function percentile(sortedAscending: readonly number[], p: number): number {
+  if (!(p >= 0 && p <= 100)) throw new RangeError(`percentile must be within 0..100, got ${p}`);
+  const n = sortedAscending.length;
+  if (n === 0) return NaN;
+  const rank = (p / 100) * (n - 1);
+  const below = Math.floor(rank);
+  const above = Math.min(below + 1, n - 1);
+  const lo = sortedAscending[below]!;
+  const hi = sortedAscending[above]!;
+  return lo + (hi - lo) * (rank - below);
+}
+
+/** min, p50, p90, p99, max and mean of any list of numbers, rounded to microseconds when they are ms. */
+export function summarize(values: readonly number[]): Summary {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return { min: NaN, p50: NaN, p90: NaN, p99: NaN, max: NaN, mean: NaN };
+  const mean = sorted.reduce((sum, x) => sum + x, 0) / sorted.length;
+  return {
+    min: round3(sorted[0]!),
+    p50: round3(percentile(sorted, 50)),
+    p90: round3(percentile(sorted, 90)),
+    p99: round3(percentile(sorted, 99)),
+    max: round3(sorted[sorted.length - 1]!),
+    mean: round3(mean),
+  };
+}
+
+/** Median of a few totals (repeats). */
+export function median(values: readonly number[]): number {
+  return percentile([...values].sort((a, b) => a - b), 50);
+}
+
+export function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}

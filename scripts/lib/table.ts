@@ -1,0 +1,29 @@
+/** Tables for the terminal and for Markdown, from the same rows. */
+
+export type Row = (string | number)[];
+
+const NUMERIC = /^(?:[-+]?[\d.,]+[%×x]?|–)$/;
+
+/** Columns padded to width; a column of numbers is right-aligned. */
+export function formatTable(headers: string[], rows: Row[]): string {
+  const body = rows.map((row) => row.map(String));
+  const widths = headers.map((h, col) => Math.max(h.length, ...body.map((row) => (row[col] ?? '').length)));
+  const numeric = headers.map((_, col) => body.every((row) => NUMERIC.test(row[col] ?? '')));
+  const line = (row: string[]) =>
+    row
+      .map((cell, col) => (numeric[col] ? cell.padStart(widths[col]!) : cell.padEnd(widths[col]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), widths.map((w) => '─'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+export function markdownTable(headers: string[], rows: Row[]): string {
+  const align = headers.map((_, col) => (rows.every((row) => NUMERIC.test(String(row[col]))) ? '---:' : '---'));
+  const line = (row: (string | number)[]) => `| ${row.map((cell) => String(cell).replace(/\|/g, '\\|')).join(' | ')} |`;
+  return [line(headers), line(align), ...rows.map(line)].join('\n');
+}
+
+/** 3012.4 → "3012.4"; always one decimal so columns line up. */
+export function ms(value: number | null | undefined): string {
+  return value === null || value === undefined || Number.isNaN(value) ? '–' : value.toFixed(1);
+}
