@@ -201,6 +201,7 @@ export interface ServerStats {
   uptimeMs: number;
 }
 
+const LOOP_DELAY_RESOLUTION_MS = 10;
 const TASKS_FILE = new URL('./pool-tasks.js', import.meta.url).href;
 
 /** Starts `size` threads and returns once every one of them has run a task (warm), never before. */
@@ -226,7 +227,7 @@ export async function startBlockingPool(size: number, queueLimit: number): Promi
   if (!warm.every(Boolean)) throw new Error('The pool threads did not all start within 60 s.');
 
   const startedAt = performance.now();
-  const loopDelay = monitorEventLoopDelay();
+  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
   loopDelay.enable();
   let windowStart = performance.now();
   let inFlight = 0;
@@ -234,7 +235,9 @@ export async function startBlockingPool(size: number, queueLimit: number): Promi
 
   const stats = (): ServerStats => {
     const queuedTasks = pool.queueSize;
-    const ms = (ns: number) => (Number.isFinite(ns) && loopDelay.count > 0 ? round(ns / 1e6) : 0);
+    // The histogram records each 10 ms tick's whole interval; what was late is the part beyond the tick.
+    const ms = (ns: number) =>
+      Number.isFinite(ns) && loopDelay.count > 0 ? round(Math.max(0, ns / 1e6 - LOOP_DELAY_RESOLUTION_MS)) : 0;
     return {
       poolSize: size,
       threadsAlive: pool.threads.length,

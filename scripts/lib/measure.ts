@@ -1,8 +1,10 @@
 /**
  * measureBurst: one measurement against a running server, the same way in every experiment.
  *
- *  1. A discarded warm-up burst of the same size to the same route with a non-integer id: answered 422 at
- *     once, it warms the server's HTTP parser, router and JSON path (and the client's) without sleeping.
+ *  1. Discarded warm-up bursts of the same size to the same route with a non-integer id: answered 422 at
+ *     once, they warm the server's HTTP parser, router and JSON path (and the client's) without sleeping.
+ *     V8 needs a few hundred calls before it optimises a path, so we send at least WARM_UP_REQUESTS: a cold
+ *     server adds 20–30 ms to the first burst of 100, a warm one about 10.
  *  2. The server's stats window is reset, so its event-loop delay covers this burst only.
  *  3. The burst, then the server's stats for it.
  */
@@ -10,6 +12,8 @@ import { fireBurst, type BurstOptions } from './burst.ts';
 import { predictTotalMs } from './model.ts';
 import { toMeasurement, type Measurement } from './results.ts';
 import type { RunningServer } from './server-process.ts';
+
+const WARM_UP_REQUESTS = 1000;
 
 export interface BurstPlan {
   label: string;
@@ -37,7 +41,11 @@ export async function measureBurst(server: Pick<RunningServer, 'url' | 'resetSta
       onRequestDone,
     });
 
-  if (plan.warmUp !== false) await burst(() => `${plan.endpoint}/warm-up`);
+  if (plan.warmUp !== false) {
+    for (let round = 0; round < Math.ceil(WARM_UP_REQUESTS / plan.requests); round++) {
+      await burst(() => `${plan.endpoint}/warm-up`);
+    }
+  }
   await server.resetStats();
   const result = await burst((id) => `${plan.endpoint}/${id}`, plan.onRequestDone);
   const stats = await server.stats();

@@ -1,0 +1,109 @@
+/**
+ * run-all — every experiment in scripts/, one after the other, then the report.
+ *
+ * An experiment is any scripts/*.ts file except the tools below (this file and the report): a new script
+ * joins the run by being in the folder. Each runs in its own process with the same --out and --quick, so
+ * one that fails cannot take the others down; run-all still writes what the others produced and then exits
+ * non-zero.
+ *
+ * Run:    npx tsx scripts/run-all.ts [--quick] [--out results]
+ * Expect: results/<experiment>.json for each, results/summary.json, results/REPORT.md.
+ * Takes:  a few minutes with the blog's parameters; well under a minute with --quick.
+ */
+import { spawn } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { parseScriptFlags } from './lib/cli.ts';
+import { DEFAULT_RESULTS_DIR, readResults, resultsDir, writeAtomically, formatJson } from './lib/results.ts';
+import { writeReport } from './report.ts';
+
+const NOT_EXPERIMENTS = new Set(['run-all.ts', 'report.ts']);
+const SCRIPTS_DIR = fileURLToPath(new URL('./', import.meta.url));
+
+const flags = parseScriptFlags({
+  about: 'Runs every experiment script in scripts/ and writes summary.json and REPORT.md beside their results.',
+  defaultOut: DEFAULT_RESULTS_DIR,
+  numbers: {},
+});
+const outDir = resultsDir(flags.out);
+const say = (text: string) => flags.quiet || console.log(text);
+
+export interface ExperimentRun {
+  experiment: string;
+  script: string;
+  /** ok: exited 0 and wrote a fresh results file; skipped: it said so in its results (e.g. no Python). */
+  status: 'ok' | 'failed' | 'skipped';
+  file: string | null;
+  exitCode: number | null;
+  durationMs: number;
+  reason?: string;
+}
+
+// 1. Find the experiments: every script in the folder but the tools.
+const scripts = (await readdir(SCRIPTS_DIR)).filter((name) => name.endsWith('.ts') && !NOT_EXPERIMENTS.has(name)).sort();
+say(`run-all: ${scripts.length} experiments${flags.quick ? ' (--quick)' : ''} → ${outDir}`);
+
+// 2. Run each in its own process; Ctrl-C stops the one running (it stops its server) and ends the run.
+let current: ReturnType<typeof spawn> | null = null;
+let interrupted: NodeJS.Signals | null = null;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    interrupted = signal;
+    current?.kill(signal);
+  });
+}
+
+const runs: ExperimentRun[] = [];
+const startedAt = new Date();
+for (const script of scripts) {
+  if (interrupted) break;
+  const experiment = script.replace(/\.ts$/, '');
+  say(`\n━━ ${experiment} ━━`);
+  const args = ['--import', 'tsx', join(SCRIPTS_DIR, script), '--out', outDir];
+  if (flags.quick) args.push('--quick');
+  if (flags.quiet) args.push('--quiet');
+  const began = performance.now();
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  current = child;
+  const exitCode = await new Promise<number | null>((resolve) => {
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null)));
+    child.once('error', () => resolve(null));
+  });
+  current = null;
+  runs.push(await judge(experiment, script, exitCode, performance.now() - began));
+}
+
+// 3. The summary and the report, also when something failed.
+const summary = {
+  createdAt: startedAt.toISOString(),
+  quick: flags.quick,
+  interrupted: interrupted !== null,
+  experiments: runs,
+};
+await writeAtomically(join(outDir, 'summary.json'), formatJson(summary));
+const report = await writeReport(outDir);
+say(`\n${runs.map((r) => `${r.status.padEnd(7)} ${r.experiment} (${(r.durationMs / 1000).toFixed(1)} s)${r.reason ? `: ${r.reason}` : ''}`).join('\n')}`);
+say(`\nwrote ${join(outDir, 'summary.json')} and ${report}`);
+
+const failed = runs.filter((r) => r.status === 'failed');
+if (interrupted) process.exit(interrupted === 'SIGINT' ? 130 : 143);
+if (failed.length > 0) {
+  console.error(`run-all: ${failed.length} of ${runs.length} experiments failed: ${failed.map((r) => r.experiment).join(', ')}.`);
+  process.exit(1);
+}
+
+/** ok only if the script exited 0 and left a results file written during this run. */
+async function judge(experiment: string, script: string, exitCode: number | null, durationMs: number): Promise<ExperimentRun> {
+  const file = `${experiment}.json`;
+  const run = { experiment, script: `scripts/${script}`, exitCode, durationMs: Math.round(durationMs), file };
+  if (exitCode !== 0) return { ...run, status: 'failed', reason: `exited with ${exitCode}` };
+  try {
+    const results = await readResults(join(outDir, file));
+    if (new Date(results.createdAt) < startedAt) return { ...run, status: 'failed', reason: 'wrote no new results' };
+    if (results.skipped) return { ...run, status: 'skipped', reason: String(results.skipped) };
+    return { ...run, status: 'ok' };
+  } catch {
+    return { ...run, status: 'failed', file: null, reason: `no readable ${file}` };
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The burst client against small real servers that misbehave on purpose: every request ends as a record,
+ * errors by kind, and one bad request never loses the others.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
+import { createServer, type Server } from 'node:http';
+import { fireBurst, ResponseReader } from '../scripts/lib/burst.ts';
+
+function listen(server: Server | TcpServer): Promise<string> {
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as { port: number }).port}`)),
+  );
+}
+
+test('ResponseReader knows when Content-Length, chunked and close-delimited responses are complete', () => {
+  const fixed = new ResponseReader();
+  assert.equal(fixed.push(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab')), undefined);
+  assert.equal(fixed.push(Buffer.from('cde')), 200);
+
+  const chunked = new ResponseReader();
+  assert.equal(chunked.push(Buffer.from('HTTP/1.1 503 Busy\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n')), undefined);
+  assert.equal(chunked.push(Buffer.from('0\r\n\r\n')), 503);
+
+  const closing = new ResponseReader();
+  assert.equal(closing.push(Buffer.from('HTTP/1.0 404 Not Found\r\n\r\nbody')), undefined);
+  assert.equal(closing.endOfStream(), 404);
+
+  const cut = new ResponseReader();
+  cut.push(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc'));
+  assert.equal(cut.endOfStream(), undefined, 'a body cut short is not a response');
+});
+
+test('statuses are recorded per request, with start and end offsets', async (t) => {
+  const server = createServer((req, res) => {
+    const id = Number(req.url!.split('/').pop());
+    res.writeHead(id % 2 === 0 ? 200 : 500, { 'content-type': 'text/plain' }).end('x'.repeat(id));
+  });
+  const url = await listen(server);
+  t.after(() => server.close());
+  const burst = await fireBurst({ baseUrl: url, path: (i) => `/r/${i}`, requests: 20, timeoutMs: 5000 });
+  assert.equal(burst.requests.length, 20);
+  for (const r of burst.requests) {
+    assert.equal(r.status, r.id % 2 === 0 ? 200 : 500);
+    assert.ok(r.startMs >= 0 && r.endMs >= r.startMs && r.endMs <= burst.totalMs);
+  }
+  assert.equal(burst.totalMs, Math.max(...burst.requests.map((r) => r.endMs)));
+});
+
+test('a request that is never answered ends as a timeout; the others keep their records', async (t) => {
+  const server = createServer((req, res) => {
+    if (req.url === '/r/3') return; // never answers
+    res.end('ok');
+  });
+  const url = await listen(server);
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const began = performance.now();
+  const burst = await fireBurst({ baseUrl: url, path: (i) => `/r/${i}`, requests: 5, timeoutMs: 300 });
+  assert.ok(performance.now() - began < 3000, 'the deadline ended the burst');
+  assert.deepEqual(
+    burst.requests.map((r) => r.status ?? r.error),
+    [200, 200, 'timeout', 200, 200],
+  );
+});
+
+test('a server that hangs up mid-response or refuses connections gives errors by kind', async (t) => {
+  const rude = createTcpServer((socket) => socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\ncut')));
+  const rudeUrl = await listen(rude);
+  t.after(() => rude.close());
+  const cut = await fireBurst({ baseUrl: rudeUrl, path: (i) => `/${i}`, requests: 3, timeoutMs: 3000 });
+  assert.deepEqual(cut.requests.map((r) => r.error), ['closed', 'closed', 'closed']);
+
+  const gone = createServer();
+  const goneUrl = await listen(gone);
+  await new Promise((resolve) => gone.close(resolve)); // the port is free again: nobody listens
+  const refused = await fireBurst({ baseUrl: goneUrl, path: (i) => `/${i}`, requests: 3, timeoutMs: 3000 });
+  assert.deepEqual(refused.requests.map((r) => [r.status, r.error]), [[null, 'ECONNREFUSED'], [null, 'ECONNREFUSED'], [null, 'ECONNREFUSED']]);
+});

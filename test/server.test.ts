@@ -1,0 +1,122 @@
+/**
+ * The real server as a child process, real sockets, real worker threads; short delays, wide margins.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, type RunningServer } from '../scripts/lib/server-process.ts';
+import { fireBurst } from '../scripts/lib/burst.ts';
+
+const DELAY = 200;
+const POOL = 4;
+let server: RunningServer;
+
+before(async () => {
+  server = await startServer({ poolSize: POOL, delayMs: DELAY });
+});
+after(() => server.stop());
+
+async function get(path: string, init?: RequestInit) {
+  const response = await fetch(`${server.url}${path}`, init);
+  return { status: response.status, headers: response.headers, body: (await response.json()) as unknown };
+}
+
+test('the ready line names the real port when started with port 0', () => {
+  assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  assert.notEqual(new URL(server.url).port, '0');
+});
+
+test('both endpoints answer the blog body after the delay', async () => {
+  for (const path of ['/asyncio-test/42', '/sync-test/42']) {
+    const began = performance.now();
+    const { status, body } = await get(path);
+    const took = performance.now() - began;
+    assert.equal(status, 200, path);
+    assert.deepEqual(body, { user: 42, status: 'done' }, path);
+    assert.ok(took >= DELAY * 0.9 && took < DELAY + 2000, `${path} took ${took} ms`);
+  }
+  assert.deepEqual((await get('/sync-test/-7')).body, { user: -7, status: 'done' });
+});
+
+test('sync requests run in waves of the pool size: P = 4, N = 10 → 3 waves; async is one wave', async () => {
+  const sync = await fireBurst({ baseUrl: server.url, path: (i) => `/sync-test/${i}`, requests: 10, timeoutMs: 10_000 });
+  assert.ok(sync.requests.every((r) => r.status === 200));
+  // ceil(10 / 4) = 3 waves of 200 ms: more than 2 waves, clearly less than 4.
+  assert.ok(sync.totalMs >= 3 * DELAY * 0.95 && sync.totalMs < 4 * DELAY, `sync total ${sync.totalMs}`);
+  // And the waves hold 4, 4 and 2 requests: count the requests ending in each D-wide window.
+  const wave = (r: { endMs: number }) => Math.floor(r.endMs / DELAY - 0.5);
+  const perWave = [0, 1, 2].map((w) => sync.requests.filter((r) => wave(r) === w).length);
+  assert.deepEqual(perWave, [4, 4, 2]);
+
+  const asyncBurst = await fireBurst({ baseUrl: server.url, path: (i) => `/asyncio-test/${i}`, requests: 10, timeoutMs: 10_000 });
+  assert.ok(asyncBurst.requests.every((r) => r.status === 200));
+  assert.ok(asyncBurst.totalMs >= DELAY * 0.95 && asyncBurst.totalMs < 2 * DELAY, `async total ${asyncBurst.totalMs}`);
+});
+
+test('a non-integer user_id is a FastAPI-shaped 422', async () => {
+  const { status, body } = await get('/sync-test/abc');
+  assert.equal(status, 422);
+  assert.deepEqual(body, {
+    detail: [
+      { type: 'int_parsing', loc: ['path', 'user_id'], msg: 'Input should be a valid integer, unable to parse string as an integer', input: 'abc' },
+    ],
+  });
+  for (const id of ['1.5', '1e3', '0x10', '%20', '99999999999999999999']) {
+    const answer = await get(`/asyncio-test/${id}`);
+    assert.equal(answer.status, 422, id);
+    assert.deepEqual((answer.body as { detail: { loc: string[] }[] }).detail[0]?.loc, ['path', 'user_id'], id);
+  }
+});
+
+test('unknown paths are 404 and other methods 405, with FastAPI bodies', async () => {
+  assert.deepEqual(await get('/nope').then((r) => [r.status, r.body]), [404, { detail: 'Not Found' }]);
+  assert.deepEqual(await get('/sync-test/1/extra').then((r) => [r.status, r.body]), [404, { detail: 'Not Found' }]);
+  assert.deepEqual(await get('/sync-test/').then((r) => [r.status, r.body]), [404, { detail: 'Not Found' }]);
+  const wrong = await get('/sync-test/1', { method: 'POST' });
+  assert.equal(wrong.status, 405);
+  assert.deepEqual(wrong.body, { detail: 'Method Not Allowed' });
+  assert.match(wrong.headers.get('allow') ?? '', /GET/);
+  assert.equal((await get('/health', { method: 'DELETE' })).status, 405);
+});
+
+test('/health answers at once, even while every pool thread is busy', async () => {
+  const busy = fireBurst({ baseUrl: server.url, path: (i) => `/sync-test/${i}`, requests: POOL * 2, timeoutMs: 10_000 });
+  await new Promise((resolve) => setTimeout(resolve, DELAY / 4));
+  const began = performance.now();
+  const { status, body } = await get('/health');
+  assert.equal(status, 200);
+  assert.deepEqual(body, { status: 'ok' });
+  assert.ok(performance.now() - began < DELAY / 2, 'health did not wait for the pool');
+  await busy;
+});
+
+test('/stats reports the pool and the event loop, and can be reset', async () => {
+  await server.resetStats();
+  const during = fireBurst({ baseUrl: server.url, path: (i) => `/sync-test/${i}`, requests: POOL + 3, timeoutMs: 10_000 });
+  await new Promise((resolve) => setTimeout(resolve, DELAY / 2));
+  const busy = await server.stats();
+  assert.equal(busy.poolSize, POOL);
+  assert.equal(busy.threadsAlive, POOL);
+  assert.equal(busy.activeTasks, POOL);
+  assert.equal(busy.queuedTasks, 3);
+  await during;
+  const after = await server.stats();
+  assert.equal(after.activeTasks, 0);
+  assert.equal(after.queuedTasks, 0);
+  assert.ok(after.completed >= busy.completed + POOL + 3);
+  for (const key of ['min', 'p50', 'p99', 'max'] as const) assert.equal(typeof after.eventLoopDelayMs[key], 'number');
+  // The pool kept the event loop free: it was never late by anything like a delay.
+  assert.ok(after.eventLoopDelayMs.max < DELAY / 2, `event loop max delay ${after.eventLoopDelayMs.max} ms`);
+  assert.ok(after.rssBytes > 10e6 && after.uptimeMs > 0);
+  const closed = await server.resetStats();
+  assert.ok(closed.windowMs >= after.windowMs);
+  assert.ok((await server.stats()).windowMs < closed.windowMs);
+});
+
+test('SIGTERM: the server exits 0 within 5 s and leaves no thread behind', async () => {
+  const own = await startServer({ poolSize: 2, delayMs: 50 });
+  const began = performance.now();
+  await own.stop(10_000);
+  assert.deepEqual(own.exited, { code: 0, signal: null });
+  assert.ok(performance.now() - began < 5000);
+  assert.throws(() => process.kill(own.pid, 0), /ESRCH/);
+});

@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseServerSettings, DEFAULT_SETTINGS, SettingsError } from '../server.ts';
+import { parseScriptFlags, UserError } from '../scripts/lib/cli.ts';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+test('server settings: defaults are uvicorn-like and FastAPI-sized', () => {
+  assert.deepEqual(parseServerSettings([], {}), DEFAULT_SETTINGS);
+  assert.equal(DEFAULT_SETTINGS.host, '127.0.0.1');
+  assert.equal(DEFAULT_SETTINGS.port, 8000);
+  assert.equal(DEFAULT_SETTINGS.poolSize, 40);
+  assert.equal(DEFAULT_SETTINGS.delayMs, 3000);
+});
+
+test('server settings: flags win over environment variables, which win over defaults', () => {
+  const env = { POOL_SIZE: '8', DELAY_MS: '250', PORT: '0', HOST: '::1', QUEUE_LIMIT: '5', QUIET: '1' };
+  assert.deepEqual(parseServerSettings([], env), { host: '::1', port: 0, poolSize: 8, delayMs: 250, queueLimit: 5, quiet: true });
+  const flagged = parseServerSettings(['--pool', '3', '--delay-ms', '10', '--port', '9001'], env);
+  assert.equal(flagged?.poolSize, 3);
+  assert.equal(flagged?.delayMs, 10);
+  assert.equal(flagged?.port, 9001);
+  assert.equal(parseServerSettings(['--help'], {}), null);
+});
+
+test('server settings: bad values are refused with a sentence naming the setting', () => {
+  for (const [argv, env, pattern] of [
+    [['--pool', '0'], {}, /--pool must be a whole number from 1/],
+    [['--pool', 'many'], {}, /--pool .* got "many"/],
+    [['--delay-ms', '-5'], {}, /--delay-ms/],
+    [['--port', '70000'], {}, /--port .* 0 to 65535/],
+    [['--delay-ms', '1.5'], {}, /--delay-ms/],
+    [[], { POOL_SIZE: 'x' }, /POOL_SIZE must be/],
+    [['--host', ' '], {}, /--host must not be empty/],
+    [['--bogus'], {}, /Unknown option '--bogus'/],
+  ] as const) {
+    assert.throws(() => parseServerSettings([...argv], env), (e: unknown) => e instanceof SettingsError && pattern.test(e.message));
+  }
+});
+
+test('server.ts refuses a bad flag at start: one line on stderr, exit code 2', () => {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'server.ts', '--pool', 'lots'], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
+  assert.equal(run.status, 2);
+  assert.match(run.stderr, /^server\.ts: --pool must be a whole number from 1 to 1024, got "lots"\.\n$/);
+  assert.equal(run.stdout, '');
+});
+
+test('server.ts --help lists every setting with its environment twin', () => {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'server.ts', '--help'], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
+  assert.equal(run.status, 0);
+  for (const word of ['--host', 'HOST', '--port', 'PORT', '--pool', 'POOL_SIZE', '--delay-ms', 'DELAY_MS', '--queue', 'QUEUE_LIMIT', '--quiet']) {
+    assert.ok(run.stdout.includes(word), `help mentions ${word}`);
+  }
+});
+
+test('script flags: --quick changes defaults, explicit flags win, bad numbers are refused', () => {
+  const spec = {
+    about: 'test',
+    defaultOut: 'results',
+    numbers: { requests: { help: 'n', default: 100, quick: 10 }, delayMs: { help: 'd', default: 3000, min: 0 } },
+  };
+  assert.deepEqual(parseScriptFlags(spec, []), { requests: 100, delayMs: 3000, out: 'results', quick: false, quiet: false });
+  assert.equal(parseScriptFlags(spec, ['--quick']).requests, 10);
+  assert.equal(parseScriptFlags(spec, ['--quick', '--requests', '7']).requests, 7);
+  assert.equal(parseScriptFlags(spec, ['--delay-ms', '0', '--out', '/tmp/x']).out, '/tmp/x');
+  for (const argv of [['--requests', '0'], ['--requests', 'ten'], ['--delay-ms', '-1'], ['--nope'], ['--out', '']]) {
+    assert.throws(() => parseScriptFlags(spec, argv), (e: unknown) => e instanceof UserError && e.exitCode === 2);
+  }
+});
