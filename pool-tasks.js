@@ -42,3 +42,21 @@ export function warmUpBarrier({ arrivals, parties, timeoutMs }) {
   }
   return true;
 }
+
+/**
+ * A fixed amount of real CPU work: `iterations` rounds of an integer hash. Deterministic, allocation-free,
+ * and impossible for V8 to skip (the result is returned). scripts/cpu-bound.ts calibrates `iterations` so one
+ * call takes ~200 ms on the machine at hand.
+ * @param {number} iterations
+ * @returns {number} the hash, so the work cannot be optimised away
+ */
+export function cpuWork(iterations) {
+  let x = 0x9e3779b9;
+  for (let i = 0; i < iterations; i++) {
+    x ^= x >>> 15;
+    x = Math.imul(x, 0x2c1b3c6d);
+    x ^= x >>> 12;
+    x = Math.imul(x, 0x297a2d39) + i;
+  }
+  return x >>> 0;
+}

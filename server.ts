@@ -21,6 +21,7 @@ import { pathToFileURL } from 'node:url';
 import { Hono, type Context } from 'hono';
 import { createAdaptorServer } from '@hono/node-server';
 import Tinypool from 'tinypool';
+import { blockingSleep, cpuWork } from './pool-tasks.js';
 
 // ─── The routes ────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -47,6 +48,41 @@ export function createApp(settings: ServerSettings, pool: BlockingPool): Hono {
     return c.json({ user: userId, status: 'done' });
   });
 
+  // ── Experiments beyond the blog ──
+
+  // The same blocking sleep with no pool, on the event loop itself: every other request waits behind it.
+  app.get('/blocking-loop-test/:user_id', (c) => {
+    const userId = parseUserId(c);
+    if (typeof userId !== 'number') return userId;
+    log('START', c.req.path);
+    blockingSleep(settings.delayMs);
+    log('END', c.req.path);
+    return c.json({ user: userId, status: 'done' });
+  });
+
+  // A fixed amount of real CPU work, on the event loop and in the pool. Worker threads run JavaScript in
+  // parallel (there is no GIL), so the pool's speed-up is bounded by the cores, not by the pool size.
+  app.get('/cpu-loop-test/:user_id', (c) => {
+    const userId = parseUserId(c);
+    if (typeof userId !== 'number') return userId;
+    log('START', c.req.path);
+    const hash = cpuWork(settings.cpuIterations);
+    log('END', c.req.path);
+    return c.json({ user: userId, status: 'done', hash });
+  });
+
+  app.get('/cpu-pool-test/:user_id', async (c) => {
+    const userId = parseUserId(c);
+    if (typeof userId !== 'number') return userId;
+    log('START', c.req.path);
+    const outcome = await pool.cpuWork(settings.cpuIterations, c.req.raw.signal);
+    if (typeof outcome !== 'number') return c.json({ detail: outcome.detail }, outcome.status, outcome.headers);
+    log('END', c.req.path);
+    return c.json({ user: userId, status: 'done', hash: outcome });
+  });
+
+  // ── Operations ──
+
   app.get('/health', (c) => c.json({ status: 'ok' }));
 
   app.get('/stats', (c) => c.json(pool.stats()));
@@ -72,6 +108,8 @@ export interface ServerSettings {
   delayMs: number;
   /** Blocking tasks that may wait for a free thread; beyond it the server answers 503. */
   queueLimit: number;
+  /** Iterations of the CPU-bound experiment's hash loop (~7 ns each on a 2020s server core). */
+  cpuIterations: number;
   /** No START/END line per request. */
   quiet: boolean;
 }
@@ -88,6 +126,8 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   // Enough for the blog's bursts and the sweeps (N ≤ 200 sync) with room to spare; a burst beyond it is
   // answered 503 at once, like uvicorn's --limit-concurrency, instead of growing memory without bound.
   queueLimit: 1000,
+  // About 200 ms of work on this project's 2-core test machine; scripts/cpu-bound.ts calibrates its own.
+  cpuIterations: 30_000_000,
   quiet: false,
 };
 
@@ -98,6 +138,7 @@ const USAGE = `Usage: npx tsx server.ts [options]
   --pool N           worker threads for /sync-test (env POOL_SIZE, default ${DEFAULT_SETTINGS.poolSize}, FastAPI's limit)
   --delay-ms MS      how long each endpoint waits (env DELAY_MS, default ${DEFAULT_SETTINGS.delayMs})
   --queue N          blocking tasks allowed to wait for a thread; beyond it 503 (env QUEUE_LIMIT, default ${DEFAULT_SETTINGS.queueLimit})
+  --cpu-iterations N work per /cpu-*-test request (env CPU_ITERATIONS, default ${DEFAULT_SETTINGS.cpuIterations})
   --quiet            no START/END line per request (env QUIET=1)
   -h, --help         this text
 
@@ -111,6 +152,7 @@ const INTEGER_SETTINGS = {
   poolSize: { flag: 'pool', env: 'POOL_SIZE', min: 1, max: 1024 },
   delayMs: { flag: 'delay-ms', env: 'DELAY_MS', min: 0, max: 3_600_000 },
   queueLimit: { flag: 'queue', env: 'QUEUE_LIMIT', min: 0, max: 1_000_000 },
+  cpuIterations: { flag: 'cpu-iterations', env: 'CPU_ITERATIONS', min: 1, max: 100_000_000_000 },
 } as const;
 
 /** Flags win over environment variables, which win over the defaults. Returns null when --help was asked. */
@@ -126,6 +168,7 @@ export function parseServerSettings(argv: string[], env: NodeJS.ProcessEnv = {})
         pool: { type: 'string' },
         'delay-ms': { type: 'string' },
         queue: { type: 'string' },
+        'cpu-iterations': { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -172,6 +215,8 @@ export interface TaskFailure {
 export interface BlockingPool {
   /** Resolves with undefined when the sleep ran, or with what to answer instead. */
   blockingSleep(ms: number, clientGone: AbortSignal): Promise<TaskFailure | undefined>;
+  /** Resolves with the work's hash, or with what to answer instead. */
+  cpuWork(iterations: number, clientGone: AbortSignal): Promise<number | TaskFailure>;
   stats(): ServerStats;
   /** Returns the stats of the window it closes, then starts a new one. */
   resetStats(): ServerStats;
@@ -258,38 +303,45 @@ export async function startBlockingPool(size: number, queueLimit: number): Promi
     };
   };
 
-  return {
-    async blockingSleep(ms, clientGone) {
-      // A full queue is answered at once; the client may come back later.
-      if (inFlight - size >= queueLimit) {
+  /** Runs one task of pool-tasks.js on a pool thread; a failure becomes the answer to send instead. */
+  async function run<T>(name: 'blockingSleep' | 'cpuWork', input: number, clientGone: AbortSignal): Promise<T | TaskFailure> {
+    // A full queue is answered at once; the client may come back later.
+    if (inFlight - size >= queueLimit) {
+      counts.rejected++;
+      return { status: 503, detail: 'Service Unavailable: the pool queue is full', headers: { 'Retry-After': '1' } };
+    }
+    inFlight++;
+    try {
+      const result = (await pool.run(input, { name, signal: clientGone })) as T;
+      counts.completed++;
+      return result;
+    } catch (error) {
+      // The client went away: tinypool dropped the queued task or ended its thread. Nobody reads the answer.
+      if (clientGone.aborted) {
+        counts.cancelled++;
+        return { status: 503, detail: 'Client disconnected' };
+      }
+      if (/queue is at limit/i.test(String(error))) {
         counts.rejected++;
         return { status: 503, detail: 'Service Unavailable: the pool queue is full', headers: { 'Retry-After': '1' } };
       }
-      inFlight++;
-      try {
-        await pool.run(ms, { name: 'blockingSleep', signal: clientGone });
-        counts.completed++;
-        return undefined;
-      } catch (error) {
-        // The client went away: tinypool dropped the queued task or ended its thread. Nobody reads the answer.
-        if (clientGone.aborted) {
-          counts.cancelled++;
-          return { status: 503, detail: 'Client disconnected' };
-        }
-        if (/queue is at limit/i.test(String(error))) {
-          counts.rejected++;
-          return { status: 503, detail: 'Service Unavailable: the pool queue is full', headers: { 'Retry-After': '1' } };
-        }
-        if (/Terminating worker thread/.test(String(error))) {
-          return { status: 503, detail: 'Service Unavailable: the server is shutting down' };
-        }
-        counts.failed++;
-        console.error(`blocking task failed: ${(error as Error).message}`);
-        return { status: 500, detail: 'Internal Server Error: the blocking task failed' };
-      } finally {
-        inFlight--;
+      if (/Terminating worker thread/.test(String(error))) {
+        return { status: 503, detail: 'Service Unavailable: the server is shutting down' };
       }
+      counts.failed++;
+      console.error(`blocking task failed: ${(error as Error).message}`);
+      return { status: 500, detail: 'Internal Server Error: the blocking task failed' };
+    } finally {
+      inFlight--;
+    }
+  }
+
+  return {
+    async blockingSleep(ms, clientGone) {
+      const outcome = await run<number>('blockingSleep', ms, clientGone);
+      return typeof outcome === 'number' ? undefined : outcome;
     },
+    cpuWork: (iterations, clientGone) => run<number>('cpuWork', iterations, clientGone),
     stats,
     resetStats() {
       const closed = stats();

@@ -16,6 +16,7 @@ test('toMeasurement counts 2xx as ok and everything else as errors, by kind', ()
   const m = toMeasurement(
     { label: 'x', endpoint: '/sync-test', poolSize: 4, delayMs: 100, predictedMs: 300 },
     {
+      startedAt: 0,
       totalMs: 310,
       connectMs: 2,
       requests: [

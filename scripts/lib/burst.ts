@@ -27,6 +27,8 @@ export interface RequestRecord {
 }
 
 export interface BurstResult {
+  /** performance.now() when the first request was written: lines up bursts fired side by side. */
+  startedAt: number;
   /** First request written → last response complete (or last error), in ms. */
   totalMs: number;
   /** Opening the N connections, before the clock of totalMs starts. */
@@ -118,7 +120,7 @@ export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
   clearTimeout(deadline);
 
   const totalMs = records.reduce((last, r) => Math.max(last, r.endMs), 0);
-  return { totalMs, connectMs, requests: records };
+  return { startedAt: t0, totalMs, connectMs, requests: records };
 }
 
 /** Opens n connections, `batch` at a time. A connection that fails is returned as its error code. */

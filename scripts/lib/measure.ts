@@ -6,12 +6,15 @@
  *     V8 needs a few hundred calls before it optimises a path, so we send at least WARM_UP_REQUESTS: a cold
  *     server adds 20–30 ms to the first burst of 100, a warm one about 10.
  *  2. The server's stats window is reset, so its event-loop delay covers this burst only.
- *  3. The burst, then the server's stats for it.
+ *  3. The burst — optionally with probes: single requests to other routes fired every `probeEveryMs` while
+ *     the burst runs, each recorded like a request of the burst, on the same clock.
+ *  4. The server's stats for the burst.
  */
-import { fireBurst, type BurstOptions } from './burst.ts';
+import { fireBurst, type BurstOptions, type BurstResult, type RequestRecord } from './burst.ts';
 import { predictTotalMs } from './model.ts';
 import { toMeasurement, type Measurement } from './results.ts';
 import type { RunningServer } from './server-process.ts';
+import type { Progress } from './progress.ts';
 
 const WARM_UP_REQUESTS = 1000;
 
@@ -24,33 +27,92 @@ export interface BurstPlan {
   delayMs: number;
   /** Threads that may block at once for this route; null for the async route. Feeds the model. */
   poolSize: number | null;
+  /** Override the model's figure (e.g. CPU work, where the cores bound the waves, not the pool). */
+  predictedMs?: number | null;
   /** Default: four times the model's total plus 10 s. */
   timeoutMs?: number;
   warmUp?: boolean;
-  onRequestDone?: BurstOptions['onRequestDone'];
+  progress?: Progress;
 }
 
-export async function measureBurst(server: Pick<RunningServer, 'url' | 'resetStats' | 'stats'>, plan: BurstPlan): Promise<Measurement> {
-  const predictedMs = predictTotalMs({ requests: plan.requests, poolSize: plan.poolSize, delayMs: plan.delayMs });
-  const burst = (path: (id: number) => string, onRequestDone?: BurstOptions['onRequestDone']) =>
-    fireBurst({
-      baseUrl: server.url,
-      path,
-      requests: plan.requests,
-      timeoutMs: plan.timeoutMs ?? predictedMs * 4 + 10_000,
-      onRequestDone,
-    });
+export interface Probe {
+  label: string;
+  /** Full path, e.g. /health or /asyncio-test/0 */
+  path: string;
+  /** The probed route's own delay (for its measurement record). */
+  delayMs: number;
+}
 
+type Server = Pick<RunningServer, 'url' | 'resetStats' | 'stats'>;
+
+export async function measureBurst(server: Server, plan: BurstPlan): Promise<Measurement> {
+  return (await measureBurstWithProbes(server, plan, [], 0)).burst;
+}
+
+/** The burst, and beside it each probe's requests as a measurement of its own (label `<burst>-probe-<probe>`). */
+export async function measureBurstWithProbes(
+  server: Server,
+  plan: BurstPlan,
+  probes: Probe[],
+  probeEveryMs: number,
+): Promise<{ burst: Measurement; probes: Measurement[] }> {
+  const predictedMs = plan.predictedMs !== undefined ? plan.predictedMs : predictTotalMs(plan);
+  const timeoutMs = plan.timeoutMs ?? (predictedMs ?? plan.delayMs) * 4 + 10_000;
+  const burst = (path: BurstOptions['path'], onRequestDone?: BurstOptions['onRequestDone']) =>
+    fireBurst({ baseUrl: server.url, path, requests: plan.requests, timeoutMs, onRequestDone });
+
+  const { progress } = plan;
   if (plan.warmUp !== false) {
+    progress?.step(`${plan.label}: warming up`);
     for (let round = 0; round < Math.ceil(WARM_UP_REQUESTS / plan.requests); round++) {
       await burst(() => `${plan.endpoint}/warm-up`);
     }
   }
   await server.resetStats();
-  const result = await burst((id) => `${plan.endpoint}/${id}`, plan.onRequestDone);
-  const stats = await server.stats();
-  return toMeasurement(
-    { label: plan.label, endpoint: plan.endpoint, poolSize: plan.poolSize, delayMs: plan.delayMs, predictedMs, server: stats },
-    result,
+
+  progress?.step(`${plan.label}: ${plan.requests} requests to ${plan.endpoint}`, plan.requests);
+  const probing = probes.map((probe) => ({ probe, runs: [] as Promise<BurstResult>[] }));
+  let firing = true;
+  const result = burst(
+    (id) => `${plan.endpoint}/${id}`,
+    (done) => progress?.tick(done),
   );
+  // Probes on a fixed schedule, whether or not the previous one was answered: a stall shows as a pile-up.
+  const fireProbes = () => {
+    for (const { probe, runs } of probing) {
+      runs.push(fireBurst({ baseUrl: server.url, path: () => probe.path, requests: 1, timeoutMs }));
+    }
+  };
+  const ticker = probes.length > 0 ? setInterval(() => firing && fireProbes(), probeEveryMs) : undefined;
+  if (probes.length > 0) fireProbes();
+  const measured = await result.finally(() => {
+    firing = false;
+    clearInterval(ticker);
+  });
+  const stats = await server.stats().catch(() => undefined);
+
+  const main = toMeasurement(
+    { label: plan.label, endpoint: plan.endpoint, poolSize: plan.poolSize, delayMs: plan.delayMs, predictedMs, server: stats },
+    measured,
+  );
+  progress?.done(
+    `${main.totalMs.toFixed(1)} ms${predictedMs === null ? '' : ` (model ${predictedMs} ms)`}, ${main.ok} ok, ${main.errors} errors`,
+  );
+
+  const probeMeasurements: Measurement[] = [];
+  for (const { probe, runs } of probing) {
+    // Each probe is one request; line them up on the burst's clock.
+    const records: RequestRecord[] = (await Promise.all(runs)).map((run, i) => {
+      const r = run.requests[0]!;
+      const offset = run.startedAt - measured.startedAt;
+      return { ...r, id: i + 1, startMs: r.startMs + offset, endMs: r.endMs + offset };
+    });
+    probeMeasurements.push(
+      toMeasurement(
+        { label: `${plan.label}-probe-${probe.label}`, endpoint: probe.path, poolSize: null, delayMs: probe.delayMs, predictedMs: null },
+        { startedAt: measured.startedAt, connectMs: 0, totalMs: Math.max(0, ...records.map((r) => r.endMs)), requests: records },
+      ),
+    );
+  }
+  return { burst: main, probes: probeMeasurements };
 }

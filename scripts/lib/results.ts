@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { BurstResult, RequestRecord } from './burst.ts';
 import type { ServerStats } from '../../server.ts';
 import { summarize, round3, type Summary } from './stats.ts';
+import { renderCharts, type ChartFiles } from './charts.ts';
 
 export type { RequestRecord };
 
@@ -139,8 +140,16 @@ export async function writeResults(
 ): Promise<string> {
   const file = { createdAt: new Date().toISOString(), environment: describeEnvironment(), ...body } as ResultsFile;
   const target = join(resultsDir(dir), `${file.experiment}.json`);
+  file.charts = await writeCharts(resultsDir(dir), file);
   await writeAtomically(target, formatJson(file));
   return target;
+}
+
+/** Writes the SVG pictures of one results file beside it and returns their names. */
+export async function writeCharts(dir: string, results: ResultsFile): Promise<ChartFiles> {
+  const { files, svgs } = renderCharts(results);
+  for (const [name, svg] of svgs) await writeAtomically(join(dir, name), svg);
+  return files;
 }
 
 /**
