@@ -16,6 +16,7 @@ import { measureBurst } from './lib/measure.ts';
 import { writeResults, DEFAULT_RESULTS_DIR, type Measurement } from './lib/results.ts';
 import { formatTable, ms } from './lib/table.ts';
 import { predictWaves } from './lib/model.ts';
+import { createProgress } from './lib/progress.ts';
 
 const flags = parseScriptFlags({
   about: 'Fires N concurrent requests at the async and the sync endpoint and compares each total with the model.',
@@ -27,6 +28,7 @@ const flags = parseScriptFlags({
   },
 });
 const say = (text: string) => flags.quiet || console.log(text);
+const progress = createProgress('async-vs-sync', { quiet: flags.quiet });
 
 // 1. Start the server in its own process, with the pool warm, and wait for its ready line.
 const server = await startServer({ poolSize: flags.pool, delayMs: flags.delayMs });
@@ -37,8 +39,7 @@ try {
     ['async', '/asyncio-test', null],
     ['sync', '/sync-test', flags.pool],
   ] as const) {
-    say(`${label}: ${flags.requests} concurrent requests to ${endpoint}/:id …`);
-    measurements.push(await measureBurst(server, { label, endpoint, poolSize, requests: flags.requests, delayMs: flags.delayMs }));
+    measurements.push(await measureBurst(server, { label, endpoint, poolSize, requests: flags.requests, delayMs: flags.delayMs, progress }));
   }
 
   // 3. The blog's "TEST RESULTS", with the model beside each figure.

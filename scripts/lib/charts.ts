@@ -19,7 +19,7 @@ export interface Box {
   bottom: number;
 }
 
-export const CHART_BOX: Box = { width: 860, height: 420, left: 64, right: 24, top: 48, bottom: 48 };
+export const CHART_BOX: Box = { width: 860, height: 430, left: 64, right: 24, top: 58, bottom: 48 };
 
 /** Timelines draw at most this many bars; beyond it every k-th request (in start order) is drawn. */
 export const MAX_BARS = 1000;

@@ -24,6 +24,14 @@ export interface NumberFlag {
   max?: number;
 }
 
+export interface ListFlag {
+  help: string;
+  default: number[];
+  quick?: number[];
+  min?: number;
+  max?: number;
+}
+
 export interface CommonFlags {
   /** Where results go (default: results/ of the project). */
   out: string;
@@ -31,10 +39,12 @@ export interface CommonFlags {
   quiet: boolean;
 }
 
-export interface ScriptSpec<K extends string> {
+export interface ScriptSpec<K extends string, L extends string = never> {
   /** The text --help prints above the options: what the script shows, how long it takes. */
   about: string;
   numbers: Record<K, NumberFlag>;
+  /** Comma-separated whole numbers, e.g. --pools 10,20,40. */
+  lists?: Record<L, ListFlag>;
   /** Default for --out. */
   defaultOut: string;
 }
@@ -43,10 +53,10 @@ export interface ScriptSpec<K extends string> {
  * Parses process.argv for a script (and from then on reports UserErrors as one sentence). Number flags are named in camelCase in the spec and on the command line
  * in kebab-case (delayMs → --delay-ms). Prints help and exits 0 on --help; throws UserError on a bad flag.
  */
-export function parseScriptFlags<K extends string>(
-  spec: ScriptSpec<K>,
+export function parseScriptFlags<K extends string, L extends string = never>(
+  spec: ScriptSpec<K, L>,
   argv = process.argv.slice(2),
-): Record<K, number> & CommonFlags {
+): Record<K, number> & Record<L, number[]> & CommonFlags {
   reportUserErrors();
   const script = basename(process.argv[1] ?? 'script');
   const numberNames = Object.keys(spec.numbers) as K[];
@@ -56,7 +66,8 @@ export function parseScriptFlags<K extends string>(
     quiet: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   };
-  for (const name of numberNames) options[kebab(name)] = { type: 'string' };
+  const listNames = Object.keys(spec.lists ?? {}) as L[];
+  for (const name of [...numberNames, ...listNames]) options[kebab(name)] = { type: 'string' };
 
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -77,11 +88,22 @@ export function parseScriptFlags<K extends string>(
     const raw = values[kebab(name)] as string | undefined;
     numbers[name] = raw === undefined ? (quick ? (flag.quick ?? flag.default) : flag.default) : toNumber(script, name, raw, flag);
   }
+  const lists = {} as Record<L, number[]>;
+  for (const name of listNames) {
+    const flag = spec.lists![name];
+    const raw = values[kebab(name)] as string | undefined;
+    lists[name] =
+      raw === undefined
+        ? quick
+          ? (flag.quick ?? flag.default)
+          : flag.default
+        : raw.split(',').map((item) => toNumber(script, name, item, flag));
+  }
   if (parsed.out.trim() === '') throw new UserError(`${script}: --out needs a folder.`, 2);
-  return { ...numbers, ...parsed };
+  return { ...numbers, ...lists, ...parsed };
 }
 
-function toNumber(script: string, name: string, raw: string, flag: NumberFlag): number {
+function toNumber(script: string, name: string, raw: string, flag: { min?: number; max?: number }): number {
   const min = flag.min ?? 1;
   const max = flag.max ?? 1_000_000;
   const value = /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
@@ -91,11 +113,17 @@ function toNumber(script: string, name: string, raw: string, flag: NumberFlag): 
   return value;
 }
 
-export function helpText<K extends string>(script: string, spec: ScriptSpec<K>): string {
-  const rows: [string, string][] = Object.entries<NumberFlag>(spec.numbers).map(([name, flag]) => [
-    `--${kebab(name)} N`,
-    `${flag.help} (default ${flag.default}${flag.quick !== undefined ? `, --quick ${flag.quick}` : ''})`,
-  ]);
+export function helpText<K extends string, L extends string>(script: string, spec: ScriptSpec<K, L>): string {
+  const rows: [string, string][] = [
+    ...Object.entries<NumberFlag>(spec.numbers).map(([name, flag]): [string, string] => [
+      `--${kebab(name)} N`,
+      `${flag.help} (default ${flag.default}${flag.quick !== undefined ? `, --quick ${flag.quick}` : ''})`,
+    ]),
+    ...Object.entries<ListFlag>(spec.lists ?? ({} as Record<L, ListFlag>)).map(([name, flag]): [string, string] => [
+      `--${kebab(name)} A,B,…`,
+      `${flag.help} (default ${flag.default.join(',')}${flag.quick !== undefined ? `, --quick ${flag.quick.join(',')}` : ''})`,
+    ]),
+  ];
   rows.push(
     ['--quick', 'short delays and counts: finishes in seconds'],
     ['--out DIR', `where the JSON results go (default ${spec.defaultOut})`],

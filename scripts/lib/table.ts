@@ -1,3 +1,4 @@
+import type { Measurement } from './results.ts';
 /** Tables for the terminal and for Markdown, from the same rows. */
 
 export type Row = (string | number)[];
@@ -26,4 +27,31 @@ export function markdownTable(headers: string[], rows: Row[]): string {
 /** 3012.4 → "3012.4"; always one decimal so columns line up. */
 export function ms(value: number | null | undefined): string {
   return value === null || value === undefined || Number.isNaN(value) ? '–' : value.toFixed(1);
+}
+
+
+/** The columns every experiment reports a measurement with, in the terminal and in REPORT.md. */
+export const MEASUREMENT_HEADERS = ['measurement', 'endpoint', 'N', 'P', 'D ms', 'total ms', 'model ms', 'ratio', 'p50 ms', 'p99 ms', 'ok', 'errors'];
+
+export function measurementRow(m: Measurement): Row {
+  return [
+    m.label,
+    m.endpoint,
+    m.concurrency,
+    m.poolSize ?? '–',
+    m.delayMs,
+    ms(m.totalMs),
+    ms(m.predictedMs),
+    m.predictedMs ? (m.totalMs / m.predictedMs).toFixed(3) : '–',
+    ms(m.latencyMs.p50),
+    ms(m.latencyMs.p99),
+    m.ok,
+    m.errors,
+  ];
+}
+
+/** The measurements of a run as a terminal table under a title. */
+export function printMeasurements(title: string, measurements: Measurement[], quiet = false): void {
+  if (quiet) return;
+  console.log(`\n${title}\n\n${formatTable(MEASUREMENT_HEADERS, measurements.map(measurementRow))}`);
 }

@@ -1,0 +1,103 @@
+/**
+ * cpu-bound — CPU work, on the event loop and in the pool.
+ *
+ * What it shows: the blog ends with "CPU-bound work needs multiprocessing" — true for Python, whose GIL lets
+ * one thread run Python at a time. Node's worker threads each run JavaScript on their own core, so a pool
+ * does speed CPU work up: N requests of w ms each take N · w on the event loop, and ceil(N / C) · w in a pool
+ * on C cores. The speed-up is min(N, cores), bounded by the cores, not by the 40 threads of the pool.
+ *
+ * Run:    npx tsx scripts/cpu-bound.ts [--work-ms 200] [--requests 1,2,4,8] [--pool 40] [--quick]
+ * Expect: on 2 cores, speed-up ≈ 1 at N = 1 and ≈ 2 from N = 2 on, however large N or the pool.
+ * Takes:  about 15 s; --quick about 4 s. Writes results/cpu-bound.json (with the calibrated work).
+ */
+import { availableParallelism } from 'node:os';
+import { parseScriptFlags } from './lib/cli.ts';
+import { startServer } from './lib/server-process.ts';
+import { measureBurst } from './lib/measure.ts';
+import { writeResults, DEFAULT_RESULTS_DIR, type Measurement } from './lib/results.ts';
+import { createProgress } from './lib/progress.ts';
+import { predictTotalMs } from './lib/model.ts';
+import { formatTable, ms } from './lib/table.ts';
+import { median } from './lib/stats.ts';
+import { cpuWork } from '../pool-tasks.js';
+
+const flags = parseScriptFlags({
+  about: 'Runs a fixed amount of CPU work per request on the event loop and in the pool, and compares.',
+  defaultOut: DEFAULT_RESULTS_DIR,
+  numbers: {
+    workMs: { help: 'CPU work per request, calibrated on this machine, ms', default: 200, quick: 80, min: 10, max: 10_000 },
+    pool: { help: 'worker threads for the pooled run', default: 40, max: 1024 },
+  },
+  lists: {
+    requests: { help: 'N: requests fired at once', default: [1, 2, 4, 8], quick: [1, 2, 4] },
+  },
+});
+const progress = createProgress('cpu-bound', { quiet: flags.quiet });
+const cores = availableParallelism();
+
+// 1. Calibrate: how many iterations of the hash loop take workMs here (the same function the server runs).
+const calibration = calibrate(flags.workMs);
+if (!flags.quiet) console.log(`calibrated: ${calibration.iterations} iterations ≈ ${calibration.ms.toFixed(1)} ms on this machine (${cores} cores)`);
+
+const server = await startServer({ poolSize: flags.pool, delayMs: 0, extraArgs: ['--cpu-iterations', String(calibration.iterations)] });
+const measurements: Measurement[] = [];
+try {
+  for (const requests of flags.requests) {
+    // 2. On the event loop: one request at a time, N · w.
+    measurements.push(
+      await measureBurst(server, { label: `loop N=${requests}`, endpoint: '/cpu-loop-test', poolSize: 1, requests, delayMs: calibration.ms, progress }),
+    );
+    // 3. In the pool: as many at once as there are cores, ceil(N / min(P, cores)) · w.
+    const parallel = Math.min(flags.pool, cores);
+    measurements.push(
+      await measureBurst(server, {
+        label: `pool N=${requests}`,
+        endpoint: '/cpu-pool-test',
+        poolSize: flags.pool,
+        requests,
+        delayMs: calibration.ms,
+        predictedMs: predictTotalMs({ requests, poolSize: parallel, delayMs: calibration.ms }),
+        progress,
+      }),
+    );
+  }
+} finally {
+  await server.stop();
+}
+
+// 4. The speed-up at each N, beside min(N, cores).
+const rows = flags.requests.map((requests) => {
+  const loop = measurements.find((m) => m.label === `loop N=${requests}`)!;
+  const pool = measurements.find((m) => m.label === `pool N=${requests}`)!;
+  return { requests, loop, pool, speedup: loop.totalMs / pool.totalMs, expected: Math.min(requests, cores, flags.pool) };
+});
+if (!flags.quiet) {
+  console.log(`\ncpu-bound · ${calibration.ms.toFixed(0)} ms of CPU work per request · ${cores} cores · pool of ${flags.pool}\n`);
+  console.log(
+    formatTable(
+      ['N', 'loop ms', 'loop model', 'pool ms', 'pool model', 'speed-up', 'min(N, cores)'],
+      rows.map((r) => [r.requests, ms(r.loop.totalMs), ms(r.loop.predictedMs), ms(r.pool.totalMs), ms(r.pool.predictedMs), `${r.speedup.toFixed(2)}×`, r.expected]),
+    ),
+  );
+}
+const file = await writeResults(flags.out, {
+  experiment: 'cpu-bound',
+  params: { workMs: flags.workMs, requests: flags.requests, pool: flags.pool, quick: flags.quick },
+  calibration: { ...calibration, cores },
+  speedups: rows.map((r) => ({ requests: r.requests, speedup: Math.round(r.speedup * 1000) / 1000, expected: r.expected })),
+  measurements,
+});
+if (!flags.quiet) console.log(`\nwrote ${file}`);
+
+/** Doubles the iterations until one call takes a tenth of the target, then scales, then checks. */
+function calibrate(targetMs: number): { iterations: number; ms: number } {
+  const time = (iterations: number) => {
+    const began = performance.now();
+    cpuWork(iterations);
+    return performance.now() - began;
+  };
+  let iterations = 100_000;
+  while (time(iterations) < targetMs / 10) iterations *= 2;
+  iterations = Math.round((iterations * targetMs) / median([time(iterations), time(iterations), time(iterations)]));
+  return { iterations, ms: median([time(iterations), time(iterations), time(iterations)]) };
+}
