@@ -5,11 +5,12 @@
  * Expect: results/REPORT.md: the machine, the blog's figures beside ours, one section per experiment.
  * Takes:  well under a second. run-all.ts calls it at the end of every run.
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { readResults, resultsDir, writeAtomically, DEFAULT_RESULTS_DIR, type ResultsFile, type Measurement } from './lib/results.ts';
-import { markdownTable, ms } from './lib/table.ts';
+import { readResults, resultsDir, writeAtomically, writeCharts, DEFAULT_RESULTS_DIR, type ResultsFile } from './lib/results.ts';
+import { markdownTable, measurementRow, MEASUREMENT_HEADERS } from './lib/table.ts';
+import type { ChartFiles } from './lib/charts.ts';
 
 /** The blog's published figures (100 concurrent requests, 3 s each, timed with curl and `date +%s`). */
 const BLOG = { requests: 100, delayMs: 3000, asyncSeconds: 4, syncSeconds: 9 };
@@ -17,19 +18,38 @@ const BLOG = { requests: 100, delayMs: 3000, asyncSeconds: 4, syncSeconds: 9 };
 export async function writeReport(dir: string): Promise<string> {
   const files = (await readdir(dir)).filter((name) => name.endsWith('.json') && name !== 'summary.json').sort();
   const results: ResultsFile[] = [];
+  const about: Record<string, string> = {};
   for (const name of files) {
+    let result: ResultsFile;
     try {
-      results.push(await readResults(join(dir, name)));
+      result = await readResults(join(dir, name));
+      if (!Array.isArray(result.measurements)) continue;
     } catch {
-      // A foreign or broken file is not ours to report.
+      continue; // a foreign or broken file is not ours to report
     }
+    // The pictures are drawn again from the JSON, so they always match it.
+    result.charts = await writeCharts(dir, result);
+    results.push(result);
+    about[result.experiment] = await whatItShows(result.experiment);
   }
   const target = join(dir, 'REPORT.md');
-  await writeAtomically(target, renderReport(results));
+  await writeAtomically(target, renderReport(results, about));
   return target;
 }
 
-export function renderReport(results: ResultsFile[]): string {
+/** The "What it shows" paragraph of the experiment's own script header: one source for both. */
+async function whatItShows(experiment: string): Promise<string> {
+  try {
+    const source = await readFile(new URL(`./${experiment}.ts`, import.meta.url), 'utf8');
+    const match = /What it shows:([\s\S]*?)\n \*\s*\n/.exec(source);
+    const text = match ? match[1]!.split('\n').map((line) => line.replace(/^\s*\*\s?/, '').trim()).join(' ').trim() : '';
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  } catch {
+    return '';
+  }
+}
+
+export function renderReport(results: ResultsFile[], about: Record<string, string> = {}): string {
   const lines: string[] = ['# Results', ''];
   const env = results[0]?.environment;
   if (env) {
@@ -63,34 +83,34 @@ export function renderReport(results: ResultsFile[]): string {
   }
 
   for (const result of results) {
-    lines.push(`## ${result.experiment}`, '', `Run ${result.createdAt}; params \`${JSON.stringify(result.params)}\`.`, '');
+    lines.push(`## ${result.experiment}`, '');
+    if (about[result.experiment]) lines.push(about[result.experiment]!, '');
+    lines.push(`Run ${result.createdAt}${result.params.quick ? ' (--quick)' : ''}; params \`${JSON.stringify(result.params)}\`.`, '');
     if (result.skipped) {
       lines.push(`Skipped: ${String(result.skipped)}`, '');
       continue;
     }
-    lines.push(measurementTable(result.measurements), '');
+    lines.push(markdownTable(MEASUREMENT_HEADERS, result.measurements.map(measurementRow)), '');
+    const loopDelays = result.measurements.filter((m) => m.server);
+    if (loopDelays.length > 0) {
+      lines.push(
+        "The server's event-loop delay during each burst (from `/stats`, ms):",
+        '',
+        markdownTable(
+          ['measurement', 'p50', 'p99', 'max', 'server RSS MB'],
+          loopDelays.map((m) => {
+            const d = m.server!.eventLoopDelayMs;
+            return [m.label, d.p50.toFixed(1), d.p99.toFixed(1), d.max.toFixed(1), (m.server!.rssBytes / 2 ** 20).toFixed(0)];
+          }),
+        ),
+        '',
+      );
+    }
+    const charts = result.charts as ChartFiles | undefined;
+    if (charts?.sweep) lines.push(`![${result.experiment}: measured vs model](${charts.sweep})`, '');
+    for (const [label, file] of Object.entries(charts?.timelines ?? {})) lines.push(`![${result.experiment} · ${label}](${file})`, '');
   }
   return `${lines.join('\n').trimEnd()}\n`;
-}
-
-export function measurementTable(measurements: Measurement[]): string {
-  return markdownTable(
-    ['measurement', 'endpoint', 'N', 'P', 'D ms', 'total ms', 'model ms', 'ratio', 'p50 ms', 'p99 ms', 'ok', 'errors'],
-    measurements.map((m) => [
-      m.label,
-      `\`${m.endpoint}\``,
-      m.concurrency,
-      m.poolSize ?? '–',
-      m.delayMs,
-      ms(m.totalMs),
-      ms(m.predictedMs),
-      m.predictedMs ? (m.totalMs / m.predictedMs).toFixed(3) : '–',
-      ms(m.latencyMs.p50),
-      ms(m.latencyMs.p99),
-      m.ok,
-      m.errors,
-    ]),
-  );
 }
 
 function seconds(value: number | null | undefined): string {

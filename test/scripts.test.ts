@@ -1,10 +1,10 @@
 /**
  * Each script's --quick run, end to end, writing to a temporary folder (never to results/).
  */
-import { test } from 'node:test';
+import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,17 +59,99 @@ test('--help prints what the script does and its flags', () => {
   for (const flag of ['--requests', '--delay-ms', '--pool', '--quick', '--out']) assert.ok(run.stdout.includes(flag), flag);
 });
 
-test('run-all --quick runs every experiment and writes summary.json and REPORT.md', async (t) => {
-  const out = await tempDir(t);
-  const run = runScript('run-all.ts', ['--quick', '--quiet', '--out', out]);
-  assert.equal(run.status, 0, run.stderr);
-  const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8'));
-  assert.ok(summary.experiments.length >= 1);
-  for (const experiment of summary.experiments) {
-    assert.ok(['ok', 'skipped'].includes(experiment.status), `${experiment.experiment}: ${experiment.status} ${experiment.reason ?? ''}`);
-    assert.ok(experiment.file, experiment.experiment);
-  }
-  const report = await readFile(join(out, 'REPORT.md'), 'utf8');
-  assert.match(report, /## async-vs-sync/);
-  assert.match(report, /blog \(FastAPI/);
+// One run-all --quick serves every experiment's checks below: it runs each script as a user would.
+describe('run-all --quick', () => {
+  let out = '';
+  let run: ReturnType<typeof runScript>;
+  const results = (experiment: string) => readFile(join(out, `${experiment}.json`), 'utf8').then((text) => JSON.parse(text) as ResultsFile);
+  const measurement = (r: ResultsFile, label: string) => r.measurements.find((m) => m.label === label)!;
+
+  before(async () => {
+    out = await mkdtemp(join(tmpdir(), 'suite-'));
+    run = runScript('run-all.ts', ['--quick', '--quiet', '--out', out]);
+  });
+  after(() => rm(out, { recursive: true, force: true }));
+
+  test('runs every experiment script and writes summary.json and REPORT.md with pictures', async () => {
+    assert.equal(run.status, 0, run.stderr);
+    const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8'));
+    const scripts = (await readdir(join(ROOT, 'scripts'))).filter((f) => f.endsWith('.ts') && !['run-all.ts', 'report.ts'].includes(f));
+    assert.deepEqual(summary.experiments.map((e: { script: string }) => e.script).sort(), scripts.map((f) => `scripts/${f}`).sort());
+    for (const experiment of summary.experiments) {
+      assert.ok(['ok', 'skipped'].includes(experiment.status), `${experiment.experiment}: ${experiment.status} ${experiment.reason ?? ''}`);
+    }
+    const report = await readFile(join(out, 'REPORT.md'), 'utf8');
+    assert.match(report, /blog \(FastAPI/);
+    for (const image of report.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)) {
+      const svg = await readFile(join(out, image[1]!), 'utf8');
+      assert.match(svg, /^<svg /, image[1]);
+    }
+    for (const experiment of summary.experiments) assert.match(report, new RegExp(`## ${experiment.experiment}`));
+  });
+
+  test('report.ts rebuilds REPORT.md and every picture from the JSON alone', async () => {
+    const before = await readFile(join(out, 'REPORT.md'), 'utf8');
+    for (const name of await readdir(out)) if (name.endsWith('.svg') || name === 'REPORT.md') await rm(join(out, name));
+    const rebuilt = runScript('report.ts', ['--out', out]);
+    assert.equal(rebuilt.status, 0, rebuilt.stderr);
+    assert.equal(await readFile(join(out, 'REPORT.md'), 'utf8'), before);
+    for (const image of before.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)) assert.match(await readFile(join(out, image[1]!), 'utf8'), /^<svg /);
+  });
+
+  test('pool-sweep: each total follows ceil(N / P) · D, with a sweep chart', async () => {
+    const r = await results('pool-sweep');
+    assert.ok(r.measurements.length >= 3);
+    for (const m of r.measurements) {
+      assert.equal(m.errors, 0);
+      assert.equal(m.predictedMs, Math.ceil(m.concurrency / m.poolSize!) * m.delayMs);
+      assert.ok(m.totalMs >= m.predictedMs! * 0.95 && m.totalMs < m.predictedMs! + m.delayMs * 0.75, `${m.label}: ${m.totalMs}`);
+    }
+    assert.ok((r.charts as { sweep?: string }).sweep);
+  });
+
+  test('concurrency-sweep: sync steps at multiples of P, async stays one wave', async () => {
+    const r = await results('concurrency-sweep');
+    const sync = r.measurements.filter((m) => m.endpoint === '/sync-test');
+    const asyncRuns = r.measurements.filter((m) => m.endpoint === '/asyncio-test');
+    assert.ok(sync.length >= 2 && asyncRuns.length >= 1);
+    for (const m of sync) assert.ok(m.totalMs < m.predictedMs! + m.delayMs * 0.75 && m.totalMs >= m.predictedMs! * 0.95, `${m.label}: ${m.totalMs}`);
+    for (const m of asyncRuns) {
+      assert.equal(m.errors, 0);
+      assert.ok(m.totalMs < m.delayMs * 2.5, `${m.label}: ${m.totalMs}`);
+    }
+  });
+
+  test('blocking-event-loop: on the loop the burst serialises and probes stall; in the pool they do not', async () => {
+    const r = await results('blocking-event-loop');
+    const loop = measurement(r, 'loop');
+    const pool = measurement(r, 'pool');
+    assert.ok(loop.totalMs >= loop.concurrency * loop.delayMs * 0.95, `loop total ${loop.totalMs}`);
+    assert.ok(pool.totalMs < pool.delayMs * 2, `pool total ${pool.totalMs}`);
+    const stalled = measurement(r, 'loop-probe-health').latencyMs.max;
+    const free = measurement(r, 'pool-probe-health').latencyMs.max;
+    assert.ok(stalled >= loop.delayMs * 0.5, `health probe during the loop burst: max ${stalled} ms`);
+    assert.ok(free < loop.delayMs * 0.5, `health probe during the pool burst: max ${free} ms`);
+    assert.ok(loop.server!.eventLoopDelayMs.max >= loop.delayMs * 0.5);
+  });
+
+  test('cpu-bound: the pool runs CPU work in parallel on more than one core', async () => {
+    const r = await results('cpu-bound');
+    const calibration = r.calibration as { iterations: number; ms: number; cores: number };
+    assert.ok(calibration.iterations > 0 && calibration.ms > 0);
+    const speedups = r.speedups as { requests: number; speedup: number; expected: number }[];
+    const widest = speedups.at(-1)!;
+    if (calibration.cores >= 2) assert.ok(widest.speedup > 1.3, `speed-up at N = ${widest.requests}: ${widest.speedup}`);
+    assert.ok(speedups[0]!.speedup < 1.3, 'one request cannot be sped up');
+  });
+
+  test('responsiveness: probes stay fast while the pool is saturated, with the event-loop delay recorded', async () => {
+    const r = await results('responsiveness');
+    const sync = measurement(r, 'sync');
+    const health = measurement(r, 'sync-probe-health');
+    assert.ok(health.concurrency >= 5);
+    assert.equal(health.errors, 0);
+    assert.ok(health.latencyMs.p50 < sync.delayMs / 4, `health p50 ${health.latencyMs.p50}`);
+    for (const key of ['p50', 'p99', 'max'] as const) assert.equal(typeof sync.server!.eventLoopDelayMs[key], 'number');
+    assert.ok(sync.server!.eventLoopDelayMs.max < sync.delayMs / 2);
+  });
 });

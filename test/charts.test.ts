@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { timelineGeometry, sweepGeometry, timelineSvg, niceStep, CHART_BOX, MAX_BARS } from '../scripts/lib/charts.ts';
+import { toMeasurement } from '../scripts/lib/results.ts';
+import type { RequestRecord } from '../scripts/lib/burst.ts';
+
+const box = CHART_BOX;
+const plotWidth = box.width - box.left - box.right;
+const plotHeight = box.height - box.top - box.bottom;
+
+test('timeline bars start where the request started and are as long as it took', () => {
+  // Three waves of a pool of 2: 5 requests of 100 ms, given out of order.
+  const requests: RequestRecord[] = [
+    { id: 5, startMs: 0.5, endMs: 300, status: 200 },
+    { id: 1, startMs: 0, endMs: 100, status: 200 },
+    { id: 3, startMs: 0.3, endMs: 200, status: 200 },
+    { id: 2, startMs: 0.2, endMs: 100, status: 200 },
+    { id: 4, startMs: 0.4, endMs: 200, status: 503 },
+  ];
+  const g = timelineGeometry(requests, box);
+  assert.equal(g.spanMs, 300);
+  assert.equal(g.pxPerMs, plotWidth / 300);
+  assert.deepEqual(g.bars.map((b) => b.id), [1, 2, 3, 4, 5], 'one row per request, sorted by start');
+  for (const bar of g.bars) {
+    const r = requests.find((x) => x.id === bar.id)!;
+    assert.ok(Math.abs(bar.x - (box.left + r.startMs * g.pxPerMs)) < 1e-9);
+    assert.ok(Math.abs(bar.width - (r.endMs - r.startMs) * g.pxPerMs) < 1e-9);
+  }
+  // Rows stack top to bottom, evenly, within the plot.
+  assert.equal(g.bars[0]!.y, box.top);
+  assert.ok(Math.abs(g.bars[4]!.y - (box.top + (4 * plotHeight) / 5)) < 1e-9);
+  // The last wave's bars reach the right edge of the plot; errors are marked.
+  assert.ok(Math.abs(g.bars[4]!.x + g.bars[4]!.width - (box.width - box.right)) < 1);
+  assert.deepEqual(g.bars.map((b) => b.ok), [true, true, true, false, true]);
+});
+
+test('a timeline can span past the data (to show the model) and samples huge bursts', () => {
+  const requests = Array.from({ length: 2500 }, (_, i): RequestRecord => ({ id: i + 1, startMs: i / 100, endMs: 3000, status: 200 }));
+  const g = timelineGeometry(requests, box, 6000);
+  assert.equal(g.spanMs, 6000);
+  assert.equal(g.sampledEvery, 3);
+  assert.ok(g.bars.length <= MAX_BARS);
+  assert.deepEqual(g.bars.slice(0, 3).map((b) => b.id), [1, 4, 7]);
+});
+
+test('the timeline SVG draws one rect per request plus the background, and a dashed line per wave', () => {
+  const requests: RequestRecord[] = [1, 2, 3, 4].map((id) => ({ id, startMs: 0, endMs: id <= 2 ? 100 : 200, status: 200 }));
+  const m = toMeasurement({ label: 'sync', endpoint: '/sync-test', poolSize: 2, delayMs: 100, predictedMs: 200 }, { startedAt: 0, totalMs: 200, connectMs: 1, requests });
+  const svg = timelineSvg(m, 'a <title> & more');
+  assert.equal((svg.match(/<rect /g) ?? []).length, 1 + 4);
+  assert.equal((svg.match(/stroke-dasharray/g) ?? []).length, 2);
+  assert.match(svg, /a &lt;title&gt; &amp; more/);
+  assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+});
+
+test('sweep bars are as tall as the measured total; the model mark sits at the predicted height', () => {
+  const g = sweepGeometry([
+    { label: 'P = 10', measuredMs: 30_100, predictedMs: 30_000 },
+    { label: 'P = 40', measuredMs: 9_010, predictedMs: 9_000 },
+  ]);
+  const bottom = box.height - box.bottom;
+  assert.ok(Math.abs(g.bars[0]!.height / g.bars[1]!.height - 30_100 / 9_010) < 1e-9);
+  for (const bar of g.bars) assert.ok(Math.abs(bar.y + bar.height - bottom) < 1e-9, 'bars stand on the axis');
+  assert.ok(Math.abs(g.bars[1]!.modelY! - (bottom - 9_000 * g.pxPerMs)) < 1e-9);
+  assert.ok(g.bars[0]!.x < g.bars[1]!.x);
+});
+
+test('axis ticks are round numbers', () => {
+  assert.equal(niceStep(9, 8), 2);
+  assert.equal(niceStep(3, 8), 0.5);
+  assert.equal(niceStep(30, 6), 5);
+});
