@@ -15,10 +15,10 @@
  */
 import { parseScriptFlags } from './lib/cli.ts';
 import { startServer } from './lib/server-process.ts';
-import { measureBurstWithProbes } from './lib/measure.ts';
+import { measureBurstsWithProbes } from './lib/measure.ts';
+import { serverProbes, printProbeReport } from './lib/probes.ts';
 import { writeResults, DEFAULT_RESULTS_DIR, type Measurement } from './lib/results.ts';
 import { createProgress } from './lib/progress.ts';
-import { formatTable, ms, printMeasurements } from './lib/table.ts';
 
 const flags = parseScriptFlags({
   about: 'Runs the blocking sleep on the event loop, then in the pool, probing /health and the async endpoint meanwhile.',
@@ -31,48 +31,28 @@ const flags = parseScriptFlags({
   },
 });
 const progress = createProgress('blocking-event-loop', { quiet: flags.quiet });
-const probes = [
-  { label: 'health', path: '/health', delayMs: 0 },
-  { label: 'async', path: '/asyncio-test/0', delayMs: flags.delayMs },
-];
 
 const server = await startServer({ poolSize: flags.pool, delayMs: flags.delayMs });
-const measurements: Measurement[] = [];
+const burst = { requests: flags.requests, delayMs: flags.delayMs, progress };
+let measurements: Measurement[];
 try {
-  for (const [label, endpoint, poolSize] of [
-    // 1. On the event loop: a "pool" of one, and it is the only thread that answers anything.
-    ['loop', '/blocking-loop-test', 1],
-    // 2. In the pool: the loop stays free.
-    ['pool', '/sync-test', flags.pool],
-  ] as const) {
-    const run = await measureBurstWithProbes(
-      server,
-      { label, endpoint, poolSize, requests: flags.requests, delayMs: flags.delayMs, progress },
-      probes,
-      flags.probeEveryMs,
-    );
-    measurements.push(run.burst, ...run.probes);
-  }
+  measurements = await measureBurstsWithProbes(
+    server,
+    [
+      // 1. On the event loop: a "pool" of one, and it is the only thread that answers anything.
+      { label: 'loop', endpoint: '/blocking-loop-test', poolSize: 1, ...burst },
+      // 2. In the pool: the loop stays free.
+      { label: 'pool', endpoint: '/sync-test', poolSize: flags.pool, ...burst },
+    ],
+    serverProbes(flags.delayMs),
+    flags.probeEveryMs,
+  );
 } finally {
   await server.stop();
 }
 
-// 3. The bursts beside the model, then what the probes went through.
-printMeasurements(`blocking-event-loop · ${flags.requests} requests blocking ${flags.delayMs} ms each`, measurements.filter((m) => !m.label.includes('-probe-')), flags.quiet);
-if (!flags.quiet) {
-  console.log(`\nProbes fired every ${flags.probeEveryMs} ms while each burst ran (the async probe includes its own ${flags.delayMs} ms):\n`);
-  console.log(
-    formatTable(
-      ['probe', 'count', 'p50 ms', 'p99 ms', 'max ms', 'server event-loop max delay ms'],
-      measurements
-        .filter((m) => m.label.includes('-probe-'))
-        .map((m) => {
-          const burst = measurements.find((b) => m.label.startsWith(`${b.label}-probe-`));
-          return [m.label, m.concurrency, ms(m.latencyMs.p50), ms(m.latencyMs.p99), ms(m.latencyMs.max), ms(burst?.server?.eventLoopDelayMs.max)];
-        }),
-    ),
-  );
-}
+// 3. The bursts beside the model, then what the probes saw and the server's event-loop delay.
+printProbeReport(`blocking-event-loop · ${flags.requests} requests blocking ${flags.delayMs} ms each`, measurements, flags.probeEveryMs, flags.quiet);
 const file = await writeResults(flags.out, {
   experiment: 'blocking-event-loop',
   params: { requests: flags.requests, delayMs: flags.delayMs, pool: flags.pool, probeEveryMs: flags.probeEveryMs, quick: flags.quick },

@@ -13,10 +13,10 @@
  */
 import { parseScriptFlags } from './lib/cli.ts';
 import { startServer } from './lib/server-process.ts';
-import { measureBurstWithProbes } from './lib/measure.ts';
+import { measureBurstsWithProbes } from './lib/measure.ts';
+import { serverProbes, printProbeReport } from './lib/probes.ts';
 import { writeResults, DEFAULT_RESULTS_DIR, type Measurement } from './lib/results.ts';
 import { createProgress } from './lib/progress.ts';
-import { formatTable, ms, printMeasurements } from './lib/table.ts';
 
 const flags = parseScriptFlags({
   about: 'Probes /health and the async endpoint every few ms while a burst saturates the pool.',
@@ -29,49 +29,28 @@ const flags = parseScriptFlags({
   },
 });
 const progress = createProgress('responsiveness', { quiet: flags.quiet });
-const probes = [
-  { label: 'health', path: '/health', delayMs: 0 },
-  { label: 'async', path: '/asyncio-test/0', delayMs: flags.delayMs },
-];
 
 const server = await startServer({ poolSize: flags.pool, delayMs: flags.delayMs });
-const measurements: Measurement[] = [];
+const burst = { requests: flags.requests, delayMs: flags.delayMs, progress };
+let measurements: Measurement[];
 try {
-  for (const [label, endpoint, poolSize] of [
-    // 1. The pool saturated: every thread blocked, the rest queued.
-    ['sync', '/sync-test', flags.pool],
-    // 2. The same number of awaited timers, for contrast.
-    ['async', '/asyncio-test', null],
-  ] as const) {
-    const run = await measureBurstWithProbes(
-      server,
-      { label, endpoint, poolSize, requests: flags.requests, delayMs: flags.delayMs, progress },
-      probes,
-      flags.probeEveryMs,
-    );
-    measurements.push(run.burst, ...run.probes);
-  }
+  measurements = await measureBurstsWithProbes(
+    server,
+    [
+      // 1. The pool saturated: every thread blocked, the rest queued.
+      { label: 'sync', endpoint: '/sync-test', poolSize: flags.pool, ...burst },
+      // 2. The same number of awaited timers, for contrast.
+      { label: 'async', endpoint: '/asyncio-test', poolSize: null, ...burst },
+    ],
+    serverProbes(flags.delayMs),
+    flags.probeEveryMs,
+  );
 } finally {
   await server.stop();
 }
 
-// 3. The bursts, what the probes saw, and the server's event-loop delay during each burst.
-const bursts = measurements.filter((m) => !m.label.includes('-probe-'));
-printMeasurements(`responsiveness · ${flags.requests} requests of ${flags.delayMs} ms, pool of ${flags.pool}`, bursts, flags.quiet);
-if (!flags.quiet) {
-  console.log(`\nProbes every ${flags.probeEveryMs} ms during each burst, and the server's event-loop delay:\n`);
-  console.log(
-    formatTable(
-      ['probe', 'count', 'p50 ms', 'p99 ms', 'max ms', 'loop delay p50', 'p99', 'max'],
-      measurements
-        .filter((m) => m.label.includes('-probe-'))
-        .map((m) => {
-          const loop = bursts.find((b) => m.label.startsWith(`${b.label}-probe-`))?.server?.eventLoopDelayMs;
-          return [m.label, m.concurrency, ms(m.latencyMs.p50), ms(m.latencyMs.p99), ms(m.latencyMs.max), ms(loop?.p50), ms(loop?.p99), ms(loop?.max)];
-        }),
-    ),
-  );
-}
+// 3. The bursts beside the model, then what the probes saw and the server's event-loop delay.
+printProbeReport(`responsiveness · ${flags.requests} requests of ${flags.delayMs} ms, pool of ${flags.pool}`, measurements, flags.probeEveryMs, flags.quiet);
 const file = await writeResults(flags.out, {
   experiment: 'responsiveness',
   params: { requests: flags.requests, delayMs: flags.delayMs, pool: flags.pool, probeEveryMs: flags.probeEveryMs, quick: flags.quick },
