@@ -24,6 +24,19 @@ export interface NumberFlag {
   max?: number;
 }
 
+/** A flag that takes text: --url URL, --python CMD. Absent from the result when not given. */
+export interface TextFlag {
+  help: string;
+  /** What --help shows after the flag, e.g. URL. */
+  value: string;
+}
+
+/** --url, shared by every script that fires bursts: see useRunningServer in server-process.ts. */
+export const URL_FLAG: TextFlag = {
+  help: 'fire at a server already running there (e.g. one started by hand) instead of starting one; give the flags that match it',
+  value: 'URL',
+};
+
 export interface CommonFlags {
   /** Where results go (default: results/ of the project). */
   out: string;
@@ -31,10 +44,11 @@ export interface CommonFlags {
   quiet: boolean;
 }
 
-export interface ScriptSpec<K extends string> {
+export interface ScriptSpec<K extends string, T extends string = never> {
   /** The text --help prints above the options: what the script shows, how long it takes. */
   about: string;
   numbers: Record<K, NumberFlag>;
+  texts?: Record<T, TextFlag>;
   /** Default for --out. */
   defaultOut: string;
 }
@@ -43,10 +57,10 @@ export interface ScriptSpec<K extends string> {
  * Parses process.argv for a script (and from then on reports UserErrors as one sentence). Number flags are named in camelCase in the spec and on the command line
  * in kebab-case (delayMs → --delay-ms). Prints help and exits 0 on --help; throws UserError on a bad flag.
  */
-export function parseScriptFlags<K extends string>(
-  spec: ScriptSpec<K>,
+export function parseScriptFlags<K extends string, T extends string = never>(
+  spec: ScriptSpec<K, T>,
   argv = process.argv.slice(2),
-): Record<K, number> & CommonFlags {
+): Record<K, number> & Partial<Record<T, string>> & CommonFlags {
   reportUserErrors();
   const script = basename(process.argv[1] ?? 'script');
   const numberNames = Object.keys(spec.numbers) as K[];
@@ -56,7 +70,8 @@ export function parseScriptFlags<K extends string>(
     quiet: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   };
-  for (const name of numberNames) options[kebab(name)] = { type: 'string' };
+  const textNames = Object.keys(spec.texts ?? {}) as T[];
+  for (const name of [...numberNames, ...textNames]) options[kebab(name)] = { type: 'string' };
 
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -77,8 +92,15 @@ export function parseScriptFlags<K extends string>(
     const raw = values[kebab(name)] as string | undefined;
     numbers[name] = raw === undefined ? (quick ? (flag.quick ?? flag.default) : flag.default) : toNumber(script, name, raw, flag);
   }
+  const texts: Partial<Record<T, string>> = {};
+  for (const name of textNames) {
+    const raw = values[kebab(name)] as string | undefined;
+    if (raw === undefined) continue;
+    if (raw.trim() === '') throw new UserError(`${script}: --${kebab(name)} needs a ${spec.texts![name].value}.`, 2);
+    texts[name] = raw;
+  }
   if (parsed.out.trim() === '') throw new UserError(`${script}: --out needs a folder.`, 2);
-  return { ...numbers, ...parsed };
+  return { ...numbers, ...texts, ...parsed };
 }
 
 function toNumber(script: string, name: string, raw: string, flag: NumberFlag): number {
@@ -91,11 +113,14 @@ function toNumber(script: string, name: string, raw: string, flag: NumberFlag): 
   return value;
 }
 
-export function helpText<K extends string>(script: string, spec: ScriptSpec<K>): string {
+export function helpText<K extends string, T extends string>(script: string, spec: ScriptSpec<K, T>): string {
   const rows: [string, string][] = Object.entries<NumberFlag>(spec.numbers).map(([name, flag]) => [
     `--${kebab(name)} N`,
     `${flag.help} (default ${flag.default}${flag.quick !== undefined ? `, --quick ${flag.quick}` : ''})`,
   ]);
+  for (const [name, flag] of Object.entries<TextFlag>(spec.texts ?? ({} as Record<T, TextFlag>))) {
+    rows.push([`--${kebab(name)} ${flag.value}`, flag.help]);
+  }
   rows.push(
     ['--quick', 'short delays and counts: finishes in seconds'],
     ['--out DIR', `where the JSON results go (default ${spec.defaultOut})`],

@@ -6,12 +6,13 @@
  *     V8 needs a few hundred calls before it optimises a path, so we send at least WARM_UP_REQUESTS: a cold
  *     server adds 20–30 ms to the first burst of 100, a warm one about 10.
  *  2. The server's stats window is reset, so its event-loop delay covers this burst only.
- *  3. The burst, then the server's stats for it.
+ *  3. The burst, then the server's stats for it. A server without /stats (FastAPI, or any other one
+ *     fired at with --url) gives a measurement without them.
  */
 import { fireBurst, type BurstOptions } from './burst.ts';
 import { predictTotalMs } from './model.ts';
 import { toMeasurement, type Measurement } from './results.ts';
-import type { RunningServer } from './server-process.ts';
+import type { TargetServer } from './server-process.ts';
 
 const WARM_UP_REQUESTS = 1000;
 
@@ -30,7 +31,7 @@ export interface BurstPlan {
   onRequestDone?: BurstOptions['onRequestDone'];
 }
 
-export async function measureBurst(server: Pick<RunningServer, 'url' | 'resetStats' | 'stats'>, plan: BurstPlan): Promise<Measurement> {
+export async function measureBurst(server: Pick<TargetServer, 'url' | 'resetStats' | 'stats'>, plan: BurstPlan): Promise<Measurement> {
   const predictedMs = predictTotalMs({ requests: plan.requests, poolSize: plan.poolSize, delayMs: plan.delayMs });
   const burst = (path: (id: number) => string, onRequestDone?: BurstOptions['onRequestDone']) =>
     fireBurst({
@@ -46,9 +47,9 @@ export async function measureBurst(server: Pick<RunningServer, 'url' | 'resetSta
       await burst(() => `${plan.endpoint}/warm-up`);
     }
   }
-  await server.resetStats();
+  await server.resetStats?.();
   const result = await burst((id) => `${plan.endpoint}/${id}`, plan.onRequestDone);
-  const stats = await server.stats();
+  const stats = await server.stats?.();
   return toMeasurement(
     { label: plan.label, endpoint: plan.endpoint, poolSize: plan.poolSize, delayMs: plan.delayMs, predictedMs, server: stats },
     result,
