@@ -12,7 +12,7 @@ import { readResults, resultsDir, writeAtomically, DEFAULT_RESULTS_DIR, type Res
 import { markdownTable, ms } from './lib/table.ts';
 
 /** The blog's published figures (100 concurrent requests, 3 s each, timed with curl and `date +%s`). */
-const BLOG = { requests: 100, delayMs: 3000, asyncSeconds: 4, syncSeconds: 9 };
+export const BLOG = { requests: 100, delayMs: 3000, asyncSeconds: 4, syncSeconds: 9 };
 
 export async function writeReport(dir: string): Promise<string> {
   const files = (await readdir(dir)).filter((name) => name.endsWith('.json') && name !== 'summary.json').sort();
@@ -93,7 +93,7 @@ export function measurementTable(measurements: Measurement[]): string {
   );
 }
 
-function seconds(value: number | null | undefined): string {
+export function seconds(value: number | null | undefined): string {
   return value === null || value === undefined ? '–' : `${(value / 1000).toFixed(3)} s`;
 }
 
