@@ -12,7 +12,7 @@
  * Expect: async ≈ 3 s and sync ≈ 9 s for both servers, sync ≈ 3 s with the limit raised. Without a Python that
  *         has fastapi and uvicorn: one notice saying what is missing and how to install it, a results file
  *         marked "skipped", exit code 0.
- * Takes:  about 35 s (8 s with --quick). Writes results/compare-fastapi.json.
+ * Takes:  about 35 s (10–15 s with --quick). Writes results/compare-fastapi.json.
  */
 import { parseScriptFlags } from './lib/cli.ts';
 import { startServer, type TargetServer } from './lib/server-process.ts';
@@ -33,7 +33,7 @@ const flags = parseScriptFlags({
   numbers: {
     // --quick keeps N = 100: with fewer than 41 requests FastAPI's 40 threads would serve them in one wave.
     requests: { help: 'requests fired at once, per endpoint', default: 100 },
-    delayMs: { help: 'how long each request waits or blocks, ms', default: 3000, quick: 500, min: 0, max: 600_000 },
+    delayMs: { help: 'how long each request waits or blocks, ms', default: 3000, quick: 300, min: 0, max: 600_000 },
     raisedLimit: { help: "FastAPI's thread limit for the extra sync row; 0 = no extra row", default: 100, min: 0, max: 10_000 },
   },
   texts: {
