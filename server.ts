@@ -440,9 +440,6 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   const { port } = server.address() as { port: number };
   const url = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`;
   pool.resetStats(); // the warm-up is not part of any measurement
-  console.log(
-    `listening on ${url} (pool ${settings.poolSize} threads warm, delay ${settings.delayMs} ms, queue ${settings.queueLimit})`,
-  );
 
   // Shutdown as uvicorn does it: stop accepting, give in-flight requests a moment to finish, then answer the
   // rest 503 (their threads are ended), destroy the pool, exit 0. A second signal exits at once.
@@ -465,6 +462,11 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     process.on('disconnect', () => void shutdown('parent gone'));
     process.channel.unref();
   }
+
+  // Last, once SIGTERM is handled: a script may stop us the moment it reads this line.
+  console.log(
+    `listening on ${url} (pool ${settings.poolSize} threads warm, delay ${settings.delayMs} ms, queue ${settings.queueLimit})`,
+  );
 }
 
 /** How long in-flight requests may go on after SIGINT/SIGTERM before their tasks are ended. */

@@ -7,11 +7,12 @@
  * ceil(N / P) · D says so before we measure.
  *
  * Run:    npx tsx scripts/async-vs-sync.ts [--requests 100] [--delay-ms 3000] [--pool 40] [--quick]
+ *         npx tsx scripts/async-vs-sync.ts --url http://127.0.0.1:8000   # a server already running, e.g. by hand
  * Expect: async ≈ 3000 ms, sync ≈ 9000 ms, each within a few tens of ms of the model.
  * Takes:  about 15 s (2 s with --quick). Writes results/async-vs-sync.json.
  */
-import { parseScriptFlags } from './lib/cli.ts';
-import { startServer } from './lib/server-process.ts';
+import { parseScriptFlags, URL_FLAG } from './lib/cli.ts';
+import { startServer, useRunningServer } from './lib/server-process.ts';
 import { measureBurst } from './lib/measure.ts';
 import { writeResults, DEFAULT_RESULTS_DIR, type Measurement } from './lib/results.ts';
 import { formatTable, ms } from './lib/table.ts';
@@ -26,12 +27,13 @@ const flags = parseScriptFlags({
     delayMs: { help: 'how long each request waits or blocks, ms', default: 3000, quick: 300, min: 0, max: 600_000 },
     pool: { help: 'worker threads for the sync endpoint', default: 40, quick: 10, max: 1024 },
   },
+  texts: { url: URL_FLAG },
 });
 const say = (text: string) => flags.quiet || console.log(text);
 const progress = createProgress('async-vs-sync', { quiet: flags.quiet });
 
-// 1. Start the server in its own process, with the pool warm, and wait for its ready line.
-const server = await startServer({ poolSize: flags.pool, delayMs: flags.delayMs });
+// 1. Start the server in its own process, with the pool warm, and wait for its ready line (or use the one at --url).
+const server = flags.url ? await useRunningServer(flags.url) : await startServer({ poolSize: flags.pool, delayMs: flags.delayMs });
 try {
   // 2. The same burst at each endpoint: the async one holds no thread, the sync one holds a pool thread.
   const measurements: Measurement[] = [];
@@ -64,7 +66,7 @@ try {
   // 4. Every request's offsets go into the JSON, so the waves can be drawn later.
   const file = await writeResults(flags.out, {
     experiment: 'async-vs-sync',
-    params: { requests: flags.requests, delayMs: flags.delayMs, poolSize: flags.pool, quick: flags.quick },
+    params: { requests: flags.requests, delayMs: flags.delayMs, poolSize: flags.pool, quick: flags.quick, ...(flags.url ? { url: server.url } : {}) },
     measurements,
   });
   say(`\nwrote ${file}`);

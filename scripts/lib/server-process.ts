@@ -12,6 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { get as httpGet } from 'node:http';
 import type { ServerStats } from '../../server.ts';
 import { UserError } from './cli.ts';
 
@@ -44,42 +45,141 @@ export interface RunningServer {
   readonly exited: { code: number | null; signal: NodeJS.Signals | null } | null;
 }
 
+/**
+ * What a script fires at: a server it started, or one already running (--url). Only server.ts has /stats;
+ * on any other server (FastAPI, one started by hand elsewhere) stats and resetStats are absent.
+ */
+export interface TargetServer {
+  url: string;
+  stats?(): Promise<ServerStats>;
+  resetStats?(): Promise<ServerStats>;
+  stop(graceMs?: number): Promise<void>;
+}
+
 const running = new Set<ChildProcess>();
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
-  stopServersWhenThisProcessEnds();
   const args = ['--port', '0', '--quiet'];
   if (options.poolSize !== undefined) args.push('--pool', String(options.poolSize));
   if (options.delayMs !== undefined) args.push('--delay-ms', String(options.delayMs));
   if (options.queueLimit !== undefined) args.push('--queue', String(options.queueLimit));
   args.push(...(options.extraArgs ?? []));
 
-  const spawnedAt = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER_FILE, ...args], {
-    cwd: PROJECT_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  const server = await startServerProcess({
+    name: 'the server',
+    command: process.execPath,
+    args: ['--import', 'tsx', SERVER_FILE, ...args],
     env: { ...process.env, NODE_OPTIONS: '' },
+    readyLine: READY_LINE,
+    readyStream: 'stdout',
+    readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
+    parentWatch: 'ipc',
+  });
+  return {
+    ...server,
+    get exited() {
+      return server.exited;
+    },
+    stats: () => getJson<ServerStats>(`${server.url}/stats`),
+    resetStats: () => getJson<ServerStats>(`${server.url}/stats/reset`, 'POST'),
+  };
+}
+
+/**
+ * A server already running at `url` (--url): checked to answer, its /stats used if it is server.ts, and
+ * never stopped by us — stop() does nothing, it is not ours.
+ */
+export async function useRunningServer(url: string): Promise<TargetServer> {
+  let origin: string;
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'http:') throw new Error('not http');
+    origin = parsed.origin;
+  } catch {
+    throw new UserError(`--url must be an http:// address such as http://127.0.0.1:8000, got "${url}".`, 2);
+  }
+  // Any HTTP answer means someone listens; a 404 just means it is not server.ts. (node:http, not fetch:
+  // fetch refuses some ports outright that the burst client would reach.)
+  const answer = await new Promise<{ status: number; body: string } | string>((resolve) => {
+    const request = httpGet(`${origin}/stats`, { timeout: 5000 }, (response) => {
+      let body = '';
+      response.setEncoding('utf8').on('data', (text: string) => (body += text));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      response.on('error', () => resolve('the answer was cut short'));
+    });
+    request.on('timeout', () => request.destroy(Object.assign(new Error('timeout'), { code: 'no answer within 5 s' })));
+    request.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
+  if (typeof answer === 'string') {
+    throw new UserError(`nothing answers at ${origin} (${answer}): start the server first, e.g. npx tsx server.ts.`);
+  }
+  const hasStats = answer.status === 200 && /"poolSize":\s*\d/.test(answer.body);
+  const stop = async () => {};
+  if (!hasStats) return { url: origin, stop };
+  return {
+    url: origin,
+    stats: () => getJson<ServerStats>(`${origin}/stats`),
+    resetStats: () => getJson<ServerStats>(`${origin}/stats/reset`, 'POST'),
+    stop,
+  };
+}
+
+/** Any HTTP server as a child process: how to start it, and the line that says it is ready. */
+export interface ServerProcessSpec {
+  /** What messages call it: 'the server', 'uvicorn'. */
+  name: string;
+  command: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Printed once it is ready; its first group is the URL with the real port. */
+  readyLine: RegExp;
+  readyStream: 'stdout' | 'stderr';
+  readyTimeoutMs: number;
+  /**
+   * How the child learns that this process died without a word (SIGKILL): a Node child through the IPC
+   * channel closing, any other through its stdin closing (it must exit on EOF, as reference/run_uvicorn.py does).
+   */
+  parentWatch: 'ipc' | 'stdin';
+}
+
+/** A started server process; RunningServer adds server.ts's own stats. */
+export type ServerProcess = Omit<RunningServer, 'stats' | 'resetStats'>;
+
+export async function startServerProcess(spec: ServerProcessSpec): Promise<ServerProcess> {
+  stopServersWhenThisProcessEnds();
+  const spawnedAt = performance.now();
+  const child = spawn(spec.command, spec.args, {
+    cwd: spec.cwd ?? PROJECT_ROOT,
+    stdio: spec.parentWatch === 'ipc' ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['pipe', 'pipe', 'pipe'],
+    env: spec.env ?? process.env,
   });
   running.add(child);
   let exited: RunningServer['exited'] = null;
-  const exitedPromise = new Promise<void>((resolve) =>
-    child.once('exit', (code, signal) => {
-      exited = { code, signal };
+  let spawnError = '';
+  const exitedPromise = new Promise<void>((resolve) => {
+    const ended = (code: number | null, signal: NodeJS.Signals | null) => {
+      exited ??= { code, signal };
       running.delete(child);
       resolve();
-    }),
-  );
-  child.once('error', () => {}); // reported through 'exit' / the ready wait below
+    };
+    child.once('exit', ended);
+    // A command that cannot be started (ENOENT, EACCES) never exits: it ends here, reported by the ready wait.
+    child.once('error', (error) => {
+      spawnError = error.message;
+      if (child.pid === undefined) ended(null, null);
+    });
+  });
+  child.stdin?.on('error', () => {}); // the child may exit before it reads anything
 
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr = (stderr + text).slice(-4000)));
+  if (spec.readyStream === 'stderr') child.stdout!.resume(); // its stdout is not ours to read, only to drain
 
-  const url = await waitForReadyLine(child, exitedPromise, options.readyTimeoutMs ?? 60_000, () => stderr).catch(
-    async (error: unknown) => {
-      await stop(child, exitedPromise, 2000);
-      throw error;
-    },
-  );
+  const url = await waitForReadyLine(child, spec, exitedPromise, () => spawnError || stderr).catch(async (error: unknown) => {
+    await stop(child, exitedPromise, 2000);
+    throw error;
+  });
   const startupMs = performance.now() - spawnedAt;
 
   return {
@@ -89,36 +189,36 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     get exited() {
       return exited;
     },
-    stats: () => getJson<ServerStats>(`${url}/stats`),
-    resetStats: () => getJson<ServerStats>(`${url}/stats/reset`, 'POST'),
     stop: (graceMs = 8000) => stop(child, exitedPromise, graceMs),
   };
 }
 
 function waitForReadyLine(
   child: ChildProcess,
+  spec: ServerProcessSpec,
   exited: Promise<void>,
-  timeoutMs: number,
   stderr: () => string,
 ): Promise<string> {
+  const { name, readyTimeoutMs: timeoutMs } = spec;
+  const stream = spec.readyStream === 'stdout' ? child.stdout! : child.stderr!;
   return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: stream });
     const timer = setTimeout(
-      () => reject(new UserError(`the server did not print its ready line within ${timeoutMs / 1000} s.${tail(stderr())}`)),
+      () => reject(new UserError(`${name} did not print its ready line within ${timeoutMs / 1000} s.${tail(stderr())}`)),
       timeoutMs,
     );
     lines.on('line', (line) => {
-      const match = READY_LINE.exec(line);
+      const match = spec.readyLine.exec(line);
       if (match) {
         clearTimeout(timer);
         lines.removeAllListeners('line');
-        child.stdout!.resume(); // keep draining anything it prints later
+        stream.resume(); // keep draining anything it prints later
         resolve(match[1]!);
       }
     });
     void exited.then(() => {
       clearTimeout(timer);
-      reject(new UserError(`the server exited before it was ready (exit code ${child.exitCode}).${tail(stderr())}`));
+      reject(new UserError(`${name} exited before it was ready (exit code ${child.exitCode}).${tail(stderr())}`));
     });
   });
 }

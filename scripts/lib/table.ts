@@ -30,6 +30,11 @@ export function ms(value: number | null | undefined): string {
 }
 
 
+/** 3012.4 → "3.012 s". */
+export function seconds(value: number | null | undefined): string {
+  return value === null || value === undefined ? '–' : `${(value / 1000).toFixed(3)} s`;
+}
+
 /** The columns every experiment reports a measurement with, in the terminal and in REPORT.md. */
 export const MEASUREMENT_HEADERS = ['measurement', 'endpoint', 'N', 'P', 'D ms', 'total ms', 'model ms', 'ratio', 'p50 ms', 'p99 ms', 'ok', 'errors'];
 

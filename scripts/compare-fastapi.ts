@@ -1,0 +1,121 @@
+/**
+ * compare-fastapi — the original, side by side: the blog's own kind of server (reference/fastapi_app.py under
+ * uvicorn, one worker) and ours (server.ts), fired at by the same client in one run.
+ *
+ * What it shows: both servers answer 100 concurrent requests to the async endpoint in ≈3 s and to the sync one
+ * in ≈9 s, each within a few tens of ms of the model ceil(N / P) · D with P = 40 — FastAPI's 40 being anyio's
+ * default CapacityLimiter, ours a tinypool pool sized to match. An extra row raises FastAPI's limit to 100: the
+ * sync endpoint then takes ≈3 s, so the 40 is the cause of the 9 s.
+ *
+ * Run:    npx tsx scripts/compare-fastapi.ts [--requests 100] [--delay-ms 3000] [--raised-limit 100] [--quick]
+ *         npx tsx scripts/compare-fastapi.ts --python /usr/bin/python3     # the interpreter that has FastAPI
+ * Expect: async ≈ 3 s and sync ≈ 9 s for both servers, sync ≈ 3 s with the limit raised. Without a Python that
+ *         has fastapi and uvicorn: one notice saying what is missing and how to install it, a results file
+ *         marked "skipped", exit code 0.
+ * Takes:  about 35 s (10–15 s with --quick). Writes results/compare-fastapi.json.
+ */
+import { parseScriptFlags } from './lib/cli.ts';
+import { startServer, type TargetServer } from './lib/server-process.ts';
+import { findFastApiPython, startFastApi, PYTHON_CANDIDATES, HOW_TO_INSTALL } from './lib/fastapi-process.ts';
+import { measureBurst } from './lib/measure.ts';
+import { writeResults, DEFAULT_RESULTS_DIR, type Measurement } from './lib/results.ts';
+import { formatTable, seconds } from './lib/table.ts';
+import { BLOG } from './lib/blog.ts';
+import { createProgress } from './lib/progress.ts';
+
+// FastAPI's number: anyio's default CapacityLimiter(40) for `def` endpoints. Our pool is given the same.
+const THREAD_LIMIT = 40;
+
+const flags = parseScriptFlags({
+  about:
+    'Runs the blog\'s FastAPI app (uvicorn, 1 worker) and server.ts one after the other, fires the same bursts at both,\n' +
+    'and prints the blog\'s figures, both measurements and the model side by side.',
+  defaultOut: DEFAULT_RESULTS_DIR,
+  numbers: {
+    // --quick keeps N = 100: with fewer than 41 requests FastAPI's 40 threads would serve them in one wave.
+    requests: { help: 'requests fired at once, per endpoint', default: 100 },
+    delayMs: { help: 'how long each request waits or blocks, ms', default: 3000, quick: 300, min: 0, max: 600_000 },
+    raisedLimit: { help: "FastAPI's thread limit for the extra sync row; 0 = no extra row", default: 100, min: 0, max: 10_000 },
+  },
+  texts: {
+    python: { help: `the Python to run FastAPI with (default: the first of ${PYTHON_CANDIDATES.join(', ')} that has it)`, value: 'CMD' },
+  },
+});
+const say = (text: string) => flags.quiet || console.log(text);
+const progress = createProgress('compare-fastapi', { quiet: flags.quiet });
+const params = { requests: flags.requests, delayMs: flags.delayMs, threadLimit: THREAD_LIMIT, raisedLimit: flags.raisedLimit, quick: flags.quick };
+
+// 1. A Python that can run the app, or a clean skip: run-all must not fail on a machine without Python.
+const found = await findFastApiPython(flags.python ? [flags.python] : PYTHON_CANDIDATES);
+if ('missing' in found) {
+  const reason = `${found.missing} ${HOW_TO_INSTALL}`;
+  say(`compare-fastapi skipped: ${reason}`);
+  const file = await writeResults(flags.out, { experiment: 'compare-fastapi', params, skipped: reason, measurements: [] });
+  say(`wrote ${file}`);
+  process.exit(0);
+}
+say(`FastAPI ${found.versions.fastapi}, uvicorn ${found.versions.uvicorn}, anyio ${found.versions.anyio} on Python ${found.versions.python} (${found.python})`);
+
+// 2. One server at a time, so neither competes with the other for the two cores; each stopped before the next.
+const measurements: Measurement[] = [];
+const burst = async (server: TargetServer, label: string, endpoint: string, poolSize: number | null) => {
+  measurements.push(await measureBurst(server, { label, endpoint, poolSize, requests: flags.requests, delayMs: flags.delayMs, progress }));
+};
+const runs: { start: () => Promise<TargetServer>; bursts: (server: TargetServer) => Promise<void> }[] = [
+  {
+    start: () => startFastApi({ python: found.python, delayMs: flags.delayMs }),
+    bursts: async (server) => {
+      await burst(server, 'fastapi-async', '/asyncio-test', null);
+      await burst(server, 'fastapi-sync', '/sync-test', THREAD_LIMIT);
+    },
+  },
+  ...(flags.raisedLimit > 0
+    ? [
+        {
+          start: () => startFastApi({ python: found.python, delayMs: flags.delayMs, threadLimit: flags.raisedLimit }),
+          bursts: (server: TargetServer) => burst(server, `fastapi-sync-limit-${flags.raisedLimit}`, '/sync-test', flags.raisedLimit),
+        },
+      ]
+    : []),
+  {
+    start: () => startServer({ poolSize: THREAD_LIMIT, delayMs: flags.delayMs }),
+    bursts: async (server) => {
+      await burst(server, 'hono-async', '/asyncio-test', null);
+      await burst(server, 'hono-sync', '/sync-test', THREAD_LIMIT);
+    },
+  },
+];
+for (const run of runs) {
+  const server = await run.start();
+  try {
+    await run.bursts(server);
+  } finally {
+    await server.stop();
+  }
+}
+
+// 3. One table: the blog's published figure, FastAPI and Hono measured here, the model; ratios to the model.
+const byLabel = (label: string) => measurements.find((m) => m.label === label);
+const measured = (m: Measurement | undefined) => (m ? `${seconds(m.totalMs)} (×${(m.totalMs / m.predictedMs!).toFixed(3)})` : '–');
+const blogShape = flags.requests === BLOG.requests && flags.delayMs === BLOG.delayMs;
+const blog = (s: number) => (blogShape ? `${s} s` : '–');
+const raised = byLabel(`fastapi-sync-limit-${flags.raisedLimit}`);
+const rows = [
+  ['async  /asyncio-test', blog(BLOG.asyncSeconds), measured(byLabel('fastapi-async')), measured(byLabel('hono-async')), seconds(byLabel('hono-async')?.predictedMs)],
+  [`sync   /sync-test, ${THREAD_LIMIT} threads`, blog(BLOG.syncSeconds), measured(byLabel('fastapi-sync')), measured(byLabel('hono-sync')), seconds(byLabel('hono-sync')?.predictedMs)],
+  ...(raised ? [[`sync, FastAPI's limit raised to ${flags.raisedLimit}`, '–', measured(raised), '–', seconds(raised.predictedMs)]] : []),
+];
+say(`\nTHE ORIGINAL, SIDE BY SIDE — ${flags.requests} concurrent requests, ${flags.delayMs} ms each\n`);
+say(formatTable(['endpoint', "blog's figure", 'FastAPI here', 'Hono here', 'model'], rows));
+say(`\n(×r) = measured / model.${blogShape ? '' : ` The blog's figures are for N = ${BLOG.requests}, ${BLOG.delayMs / 1000} s, so they are left out.`}`);
+const failed = measurements.filter((m) => m.errors > 0);
+if (failed.length > 0) say(`errors in: ${failed.map((m) => `${m.label} (${m.errors} of ${m.concurrency})`).join(', ')}`);
+
+// 4. Both servers' measurements, every request included, and what the FastAPI side ran on.
+const file = await writeResults(flags.out, {
+  experiment: 'compare-fastapi',
+  params: { ...params, python: found.python },
+  fastapi: found.versions,
+  measurements,
+});
+say(`\nwrote ${file}`);

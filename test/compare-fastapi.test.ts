@@ -1,0 +1,116 @@
+/**
+ * The original, side by side: the real FastAPI app under uvicorn and server.ts, in quick mode. Where no Python
+ * with FastAPI and uvicorn exists (CI could not install them), those tests are skipped with the reason; the
+ * skip path itself is always tested.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findFastApiPython } from '../scripts/lib/fastapi-process.ts';
+import type { ResultsFile } from '../scripts/lib/results.ts';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const found = await findFastApiPython();
+const noFastApi = 'missing' in found ? `FastAPI comparison not run: ${found.missing}` : undefined;
+
+function runCompare(args: string[]) {
+  return spawnSync(process.execPath, ['--import', 'tsx', 'scripts/compare-fastapi.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+}
+
+async function tempDir(t: { after: (fn: () => Promise<void>) => void }) {
+  const dir = await mkdtemp(join(tmpdir(), 'compare-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('compare-fastapi --quick: both servers run sync in ceil(N/40) waves; FastAPI with 100 threads in one', async (t) => {
+  if (noFastApi) return t.skip(noFastApi);
+  const out = await tempDir(t);
+  const D = 400;
+  const run = runCompare(['--quick', '--requests', '50', '--delay-ms', String(D), '--out', out]);
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /THE ORIGINAL, SIDE BY SIDE/);
+
+  const results = JSON.parse(await readFile(join(out, 'compare-fastapi.json'), 'utf8')) as ResultsFile;
+  assert.equal(results.skipped, undefined);
+  assert.match(String((results.fastapi as Record<string, string>).fastapi), /^\d+\.\d+/);
+  const totals = Object.fromEntries(results.measurements.map((m) => [m.label, m]));
+  assert.deepEqual(Object.keys(totals), ['fastapi-async', 'fastapi-sync', 'fastapi-sync-limit-100', 'hono-async', 'hono-sync']);
+  for (const m of results.measurements) {
+    assert.equal(m.ok, 50, m.label);
+    assert.equal(m.requests.length, 50, m.label);
+  }
+  // 50 requests: one wave awaiting, two waves on 40 threads (40 + 10), one wave on 100 threads. Wide margins,
+  // but each range excludes its neighbours.
+  const waves = { 'fastapi-async': 1, 'hono-async': 1, 'fastapi-sync': 2, 'hono-sync': 2, 'fastapi-sync-limit-100': 1 };
+  for (const [label, n] of Object.entries(waves)) {
+    const m = totals[label]!;
+    assert.equal(m.predictedMs, n * D, label);
+    assert.ok(m.totalMs >= n * D * 0.95 && m.totalMs < n * D + D * 0.75, `${label}: ${m.totalMs} ms for ${n} wave(s) of ${D}`);
+  }
+  // Only server.ts has /stats.
+  assert.equal(totals['fastapi-sync']!.server, undefined);
+  assert.equal(totals['hono-sync']!.server?.poolSize, 40);
+});
+
+test('without FastAPI: says what is missing and how to get it, writes a skipped JSON, exits 0', async (t) => {
+  const out = await tempDir(t);
+  const run = runCompare(['--quick', '--python', join(out, 'no-such-python3'), '--out', out]);
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /skipped: no Python with FastAPI and uvicorn was found \(.*no-such-python3: not found\)/);
+  assert.match(run.stdout, /apt-get install python3-fastapi python3-uvicorn/);
+  assert.match(run.stdout, /pip install fastapi uvicorn/);
+  const results = JSON.parse(await readFile(join(out, 'compare-fastapi.json'), 'utf8')) as ResultsFile;
+  assert.equal(results.experiment, 'compare-fastapi');
+  assert.match(String(results.skipped), /no-such-python3: not found/);
+  assert.deepEqual(results.measurements, []);
+});
+
+test('uvicorn stops by itself when the process that started it is killed outright', async (t) => {
+  if (noFastApi || 'missing' in found) return t.skip(noFastApi);
+  // A parent that starts FastAPI, prints uvicorn's PID, and waits to be killed.
+  const parent = spawn(
+    process.execPath,
+    [
+      '--import', 'tsx', '--input-type=module', '-e',
+      `import { startFastApi } from './scripts/lib/fastapi-process.ts';
+       const server = await startFastApi({ python: ${JSON.stringify(found.python)}, delayMs: 100 });
+       console.log('uvicorn', server.pid);
+       setInterval(() => {}, 1000);`,
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  t.after(() => parent.kill('SIGKILL'));
+  const pid = await new Promise<number>((resolve, reject) => {
+    createInterface({ input: parent.stdout! }).on('line', (line) => {
+      const match = /^uvicorn (\d+)$/.exec(line);
+      if (match) resolve(Number(match[1]));
+    });
+    parent.once('exit', (code) => reject(new Error(`the parent exited first (${code})`)));
+  });
+  t.after(() => {
+    try {
+      process.kill(pid, 'SIGKILL'); // only if the test failed and it is still there
+    } catch {}
+  });
+  assert.doesNotThrow(() => process.kill(pid, 0), 'uvicorn runs');
+
+  parent.kill('SIGKILL');
+  // Its stdin closes with the parent; uvicorn shuts down. Poll for it to be gone, up to a generous deadline.
+  const deadline = performance.now() + 15_000;
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  while (alive() && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(alive(), false, `uvicorn (PID ${pid}) still runs 15 s after its parent was killed`);
+});
