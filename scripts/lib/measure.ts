@@ -18,6 +18,8 @@ import type { TargetServer } from './server-process.ts';
 import type { Progress } from './progress.ts';
 
 const WARM_UP_REQUESTS = 1000;
+/** Small bursts are warmed up in rounds of this many, so warming for N = 3 is not 334 rounds of 3. */
+const WARM_UP_BURST = 200;
 
 export interface BurstPlan {
   label: string;
@@ -69,14 +71,15 @@ export async function measureBurstWithProbes(
 ): Promise<{ burst: Measurement; probes: Measurement[] }> {
   const predictedMs = plan.predictedMs !== undefined ? plan.predictedMs : predictTotalMs(plan);
   const timeoutMs = plan.timeoutMs ?? (predictedMs ?? plan.delayMs) * 4 + 10_000;
-  const burst = (path: BurstOptions['path'], onRequestDone?: BurstOptions['onRequestDone']) =>
-    fireBurst({ baseUrl: server.url, path, requests: plan.requests, timeoutMs, onRequestDone });
+  const burst = (path: BurstOptions['path'], onRequestDone?: BurstOptions['onRequestDone'], requests = plan.requests) =>
+    fireBurst({ baseUrl: server.url, path, requests, timeoutMs, onRequestDone });
 
   const { progress } = plan;
   if (plan.warmUp !== false) {
     progress?.step(`${plan.label}: warming up`);
-    for (let round = 0; round < Math.ceil(WARM_UP_REQUESTS / plan.requests); round++) {
-      await burst(() => `${plan.endpoint}/warm-up`);
+    const size = Math.max(plan.requests, WARM_UP_BURST);
+    for (let round = 0; round < Math.ceil(WARM_UP_REQUESTS / size); round++) {
+      await burst(() => `${plan.endpoint}/warm-up`, undefined, size);
     }
   }
   await server.resetStats?.();
