@@ -41,7 +41,14 @@ export interface RunningServer {
   /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. Resolves once it has exited. */
   stop(graceMs?: number): Promise<void>;
   /** Exit code and signal once exited, else null. */
-  readonly exited: { code: number | null; signal: NodeJS.Signals | null } | null;
+  readonly exited: ExitStatus | null;
+  /** Resolves once the process has exited, however it was stopped. */
+  readonly exit: Promise<ExitStatus>;
+}
+
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
 const running = new Set<ChildProcess>();
@@ -89,6 +96,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     get exited() {
       return exited;
     },
+    exit: exitedPromise.then(() => exited!),
     stats: () => getJson<ServerStats>(`${url}/stats`),
     resetStats: () => getJson<ServerStats>(`${url}/stats/reset`, 'POST'),
     stop: (graceMs = 8000) => stop(child, exitedPromise, graceMs),
