@@ -146,8 +146,9 @@ async function getJson<T>(url: string, method = 'GET'): Promise<T> {
 }
 
 function tail(stderr: string): string {
-  const text = stderr.trim();
-  return text ? ` Its last words:\n${text.split('\n').slice(-8).join('\n')}` : '';
+  const lines = stderr.trim().split('\n').filter(Boolean);
+  if (lines.length <= 1) return lines[0] ? ` It said: ${lines[0]}` : '';
+  return ` Its last words:\n${lines.slice(-8).join('\n')}`;
 }
 
 let cleanupInstalled = false;
