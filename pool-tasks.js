@@ -60,3 +60,18 @@ export function cpuWork(iterations) {
   }
   return x >>> 0;
 }
+
+// Fault injection, reachable only through server.ts --fault-routes (the reliability tests use it).
+
+/** A task that throws, as a bug in blocking code would: tinypool rejects its run() and the thread goes on. */
+export function throwInThread() {
+  throw new Error('fault injected: the pool task threw');
+}
+
+/**
+ * A thread that dies mid-task, as process.exit() or a native crash in blocking code would. tinypool alone
+ * never settles such a task; server.ts turns the thread's exit into a failed task and a fresh thread.
+ */
+export function exitThread() {
+  process.exit(3);
+}

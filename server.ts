@@ -15,11 +15,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { isIP } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, STATUS_CODES, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { Hono, type Context } from 'hono';
-import { createAdaptorServer } from '@hono/node-server';
+import { getRequestListener, RequestError } from '@hono/node-server';
 import Tinypool from 'tinypool';
 import { blockingSleep, cpuWork } from './pool-tasks.js';
 
@@ -88,6 +89,17 @@ export function createApp(settings: ServerSettings, pool: BlockingPool): Hono {
   app.get('/stats', (c) => c.json(pool.stats()));
   app.post('/stats/reset', (c) => c.json(pool.resetStats()));
 
+  // Only with --fault-routes: a pool task that throws, or whose thread dies, must cost that request a 500 and
+  // nothing more. No client can reach these on a server started without the flag.
+  if (settings.faultRoutes) {
+    app.get('/fault-test/:fault{throw|exit}', async (c) => {
+      const task = c.req.param('fault') === 'throw' ? 'throwInThread' : 'exitThread';
+      const failure = await pool.run<null>(task, null, c.req.raw.signal);
+      if (failure) return c.json({ detail: failure.detail }, failure.status, failure.headers);
+      return c.json({ status: 'done' });
+    });
+  }
+
   app.notFound((c) => c.json({ detail: 'Not Found' }, 404));
   answerOtherMethodsWith405(app);
   app.onError((error, c) => {
@@ -112,6 +124,8 @@ export interface ServerSettings {
   cpuIterations: number;
   /** No START/END line per request. */
   quiet: boolean;
+  /** Adds /fault-test/throw and /fault-test/exit, pool tasks that fail on purpose. Off unless asked for. */
+  faultRoutes: boolean;
 }
 
 export const DEFAULT_SETTINGS: ServerSettings = {
@@ -129,6 +143,7 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   // About 200 ms of work on this project's 2-core test machine; scripts/cpu-bound.ts calibrates its own.
   cpuIterations: 30_000_000,
   quiet: false,
+  faultRoutes: false,
 };
 
 const USAGE = `Usage: npx tsx server.ts [options]
@@ -140,6 +155,7 @@ const USAGE = `Usage: npx tsx server.ts [options]
   --queue N          blocking tasks allowed to wait for a thread; beyond it 503 (env QUEUE_LIMIT, default ${DEFAULT_SETTINGS.queueLimit})
   --cpu-iterations N work per /cpu-*-test request (env CPU_ITERATIONS, default ${DEFAULT_SETTINGS.cpuIterations})
   --quiet            no START/END line per request (env QUIET=1)
+  --fault-routes     add /fault-test/throw and /fault-test/exit, for tests (env FAULT_ROUTES=1)
   -h, --help         this text
 
 Prints "listening on http://HOST:PORT" once it listens and every pool thread is warm.`;
@@ -170,6 +186,7 @@ export function parseServerSettings(argv: string[], env: NodeJS.ProcessEnv = {})
         queue: { type: 'string' },
         'cpu-iterations': { type: 'string' },
         quiet: { type: 'boolean' },
+        'fault-routes': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -191,8 +208,13 @@ export function parseServerSettings(argv: string[], env: NodeJS.ProcessEnv = {})
     if (host.trim() === '') throw new SettingsError('--host must not be empty.');
     settings.host = host;
   }
-  settings.quiet = values.quiet ?? ['1', 'true', 'yes'].includes(env.QUIET ?? '');
+  settings.quiet = values.quiet ?? isSet(env.QUIET);
+  settings.faultRoutes = values['fault-routes'] ?? isSet(env.FAULT_ROUTES);
   return settings;
+}
+
+function isSet(envValue: string | undefined): boolean {
+  return ['1', 'true', 'yes'].includes(envValue ?? '');
 }
 
 function parseIntegerSetting(source: string, raw: string, min: number, max: number): number {
@@ -212,11 +234,16 @@ export interface TaskFailure {
   headers?: Record<string, string>;
 }
 
+/** The functions of pool-tasks.js a request may run. */
+export type PoolTask = 'blockingSleep' | 'cpuWork' | 'throwInThread' | 'exitThread';
+
 export interface BlockingPool {
   /** Resolves with undefined when the sleep ran, or with what to answer instead. */
   blockingSleep(ms: number, clientGone: AbortSignal): Promise<TaskFailure | undefined>;
   /** Resolves with the work's hash, or with what to answer instead. */
   cpuWork(iterations: number, clientGone: AbortSignal): Promise<number | TaskFailure>;
+  /** Any task of pool-tasks.js, with the same queue limit, cancellation and failure answers. */
+  run<T>(task: PoolTask, input: unknown, clientGone: AbortSignal): Promise<T | TaskFailure>;
   stats(): ServerStats;
   /** Returns the stats of the window it closes, then starts a new one. */
   resetStats(): ServerStats;
@@ -261,6 +288,8 @@ export async function startBlockingPool(size: number, queueLimit: number): Promi
     // Threads would inherit tsx's loader flags from this process; they run plain JS and need none.
     execArgv: [],
   });
+  // tinypool emits 'error' when a thread dies with no task on it; unheard, that would take the server down.
+  pool.on('error', (error: Error) => console.error(`pool thread failed: ${error.message}`));
 
   // Each warm-up task waits for all the others, so `size` of them occupy `size` distinct threads.
   const arrivals = new SharedArrayBuffer(4);
@@ -270,6 +299,8 @@ export async function startBlockingPool(size: number, queueLimit: number): Promi
     ),
   );
   if (!warm.every(Boolean)) throw new Error('The pool threads did not all start within 60 s.');
+  const watchNewThreads = failTasksOfExitedThreads(pool);
+  watchNewThreads();
 
   const startedAt = performance.now();
   const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
@@ -304,7 +335,7 @@ export async function startBlockingPool(size: number, queueLimit: number): Promi
   };
 
   /** Runs one task of pool-tasks.js on a pool thread; a failure becomes the answer to send instead. */
-  async function run<T>(name: 'blockingSleep' | 'cpuWork', input: number, clientGone: AbortSignal): Promise<T | TaskFailure> {
+  async function run<T>(task: PoolTask, input: unknown, clientGone: AbortSignal): Promise<T | TaskFailure> {
     // A full queue is answered at once; the client may come back later.
     if (inFlight - size >= queueLimit) {
       counts.rejected++;
@@ -312,7 +343,7 @@ export async function startBlockingPool(size: number, queueLimit: number): Promi
     }
     inFlight++;
     try {
-      const result = (await pool.run(input, { name, signal: clientGone })) as T;
+      const result = (await pool.run(input, { name: task, signal: clientGone })) as T;
       counts.completed++;
       return result;
     } catch (error) {
@@ -333,6 +364,8 @@ export async function startBlockingPool(size: number, queueLimit: number): Promi
       return { status: 500, detail: 'Internal Server Error: the blocking task failed' };
     } finally {
       inFlight--;
+      // A task that was aborted or failed had its thread replaced: watch the new one too.
+      watchNewThreads();
     }
   }
 
@@ -342,6 +375,7 @@ export async function startBlockingPool(size: number, queueLimit: number): Promi
       return typeof outcome === 'number' ? undefined : outcome;
     },
     cpuWork: (iterations, clientGone) => run<number>('cpuWork', iterations, clientGone),
+    run,
     stats,
     resetStats() {
       const closed = stats();
@@ -353,6 +387,27 @@ export async function startBlockingPool(size: number, queueLimit: number): Promi
       loopDelay.disable();
       await pool.destroy();
     },
+  };
+}
+
+/**
+ * Guards against tinypool's known hang: a thread that exits mid-task (process.exit() in the task, a native
+ * crash) leaves that task's run() unsettled forever and the dead thread counted in the pool. tinypool's own
+ * child_process runtime turns an unexpected exit into an 'error' on the worker, which fails the task and
+ * starts a replacement; this does the same for threads. A thread tinypool ended itself (abort, destroy, after
+ * an error) has left pool.threads before it exits, so it is left alone. Returns a function that starts
+ * watching threads added since the last call.
+ */
+function failTasksOfExitedThreads(pool: Tinypool): () => void {
+  const watched = new WeakSet<object>();
+  return () => {
+    for (const thread of pool.threads) {
+      if (watched.has(thread)) continue;
+      watched.add(thread);
+      thread.once('exit', (code: number) => {
+        if (pool.threads.includes(thread)) thread.emit('error', new Error(`pool thread exited with code ${code} mid-task`));
+      });
+    }
   };
 }
 
@@ -390,6 +445,37 @@ function answerOtherMethodsWith405(app: Hono): void {
   }
 }
 
+/** A request Hono cannot turn into a URL (no Host header, `OPTIONS *`, a bad Host): 400 in FastAPI's shape. */
+function answerUnroutableRequest(error: unknown): Response {
+  const status = error instanceof RequestError ? 400 : 500;
+  if (status === 500) console.error(error);
+  return new Response(JSON.stringify({ detail: STATUS_CODES[status] }), {
+    status,
+    headers: { 'Content-Type': 'application/json' },
+  });
+}
+
+/**
+ * Bytes node:http cannot parse as a request (a malformed header, an unknown method, an over-long URL or header,
+ * raw garbage) never reach Hono, and Node would answer a bare 400. Same statuses as Node, FastAPI's shape.
+ */
+function answerUnparsableRequest(error: NodeJS.ErrnoException, socket: Duplex): void {
+  // Node's own rule: write nothing if the client is gone or a response has already begun on this connection.
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent: boolean } })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const status =
+    error.code === 'HPE_HEADER_OVERFLOW' ? 431
+    : error.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW' ? 413
+    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408
+    : 400;
+  const body = JSON.stringify({ detail: STATUS_CODES[status] });
+  const head = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}`;
+  socket.end(`${head}\r\nConnection: close\r\n\r\n${body}`, () => socket.destroy());
+}
+
 /** The blog's app prints a line with the time when each request starts and ends. */
 function requestLogger(quiet: boolean) {
   return (event: 'START' | 'END', path: string) => {
@@ -423,9 +509,34 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     );
   }
 
+  // From here on SIGINT/SIGTERM and a vanished parent stop the server, also while the pool warms up: a signal
+  // that came before the handlers would kill it without a word, and a parent gone before then would never
+  // be noticed. Before the ready line there is nothing to drain, so it just exits.
+  let running: { server: Server; pool: BlockingPool } | null = null;
+  let stopping = false;
+  const shutdown = async (why: string, exitCodeIfRepeated: number) => {
+    if (stopping) process.exit(exitCodeIfRepeated); // a second signal: at once
+    stopping = true;
+    if (!settings.quiet) console.log(`${why}: shutting down`);
+    if (running) await stopGracefully(running.server, running.pool);
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT', 130));
+  process.on('SIGTERM', () => void shutdown('SIGTERM', 143));
+  // Started by a script with an IPC channel: if that script dies, even by SIGKILL, we go with it.
+  if (process.channel) {
+    process.on('disconnect', () => void shutdown('parent gone', 1));
+    process.channel.unref();
+    if (!process.connected) void shutdown('parent gone', 1);
+  }
+
   const pool = await startBlockingPool(settings.poolSize, settings.queueLimit);
-  // createAdaptorServer's type also covers HTTP/2; without options it is a plain node:http server.
-  const server = createAdaptorServer({ fetch: createApp(settings, pool).fetch }) as Server;
+  const server = createServer(
+    // Node would answer an HTTP/1.1 request without Host with an empty 400; Hono's error handler gives it a body.
+    { requireHostHeader: false },
+    getRequestListener(createApp(settings, pool).fetch, { errorHandler: answerUnroutableRequest }),
+  );
+  server.on('clientError', answerUnparsableRequest);
 
   try {
     await listen(server, settings);
@@ -437,33 +548,10 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     console.error(`server.ts: ${settings.host}:${settings.port} ${reason}; pick another with --port (0 = any free port).`);
     process.exit(2);
   }
+  running = { server, pool };
   const { port } = server.address() as { port: number };
   const url = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`;
   pool.resetStats(); // the warm-up is not part of any measurement
-
-  // Shutdown as uvicorn does it: stop accepting, give in-flight requests a moment to finish, then answer the
-  // rest 503 (their threads are ended), destroy the pool, exit 0. A second signal exits at once.
-  let stopping = false;
-  const shutdown = async (why: string) => {
-    if (stopping) process.exit(130);
-    stopping = true;
-    if (!settings.quiet) console.log(`${why}: shutting down`);
-    const drained = new Promise<void>((resolve) => server.close(() => resolve()));
-    await Promise.race([drained, sleep(SHUTDOWN_GRACE_MS)]);
-    await pool.destroy();
-    await sleep(50); // let the 503s of the ended tasks reach their sockets
-    server.closeAllConnections();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  // Started by a script with an IPC channel: if that script dies, even by SIGKILL, we go with it.
-  if (process.channel) {
-    process.on('disconnect', () => void shutdown('parent gone'));
-    process.channel.unref();
-  }
-
-  // Last, once SIGTERM is handled: a script may stop us the moment it reads this line.
   console.log(
     `listening on ${url} (pool ${settings.poolSize} threads warm, delay ${settings.delayMs} ms, queue ${settings.queueLimit})`,
   );
@@ -471,6 +559,19 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
 
 /** How long in-flight requests may go on after SIGINT/SIGTERM before their tasks are ended. */
 const SHUTDOWN_GRACE_MS = 2000;
+
+/**
+ * Shutdown as uvicorn does it: stop accepting, give in-flight requests a moment to finish, then answer the
+ * rest 503 (their threads are ended), destroy the pool, and close whatever connection is still open.
+ */
+async function stopGracefully(server: Server, pool: BlockingPool): Promise<void> {
+  const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+  await Promise.race([drained, sleep(SHUTDOWN_GRACE_MS)]);
+  await pool.destroy();
+  // The ended tasks' 503s are on their way; a connection still open after that (an awaited timer) is cut.
+  await Promise.race([drained, sleep(500)]);
+  server.closeAllConnections();
+}
 
 function listen(server: Server, settings: ServerSettings): Promise<void> {
   return new Promise((resolve, reject) => {

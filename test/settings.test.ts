@@ -13,11 +13,15 @@ test('server settings: defaults are uvicorn-like and FastAPI-sized', () => {
   assert.equal(DEFAULT_SETTINGS.port, 8000);
   assert.equal(DEFAULT_SETTINGS.poolSize, 40);
   assert.equal(DEFAULT_SETTINGS.delayMs, 3000);
+  assert.equal(DEFAULT_SETTINGS.faultRoutes, false, 'no client can reach the fault routes unless asked for');
 });
 
 test('server settings: flags win over environment variables, which win over defaults', () => {
   const env = { POOL_SIZE: '8', DELAY_MS: '250', PORT: '0', HOST: '::1', QUEUE_LIMIT: '5', QUIET: '1' };
-  assert.deepEqual(parseServerSettings([], env), { host: '::1', port: 0, poolSize: 8, delayMs: 250, queueLimit: 5, cpuIterations: DEFAULT_SETTINGS.cpuIterations, quiet: true });
+  assert.deepEqual(parseServerSettings([], { ...env, FAULT_ROUTES: '1' }), {
+    host: '::1', port: 0, poolSize: 8, delayMs: 250, queueLimit: 5, cpuIterations: DEFAULT_SETTINGS.cpuIterations, quiet: true, faultRoutes: true,
+  });
+  assert.equal(parseServerSettings(['--fault-routes'], {})?.faultRoutes, true);
   const flagged = parseServerSettings(['--pool', '3', '--delay-ms', '10', '--port', '9001'], env);
   assert.equal(flagged?.poolSize, 3);
   assert.equal(flagged?.delayMs, 10);
@@ -50,7 +54,7 @@ test('server.ts refuses a bad flag at start: one line on stderr, exit code 2', (
 test('server.ts --help lists every setting with its environment twin', () => {
   const run = spawnSync(process.execPath, ['--import', 'tsx', 'server.ts', '--help'], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
   assert.equal(run.status, 0);
-  for (const word of ['--host', 'HOST', '--port', 'PORT', '--pool', 'POOL_SIZE', '--delay-ms', 'DELAY_MS', '--queue', 'QUEUE_LIMIT', '--quiet']) {
+  for (const word of ['--host', 'HOST', '--port', 'PORT', '--pool', 'POOL_SIZE', '--delay-ms', 'DELAY_MS', '--queue', 'QUEUE_LIMIT', '--quiet', '--fault-routes', 'FAULT_ROUTES']) {
     assert.ok(run.stdout.includes(word), `help mentions ${word}`);
   }
 });

@@ -14,6 +14,8 @@
  * A failing request never loses the others' records.
  */
 import { connect, type Socket } from 'node:net';
+import { readFileSync, readdirSync } from 'node:fs';
+import { UserError } from './cli.ts';
 
 export interface RequestRecord {
   id: number;
@@ -56,6 +58,7 @@ export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
   if (target.protocol !== 'http:') throw new Error(`only http:// targets are supported, got ${options.baseUrl}`);
   const host = target.hostname.replace(/^\[|\]$/g, '');
   const port = Number(target.port || 80);
+  checkOpenFileLimit(n);
 
   // 1. Open every connection first; the clock has not started.
   const connectStart = performance.now();
@@ -121,6 +124,37 @@ export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
 
   const totalMs = records.reduce((last, r) => Math.max(last, r.endMs), 0);
   return { startedAt: t0, totalMs, connectMs, requests: records };
+}
+
+/**
+ * Every connection is an open file here and another in the server, which inherits this process's limit.
+ * Beyond `ulimit -n` the kernel refuses them with EMFILE deep into the burst; say so before firing instead.
+ */
+export function checkOpenFileLimit(connections: number): void {
+  const limit = openFileLimit();
+  if (limit === null) return; // not Linux: nothing to read; the OS will speak for itself
+  // What this process holds already, plus room for the server's own (a pool of 40 holds ~190).
+  const needed = connections + readdirSync('/proc/self/fd').length + 256;
+  if (needed <= limit.soft) return;
+  const beyondHard = needed > limit.hard ? ` (above the hard limit of ${limit.hard}: as root, or in limits.conf)` : '';
+  throw new UserError(
+    `${connections} concurrent requests need about ${needed} open files, but this process may open ${limit.soft}: ` +
+      `raise the limit with \`ulimit -n ${needed}\`${beyondHard} in the shell that runs it, or fire fewer requests.`,
+  );
+}
+
+/** The soft and hard open-file limits from /proc/self/limits (Linux), or null where there is none. */
+function openFileLimit(): { soft: number; hard: number } | null {
+  let text;
+  try {
+    text = readFileSync('/proc/self/limits', 'utf8');
+  } catch {
+    return null;
+  }
+  const match = /^Max open files\s+(\S+)\s+(\S+)/m.exec(text);
+  if (!match) return null;
+  const value = (field: string) => (field === 'unlimited' ? Infinity : Number(field));
+  return { soft: value(match[1]!), hard: value(match[2]!) };
 }
 
 /** Opens n connections, `batch` at a time. A connection that fails is returned as its error code. */

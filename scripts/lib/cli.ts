@@ -3,7 +3,9 @@
  * cause ending in one clear sentence and a non-zero exit instead of a stack trace.
  */
 import { parseArgs } from 'node:util';
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
+import { accessSync, statSync, constants } from 'node:fs';
+import { resultsDir } from './results.ts';
 
 /** An error the user can fix (a bad flag, a busy port, an unreachable URL): printed as one sentence. */
 export class UserError extends Error {
@@ -122,6 +124,9 @@ export function parseScriptFlags<K extends string, L extends string = never, T e
     texts[name] = raw;
   }
   if (parsed.out.trim() === '') throw new UserError(`${script}: --out needs a folder.`, 2);
+  // Now, not after a run of minutes whose results would then be lost.
+  const unwritable = whyNotWritable(resultsDir(parsed.out));
+  if (unwritable) throw new UserError(`${script}: --out ${parsed.out}: ${unwritable}; pick another folder.`, 2);
   return { ...numbers, ...lists, ...texts, ...parsed };
 }
 
@@ -133,6 +138,21 @@ function toNumber(script: string, name: string, raw: string, flag: { min?: numbe
     throw new UserError(`${script}: --${kebab(name)} must be a whole number from ${min} to ${max}, got "${raw}".`, 2);
   }
   return value;
+}
+
+/** Why results could not be written into `dir` (it, or the nearest parent that exists, must be a writable folder). */
+function whyNotWritable(dir: string): string | null {
+  for (let path = dir; ; path = dirname(path)) {
+    try {
+      if (!statSync(path).isDirectory()) return `${path} is not a folder`;
+      accessSync(path, constants.W_OK);
+      return null;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && dirname(path) !== path) continue; // will be created: look at its parent
+      return `${path} is not writable (${code})`;
+    }
+  }
 }
 
 export function helpText<K extends string, L extends string, T extends string>(script: string, spec: ScriptSpec<K, L, T>): string {

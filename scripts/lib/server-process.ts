@@ -42,7 +42,14 @@ export interface RunningServer {
   /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. Resolves once it has exited. */
   stop(graceMs?: number): Promise<void>;
   /** Exit code and signal once exited, else null. */
-  readonly exited: { code: number | null; signal: NodeJS.Signals | null } | null;
+  readonly exited: ExitStatus | null;
+  /** Resolves once the process has exited, however it was stopped. */
+  readonly exit: Promise<ExitStatus>;
+}
+
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
 /**
@@ -189,6 +196,7 @@ export async function startServerProcess(spec: ServerProcessSpec): Promise<Serve
     get exited() {
       return exited;
     },
+    exit: exitedPromise.then(() => exited!),
     stop: (graceMs = 8000) => stop(child, exitedPromise, graceMs),
   };
 }
@@ -238,8 +246,9 @@ async function getJson<T>(url: string, method = 'GET'): Promise<T> {
 }
 
 function tail(stderr: string): string {
-  const text = stderr.trim();
-  return text ? ` Its last words:\n${text.split('\n').slice(-8).join('\n')}` : '';
+  const lines = stderr.trim().split('\n').filter(Boolean);
+  if (lines.length <= 1) return lines[0] ? ` It said: ${lines[0]}` : '';
+  return ` Its last words:\n${lines.slice(-8).join('\n')}`;
 }
 
 let cleanupInstalled = false;

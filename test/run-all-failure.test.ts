@@ -1,0 +1,70 @@
+/**
+ * Results are never half-written: an experiment that fails does not stop run-all from writing the others,
+ * the summary and the report, and does not destroy the results of an earlier run. The failing experiment
+ * lives in a temporary copy of scripts/, never in the real one.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+const BREAKS = `throw new Error('this experiment breaks on purpose');\n`;
+const WORKS = `import { parseScriptFlags } from './lib/cli.ts';
+import { writeResults } from './lib/results.ts';
+const flags = parseScriptFlags({ about: 'writes an empty result', defaultOut: 'results', numbers: {} });
+await writeResults(flags.out, { experiment: 'works', params: {}, measurements: [] });
+`;
+
+test('one experiment fails: run-all still writes the others, summary.json and REPORT.md, and exits 1', async (t) => {
+  const project = await mkdtemp(join(tmpdir(), 'run-all-'));
+  t.after(() => rm(project, { recursive: true, force: true }));
+  // The project's run-all and libraries, with two experiments of our own instead of the real ones.
+  await mkdir(join(project, 'scripts'));
+  await cp(join(ROOT, 'scripts', 'lib'), join(project, 'scripts', 'lib'), { recursive: true });
+  for (const file of ['scripts/run-all.ts', 'scripts/report.ts', 'package.json', 'server.ts', 'pool-tasks.js']) {
+    await cp(join(ROOT, file), join(project, file));
+  }
+  await symlink(join(ROOT, 'node_modules'), join(project, 'node_modules'));
+  await writeFile(join(project, 'scripts', 'breaks.ts'), BREAKS);
+  await writeFile(join(project, 'scripts', 'works.ts'), WORKS);
+
+  // An earlier, good run of the experiment that now breaks.
+  const out = join(project, 'out');
+  await mkdir(out);
+  const earlier = '{ "experiment": "breaks", "createdAt": "2020-01-01T00:00:00.000Z", "measurements": [] }\n';
+  await writeFile(join(out, 'breaks.json'), earlier);
+
+  const run = spawnSync(process.execPath, ['--import', 'tsx', join(project, 'scripts', 'run-all.ts'), '--quiet', '--out', out], {
+    cwd: project,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(run.status, 1, run.stderr);
+  assert.match(run.stderr, /run-all: 1 of 2 experiments failed: breaks\.\n$/);
+
+  const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8')) as { experiments: { experiment: string; status: string }[] };
+  assert.deepEqual(
+    summary.experiments.map((e) => [e.experiment, e.status]),
+    [['breaks', 'failed'], ['works', 'ok']],
+  );
+  assert.equal(JSON.parse(await readFile(join(out, 'works.json'), 'utf8')).experiment, 'works');
+  assert.equal(await readFile(join(out, 'breaks.json'), 'utf8'), earlier, 'the earlier results survive the failed run');
+  assert.match(await readFile(join(out, 'REPORT.md'), 'utf8'), /## works/);
+  assert.deepEqual((await readdir(out)).sort(), ['REPORT.md', 'breaks.json', 'summary.json', 'works.json'], 'no temporary files left');
+});
+
+test('a results folder that cannot be written is refused before the run, not after it', () => {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/async-vs-sync.ts', '--quick', '--out', 'package.json'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  assert.equal(run.status, 2);
+  assert.match(run.stderr, /^async-vs-sync\.ts: --out package\.json: \S+package\.json is not a folder; pick another folder\.\n$/);
+  assert.equal(run.stdout, '', 'no server was started, no burst fired');
+});
