@@ -84,7 +84,7 @@ export function renderReport(results: ResultsFile[], about: Record<string, strin
   for (const result of results) {
     lines.push(`## ${result.experiment}`, '');
     if (about[result.experiment]) lines.push(about[result.experiment]!, '');
-    lines.push(`Run ${result.createdAt}${result.params.quick ? ' (--quick)' : ''}; params \`${JSON.stringify(result.params)}\`.`, '');
+    lines.push(`Run ${result.createdAt}${result.params?.quick ? ' (--quick)' : ''}; params \`${JSON.stringify(result.params ?? {})}\`.`, '');
     if (result.skipped) {
       lines.push(`Skipped: ${String(result.skipped)}`, '');
       continue;

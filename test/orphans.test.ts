@@ -57,10 +57,10 @@ for (const [signal, expected] of [
       await rm(out, { recursive: true, force: true });
     });
 
-    // The script says it is firing once its server is up and ready.
-    const lines = createInterface({ input: script.stdout! });
+    // The script's progress line says it is firing once its server is up and ready.
+    const lines = createInterface({ input: script.stderr! });
     await new Promise<void>((resolve, reject) => {
-      lines.on('line', (line) => /concurrent requests to/.test(line) && resolve());
+      lines.on('line', (line) => /\d+ requests to \//.test(line) && resolve());
       void exited.then(() => reject(new Error('the script ended before firing')));
     });
     [serverPid] = serverChildrenOf(script.pid!);
