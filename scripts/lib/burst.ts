@@ -12,8 +12,15 @@
  *
  * Every request ends as a record: its status, or the kind of error (timeout, ECONNRESET, ECONNREFUSED, …).
  * A failing request never loses the others' records.
+ *
+ * `client: 'curl'` fires the same burst the blog's way instead (./curl-burst.ts), to show what that costs.
  */
 import { connect, type Socket } from 'node:net';
+import { fireCurlBurst } from './curl-burst.ts';
+
+/** raw: this file's client. curl: the blog's test.sh, one background curl process per request. */
+export const BURST_CLIENTS = ['raw', 'curl'] as const;
+export type BurstClient = (typeof BURST_CLIENTS)[number];
 
 export interface RequestRecord {
   id: number;
@@ -29,8 +36,10 @@ export interface RequestRecord {
 export interface BurstResult {
   /** First request written → last response complete (or last error), in ms. */
   totalMs: number;
-  /** Opening the N connections, before the clock of totalMs starts. */
-  connectMs: number;
+  /** Opening the N connections, before the clock of totalMs starts; null where the total includes it (curl). */
+  connectMs: number | null;
+  /** The blog's own figure for the curl client: `date +%s` after minus before, in whole seconds. */
+  wholeSeconds?: number;
   requests: RequestRecord[];
 }
 
@@ -46,9 +55,12 @@ export interface BurstOptions {
   connectBatch?: number;
   /** Called after each request ends (progress displays). */
   onRequestDone?: (done: number, total: number) => void;
+  /** Default raw. */
+  client?: BurstClient;
 }
 
 export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
+  if (options.client === 'curl') return fireCurlBurst(options);
   const { requests: n, timeoutMs } = options;
   const target = new URL(options.baseUrl);
   if (target.protocol !== 'http:') throw new Error(`only http:// targets are supported, got ${options.baseUrl}`);

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { basename } from 'node:path';
+import { BURST_CLIENTS, type BurstClient } from './burst.ts';
 
 /** An error the user can fix (a bad flag, a busy port, an unreachable URL): printed as one sentence. */
 export class UserError extends Error {
@@ -29,6 +30,10 @@ export interface CommonFlags {
   out: string;
   quick: boolean;
   quiet: boolean;
+  /** Measured bursts per measurement (after one warm-up); the JSON keeps every total and their median. */
+  repeat: number;
+  /** Who fires the bursts: the precise raw-socket client, or the blog's background curl processes. */
+  client: BurstClient;
 }
 
 export interface ScriptSpec<K extends string> {
@@ -37,6 +42,8 @@ export interface ScriptSpec<K extends string> {
   numbers: Record<K, NumberFlag>;
   /** Default for --out. */
   defaultOut: string;
+  /** Default for --repeat: 1 for the long experiments, more where a burst takes a moment. */
+  defaultRepeat?: number;
 }
 
 /**
@@ -54,6 +61,8 @@ export function parseScriptFlags<K extends string>(
     out: { type: 'string' },
     quick: { type: 'boolean' },
     quiet: { type: 'boolean' },
+    repeat: { type: 'string' },
+    client: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   };
   for (const name of numberNames) options[kebab(name)] = { type: 'string' };
@@ -70,7 +79,19 @@ export function parseScriptFlags<K extends string>(
   }
 
   const quick = values.quick === true;
-  const parsed = { out: (values.out as string | undefined) ?? spec.defaultOut, quick, quiet: values.quiet === true };
+  const repeatFlag: NumberFlag = { help: '', default: spec.defaultRepeat ?? 1, max: 1000 };
+  const repeat = values.repeat === undefined ? repeatFlag.default : toNumber(script, 'repeat', values.repeat as string, repeatFlag);
+  const client = (values.client as string | undefined) ?? 'raw';
+  if (!(BURST_CLIENTS as readonly string[]).includes(client)) {
+    throw new UserError(`${script}: --client must be one of ${BURST_CLIENTS.join(', ')}, got "${client}".`, 2);
+  }
+  const parsed = {
+    out: (values.out as string | undefined) ?? spec.defaultOut,
+    quick,
+    quiet: values.quiet === true,
+    repeat,
+    client: client as BurstClient,
+  };
   const numbers = {} as Record<K, number>;
   for (const name of numberNames) {
     const flag = spec.numbers[name];
@@ -97,6 +118,8 @@ export function helpText<K extends string>(script: string, spec: ScriptSpec<K>):
     `${flag.help} (default ${flag.default}${flag.quick !== undefined ? `, --quick ${flag.quick}` : ''})`,
   ]);
   rows.push(
+    ['--repeat K', `measured bursts per measurement; the JSON and tables give median, min, max (default ${spec.defaultRepeat ?? 1})`],
+    ['--client NAME', "raw (default): raw sockets, sub-ms; curl: the blog's method, one background curl per request"],
     ['--quick', 'short delays and counts: finishes in seconds'],
     ['--out DIR', `where the JSON results go (default ${spec.defaultOut})`],
     ['--quiet', 'no progress output'],

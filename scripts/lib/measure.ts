@@ -5,12 +5,19 @@
  *     once, they warm the server's HTTP parser, router and JSON path (and the client's) without sleeping.
  *     V8 needs a few hundred calls before it optimises a path, so we send at least WARM_UP_REQUESTS: a cold
  *     server adds 20–30 ms to the first burst of 100, a warm one about 10.
+ *     They always use the raw client: they warm the server, and the client being judged fires the same way.
  *  2. The server's stats window is reset, so its event-loop delay covers this burst only.
- *  3. The burst, then the server's stats for it.
+ *  3. The burst, then the server's stats for it; steps 2–3 `repeat` times (--repeat K).
+ *
+ * With K repeats the measurement's totalMs is the median of the K totals (with K = 1, the single run's), and
+ * `repeats` keeps all K with min and max. Its requests, latencies and server stats are those of the run
+ * whose total is nearest the median, so one burst's records are never mixed with another's.
  */
-import { fireBurst, type BurstOptions } from './burst.ts';
+import { fireBurst, type BurstClient, type BurstOptions, type BurstResult } from './burst.ts';
 import { predictTotalMs } from './model.ts';
 import { toMeasurement, type Measurement } from './results.ts';
+import { median, round3 } from './stats.ts';
+import type { ServerStats } from '../../server.ts';
 import type { RunningServer } from './server-process.ts';
 
 const WARM_UP_REQUESTS = 1000;
@@ -27,18 +34,24 @@ export interface BurstPlan {
   /** Default: four times the model's total plus 10 s. */
   timeoutMs?: number;
   warmUp?: boolean;
+  /** Measured bursts, K ≥ 1 (default 1). */
+  repeat?: number;
+  /** Who fires the measured bursts (default raw). */
+  client?: BurstClient;
   onRequestDone?: BurstOptions['onRequestDone'];
 }
 
 export async function measureBurst(server: Pick<RunningServer, 'url' | 'resetStats' | 'stats'>, plan: BurstPlan): Promise<Measurement> {
   const predictedMs = predictTotalMs({ requests: plan.requests, poolSize: plan.poolSize, delayMs: plan.delayMs });
-  const burst = (path: (id: number) => string, onRequestDone?: BurstOptions['onRequestDone']) =>
+  const client = plan.client ?? 'raw';
+  const burst = (path: (id: number) => string, onRequestDone?: BurstOptions['onRequestDone'], burstClient: BurstClient = 'raw') =>
     fireBurst({
       baseUrl: server.url,
       path,
       requests: plan.requests,
       timeoutMs: plan.timeoutMs ?? predictedMs * 4 + 10_000,
       onRequestDone,
+      client: burstClient,
     });
 
   if (plan.warmUp !== false) {
@@ -46,11 +59,34 @@ export async function measureBurst(server: Pick<RunningServer, 'url' | 'resetSta
       await burst(() => `${plan.endpoint}/warm-up`);
     }
   }
-  await server.resetStats();
-  const result = await burst((id) => `${plan.endpoint}/${id}`, plan.onRequestDone);
-  const stats = await server.stats();
-  return toMeasurement(
-    { label: plan.label, endpoint: plan.endpoint, poolSize: plan.poolSize, delayMs: plan.delayMs, predictedMs, server: stats },
-    result,
+  const runs: { result: BurstResult; stats: ServerStats }[] = [];
+  for (let k = 0; k < (plan.repeat ?? 1); k++) {
+    await server.resetStats();
+    const result = await burst((id) => `${plan.endpoint}/${id}`, plan.onRequestDone, client);
+    runs.push({ result, stats: await server.stats() });
+  }
+
+  const totalsMs = runs.map((run) => round3(run.result.totalMs));
+  const middle = median(totalsMs);
+  const nearest = runs.reduce((best, run) =>
+    Math.abs(run.result.totalMs - middle) < Math.abs(best.result.totalMs - middle) ? run : best,
   );
+  const measurement = toMeasurement(
+    { label: plan.label, endpoint: plan.endpoint, poolSize: plan.poolSize, delayMs: plan.delayMs, predictedMs, client, server: nearest.stats },
+    nearest.result,
+  );
+  const wholeSeconds = runs.flatMap((run) => (run.result.wholeSeconds === undefined ? [] : [run.result.wholeSeconds]));
+  const { requests, ...summary } = measurement;
+  return {
+    ...summary,
+    totalMs: round3(middle), // the median of the K totals; the single run's when K = 1
+    repeats: {
+      totalsMs,
+      median: round3(middle),
+      min: Math.min(...totalsMs),
+      max: Math.max(...totalsMs),
+      ...(wholeSeconds.length > 0 ? { wholeSeconds } : {}),
+    },
+    requests, // last: the one long list in the file
+  };
 }

@@ -27,3 +27,9 @@ export function markdownTable(headers: string[], rows: Row[]): string {
 export function ms(value: number | null | undefined): string {
   return value === null || value === undefined || Number.isNaN(value) ? '–' : value.toFixed(1);
 }
+
+/** A total, with the range of its repeats when there were several: "3016.6 (3012.0–3020.1)". */
+export function totalWithRange(m: { totalMs: number; repeats?: { totalsMs: number[]; min: number; max: number } }): string {
+  const range = m.repeats && m.repeats.totalsMs.length > 1 ? ` (${ms(m.repeats.min)}–${ms(m.repeats.max)})` : '';
+  return `${ms(m.totalMs)}${range}`;
+}
