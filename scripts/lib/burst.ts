@@ -7,6 +7,9 @@
  *  - All N connections are opened first (like a keep-alive client), then every request is written in one
  *    synchronous loop. So "total" is first request written → last response complete, and the TCP handshakes
  *    are reported beside it (connectMs), not hidden in it.
+ *  - Everything that can be done before the clock starts is: the request bytes, the records, the listeners.
+ *    The timed loop only writes, so the N-th request leaves as soon after the first as the kernel allows
+ *    (scripts/fidelity.ts holds this client to a minimal reference client; see its figures in the README).
  *  - One deadline timer for the whole burst instead of one per request; per request only two numbers and a
  *    status are kept.
  *
@@ -72,12 +75,12 @@ export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
   const sockets = await openConnections(host, port, n, options.connectBatch ?? 1000);
   const connectMs = performance.now() - connectStart;
 
-  // 2. Write all requests at once, then read each response as it completes.
+  // 2. Before the clock: each request's bytes, its record and its socket's listeners.
   const records: RequestRecord[] = [];
   let done = 0;
   let finish!: () => void;
   const allDone = new Promise<void>((resolve) => (finish = resolve));
-  const t0 = performance.now();
+  let t0 = 0;
   const end = (record: RequestRecord, status: number | null, error?: string) => {
     if (record.endMs >= 0) return;
     record.endMs = performance.now() - t0;
@@ -88,15 +91,22 @@ export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
     if (done === n) finish();
   };
 
+  // A request is its bytes, or why it cannot be sent: it could not connect, or its connection broke since.
+  const requestBytes: (Buffer | string)[] = [];
   for (let i = 0; i < n; i++) {
     const id = i + 1;
-    const record: RequestRecord = { id, startMs: performance.now() - t0, endMs: -1, status: null };
+    const record: RequestRecord = { id, startMs: 0, endMs: -1, status: null };
     records.push(record);
     const socket = sockets[i]!;
-    if (typeof socket === 'string') {
-      end(record, null, socket); // could not connect
+    const failure = typeof socket === 'string' ? socket : earlyErrors.get(socket);
+    if (failure !== undefined) {
+      requestBytes.push(failure);
+      if (typeof socket !== 'string') socket.destroy();
       continue;
     }
+    requestBytes.push(Buffer.from(`GET ${options.path(id)} HTTP/1.1\r\nHost: ${target.host}\r\nConnection: close\r\n\r\n`, 'latin1'));
+    if (typeof socket === 'string') continue;
+    socket.removeListener('error', noteEarlyError);
     const response = new ResponseReader();
     socket.on('data', (chunk: Buffer) => {
       const status = response.push(chunk);
@@ -113,10 +123,19 @@ export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
     });
     socket.on('error', (error: NodeJS.ErrnoException) => end(record, null, error.code ?? 'socket error'));
     socket.on('close', () => end(record, null, 'closed'));
-    socket.write(`GET ${options.path(id)} HTTP/1.1\r\nHost: ${target.host}\r\nConnection: close\r\n\r\n`);
   }
 
-  // 3. One deadline for the whole burst.
+  // 3. The clock starts; write every request, then read each response as it completes.
+  t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const bytes = requestBytes[i]!;
+    const record = records[i]!;
+    record.startMs = performance.now() - t0;
+    if (typeof bytes === 'string') end(record, null, bytes);
+    else (sockets[i] as Socket).write(bytes);
+  }
+
+  // 4. One deadline for the whole burst.
   const deadline = setTimeout(() => {
     records.forEach((record, i) => {
       if (record.endMs < 0) {
@@ -143,11 +162,18 @@ async function openConnections(host: string, port: number, n: number, batch: num
   return sockets;
 }
 
+/** A connection that fails while the others are still opening is remembered here, not thrown. */
+const earlyErrors = new WeakMap<Socket, string>();
+function noteEarlyError(this: Socket, error: NodeJS.ErrnoException) {
+  if (!earlyErrors.has(this)) earlyErrors.set(this, error.code ?? 'socket error');
+}
+
 function openConnection(host: string, port: number): Promise<Socket | string> {
   return new Promise((resolve) => {
     const socket = connect({ host, port, noDelay: true });
     socket.once('connect', () => {
       socket.off('error', onError);
+      socket.on('error', noteEarlyError);
       resolve(socket);
     });
     const onError = (error: NodeJS.ErrnoException) => {

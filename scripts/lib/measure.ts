@@ -15,7 +15,7 @@
  */
 import { fireBurst, type BurstClient, type BurstOptions, type BurstResult } from './burst.ts';
 import { predictTotalMs } from './model.ts';
-import { toMeasurement, type Measurement } from './results.ts';
+import { toMeasurement, type Measurement, type MeasurementContext } from './results.ts';
 import { median, round3 } from './stats.ts';
 import type { ServerStats } from '../../server.ts';
 import type { RunningServer } from './server-process.ts';
@@ -26,6 +26,8 @@ export interface BurstPlan {
   label: string;
   /** Route without the id, e.g. /sync-test */
   endpoint: string;
+  /** The path of the i-th request; default `${endpoint}/${i}`. A route without an id (e.g. /health) gives its own. */
+  path?: (id: number) => string;
   requests: number;
   /** The server's delay, ms. */
   delayMs: number;
@@ -44,39 +46,46 @@ export interface BurstPlan {
 export async function measureBurst(server: Pick<RunningServer, 'url' | 'resetStats' | 'stats'>, plan: BurstPlan): Promise<Measurement> {
   const predictedMs = predictTotalMs({ requests: plan.requests, poolSize: plan.poolSize, delayMs: plan.delayMs });
   const client = plan.client ?? 'raw';
-  const burst = (path: (id: number) => string, onRequestDone?: BurstOptions['onRequestDone'], burstClient: BurstClient = 'raw') =>
-    fireBurst({
-      baseUrl: server.url,
-      path,
-      requests: plan.requests,
-      timeoutMs: plan.timeoutMs ?? predictedMs * 4 + 10_000,
-      onRequestDone,
-      client: burstClient,
-    });
-
-  if (plan.warmUp !== false) {
-    for (let round = 0; round < Math.ceil(WARM_UP_REQUESTS / plan.requests); round++) {
-      await burst(() => `${plan.endpoint}/warm-up`);
-    }
-  }
-  const runs: { result: BurstResult; stats: ServerStats }[] = [];
+  if (plan.warmUp !== false) await warmUpServer(server.url, plan.endpoint, plan.requests);
+  const runs: MeasuredRun[] = [];
   for (let k = 0; k < (plan.repeat ?? 1); k++) {
     await server.resetStats();
-    const result = await burst((id) => `${plan.endpoint}/${id}`, plan.onRequestDone, client);
+    const result = await fireBurst({
+      baseUrl: server.url,
+      path: plan.path ?? ((id) => `${plan.endpoint}/${id}`),
+      requests: plan.requests,
+      timeoutMs: plan.timeoutMs ?? predictedMs * 4 + 10_000,
+      onRequestDone: plan.onRequestDone,
+      client,
+    });
     runs.push({ result, stats: await server.stats() });
   }
+  const { label, endpoint, poolSize, delayMs } = plan;
+  return combineRuns({ label, endpoint, poolSize, delayMs, predictedMs, client }, runs);
+}
 
+/** Step 1: bursts of `requests` (at least WARM_UP_REQUESTS in all) to `${endpoint}/warm-up`, answered at once. */
+export async function warmUpServer(baseUrl: string, endpoint: string, requests: number): Promise<void> {
+  for (let round = 0; round < Math.ceil(WARM_UP_REQUESTS / requests); round++) {
+    await fireBurst({ baseUrl, path: () => `${endpoint}/warm-up`, requests, timeoutMs: 60_000 });
+  }
+}
+
+export interface MeasuredRun {
+  result: BurstResult;
+  /** The server's stats for this burst alone. */
+  stats?: ServerStats;
+}
+
+/** K bursts of the same plan as one measurement: the median total, all K totals, the median run's records. */
+export function combineRuns(context: Omit<MeasurementContext, 'server'>, runs: MeasuredRun[]): Measurement {
   const totalsMs = runs.map((run) => round3(run.result.totalMs));
   const middle = median(totalsMs);
   const nearest = runs.reduce((best, run) =>
     Math.abs(run.result.totalMs - middle) < Math.abs(best.result.totalMs - middle) ? run : best,
   );
-  const measurement = toMeasurement(
-    { label: plan.label, endpoint: plan.endpoint, poolSize: plan.poolSize, delayMs: plan.delayMs, predictedMs, client, server: nearest.stats },
-    nearest.result,
-  );
+  const { requests, ...summary } = toMeasurement({ ...context, server: nearest.stats }, nearest.result);
   const wholeSeconds = runs.flatMap((run) => (run.result.wholeSeconds === undefined ? [] : [run.result.wholeSeconds]));
-  const { requests, ...summary } = measurement;
   return {
     ...summary,
     totalMs: round3(middle), // the median of the K totals; the single run's when K = 1
