@@ -19,7 +19,9 @@
  * `client: 'curl'` fires the same burst the blog's way instead (./curl-burst.ts), to show what that costs.
  */
 import { connect, type Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { fireCurlBurst } from './curl-burst.ts';
+import { UserError } from './cli.ts';
 
 /** raw: this file's client. curl: the blog's test.sh, one background curl process per request. */
 export const BURST_CLIENTS = ['raw', 'curl'] as const;
@@ -69,6 +71,7 @@ export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
   if (target.protocol !== 'http:') throw new Error(`only http:// targets are supported, got ${options.baseUrl}`);
   const host = target.hostname.replace(/^\[|\]$/g, '');
   const port = Number(target.port || 80);
+  checkSocketBudget(n);
 
   // 1. Open every connection first; the clock has not started.
   const connectStart = performance.now();
@@ -150,6 +153,24 @@ export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
 
   const totalMs = records.reduce((last, r) => Math.max(last, r.endMs), 0);
   return { totalMs, connectMs, requests: records };
+}
+
+/**
+ * A burst holds one socket per request open at once, and so does the server. Node raises its soft limit on
+ * open files to the hard one at start, so the hard limit (`ulimit -Hn`) is what counts: say so before a
+ * burst of 10 000 turns into thousands of EMFILE errors.
+ */
+function checkSocketBudget(n: number): void {
+  let limit = Infinity;
+  try {
+    const line = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (line) limit = Number(line[1]);
+  } catch {
+    // Not Linux: let the sockets tell.
+  }
+  if (n + 100 > limit) {
+    throw new UserError(`a burst of ${n} requests needs ${n} open sockets, but this process may open only ${limit} files; raise it with ulimit -n.`, 2);
+  }
 }
 
 /** Opens n connections, `batch` at a time. A connection that fails is returned as its error code. */
