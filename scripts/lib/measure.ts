@@ -64,10 +64,18 @@ export async function measureBurst(server: Pick<RunningServer, 'url' | 'resetSta
   return combineRuns({ label, endpoint, poolSize, delayMs, predictedMs, client }, runs);
 }
 
-/** Step 1: bursts of `requests` (at least WARM_UP_REQUESTS in all) to `${endpoint}/warm-up`, answered at once. */
-export async function warmUpServer(baseUrl: string, endpoint: string, requests: number): Promise<void> {
+/**
+ * Step 1: bursts of `requests` (at least WARM_UP_REQUESTS in all) to `${endpoint}/warm-up`, answered at
+ * once; a route that answers at once anyway (/health) is warmed on its own path.
+ */
+export async function warmUpServer(
+  baseUrl: string,
+  endpoint: string,
+  requests: number,
+  path: (id: number) => string = () => `${endpoint}/warm-up`,
+): Promise<void> {
   for (let round = 0; round < Math.ceil(WARM_UP_REQUESTS / requests); round++) {
-    await fireBurst({ baseUrl, path: () => `${endpoint}/warm-up`, requests, timeoutMs: 60_000 });
+    await fireBurst({ baseUrl, path, requests, timeoutMs: 60_000 });
   }
 }
 
