@@ -12,8 +12,8 @@
  * Then it prints issue 5's target table with the measured value and pass/miss for each row.
  *
  * Run:    npx tsx scripts/fidelity.ts [--quick] [--repeat K] [--max-requests 10000] [--delay-ms 3000]
- * Expect: async N = 100 ≈ D + 15 ms, N = 10 000 ≈ D + 1 s; suite ÷ reference ≈ 1.00; curl ≈ 0.4 s per 100.
- * Takes:  about 1 minute (a few seconds with --quick: D = 300 ms, N up to 1000). Writes results/fidelity.json.
+ * Expect: async N = 100 ≈ D + 10 ms, N = 10 000 ≈ D + 0.5–1 s; suite ÷ reference ≈ 1.00; curl ≈ 0.35 s per 100.
+ * Takes:  1–1.5 minutes (about 10 s with --quick: D = 300 ms, N up to 1000). Writes results/fidelity.json.
  */
 import { connect, type Socket } from 'node:net';
 import { parseScriptFlags, UserError } from './lib/cli.ts';
