@@ -26,7 +26,7 @@ test('a burst of 10 000 async requests completes with 0 errors', async (t) => {
   const m = toMeasurement({ label: 'async', endpoint: '/asyncio-test', poolSize: null, delayMs: DELAY, predictedMs: DELAY }, burst);
   assert.deepEqual([m.ok, m.errors, m.errorCounts], [10_000, 0, {}]);
   assert.ok(m.totalMs < 10_000, `total ${m.totalMs} ms`);
-  t.diagnostic(`10 000 async requests, D ${DELAY} ms: ${m.errors} errors, total ${m.totalMs.toFixed(0)} ms (connect ${m.connectMs.toFixed(0)} ms)`);
+  t.diagnostic(`10 000 async requests, D ${DELAY} ms: ${m.errors} errors, total ${m.totalMs.toFixed(0)} ms (connect ${m.connectMs?.toFixed(0)} ms)`);
 });
 
 test('an open-file limit too low for N is a UserError that says how to raise it', linuxOnly, () => {

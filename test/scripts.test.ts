@@ -3,28 +3,12 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ResultsFile } from '../scripts/lib/results.ts';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-
-function runScript(script: string, args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', `scripts/${script}`, ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 300_000,
-  });
-}
-
-async function tempDir(t: { after: (fn: () => Promise<void>) => void }) {
-  const dir = await mkdtemp(join(tmpdir(), 'suite-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { runScript, tempDir, ROOT } from './run-script.ts';
 
 test('async-vs-sync --quick: async is one wave, sync is ceil(N/P) waves, and the JSON holds every request', async (t) => {
   const out = await tempDir(t);
@@ -68,7 +52,7 @@ describe('run-all --quick', () => {
 
   before(async () => {
     out = await mkdtemp(join(tmpdir(), 'suite-'));
-    run = runScript('run-all.ts', ['--quick', '--quiet', '--out', out]);
+    run = runScript('run-all.ts', ['--quick', '--quiet', '--out', out], 300_000);
   });
   after(() => rm(out, { recursive: true, force: true }));
 

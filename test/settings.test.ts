@@ -65,7 +65,7 @@ test('script flags: --quick changes defaults, explicit flags win, bad numbers ar
     defaultOut: 'results',
     numbers: { requests: { help: 'n', default: 100, quick: 10 }, delayMs: { help: 'd', default: 3000, min: 0 } },
   };
-  assert.deepEqual(parseScriptFlags(spec, []), { requests: 100, delayMs: 3000, out: 'results', quick: false, quiet: false });
+  assert.deepEqual(parseScriptFlags(spec, []), { requests: 100, delayMs: 3000, out: 'results', quick: false, quiet: false, repeat: 1, client: 'raw' });
   assert.equal(parseScriptFlags(spec, ['--quick']).requests, 10);
   assert.equal(parseScriptFlags(spec, ['--quick', '--requests', '7']).requests, 7);
   assert.equal(parseScriptFlags(spec, ['--delay-ms', '0', '--out', '/tmp/x']).out, '/tmp/x');

@@ -7,15 +7,25 @@
  *  - All N connections are opened first (like a keep-alive client), then every request is written in one
  *    synchronous loop. So "total" is first request written → last response complete, and the TCP handshakes
  *    are reported beside it (connectMs), not hidden in it.
+ *  - Everything that can be done before the clock starts is: the request bytes, the records, the listeners.
+ *    The timed loop only writes, so the N-th request leaves as soon after the first as the kernel allows
+ *    (scripts/fidelity.ts holds this client to a minimal reference client; see its figures in the README).
  *  - One deadline timer for the whole burst instead of one per request; per request only two numbers and a
  *    status are kept.
  *
  * Every request ends as a record: its status, or the kind of error (timeout, ECONNRESET, ECONNREFUSED, …).
  * A failing request never loses the others' records.
+ *
+ * `client: 'curl'` fires the same burst the blog's way instead (./curl-burst.ts), to show what that costs.
  */
 import { connect, type Socket } from 'node:net';
 import { readFileSync, readdirSync } from 'node:fs';
+import { fireCurlBurst } from './curl-burst.ts';
 import { UserError } from './cli.ts';
+
+/** raw: this file's client. curl: the blog's test.sh, one background curl process per request. */
+export const BURST_CLIENTS = ['raw', 'curl'] as const;
+export type BurstClient = (typeof BURST_CLIENTS)[number];
 
 export interface RequestRecord {
   id: number;
@@ -33,8 +43,10 @@ export interface BurstResult {
   startedAt: number;
   /** First request written → last response complete (or last error), in ms. */
   totalMs: number;
-  /** Opening the N connections, before the clock of totalMs starts. */
-  connectMs: number;
+  /** Opening the N connections, before the clock of totalMs starts; null where the total includes it (curl). */
+  connectMs: number | null;
+  /** The blog's own figure for the curl client: `date +%s` after minus before, in whole seconds. */
+  wholeSeconds?: number;
   requests: RequestRecord[];
 }
 
@@ -50,9 +62,12 @@ export interface BurstOptions {
   connectBatch?: number;
   /** Called after each request ends (progress displays). */
   onRequestDone?: (done: number, total: number) => void;
+  /** Default raw. */
+  client?: BurstClient;
 }
 
 export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
+  if (options.client === 'curl') return fireCurlBurst(options);
   const { requests: n, timeoutMs } = options;
   const target = new URL(options.baseUrl);
   if (target.protocol !== 'http:') throw new Error(`only http:// targets are supported, got ${options.baseUrl}`);
@@ -65,12 +80,12 @@ export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
   const sockets = await openConnections(host, port, n, options.connectBatch ?? 1000);
   const connectMs = performance.now() - connectStart;
 
-  // 2. Write all requests at once, then read each response as it completes.
+  // 2. Before the clock: each request's bytes, its record and its socket's listeners.
   const records: RequestRecord[] = [];
   let done = 0;
   let finish!: () => void;
   const allDone = new Promise<void>((resolve) => (finish = resolve));
-  const t0 = performance.now();
+  let t0 = 0;
   const end = (record: RequestRecord, status: number | null, error?: string) => {
     if (record.endMs >= 0) return;
     record.endMs = performance.now() - t0;
@@ -81,15 +96,22 @@ export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
     if (done === n) finish();
   };
 
+  // A request is its bytes, or why it cannot be sent: it could not connect, or its connection broke since.
+  const requestBytes: (Buffer | string)[] = [];
   for (let i = 0; i < n; i++) {
     const id = i + 1;
-    const record: RequestRecord = { id, startMs: performance.now() - t0, endMs: -1, status: null };
+    const record: RequestRecord = { id, startMs: 0, endMs: -1, status: null };
     records.push(record);
     const socket = sockets[i]!;
-    if (typeof socket === 'string') {
-      end(record, null, socket); // could not connect
+    const failure = typeof socket === 'string' ? socket : earlyErrors.get(socket);
+    if (failure !== undefined) {
+      requestBytes.push(failure);
+      if (typeof socket !== 'string') socket.destroy();
       continue;
     }
+    requestBytes.push(Buffer.from(`GET ${options.path(id)} HTTP/1.1\r\nHost: ${target.host}\r\nConnection: close\r\n\r\n`, 'latin1'));
+    if (typeof socket === 'string') continue;
+    socket.removeListener('error', noteEarlyError);
     const response = new ResponseReader();
     socket.on('data', (chunk: Buffer) => {
       const status = response.push(chunk);
@@ -106,10 +128,19 @@ export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
     });
     socket.on('error', (error: NodeJS.ErrnoException) => end(record, null, error.code ?? 'socket error'));
     socket.on('close', () => end(record, null, 'closed'));
-    socket.write(`GET ${options.path(id)} HTTP/1.1\r\nHost: ${target.host}\r\nConnection: close\r\n\r\n`);
   }
 
-  // 3. One deadline for the whole burst.
+  // 3. The clock starts; write every request, then read each response as it completes.
+  t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const bytes = requestBytes[i]!;
+    const record = records[i]!;
+    record.startMs = performance.now() - t0;
+    if (typeof bytes === 'string') end(record, null, bytes);
+    else (sockets[i] as Socket).write(bytes);
+  }
+
+  // 4. One deadline for the whole burst.
   const deadline = setTimeout(() => {
     records.forEach((record, i) => {
       if (record.endMs < 0) {
@@ -167,11 +198,18 @@ async function openConnections(host: string, port: number, n: number, batch: num
   return sockets;
 }
 
+/** A connection that fails while the others are still opening is remembered here, not thrown. */
+const earlyErrors = new WeakMap<Socket, string>();
+function noteEarlyError(this: Socket, error: NodeJS.ErrnoException) {
+  if (!earlyErrors.has(this)) earlyErrors.set(this, error.code ?? 'socket error');
+}
+
 function openConnection(host: string, port: number): Promise<Socket | string> {
   return new Promise((resolve) => {
     const socket = connect({ host, port, noDelay: true });
     socket.once('connect', () => {
       socket.off('error', onError);
+      socket.on('error', noteEarlyError);
       resolve(socket);
     });
     const onError = (error: NodeJS.ErrnoException) => {

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { basename, dirname } from 'node:path';
 import { accessSync, statSync, constants } from 'node:fs';
 import { resultsDir } from './results.ts';
+import { BURST_CLIENTS, type BurstClient } from './burst.ts';
 
 /** An error the user can fix (a bad flag, a busy port, an unreachable URL): printed as one sentence. */
 export class UserError extends Error {
@@ -52,6 +53,10 @@ export interface CommonFlags {
   out: string;
   quick: boolean;
   quiet: boolean;
+  /** Measured bursts per measurement (after one warm-up); the JSON keeps every total and their median. */
+  repeat: number;
+  /** Who fires the bursts: the precise raw-socket client, or the blog's background curl processes. */
+  client: BurstClient;
 }
 
 export interface ScriptSpec<K extends string, L extends string = never, T extends string = never> {
@@ -63,6 +68,8 @@ export interface ScriptSpec<K extends string, L extends string = never, T extend
   texts?: Record<T, TextFlag>;
   /** Default for --out. */
   defaultOut: string;
+  /** Default for --repeat: 1 for the long experiments, more where a burst takes a moment. */
+  defaultRepeat?: number;
 }
 
 /**
@@ -80,6 +87,8 @@ export function parseScriptFlags<K extends string, L extends string = never, T e
     out: { type: 'string' },
     quick: { type: 'boolean' },
     quiet: { type: 'boolean' },
+    repeat: { type: 'string' },
+    client: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   };
   const listNames = Object.keys(spec.lists ?? {}) as L[];
@@ -98,7 +107,19 @@ export function parseScriptFlags<K extends string, L extends string = never, T e
   }
 
   const quick = values.quick === true;
-  const parsed = { out: (values.out as string | undefined) ?? spec.defaultOut, quick, quiet: values.quiet === true };
+  const repeatFlag: NumberFlag = { help: '', default: spec.defaultRepeat ?? 1, max: 1000 };
+  const repeat = values.repeat === undefined ? repeatFlag.default : toNumber(script, 'repeat', values.repeat as string, repeatFlag);
+  const client = (values.client as string | undefined) ?? 'raw';
+  if (!(BURST_CLIENTS as readonly string[]).includes(client)) {
+    throw new UserError(`${script}: --client must be one of ${BURST_CLIENTS.join(', ')}, got "${client}".`, 2);
+  }
+  const parsed = {
+    out: (values.out as string | undefined) ?? spec.defaultOut,
+    quick,
+    quiet: values.quiet === true,
+    repeat,
+    client: client as BurstClient,
+  };
   const numbers = {} as Record<K, number>;
   for (const name of numberNames) {
     const flag = spec.numbers[name];
@@ -170,6 +191,8 @@ export function helpText<K extends string, L extends string, T extends string>(s
     rows.push([`--${kebab(name)} ${flag.value}`, flag.help]);
   }
   rows.push(
+    ['--repeat K', `measured bursts per measurement; the JSON and tables give median, min, max (default ${spec.defaultRepeat ?? 1})`],
+    ['--client NAME', "raw (default): raw sockets, sub-ms; curl: the blog's method, one background curl per request"],
     ['--quick', 'short delays and counts: finishes in seconds'],
     ['--out DIR', `where the JSON results go (default ${spec.defaultOut})`],
     ['--quiet', 'no progress output'],

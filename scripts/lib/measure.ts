@@ -5,15 +5,23 @@
  *     once, they warm the server's HTTP parser, router and JSON path (and the client's) without sleeping.
  *     V8 needs a few hundred calls before it optimises a path, so we send at least WARM_UP_REQUESTS: a cold
  *     server adds 20–30 ms to the first burst of 100, a warm one about 10.
+ *     They always use the raw client: they warm the server, and the client being judged fires the same way.
  *  2. The server's stats window is reset, so its event-loop delay covers this burst only.
  *  3. The burst — optionally with probes: single requests to other routes fired every `probeEveryMs` while
  *     the burst runs, each recorded like a request of the burst, on the same clock.
  *  4. The server's stats for the burst. A server without /stats (FastAPI, or any other one fired at with
  *     --url) gives a measurement without them.
+ *  Steps 2–4 run `repeat` times (--repeat K).
+ *
+ * With K repeats the measurement's totalMs is the median of the K totals (with K = 1, the single run's), and
+ * `repeats` keeps all K with min and max. Its requests, latencies, server stats and probes are those of the
+ * run whose total is nearest the median, so one burst's records are never mixed with another's.
  */
-import { fireBurst, type BurstOptions, type BurstResult, type RequestRecord } from './burst.ts';
+import { fireBurst, type BurstClient, type BurstOptions, type BurstResult, type RequestRecord } from './burst.ts';
 import { predictTotalMs } from './model.ts';
-import { toMeasurement, type Measurement } from './results.ts';
+import { toMeasurement, type Measurement, type MeasurementContext } from './results.ts';
+import { median, round3 } from './stats.ts';
+import type { ServerStats } from '../../server.ts';
 import type { TargetServer } from './server-process.ts';
 import type { Progress } from './progress.ts';
 
@@ -25,6 +33,8 @@ export interface BurstPlan {
   label: string;
   /** Route without the id, e.g. /sync-test */
   endpoint: string;
+  /** The path of the i-th request; default `${endpoint}/${i}`. A route without an id (e.g. /health) gives its own. */
+  path?: (id: number) => string;
   requests: number;
   /** The server's delay, ms. */
   delayMs: number;
@@ -36,6 +46,10 @@ export interface BurstPlan {
   timeoutMs?: number;
   warmUp?: boolean;
   progress?: Progress;
+  /** Measured bursts, K ≥ 1 (default 1). */
+  repeat?: number;
+  /** Who fires the measured bursts (default raw). */
+  client?: BurstClient;
 }
 
 export interface Probe {
@@ -71,62 +85,122 @@ export async function measureBurstWithProbes(
 ): Promise<{ burst: Measurement; probes: Measurement[] }> {
   const predictedMs = plan.predictedMs !== undefined ? plan.predictedMs : predictTotalMs(plan);
   const timeoutMs = plan.timeoutMs ?? (predictedMs ?? plan.delayMs) * 4 + 10_000;
-  const burst = (path: BurstOptions['path'], onRequestDone?: BurstOptions['onRequestDone'], requests = plan.requests) =>
-    fireBurst({ baseUrl: server.url, path, requests, timeoutMs, onRequestDone });
-
+  const client = plan.client ?? 'raw';
+  const repeat = plan.repeat ?? 1;
   const { progress } = plan;
+
   if (plan.warmUp !== false) {
     progress?.step(`${plan.label}: warming up`);
-    const size = Math.max(plan.requests, WARM_UP_BURST);
-    for (let round = 0; round < Math.ceil(WARM_UP_REQUESTS / size); round++) {
-      await burst(() => `${plan.endpoint}/warm-up`, undefined, size);
-    }
+    await warmUpServer(server.url, plan.endpoint, plan.requests);
   }
-  await server.resetStats?.();
+  const runs: MeasuredRun[] = [];
+  for (let k = 0; k < repeat; k++) {
+    await server.resetStats?.();
+    progress?.step(`${plan.label}: ${plan.requests} requests to ${plan.endpoint}${repeat > 1 ? ` (run ${k + 1} of ${repeat})` : ''}`, plan.requests);
+    const probing = probes.map((probe) => ({ probe, runs: [] as Promise<BurstResult>[] }));
+    let firing = true;
+    const result = fireBurst({
+      baseUrl: server.url,
+      path: plan.path ?? ((id) => `${plan.endpoint}/${id}`),
+      requests: plan.requests,
+      timeoutMs,
+      onRequestDone: (done) => progress?.tick(done),
+      client,
+    });
+    // Probes on a fixed schedule, whether or not the previous one was answered: a stall shows as a pile-up.
+    const fireProbes = () => {
+      for (const { probe, runs: fired } of probing) {
+        fired.push(fireBurst({ baseUrl: server.url, path: () => probe.path, requests: 1, timeoutMs }));
+      }
+    };
+    const ticker = probes.length > 0 ? setInterval(() => firing && fireProbes(), probeEveryMs) : undefined;
+    if (probes.length > 0) fireProbes();
+    const measured = await result.finally(() => {
+      firing = false;
+      clearInterval(ticker);
+    });
+    const stats = await server.stats?.().catch(() => undefined);
+    runs.push({ result: measured, stats, probes: await probeMeasurements(plan.label, probing, measured.startedAt) });
+  }
 
-  progress?.step(`${plan.label}: ${plan.requests} requests to ${plan.endpoint}`, plan.requests);
-  const probing = probes.map((probe) => ({ probe, runs: [] as Promise<BurstResult>[] }));
-  let firing = true;
-  const result = burst(
-    (id) => `${plan.endpoint}/${id}`,
-    (done) => progress?.tick(done),
-  );
-  // Probes on a fixed schedule, whether or not the previous one was answered: a stall shows as a pile-up.
-  const fireProbes = () => {
-    for (const { probe, runs } of probing) {
-      runs.push(fireBurst({ baseUrl: server.url, path: () => probe.path, requests: 1, timeoutMs }));
-    }
-  };
-  const ticker = probes.length > 0 ? setInterval(() => firing && fireProbes(), probeEveryMs) : undefined;
-  if (probes.length > 0) fireProbes();
-  const measured = await result.finally(() => {
-    firing = false;
-    clearInterval(ticker);
-  });
-  const stats = await server.stats?.().catch(() => undefined);
-
-  const main = toMeasurement(
-    { label: plan.label, endpoint: plan.endpoint, poolSize: plan.poolSize, delayMs: plan.delayMs, predictedMs, server: stats },
-    measured,
-  );
+  const { label, endpoint, poolSize, delayMs } = plan;
+  const main = combineRuns({ label, endpoint, poolSize, delayMs, predictedMs, client }, runs);
   progress?.done(
     `${main.totalMs.toFixed(1)} ms${predictedMs === null ? '' : ` (model ${predictedMs} ms)`}, ${main.ok} ok, ${main.errors} errors`,
   );
+  return { burst: main, probes: nearestToMedian(runs).probes ?? [] };
+}
 
-  const probeMeasurements: Measurement[] = [];
+/** Each probe was one request; line them up on the burst's clock as one measurement per probe. */
+async function probeMeasurements(
+  burstLabel: string,
+  probing: { probe: Probe; runs: Promise<BurstResult>[] }[],
+  burstStartedAt: number,
+): Promise<Measurement[]> {
+  const measurements: Measurement[] = [];
   for (const { probe, runs } of probing) {
-    // Each probe is one request; line them up on the burst's clock.
     const records: RequestRecord[] = (await Promise.all(runs)).map((run, i) => {
       const r = run.requests[0]!;
-      const offset = run.startedAt - measured.startedAt;
+      const offset = run.startedAt - burstStartedAt;
       return { ...r, id: i + 1, startMs: r.startMs + offset, endMs: r.endMs + offset };
     });
-    probeMeasurements.push(
+    measurements.push(
       toMeasurement(
-        { label: `${plan.label}-probe-${probe.label}`, endpoint: probe.path, poolSize: null, delayMs: probe.delayMs, predictedMs: null },
-        { startedAt: measured.startedAt, connectMs: 0, totalMs: Math.max(0, ...records.map((r) => r.endMs)), requests: records },
+        { label: `${burstLabel}-probe-${probe.label}`, endpoint: probe.path, poolSize: null, delayMs: probe.delayMs, predictedMs: null },
+        { startedAt: burstStartedAt, connectMs: 0, totalMs: Math.max(0, ...records.map((r) => r.endMs)), requests: records },
       ),
     );
   }
-  return { burst: main, probes: probeMeasurements };
+  return measurements;
+}
+
+/**
+ * Step 1: bursts (at least WARM_UP_REQUESTS in all, WARM_UP_BURST or more at a time) to `${endpoint}/warm-up`,
+ * answered at once; a route that answers at once anyway (/health) is warmed on its own path.
+ */
+export async function warmUpServer(
+  baseUrl: string,
+  endpoint: string,
+  requests: number,
+  path: (id: number) => string = () => `${endpoint}/warm-up`,
+): Promise<void> {
+  const size = Math.max(requests, WARM_UP_BURST);
+  for (let round = 0; round < Math.ceil(WARM_UP_REQUESTS / size); round++) {
+    await fireBurst({ baseUrl, path, requests: size, timeoutMs: 60_000 });
+  }
+}
+
+export interface MeasuredRun {
+  result: BurstResult;
+  /** The server's stats for this burst alone. */
+  stats?: ServerStats;
+  /** What the probes saw during this burst. */
+  probes?: Measurement[];
+}
+
+/** The run whose total is nearest the median of all runs' totals. */
+export function nearestToMedian<R extends MeasuredRun>(runs: R[]): R {
+  const middle = median(runs.map((run) => run.result.totalMs));
+  return runs.reduce((best, run) => (Math.abs(run.result.totalMs - middle) < Math.abs(best.result.totalMs - middle) ? run : best));
+}
+
+/** K bursts of the same plan as one measurement: the median total, all K totals, the median run's records. */
+export function combineRuns(context: Omit<MeasurementContext, 'server'>, runs: MeasuredRun[]): Measurement {
+  const totalsMs = runs.map((run) => round3(run.result.totalMs));
+  const middle = median(totalsMs);
+  const nearest = nearestToMedian(runs);
+  const { requests, ...summary } = toMeasurement({ ...context, server: nearest.stats }, nearest.result);
+  const wholeSeconds = runs.flatMap((run) => (run.result.wholeSeconds === undefined ? [] : [run.result.wholeSeconds]));
+  return {
+    ...summary,
+    totalMs: round3(middle), // the median of the K totals; the single run's when K = 1
+    repeats: {
+      totalsMs,
+      median: round3(middle),
+      min: Math.min(...totalsMs),
+      max: Math.max(...totalsMs),
+      ...(wholeSeconds.length > 0 ? { wholeSeconds } : {}),
+    },
+    requests, // last: the one long list in the file
+  };
 }

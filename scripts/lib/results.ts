@@ -7,7 +7,7 @@ import { mkdir, readFile, rename, writeFile, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BurstResult, RequestRecord } from './burst.ts';
+import type { BurstClient, BurstResult, RequestRecord } from './burst.ts';
 import type { ServerStats } from '../../server.ts';
 import { summarize, round3, type Summary } from './stats.ts';
 import { renderCharts, type ChartFiles } from './charts.ts';
@@ -46,11 +46,26 @@ export interface Measurement {
   /** Errors that are not HTTP statuses, by kind (timeout, ECONNRESET, closed, …). */
   errorCounts: Record<string, number>;
   latencyMs: Omit<Summary, 'mean'> & { mean?: number };
-  /** Opening the connections before the burst, ms. */
-  connectMs: number;
+  /** Opening the connections before the burst, ms; null where the total includes it (the curl client). */
+  connectMs: number | null;
+  /** Who fired the burst: raw sockets (the default) or the blog's background curl processes. */
+  client?: BurstClient;
+  /** The curl client only: the blog's own figure, `date +%s` after minus before, whole seconds. */
+  wholeSeconds?: number;
+  /** Every measured burst's total (K = --repeat) and their median, min and max, ms. */
+  repeats?: Repeats;
   /** The server's own view of the burst: event-loop delay, pool counters, RSS. */
   server?: ServerStats;
   requests: RequestRecord[];
+}
+
+export interface Repeats {
+  totalsMs: number[];
+  median: number;
+  min: number;
+  max: number;
+  /** The curl client only: each burst's whole-second total. */
+  wholeSeconds?: number[];
 }
 
 export interface ResultsFile {
@@ -68,6 +83,7 @@ export interface MeasurementContext {
   poolSize: number | null;
   delayMs: number;
   predictedMs: number | null;
+  client?: BurstClient;
   server?: ServerStats;
 }
 
@@ -94,7 +110,8 @@ export function toMeasurement(context: MeasurementContext, burst: BurstResult): 
     statusCounts,
     errorCounts,
     latencyMs: summarize(burst.requests.map((r) => r.endMs - r.startMs)),
-    connectMs: round3(burst.connectMs),
+    connectMs: burst.connectMs === null ? null : round3(burst.connectMs),
+    ...(burst.wholeSeconds !== undefined ? { wholeSeconds: burst.wholeSeconds } : {}),
     ...(server ? { server } : {}),
     requests: burst.requests.map((r) => ({ ...r, startMs: round3(r.startMs), endMs: round3(r.endMs) })),
   };
@@ -153,8 +170,8 @@ export async function writeCharts(dir: string, results: ResultsFile): Promise<Ch
 }
 
 /**
- * JSON indented for reading, except that an object holding only plain values (a request record, a latency
- * summary) stays on one line: 10 000 request records are 10 000 lines, not 60 000.
+ * JSON indented for reading, except that an object or array holding only plain values (a request record, a
+ * latency summary, a repeat's totals) stays on one line: 10 000 request records are 10 000 lines, not 60 000.
  */
 export function formatJson(value: unknown): string {
   const format = (v: unknown, indent: string): string => {
@@ -165,7 +182,7 @@ export function formatJson(value: unknown): string {
     const flat = entries.every(([, x]) => x === null || typeof x !== 'object');
     const item = ([key, x]: readonly [string | null, unknown], inner: string) =>
       `${key === null ? '' : `${JSON.stringify(key)}: `}${format(x, inner)}`;
-    if (flat && !Array.isArray(v)) return `${open} ${entries.map((e) => item(e, '')).join(', ')} ${close}`;
+    if (flat) return `${open} ${entries.map((e) => item(e, '')).join(', ')} ${close}`;
     const inner = `${indent}  `;
     return `${open}\n${entries.map((e) => inner + item(e, inner)).join(',\n')}\n${indent}${close}`;
   };

@@ -60,3 +60,9 @@ export function printMeasurements(title: string, measurements: Measurement[], qu
   if (quiet) return;
   console.log(`\n${title}\n\n${formatTable(MEASUREMENT_HEADERS, measurements.map(measurementRow))}`);
 }
+
+/** A total, with the range of its repeats when there were several: "3016.6 (3012.0–3020.1)". */
+export function totalWithRange(m: { totalMs: number; repeats?: { totalsMs: number[]; min: number; max: number } }): string {
+  const range = m.repeats && m.repeats.totalsMs.length > 1 ? ` (${ms(m.repeats.min)}–${ms(m.repeats.max)})` : '';
+  return `${ms(m.totalMs)}${range}`;
+}
