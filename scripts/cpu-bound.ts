@@ -3,8 +3,8 @@
  *
  * What it shows: the blog ends with "CPU-bound work needs multiprocessing" — true for Python, whose GIL lets
  * one thread run Python at a time. Node's worker threads each run JavaScript on their own core, so a pool
- * does speed CPU work up: N requests of w ms each take N · w on the event loop, and ceil(N / C) · w in a pool
- * on C cores. The speed-up is min(N, cores), bounded by the cores, not by the 40 threads of the pool.
+ * does speed CPU work up: N requests of w ms each take N · w on the event loop, and max(1, N / C) · w in a pool
+ * on C cores (the N threads share the cores). The speed-up is min(N, cores), bounded by the cores, not by the 40 threads of the pool.
  *
  * Run:    npx tsx scripts/cpu-bound.ts [--work-ms 200] [--requests 1,2,4,8] [--pool 40] [--quick]
  * Expect: on 2 cores, speed-up ≈ 1 at N = 1 and ≈ 2 from N = 2 on, however large N or the pool.
@@ -16,7 +16,7 @@ import { startServer } from './lib/server-process.ts';
 import { measureBurst } from './lib/measure.ts';
 import { writeResults, DEFAULT_RESULTS_DIR, type Measurement } from './lib/results.ts';
 import { createProgress } from './lib/progress.ts';
-import { predictTotalMs } from './lib/model.ts';
+import { predictCpuTotalMs } from './lib/model.ts';
 import { formatTable, ms } from './lib/table.ts';
 import { median } from './lib/stats.ts';
 import { cpuWork } from '../pool-tasks.js';
@@ -47,8 +47,7 @@ try {
     measurements.push(
       await measureBurst(server, { label: `loop N=${requests}`, endpoint: '/cpu-loop-test', poolSize: 1, requests, delayMs: calibration.ms, progress }),
     );
-    // 3. In the pool: as many at once as there are cores, ceil(N / min(P, cores)) · w.
-    const parallel = Math.min(flags.pool, cores);
+    // 3. In the pool: N threads at once, time-sliced over the cores: max(1, N / cores) · w while N ≤ P.
     measurements.push(
       await measureBurst(server, {
         label: `pool N=${requests}`,
@@ -56,7 +55,7 @@ try {
         poolSize: flags.pool,
         requests,
         delayMs: calibration.ms,
-        predictedMs: predictTotalMs({ requests, poolSize: parallel, delayMs: calibration.ms }),
+        predictedMs: predictCpuTotalMs({ requests, poolSize: flags.pool, cores, workMs: calibration.ms }),
         progress,
       }),
     );

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { percentile, summarize, median } from '../scripts/lib/stats.ts';
-import { predictTotalMs, predictWaves } from '../scripts/lib/model.ts';
+import { predictTotalMs, predictWaves, predictCpuTotalMs } from '../scripts/lib/model.ts';
 
 test('percentile interpolates between the nearest ranks', () => {
   assert.equal(percentile([1, 2, 3, 4], 50), 2.5);
@@ -32,4 +32,19 @@ test('the model: N requests on P threads take ceil(N / P) waves of D', () => {
   assert.equal(predictTotalMs({ requests: 5, poolSize: 1, delayMs: 200 }), 1000);
   assert.equal(predictTotalMs({ requests: 0, poolSize: 40, delayMs: 3000 }), 0);
   assert.throws(() => predictWaves({ requests: 1, poolSize: 0, delayMs: 1 }), RangeError);
+});
+
+test('the CPU model: threads beyond the cores share them, so the speed-up is bounded by the cores', () => {
+  const w = 100;
+  // No more threads than cores: waves, like a sleep.
+  assert.equal(predictCpuTotalMs({ requests: 4, poolSize: 2, cores: 2, workMs: w }), 200);
+  assert.equal(predictCpuTotalMs({ requests: 5, poolSize: 1, cores: 2, workMs: w }), 500);
+  assert.equal(predictCpuTotalMs({ requests: 1, poolSize: 40, cores: 2, workMs: w }), 100);
+  // More threads than cores: time-sliced, all N end together at N · w / C.
+  assert.equal(predictCpuTotalMs({ requests: 4, poolSize: 40, cores: 2, workMs: w }), 200);
+  assert.equal(predictCpuTotalMs({ requests: 3, poolSize: 40, cores: 2, workMs: w }), 150);
+  assert.equal(predictCpuTotalMs({ requests: 8, poolSize: 40, cores: 2, workMs: w }), 400);
+  // Waves of P > C: each takes P · w / C; a last wave of r, max(1, r / C) · w.
+  assert.equal(predictCpuTotalMs({ requests: 9, poolSize: 4, cores: 2, workMs: w }), 2 * 200 + 100);
+  assert.throws(() => predictCpuTotalMs({ requests: 1, poolSize: 0, cores: 2, workMs: w }), RangeError);
 });

@@ -28,3 +28,29 @@ export function predictWaves({ requests, poolSize }: Workload): number {
 export function predictTotalMs(workload: Workload): number {
   return predictWaves(workload) * workload.delayMs;
 }
+
+export interface CpuWorkload {
+  /** N: requests fired at once, each needing `workMs` of CPU. */
+  requests: number;
+  /** P: threads that may run at once. */
+  poolSize: number;
+  /** C: cores. */
+  cores: number;
+  /** w: CPU time one request needs, ms. */
+  workMs: number;
+}
+
+/**
+ * CPU work is not a sleep: threads beyond the cores share them. While P ≤ C each task has a core and the
+ * waves model holds, ceil(N / P) · w. With more threads than cores the OS time-slices them, so every wave of P
+ * tasks takes P · w / C, and a last wave of r tasks max(1, r / C) · w. The speed-up over the event loop (N · w)
+ * is therefore min(N, P, C): bounded by the cores, not by the pool.
+ */
+export function predictCpuTotalMs({ requests, poolSize, cores, workMs }: CpuWorkload): number {
+  if (requests <= 0) return 0;
+  if (!(poolSize >= 1 && cores >= 1)) throw new RangeError('poolSize and cores must be at least 1');
+  if (Math.min(poolSize, requests) <= cores) return Math.ceil(requests / poolSize) * workMs;
+  const fullWaves = Math.floor(requests / poolSize);
+  const rest = requests % poolSize;
+  return fullWaves * ((poolSize * workMs) / cores) + (rest > 0 ? Math.max(1, rest / cores) * workMs : 0);
+}
