@@ -126,7 +126,7 @@ export async function measureBurstWithProbes(
   const { label, endpoint, poolSize, delayMs } = plan;
   const main = combineRuns({ label, endpoint, poolSize, delayMs, predictedMs, client }, runs);
   progress?.done(
-    `${main.totalMs.toFixed(1)} ms${predictedMs === null ? '' : ` (model ${predictedMs} ms)`}, ${main.ok} ok, ${main.errors} errors`,
+    `${main.totalMs.toFixed(1)} ms${predictedMs === null ? '' : ` (model ${predictedMs.toFixed(1)} ms)`}, ${main.ok} ok, ${main.errors} errors`,
   );
   return { burst: main, probes: nearestToMedian(runs).probes ?? [] };
 }
