@@ -76,7 +76,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     name: 'the server',
     command: process.execPath,
     args: ['--import', 'tsx', SERVER_FILE, ...args],
-    env: { ...process.env, NODE_OPTIONS: '' },
+    env: process.env,
     readyLine: READY_LINE,
     readyStream: 'stdout',
     readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
