@@ -32,7 +32,8 @@ const flags = parseScriptFlags({
   texts: { url: URL_FLAG },
 });
 const say = (text: string) => flags.quiet || console.log(text);
-const progress = createProgress('async-vs-sync', { quiet: flags.quiet });
+// How every burst is measured: with progress shown, --repeat K times, fired by --client.
+const measuring = { progress: createProgress('async-vs-sync', { quiet: flags.quiet }), repeat: flags.repeat, client: flags.client };
 
 // 1. Start the server in its own process, with the pool warm, and wait for its ready line (or use the one at --url).
 const server = flags.url ? await useRunningServer(flags.url) : await startServer({ poolSize: flags.pool, delayMs: flags.delayMs });
@@ -50,9 +51,7 @@ try {
         poolSize,
         requests: flags.requests,
         delayMs: flags.delayMs,
-        repeat: flags.repeat,
-        client: flags.client,
-        progress,
+        ...measuring,
       }),
     );
   }

@@ -16,7 +16,7 @@
 import { parseScriptFlags } from './lib/cli.ts';
 import { startServer } from './lib/server-process.ts';
 import { measureBurstsWithProbes } from './lib/measure.ts';
-import { serverProbes, printProbeReport } from './lib/probes.ts';
+import { serverProbes, printProbeReport, PROBE_EVERY_FLAG } from './lib/probes.ts';
 import { writeResults, DEFAULT_RESULTS_DIR, type Measurement } from './lib/results.ts';
 import { createProgress } from './lib/progress.ts';
 
@@ -27,13 +27,14 @@ const flags = parseScriptFlags({
     requests: { help: 'blocking requests fired at once', default: 5, quick: 3 },
     delayMs: { help: 'how long each request blocks, ms', default: 1000, quick: 200, min: 1, max: 60_000 },
     pool: { help: 'worker threads for the pooled run', default: 40, quick: 10, max: 1024 },
-    probeEveryMs: { help: 'one probe of each kind every this many ms', default: 50, quick: 25, max: 10_000 },
+    probeEveryMs: PROBE_EVERY_FLAG,
   },
 });
-const progress = createProgress('blocking-event-loop', { quiet: flags.quiet });
+// How every burst is measured: with progress shown, --repeat K times, fired by --client.
+const measuring = { progress: createProgress('blocking-event-loop', { quiet: flags.quiet }), repeat: flags.repeat, client: flags.client };
 
 const server = await startServer({ poolSize: flags.pool, delayMs: flags.delayMs });
-const burst = { requests: flags.requests, delayMs: flags.delayMs, progress };
+const burst = { requests: flags.requests, delayMs: flags.delayMs, ...measuring };
 let measurements: Measurement[];
 try {
   measurements = await measureBurstsWithProbes(

@@ -42,7 +42,8 @@ const flags = parseScriptFlags({
   },
 });
 const say = (text: string) => flags.quiet || console.log(text);
-const progress = createProgress('compare-fastapi', { quiet: flags.quiet });
+// How every burst is measured: with progress shown, --repeat K times, fired by --client.
+const measuring = { progress: createProgress('compare-fastapi', { quiet: flags.quiet }), repeat: flags.repeat, client: flags.client };
 const params = { requests: flags.requests, delayMs: flags.delayMs, threadLimit: THREAD_LIMIT, raisedLimit: flags.raisedLimit, quick: flags.quick };
 
 // 1. A Python that can run the app, or a clean skip: run-all must not fail on a machine without Python.
@@ -59,7 +60,7 @@ say(`FastAPI ${found.versions.fastapi}, uvicorn ${found.versions.uvicorn}, anyio
 // 2. One server at a time, so neither competes with the other for the two cores; each stopped before the next.
 const measurements: Measurement[] = [];
 const burst = async (server: TargetServer, label: string, endpoint: string, poolSize: number | null) => {
-  measurements.push(await measureBurst(server, { label, endpoint, poolSize, requests: flags.requests, delayMs: flags.delayMs, progress }));
+  measurements.push(await measureBurst(server, { label, endpoint, poolSize, requests: flags.requests, delayMs: flags.delayMs, ...measuring }));
 };
 const runs: { start: () => Promise<TargetServer>; bursts: (server: TargetServer) => Promise<void> }[] = [
   {

@@ -30,7 +30,8 @@ const flags = parseScriptFlags({
     asyncRequests: { help: 'N for the async endpoint', default: [100, 1000, 10_000], quick: [100, 1000], max: 100_000 },
   },
 });
-const progress = createProgress('concurrency-sweep', { quiet: flags.quiet });
+// How every burst is measured: with progress shown, --repeat K times, fired by --client.
+const measuring = { progress: createProgress('concurrency-sweep', { quiet: flags.quiet }), repeat: flags.repeat, client: flags.client };
 
 // 1. One server for the whole sweep; only N changes.
 const server = await startServer({ poolSize: flags.pool, delayMs: flags.delayMs, queueLimit: Math.max(1000, ...flags.syncRequests) });
@@ -39,11 +40,11 @@ const asyncRuns: Measurement[] = [];
 try {
   // 2. The staircase: blocking requests on a pool of P.
   for (const requests of flags.syncRequests) {
-    sync.push(await measureBurst(server, { label: `sync N=${requests}`, endpoint: '/sync-test', poolSize: flags.pool, requests, delayMs: flags.delayMs, progress }));
+    sync.push(await measureBurst(server, { label: `sync N=${requests}`, endpoint: '/sync-test', poolSize: flags.pool, requests, delayMs: flags.delayMs, ...measuring }));
   }
   // 3. The flat line: awaited timers, however many.
   for (const requests of flags.asyncRequests) {
-    asyncRuns.push(await measureBurst(server, { label: `async N=${requests}`, endpoint: '/asyncio-test', poolSize: null, requests, delayMs: flags.delayMs, progress }));
+    asyncRuns.push(await measureBurst(server, { label: `async N=${requests}`, endpoint: '/asyncio-test', poolSize: null, requests, delayMs: flags.delayMs, ...measuring }));
   }
 } finally {
   await server.stop();

@@ -32,7 +32,8 @@ const flags = parseScriptFlags({
     requests: { help: 'N: requests fired at once', default: [1, 2, 4, 8], quick: [1, 2, 4] },
   },
 });
-const progress = createProgress('cpu-bound', { quiet: flags.quiet });
+// How every burst is measured: with progress shown, --repeat K times, fired by --client.
+const measuring = { progress: createProgress('cpu-bound', { quiet: flags.quiet }), repeat: flags.repeat, client: flags.client };
 const cores = availableParallelism();
 
 // 1. Calibrate: how many iterations of the hash loop take workMs here (the same function the server runs).
@@ -45,7 +46,7 @@ try {
   for (const requests of flags.requests) {
     // 2. On the event loop: one request at a time, N · w.
     measurements.push(
-      await measureBurst(server, { label: `loop N=${requests}`, endpoint: '/cpu-loop-test', poolSize: 1, requests, delayMs: calibration.ms, progress }),
+      await measureBurst(server, { label: `loop N=${requests}`, endpoint: '/cpu-loop-test', poolSize: 1, requests, delayMs: calibration.ms, ...measuring }),
     );
     // 3. In the pool: N threads at once, time-sliced over the cores: max(1, N / cores) · w while N ≤ P.
     measurements.push(
@@ -56,7 +57,7 @@ try {
         requests,
         delayMs: calibration.ms,
         predictedMs: predictCpuTotalMs({ requests, poolSize: flags.pool, cores, workMs: calibration.ms }),
-        progress,
+        ...measuring,
       }),
     );
   }

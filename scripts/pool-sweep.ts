@@ -27,7 +27,8 @@ const flags = parseScriptFlags({
     pools: { help: 'pool sizes to try', default: [10, 20, 25, 40, 50, 100], quick: [4, 5, 10, 20] },
   },
 });
-const progress = createProgress('pool-sweep', { quiet: flags.quiet });
+// How every burst is measured: with progress shown, --repeat K times, fired by --client.
+const measuring = { progress: createProgress('pool-sweep', { quiet: flags.quiet }), repeat: flags.repeat, client: flags.client };
 
 const measurements: Measurement[] = [];
 for (const poolSize of flags.pools) {
@@ -36,7 +37,7 @@ for (const poolSize of flags.pools) {
   try {
     // 2. The same burst each time; only P changes.
     measurements.push(
-      await measureBurst(server, { label: `P=${poolSize}`, endpoint: '/sync-test', poolSize, requests: flags.requests, delayMs: flags.delayMs, progress }),
+      await measureBurst(server, { label: `P=${poolSize}`, endpoint: '/sync-test', poolSize, requests: flags.requests, delayMs: flags.delayMs, ...measuring }),
     );
   } finally {
     await server.stop();

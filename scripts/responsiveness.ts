@@ -14,7 +14,7 @@
 import { parseScriptFlags } from './lib/cli.ts';
 import { startServer } from './lib/server-process.ts';
 import { measureBurstsWithProbes } from './lib/measure.ts';
-import { serverProbes, printProbeReport } from './lib/probes.ts';
+import { serverProbes, printProbeReport, PROBE_EVERY_FLAG } from './lib/probes.ts';
 import { writeResults, DEFAULT_RESULTS_DIR, type Measurement } from './lib/results.ts';
 import { createProgress } from './lib/progress.ts';
 
@@ -25,13 +25,14 @@ const flags = parseScriptFlags({
     requests: { help: 'requests in the saturating burst', default: 100, quick: 30 },
     delayMs: { help: 'how long each request waits or blocks, ms', default: 3000, quick: 300, min: 1, max: 600_000 },
     pool: { help: 'worker threads for the sync endpoint', default: 40, quick: 10, max: 1024 },
-    probeEveryMs: { help: 'one probe of each kind every this many ms', default: 50, quick: 25, max: 10_000 },
+    probeEveryMs: PROBE_EVERY_FLAG,
   },
 });
-const progress = createProgress('responsiveness', { quiet: flags.quiet });
+// How every burst is measured: with progress shown, --repeat K times, fired by --client.
+const measuring = { progress: createProgress('responsiveness', { quiet: flags.quiet }), repeat: flags.repeat, client: flags.client };
 
 const server = await startServer({ poolSize: flags.pool, delayMs: flags.delayMs });
-const burst = { requests: flags.requests, delayMs: flags.delayMs, progress };
+const burst = { requests: flags.requests, delayMs: flags.delayMs, ...measuring };
 let measurements: Measurement[];
 try {
   measurements = await measureBurstsWithProbes(

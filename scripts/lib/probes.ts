@@ -5,6 +5,10 @@
 import type { Probe } from './measure.ts';
 import type { Measurement } from './results.ts';
 import { formatTable, ms, printMeasurements } from './table.ts';
+import type { NumberFlag } from './cli.ts';
+
+/** --probe-every-ms, shared by the probe experiments. */
+export const PROBE_EVERY_FLAG: NumberFlag = { help: 'one probe of each kind every this many ms', default: 50, quick: 25, max: 10_000 };
 
 /** /health should answer at once; the async endpoint should take its own delay and no more. */
 export function serverProbes(delayMs: number): Probe[] {

@@ -45,7 +45,7 @@ export function measurementRow(m: Measurement): Row {
     m.concurrency,
     m.poolSize ?? '–',
     m.delayMs,
-    ms(m.totalMs),
+    totalWithRange(m),
     ms(m.predictedMs),
     m.predictedMs ? (m.totalMs / m.predictedMs).toFixed(3) : '–',
     ms(m.latencyMs.p50),
