@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { waitUntil } from './wait-until.ts';
+import { waitUntil } from '../scripts/lib/wait-until.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const linuxOnly = { skip: !existsSync('/proc/self/task') && 'needs /proc' };

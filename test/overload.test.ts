@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../scripts/lib/server-process.ts';
 import { fireBurst } from '../scripts/lib/burst.ts';
-import { waitUntil } from './wait-until.ts';
+import { waitUntil } from '../scripts/lib/wait-until.ts';
 
 const POOL = 20;
 const QUEUE = 40;

@@ -138,6 +138,21 @@ describe('run-all --quick', () => {
     assert.ok(pool < loop / 2, `pool: ends spread over ${pool} ms, loop over ${loop} ms`);
   });
 
+  test('reliability: bad input as documented, overload 200s and 503s, abandoned tasks cancelled, SIGTERM exits 0', async () => {
+    const r = await results('reliability');
+    const badInput = r.badInput as { path: string; expected: number; status: number | null; ok: boolean }[];
+    assert.ok(badInput.length >= 10);
+    for (const c of badInput) assert.ok(c.ok && c.status === c.expected, `${c.path}: ${c.status} (expected ${c.expected})`);
+    const overload = r.overload as { statusCounts: Record<string, number> };
+    assert.ok(overload.statusCounts['200']! > 0 && overload.statusCounts['503']! > 0, JSON.stringify(overload.statusCounts));
+    const abandon = r.abandon as { drained: boolean; cancelled: number };
+    assert.ok(abandon.drained);
+    assert.ok(abandon.cancelled > 0);
+    const shutdown = r.shutdown as { exitCode: number | null };
+    assert.equal(shutdown.exitCode, 0);
+    for (const label of ['bad-input', 'overload', 'abandon', 'shutdown-sigterm']) assert.ok(measurement(r, label), label);
+  });
+
   test('responsiveness: probes stay fast while the pool is saturated, with the event-loop delay recorded', async () => {
     const r = await results('responsiveness');
     const sync = measurement(r, 'sync');

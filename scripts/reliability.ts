@@ -1,0 +1,246 @@
+/**
+ * reliability — the README's reliability claims, measured instead of only tested.
+ *
+ * What it shows: the server keeps its shape when it is fed junk, hammered, abandoned and interrupted.
+ *   1. Bad input: one burst whose requests are odd and malformed paths (the README's "Bad input" table); each
+ *      gets its documented status (200, 422, 404, 405, 400, 431), and no query string changes the delay.
+ *   2. Overload: 10× the queue at once (P = 20, queue 40): P + queue are served, the rest answered 503 at once,
+ *      and the server's memory stays put.
+ *   3. Abandoned requests: 100 sync requests whose client hangs up after 500 ms: the queued tasks are removed,
+ *      the running ones ended, and the pool is idle a moment later (FastAPI's threads would sleep on).
+ *   4. Shutdown: SIGTERM in the middle of a burst of 100 sync requests: every request answered or closed, exit 0
+ *      after the 2 s grace; a second signal exits at once.
+ *
+ * Run:    npx tsx scripts/reliability.ts [--quick] [--queue 40] [--overload-pool 20] [--overload-delay-ms 1000]
+ *                                        [--requests 100] [--pool 10] [--delay-ms 3000] [--hang-up-after-ms 500]
+ * Expect: every bad input answered as documented; 60 × 200 and 340 × 503 with the slowest 503 well under D;
+ *         the pool idle ≈0.1–0.2 s after the hang-up with all 100 cancelled; exit 0 ≈2 s after SIGTERM, exit 143
+ *         a few ms after a second signal. A status other than the documented one, a pool that does not drain or
+ *         a shutdown that does not exit 0 fails the script (after the JSON is written).
+ * Takes:  about 10 s; --quick about 7 s (each part starts its own server). Writes results/reliability.json.
+ */
+import { parseScriptFlags, UserError } from './lib/cli.ts';
+import { startServer, type RunningServer } from './lib/server-process.ts';
+import { fireBurst } from './lib/burst.ts';
+import { toMeasurement, writeResults, DEFAULT_RESULTS_DIR, type Measurement } from './lib/results.ts';
+import { predictTotalMs } from './lib/model.ts';
+import { formatTable, ms } from './lib/table.ts';
+import { createProgress } from './lib/progress.ts';
+import { waitUntil } from './lib/wait-until.ts';
+import { round3 } from './lib/stats.ts';
+
+const flags = parseScriptFlags({
+  about: 'Measures the reliability claims: bad input → status, overload → 503, abandoned requests → idle pool, SIGTERM → exit 0.',
+  defaultOut: DEFAULT_RESULTS_DIR,
+  numbers: {
+    queue: { help: 'overload: the pool queue limit; the burst is 10× this', default: 40, max: 10_000 },
+    overloadPool: { help: 'overload: worker threads', default: 20, max: 1024 },
+    overloadDelayMs: { help: 'overload: how long each accepted request blocks, ms', default: 1000, quick: 200, max: 60_000 },
+    requests: { help: 'abandon and shutdown: sync requests fired at once', default: 100, max: 10_000 },
+    pool: { help: 'abandon and shutdown: worker threads', default: 10, max: 1024 },
+    delayMs: { help: 'abandon and shutdown: how long each request blocks, ms', default: 3000, quick: 1000, max: 60_000 },
+    hangUpAfterMs: { help: 'abandon: the client hangs up on every request after this long, ms', default: 500, max: 60_000 },
+  },
+});
+const say = (text: string) => flags.quiet || console.log(text);
+const progress = createProgress('reliability', { quiet: flags.quiet });
+const tick = (done: number) => progress.tick(done);
+const MB = 2 ** 20;
+
+/**
+ * The README's "Bad input → status → body" rows that fit in a request path. The raw-UTF-8 case is written as
+ * latin1 characters because the client sends the path as latin1: these two are the bytes of "٣" (U+0663).
+ */
+const BAD_INPUT: { path: string; expected: number; shown?: string }[] = [
+  ...['7', '+5', '-5', '-0', '007', '%31', '9007199254740991', '7?delay_ms=60000'].map((id) => ({ path: `/sync-test/${id}`, expected: 200 })),
+  ...['abc', '1.5', '1e3', '0x10', '1_000', '--1', '%20', '%D9%A3', '%EF%BC%91', '%F0%9F%98%80', '1%00', '1%2F2', '%ZZ']
+    .map((id) => ({ path: `/sync-test/${id}`, expected: 422 })),
+  ...['9007199254740992', '-9007199254740992', '9'.repeat(4000)].map((id) => ({ path: `/sync-test/${id}`, expected: 422 })),
+  ...['/sync-test/', '/sync-test/1/2', '//sync-test/1', '/SYNC-TEST/1', '/nope'].map((path) => ({ path, expected: 404 })),
+  { path: '/stats/reset', expected: 405 }, // a GET on a POST route
+  { path: 'sync-test/1', expected: 400 }, // a target that is not a path
+  { path: '/sync-test/\u00d9\u00a3', expected: 400, shown: '/sync-test/٣ (raw UTF-8)' },
+  { path: `/sync-test/${'1'.repeat(20_000)}`, expected: 431 }, // beyond Node's 16 KiB of headers
+];
+const BAD_INPUT_DELAY_MS = 100;
+
+const shown = (c: { path: string; shown?: string }) => c.shown ?? (c.path.length > 40 ? `${c.path.slice(0, 24)}… (${c.path.length} chars)` : c.path);
+const counted = (counts: Record<string, number>) => Object.entries(counts).map(([status, n]) => `${n} × ${status}`).join(', ') || 'none';
+
+const measurements: Measurement[] = [];
+const failures: string[] = [];
+
+// 1. Bad input: one burst, the i-th request the i-th case; the 200s block on a pool big enough for all of them.
+const okCases = BAD_INPUT.filter((c) => c.expected === 200).length;
+const badInput = await withServer({ poolSize: okCases, delayMs: BAD_INPUT_DELAY_MS }, async (server) => {
+  progress.step('bad input', BAD_INPUT.length);
+  const burst = await fireBurst({ baseUrl: server.url, path: (i) => BAD_INPUT[i - 1]!.path, requests: BAD_INPUT.length, timeoutMs: 10_000, onRequestDone: tick });
+  measurements.push(toMeasurement({ label: 'bad-input', endpoint: '/sync-test', poolSize: okCases, delayMs: BAD_INPUT_DELAY_MS, predictedMs: null }, burst));
+  const cases = BAD_INPUT.map((c, i) => {
+    const status = burst.requests[i]!.status;
+    return { path: shown(c), expected: c.expected, status, ok: status === c.expected };
+  });
+  progress.done(`${cases.filter((c) => c.ok).length} of ${cases.length} as documented`);
+  return cases;
+});
+const mismatched = badInput.filter((c) => !c.ok);
+if (mismatched.length > 0) failures.push(`bad input answered otherwise than documented: ${mismatched.map((c) => `${c.path} → ${c.status ?? 'no answer'} (expected ${c.expected})`).join(', ')}`);
+
+// 2. Overload: 10× the queue at once; RSS from /stats before and after.
+const overloadRequests = 10 * flags.queue;
+const overload = await withServer({ poolSize: flags.overloadPool, delayMs: flags.overloadDelayMs, queueLimit: flags.queue }, async (server) => {
+  const before = await server.resetStats();
+  progress.step(`overload: ${overloadRequests} requests, P ${flags.overloadPool}, queue ${flags.queue}`, overloadRequests);
+  const accepted = { requests: flags.overloadPool + flags.queue, poolSize: flags.overloadPool, delayMs: flags.overloadDelayMs };
+  const burst = await fireBurst({ baseUrl: server.url, path: (i) => `/sync-test/${i}`, requests: overloadRequests, timeoutMs: predictTotalMs(accepted) * 4 + 10_000, onRequestDone: tick });
+  const after = await server.stats();
+  // The model covers what was accepted: P + queue requests in waves of P.
+  const m = toMeasurement({ label: 'overload', endpoint: '/sync-test', poolSize: flags.overloadPool, delayMs: flags.overloadDelayMs, predictedMs: predictTotalMs(accepted), server: after }, burst);
+  measurements.push(m);
+  const latencies503 = burst.requests.filter((r) => r.status === 503).map((r) => r.endMs - r.startMs);
+  progress.done(counted(m.statusCounts));
+  return {
+    requests: overloadRequests,
+    poolSize: flags.overloadPool,
+    queueLimit: flags.queue,
+    delayMs: flags.overloadDelayMs,
+    statusCounts: m.statusCounts,
+    expected: { '200': accepted.requests, '503': overloadRequests - accepted.requests },
+    slowest503Ms: latencies503.length > 0 ? round3(Math.max(...latencies503)) : null,
+    rssBeforeBytes: before.rssBytes,
+    rssAfterBytes: after.rssBytes,
+  };
+});
+
+// 3. Abandoned requests: the burst's deadline destroys every socket (the client hangs up); then /stats every ~10 ms until idle.
+const abandon = await withServer({ poolSize: flags.pool, delayMs: flags.delayMs }, async (server) => {
+  progress.step(`abandon: ${flags.requests} requests, hang up after ${flags.hangUpAfterMs} ms`, flags.requests);
+  const burst = await fireBurst({ baseUrl: server.url, path: (i) => `/sync-test/${i}`, requests: flags.requests, timeoutMs: flags.hangUpAfterMs, onRequestDone: tick });
+  const hungUpAt = burst.startedAt + burst.totalMs;
+  // Bounded well below ceil(N / P) · D: a pool that only drains by sleeping its tasks out counts as not drained.
+  const boundMs = Math.min(10_000, predictTotalMs({ requests: flags.requests, poolSize: flags.pool, delayMs: flags.delayMs }) / 2);
+  const idle = await waitUntil(
+    async () => {
+      const stats = await server.stats();
+      return stats.activeTasks === 0 && stats.queuedTasks === 0 && { stats, at: performance.now() };
+    },
+    'the pool to be idle',
+    boundMs,
+    10,
+  ).catch(() => null);
+  const stats = idle?.stats ?? (await server.stats());
+  measurements.push(toMeasurement({ label: 'abandon', endpoint: '/sync-test', poolSize: flags.pool, delayMs: flags.delayMs, predictedMs: null, server: stats }, burst));
+  const drainMs = idle ? round3(idle.at - hungUpAt) : null;
+  progress.done(drainMs === null ? 'the pool did not drain' : `pool idle ${drainMs.toFixed(0)} ms after the hang-up`);
+  return {
+    requests: flags.requests,
+    poolSize: flags.pool,
+    delayMs: flags.delayMs,
+    hangUpAfterMs: flags.hangUpAfterMs,
+    drained: idle !== null,
+    drainMs,
+    boundMs,
+    cancelled: stats.cancelled,
+    completed: stats.completed,
+  };
+});
+if (!abandon.drained) failures.push(`the pool was still busy ${abandon.boundMs} ms after the clients hung up`);
+
+// 4. Shutdown: a signal once the burst fills the pool and its queue; time until the process has exited.
+const sigterm = await shutdownDuringBurst('shutdown-sigterm', (server) => server.stop());
+const secondSignal = await shutdownDuringBurst('shutdown-second-signal', (server) => {
+  // Two different signals, so the kernel cannot merge them into one.
+  process.kill(server.pid, 'SIGINT');
+  process.kill(server.pid, 'SIGTERM');
+});
+const shutdown = { requests: flags.requests, poolSize: flags.pool, delayMs: flags.delayMs, ...sigterm, secondSignal };
+if (sigterm.exitCode !== 0) failures.push(`SIGTERM ended the server with exit code ${sigterm.exitCode}, not 0`);
+// The exit code is the second signal's own (143 for SIGTERM, 130 for SIGINT, whichever the server handled second).
+if (![130, 143].includes(secondSignal.exitCode ?? 0)) failures.push(`a second signal ended the server with exit code ${secondSignal.exitCode}, not 143 or 130`);
+
+// 5. One table of the figures, then the JSON (also when a claim failed: it shows which).
+const matched = badInput.filter((c) => c.ok).length;
+say(`\nRELIABILITY\n`);
+say(
+  formatTable(
+    ['claim', 'setting', 'measured'],
+    [
+      ['bad input → documented status', `${badInput.length} paths, one burst`, `${matched} of ${badInput.length} as documented`],
+      [
+        'overload → 503 at once',
+        `N ${overload.requests}, P ${overload.poolSize}, queue ${overload.queueLimit}, D ${overload.delayMs} ms`,
+        `${counted(overload.statusCounts)}; slowest 503 ${ms(overload.slowest503Ms)} ms; ` +
+          `RSS ${(overload.rssBeforeBytes / MB).toFixed(0)} → ${(overload.rssAfterBytes / MB).toFixed(0)} MB`,
+      ],
+      [
+        'abandoned → pool idle',
+        `N ${abandon.requests}, P ${abandon.poolSize}, D ${abandon.delayMs} ms, hang up at ${abandon.hangUpAfterMs} ms`,
+        `${abandon.drained ? `idle ${ms(abandon.drainMs)} ms after the hang-up` : 'not drained'}; cancelled ${abandon.cancelled}, completed ${abandon.completed}`,
+      ],
+      [
+        'SIGTERM → exit 0',
+        `N ${shutdown.requests}, P ${shutdown.poolSize}, D ${shutdown.delayMs} ms`,
+        `exit ${sigterm.exitCode} after ${ms(sigterm.exitMs)} ms; ${counted(sigterm.statusCounts)}`,
+      ],
+      ['second signal → at once', 'SIGINT then SIGTERM', `exit ${secondSignal.exitCode} after ${ms(secondSignal.exitMs)} ms`],
+    ],
+  ),
+);
+const file = await writeResults(flags.out, {
+  experiment: 'reliability',
+  params: {
+    queue: flags.queue,
+    overloadPool: flags.overloadPool,
+    overloadDelayMs: flags.overloadDelayMs,
+    requests: flags.requests,
+    pool: flags.pool,
+    delayMs: flags.delayMs,
+    hangUpAfterMs: flags.hangUpAfterMs,
+    quick: flags.quick,
+  },
+  badInput,
+  overload,
+  abandon,
+  shutdown,
+  measurements,
+});
+say(`\nwrote ${file}`);
+if (failures.length > 0) throw new UserError(`reliability: ${failures.join('; ')}.`);
+
+/** Starts a server for one measurement and stops it afterwards, whatever happens. */
+async function withServer<T>(options: Parameters<typeof startServer>[0], run: (server: RunningServer) => Promise<T>): Promise<T> {
+  const server = await startServer(options);
+  try {
+    return await run(server);
+  } finally {
+    await server.stop();
+  }
+}
+
+/** A burst that fills the pool and its queue, `signal` sent to the server meanwhile; how and when it exited. */
+async function shutdownDuringBurst(label: string, signal: (server: RunningServer) => unknown) {
+  return withServer({ poolSize: flags.pool, delayMs: flags.delayMs }, async (server) => {
+    progress.step(`${label}: ${flags.requests} requests`, flags.requests);
+    const burst = fireBurst({ baseUrl: server.url, path: (i) => `/sync-test/${i}`, requests: flags.requests, timeoutMs: 30_000, onRequestDone: tick });
+    await waitUntil(
+      async () => {
+        const stats = await server.stats();
+        return stats.activeTasks === Math.min(flags.pool, flags.requests) && stats.queuedTasks === Math.max(0, flags.requests - flags.pool);
+      },
+      'the burst to fill the pool and its queue',
+      10_000,
+      10,
+    ).catch(() => {
+      throw new UserError(`reliability: ${label}: the burst did not fill the pool within 10 s.`);
+    });
+    const sent = performance.now();
+    void signal(server);
+    const exit = await server.exit;
+    const exitMs = round3(performance.now() - sent);
+    const result = await burst;
+    const m = toMeasurement({ label, endpoint: '/sync-test', poolSize: flags.pool, delayMs: flags.delayMs, predictedMs: null }, result);
+    measurements.push(m);
+    progress.done(`exit ${exit.code ?? exit.signal} after ${exitMs.toFixed(0)} ms`);
+    return { exitCode: exit.code, exitSignal: exit.signal, exitMs, statusCounts: m.statusCounts, errorCounts: m.errorCounts };
+  });
+}
