@@ -51,11 +51,13 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 
 test('a second signal exits at once, without waiting for the grace period', async (t) => {
   const { server, burst } = await serverUnderBurst(t);
-  // Two different signals, so the kernel cannot merge them into one.
+  // Two different signals, so the kernel cannot merge them into one. Which one Node handles second is not
+  // fixed, so the exit code is 128 + that one: 143 (SIGTERM) or 130 (SIGINT).
   const exit = await signalAndTime(server, 'SIGINT', 'SIGTERM');
-  assert.deepEqual([exit.code, exit.signal], [143, null]);
+  assert.equal(exit.signal, null);
+  assert.ok(exit.code === 143 || exit.code === 130, `exit code ${exit.code}`);
   assert.ok(exit.afterMs < 1500, `exited ${exit.afterMs.toFixed(0)} ms after the second signal (the grace period is 2 s)`);
   const result = await burst;
   assert.ok(result.requests.every((r) => r.error !== 'timeout'), 'the connections closed with the process');
-  t.diagnostic(`second signal: exit 143 after ${exit.afterMs.toFixed(0)} ms`);
+  t.diagnostic(`second signal: exit ${exit.code} after ${exit.afterMs.toFixed(0)} ms`);
 });
