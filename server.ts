@@ -122,6 +122,8 @@ export interface ServerSettings {
   queueLimit: number;
   /** Iterations of the CPU-bound experiment's hash loop (~7 ns each on a 2020s server core). */
   cpuIterations: number;
+  /** After SIGINT/SIGTERM, how long in-flight requests may go on before their tasks are ended. */
+  shutdownGraceMs: number;
   /** No START/END line per request. */
   quiet: boolean;
   /** Adds /fault-test/throw and /fault-test/exit, pool tasks that fail on purpose. Off unless asked for. */
@@ -142,6 +144,9 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   queueLimit: 1000,
   // About 200 ms of work on this project's 2-core test machine; scripts/cpu-bound.ts calibrates its own.
   cpuIterations: 30_000_000,
+  // uvicorn waits for in-flight requests (--timeout-graceful-shutdown); a blocked thread cannot be told to
+  // hurry, so after this long its task is ended and its request answered 503.
+  shutdownGraceMs: 2000,
   quiet: false,
   faultRoutes: false,
 };
@@ -154,6 +159,7 @@ const USAGE = `Usage: npx tsx server.ts [options]
   --delay-ms MS      how long each endpoint waits (env DELAY_MS, default ${DEFAULT_SETTINGS.delayMs})
   --queue N          blocking tasks allowed to wait for a thread; beyond it 503 (env QUEUE_LIMIT, default ${DEFAULT_SETTINGS.queueLimit})
   --cpu-iterations N work per /cpu-*-test request (env CPU_ITERATIONS, default ${DEFAULT_SETTINGS.cpuIterations})
+  --shutdown-grace-ms MS  after SIGINT/SIGTERM, how long in-flight requests may finish (env SHUTDOWN_GRACE_MS, default ${DEFAULT_SETTINGS.shutdownGraceMs})
   --quiet            no START/END line per request (env QUIET=1)
   --fault-routes     add /fault-test/throw and /fault-test/exit, for tests (env FAULT_ROUTES=1)
   -h, --help         this text
@@ -169,6 +175,7 @@ const INTEGER_SETTINGS = {
   delayMs: { flag: 'delay-ms', env: 'DELAY_MS', min: 0, max: 3_600_000 },
   queueLimit: { flag: 'queue', env: 'QUEUE_LIMIT', min: 0, max: 1_000_000 },
   cpuIterations: { flag: 'cpu-iterations', env: 'CPU_ITERATIONS', min: 1, max: 100_000_000_000 },
+  shutdownGraceMs: { flag: 'shutdown-grace-ms', env: 'SHUTDOWN_GRACE_MS', min: 0, max: 600_000 },
 } as const;
 
 /** Flags win over environment variables, which win over the defaults. Returns null when --help was asked. */
@@ -185,6 +192,7 @@ export function parseServerSettings(argv: string[], env: NodeJS.ProcessEnv = {})
         'delay-ms': { type: 'string' },
         queue: { type: 'string' },
         'cpu-iterations': { type: 'string' },
+        'shutdown-grace-ms': { type: 'string' },
         quiet: { type: 'boolean' },
         'fault-routes': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -527,7 +535,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     if (stopping) process.exit(exitCodeIfRepeated); // a second signal: at once
     stopping = true;
     if (!settings.quiet) console.log(`${why}: shutting down`);
-    if (running) await stopGracefully(running.server, running.pool);
+    if (running) await stopGracefully(running.server, running.pool, settings.shutdownGraceMs);
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT', 130));
@@ -567,16 +575,13 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   );
 }
 
-/** How long in-flight requests may go on after SIGINT/SIGTERM before their tasks are ended. */
-const SHUTDOWN_GRACE_MS = 2000;
-
 /**
  * Shutdown as uvicorn does it: stop accepting, give in-flight requests a moment to finish, then answer the
  * rest 503 (their threads are ended), destroy the pool, and close whatever connection is still open.
  */
-async function stopGracefully(server: Server, pool: BlockingPool): Promise<void> {
+async function stopGracefully(server: Server, pool: BlockingPool, graceMs: number): Promise<void> {
   const drained = new Promise<void>((resolve) => server.close(() => resolve()));
-  await Promise.race([drained, sleep(SHUTDOWN_GRACE_MS)]);
+  await Promise.race([drained, sleep(graceMs)]);
   await pool.destroy();
   // The ended tasks' 503s are on their way; a connection still open after that (an awaited timer) is cut.
   await Promise.race([drained, sleep(500)]);

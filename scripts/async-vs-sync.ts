@@ -15,7 +15,7 @@
  */
 import { parseScriptFlags, URL_FLAG } from './lib/cli.ts';
 import { startServer, useRunningServer } from './lib/server-process.ts';
-import { measureBurst } from './lib/measure.ts';
+import { measureBurst, QUICK_WARM_UP_REQUESTS } from './lib/measure.ts';
 import { writeResults, DEFAULT_RESULTS_DIR, type Measurement } from './lib/results.ts';
 import { formatTable, ms, totalWithRange } from './lib/table.ts';
 import { predictWaves } from './lib/model.ts';
@@ -26,14 +26,20 @@ const flags = parseScriptFlags({
   defaultOut: DEFAULT_RESULTS_DIR,
   numbers: {
     requests: { help: 'requests fired at once, per endpoint', default: 100, quick: 30 },
-    delayMs: { help: 'how long each request waits or blocks, ms', default: 3000, quick: 300, min: 0, max: 600_000 },
+    delayMs: { help: 'how long each request waits or blocks, ms', default: 3000, quick: 200, min: 0, max: 600_000 },
     pool: { help: 'worker threads for the sync endpoint', default: 40, quick: 10, max: 1024 },
   },
   texts: { url: URL_FLAG },
 });
 const say = (text: string) => flags.quiet || console.log(text);
-// How every burst is measured: with progress shown, --repeat K times, fired by --client.
-const measuring = { progress: createProgress('async-vs-sync', { quiet: flags.quiet }), repeat: flags.repeat, client: flags.client };
+// How every burst is measured: with progress shown, --repeat K times, fired by --client (a --quick run,
+// a smoke test, warms the server up less).
+const measuring = {
+  progress: createProgress('async-vs-sync', { quiet: flags.quiet }),
+  repeat: flags.repeat,
+  client: flags.client,
+  warmUpRequests: flags.quick ? QUICK_WARM_UP_REQUESTS : undefined,
+};
 
 // 1. Start the server in its own process, with the pool warm, and wait for its ready line (or use the one at --url).
 const server = flags.url ? await useRunningServer(flags.url) : await startServer({ poolSize: flags.pool, delayMs: flags.delayMs });

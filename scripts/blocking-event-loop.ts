@@ -15,7 +15,7 @@
  */
 import { parseScriptFlags } from './lib/cli.ts';
 import { startServer } from './lib/server-process.ts';
-import { measureBurstsWithProbes } from './lib/measure.ts';
+import { measureBurstsWithProbes, QUICK_WARM_UP_REQUESTS } from './lib/measure.ts';
 import { serverProbes, printProbeReport, PROBE_EVERY_FLAG } from './lib/probes.ts';
 import { writeResults, DEFAULT_RESULTS_DIR, type Measurement } from './lib/results.ts';
 import { createProgress } from './lib/progress.ts';
@@ -30,8 +30,14 @@ const flags = parseScriptFlags({
     probeEveryMs: PROBE_EVERY_FLAG,
   },
 });
-// How every burst is measured: with progress shown, --repeat K times, fired by --client.
-const measuring = { progress: createProgress('blocking-event-loop', { quiet: flags.quiet }), repeat: flags.repeat, client: flags.client };
+// How every burst is measured: with progress shown, --repeat K times, fired by --client (a --quick run,
+// a smoke test, warms the server up less).
+const measuring = {
+  progress: createProgress('blocking-event-loop', { quiet: flags.quiet }),
+  repeat: flags.repeat,
+  client: flags.client,
+  warmUpRequests: flags.quick ? QUICK_WARM_UP_REQUESTS : undefined,
+};
 
 const server = await startServer({ poolSize: flags.pool, delayMs: flags.delayMs });
 const burst = { requests: flags.requests, delayMs: flags.delayMs, ...measuring };

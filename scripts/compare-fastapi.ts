@@ -12,12 +12,12 @@
  * Expect: async ≈ 3 s and sync ≈ 9 s for both servers, sync ≈ 3 s with the limit raised. Without a Python that
  *         has fastapi and uvicorn: one notice saying what is missing and how to install it, a results file
  *         marked "skipped", exit code 0.
- * Takes:  about 35 s (10–15 s with --quick). Writes results/compare-fastapi.json.
+ * Takes:  about 35 s (about 7 s with --quick). Writes results/compare-fastapi.json.
  */
 import { parseScriptFlags } from './lib/cli.ts';
 import { startServer, type TargetServer } from './lib/server-process.ts';
 import { findFastApiPython, startFastApi, PYTHON_CANDIDATES, HOW_TO_INSTALL } from './lib/fastapi-process.ts';
-import { measureBurst } from './lib/measure.ts';
+import { measureBurst, QUICK_WARM_UP_REQUESTS } from './lib/measure.ts';
 import { writeResults, DEFAULT_RESULTS_DIR, type Measurement } from './lib/results.ts';
 import { formatTable, seconds } from './lib/table.ts';
 import { BLOG } from './lib/blog.ts';
@@ -34,7 +34,7 @@ const flags = parseScriptFlags({
   numbers: {
     // --quick keeps N = 100: with fewer than 41 requests FastAPI's 40 threads would serve them in one wave.
     requests: { help: 'requests fired at once, per endpoint', default: 100 },
-    delayMs: { help: 'how long each request waits or blocks, ms', default: 3000, quick: 300, min: 0, max: 600_000 },
+    delayMs: { help: 'how long each request waits or blocks, ms', default: 3000, quick: 150, min: 0, max: 600_000 },
     raisedLimit: { help: "FastAPI's thread limit for the extra sync row; 0 = no extra row", default: 100, min: 0, max: 10_000 },
   },
   texts: {
@@ -42,8 +42,14 @@ const flags = parseScriptFlags({
   },
 });
 const say = (text: string) => flags.quiet || console.log(text);
-// How every burst is measured: with progress shown, --repeat K times, fired by --client.
-const measuring = { progress: createProgress('compare-fastapi', { quiet: flags.quiet }), repeat: flags.repeat, client: flags.client };
+// How every burst is measured: with progress shown, --repeat K times, fired by --client (a --quick run,
+// a smoke test, warms the server up less).
+const measuring = {
+  progress: createProgress('compare-fastapi', { quiet: flags.quiet }),
+  repeat: flags.repeat,
+  client: flags.client,
+  warmUpRequests: flags.quick ? QUICK_WARM_UP_REQUESTS : undefined,
+};
 const params = { requests: flags.requests, delayMs: flags.delayMs, threadLimit: THREAD_LIMIT, raisedLimit: flags.raisedLimit, quick: flags.quick };
 
 // 1. A Python that can run the app, or a clean skip: run-all must not fail on a machine without Python.

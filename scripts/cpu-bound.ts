@@ -13,7 +13,7 @@
 import { availableParallelism } from 'node:os';
 import { parseScriptFlags } from './lib/cli.ts';
 import { startServer } from './lib/server-process.ts';
-import { measureBurst } from './lib/measure.ts';
+import { measureBurst, QUICK_WARM_UP_REQUESTS } from './lib/measure.ts';
 import { writeResults, DEFAULT_RESULTS_DIR, type Measurement } from './lib/results.ts';
 import { createProgress } from './lib/progress.ts';
 import { predictCpuTotalMs } from './lib/model.ts';
@@ -26,14 +26,20 @@ const flags = parseScriptFlags({
   defaultOut: DEFAULT_RESULTS_DIR,
   numbers: {
     workMs: { help: 'CPU work per request, calibrated on this machine, ms', default: 200, quick: 80, min: 10, max: 10_000 },
-    pool: { help: 'worker threads for the pooled run', default: 40, max: 1024 },
+    pool: { help: 'worker threads for the pooled run', default: 40, quick: 4, max: 1024 },
   },
   lists: {
     requests: { help: 'N: requests fired at once', default: [1, 2, 4, 8], quick: [1, 2, 4] },
   },
 });
-// How every burst is measured: with progress shown, --repeat K times, fired by --client.
-const measuring = { progress: createProgress('cpu-bound', { quiet: flags.quiet }), repeat: flags.repeat, client: flags.client };
+// How every burst is measured: with progress shown, --repeat K times, fired by --client (a --quick run,
+// a smoke test, warms the server up less).
+const measuring = {
+  progress: createProgress('cpu-bound', { quiet: flags.quiet }),
+  repeat: flags.repeat,
+  client: flags.client,
+  warmUpRequests: flags.quick ? QUICK_WARM_UP_REQUESTS : undefined,
+};
 const cores = availableParallelism();
 
 // 1. Calibrate: how many iterations of the hash loop take workMs here (the same function the server runs).

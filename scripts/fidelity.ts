@@ -13,12 +13,12 @@
  *
  * Run:    npx tsx scripts/fidelity.ts [--quick] [--repeat K] [--max-requests 10000] [--delay-ms 3000]
  * Expect: async N = 100 ≈ D + 10 ms, N = 10 000 ≈ D + 0.5–1 s; suite ÷ reference ≈ 1.00; curl ≈ 0.35 s per 100.
- * Takes:  1–1.5 minutes (about 10 s with --quick: D = 300 ms, N up to 1000). Writes results/fidelity.json.
+ * Takes:  1–1.5 minutes (about 6 s with --quick: D = 200 ms, N up to 1000). Writes results/fidelity.json.
  */
 import { connect, type Socket } from 'node:net';
 import { parseScriptFlags, UserError } from './lib/cli.ts';
 import { startServer } from './lib/server-process.ts';
-import { measureBurst, warmUpServer, combineRuns, type MeasuredRun } from './lib/measure.ts';
+import { measureBurst, warmUpServer, combineRuns, type MeasuredRun, QUICK_WARM_UP_REQUESTS } from './lib/measure.ts';
 import { fireBurst, type BurstResult } from './lib/burst.ts';
 import { MAX_CURL_REQUESTS } from './lib/curl-burst.ts';
 import { predictTotalMs } from './lib/model.ts';
@@ -33,7 +33,7 @@ const flags = parseScriptFlags({
   defaultOut: DEFAULT_RESULTS_DIR,
   numbers: {
     maxRequests: { help: 'largest burst; bursts are 100, 1000, 10 000 up to it', default: 10_000, quick: 1000, min: 100, max: 10_000 },
-    delayMs: { help: 'how long each async or sync request waits, ms', default: 3000, quick: 300, min: 0, max: 600_000 },
+    delayMs: { help: 'how long each async or sync request waits, ms', default: 3000, quick: 200, min: 0, max: 600_000 },
     pool: { help: 'worker threads in the server', default: 40, max: 1024 },
   },
 });
@@ -42,7 +42,10 @@ const say = (text: string) => flags.quiet || console.log(text);
 const sizes = [100, 1000, 10_000].filter((n) => n <= flags.maxRequests);
 // A burst to /health takes milliseconds and its total is a few ms of a shared machine's jitter: repeated
 // enough, the median is steady (30 alternated runs at N = 100 put the two clients within 1 ms of each other).
-const trivialRepeat = (n: number) => Math.max(flags.repeat, flags.quick ? 7 : n <= 1000 ? 21 : 5);
+const trivialRepeat = (n: number) => Math.max(flags.repeat, flags.quick ? 5 : n <= 1000 ? 21 : 5);
+
+// --quick checks the shape of everything in seconds; it warms the server up less.
+const warmUpRequests = flags.quick ? QUICK_WARM_UP_REQUESTS : undefined;
 
 // 1. Start the server; spawn → ready includes Node, tsx and warming every pool thread.
 const server = await startServer({ poolSize: flags.pool, delayMs: flags.delayMs, queueLimit: 1000 });
@@ -64,6 +67,7 @@ try {
     requests: 100,
     delayMs: flags.delayMs,
     repeat: flags.repeat,
+    warmUpRequests,
   });
 
   // 3. Each burst by the suite's client, then the same burst by the reference (and by curl where it can).
@@ -75,7 +79,7 @@ try {
       const path = kind === 'trivial' ? () => '/health' : (id: number) => `${endpoint}/${id}`;
       const repeat = kind === 'trivial' ? trivialRepeat(n) : flags.repeat;
       say(`${kind}-suite-${n} and ${kind}-reference-${n}: ${repeat} × ${n} requests each …`);
-      await warmUpServer(server.url, endpoint, n, kind === 'trivial' ? path : undefined);
+      await warmUpServer(server.url, endpoint, n, kind === 'trivial' ? path : undefined, warmUpRequests);
       const predictedMs = predictTotalMs({ requests: n, poolSize: null, delayMs });
       const timeoutMs = predictedMs * 4 + 10_000;
       const suiteRuns: MeasuredRun[] = [];

@@ -11,7 +11,7 @@
  */
 import { parseScriptFlags } from './lib/cli.ts';
 import { startServer } from './lib/server-process.ts';
-import { measureBurst } from './lib/measure.ts';
+import { measureBurst, QUICK_WARM_UP_REQUESTS } from './lib/measure.ts';
 import { writeResults, DEFAULT_RESULTS_DIR, type Measurement } from './lib/results.ts';
 import { createProgress } from './lib/progress.ts';
 import { printSweep } from './lib/sweep.ts';
@@ -24,11 +24,17 @@ const flags = parseScriptFlags({
     delayMs: { help: 'how long each request blocks its thread, ms', default: 3000, quick: 200, min: 0, max: 600_000 },
   },
   lists: {
-    pools: { help: 'pool sizes to try', default: [10, 20, 25, 40, 50, 100], quick: [4, 5, 10, 20] },
+    pools: { help: 'pool sizes to try', default: [10, 20, 25, 40, 50, 100], quick: [4, 10, 20] },
   },
 });
-// How every burst is measured: with progress shown, --repeat K times, fired by --client.
-const measuring = { progress: createProgress('pool-sweep', { quiet: flags.quiet }), repeat: flags.repeat, client: flags.client };
+// How every burst is measured: with progress shown, --repeat K times, fired by --client (a --quick run,
+// a smoke test, warms the server up less).
+const measuring = {
+  progress: createProgress('pool-sweep', { quiet: flags.quiet }),
+  repeat: flags.repeat,
+  client: flags.client,
+  warmUpRequests: flags.quick ? QUICK_WARM_UP_REQUESTS : undefined,
+};
 
 const measurements: Measurement[] = [];
 for (const poolSize of flags.pools) {

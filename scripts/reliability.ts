@@ -17,7 +17,7 @@
  *         the pool idle ≈0.1–0.2 s after the hang-up with all 100 cancelled; exit 0 ≈2 s after SIGTERM, exit 143
  *         a few ms after a second signal. A status other than the documented one, a pool that does not drain or
  *         a shutdown that does not exit 0 fails the script (after the JSON is written).
- * Takes:  about 10 s; --quick about 7 s (each part starts its own server). Writes results/reliability.json.
+ * Takes:  about 10 s; --quick about 5 s (each part starts its own server). Writes results/reliability.json.
  */
 import { parseScriptFlags, UserError } from './lib/cli.ts';
 import { startServer, type RunningServer } from './lib/server-process.ts';
@@ -38,8 +38,9 @@ const flags = parseScriptFlags({
     overloadDelayMs: { help: 'overload: how long each accepted request blocks, ms', default: 1000, quick: 200, max: 60_000 },
     requests: { help: 'abandon and shutdown: sync requests fired at once', default: 100, max: 10_000 },
     pool: { help: 'abandon and shutdown: worker threads', default: 10, max: 1024 },
-    delayMs: { help: 'abandon and shutdown: how long each request blocks, ms', default: 3000, quick: 1000, max: 60_000 },
+    delayMs: { help: 'abandon and shutdown: how long each request blocks, ms', default: 3000, quick: 600, max: 60_000 },
     hangUpAfterMs: { help: 'abandon: the client hangs up on every request after this long, ms', default: 500, max: 60_000 },
+    shutdownGraceMs: { help: "shutdown: the server's grace period for in-flight requests, ms", default: 2000, quick: 500, min: 0, max: 60_000 },
   },
 });
 const say = (text: string) => flags.quiet || console.log(text);
@@ -153,7 +154,7 @@ const secondSignal = await shutdownDuringBurst('shutdown-second-signal', (server
   process.kill(server.pid, 'SIGINT');
   process.kill(server.pid, 'SIGTERM');
 });
-const shutdown = { requests: flags.requests, poolSize: flags.pool, delayMs: flags.delayMs, ...sigterm, secondSignal };
+const shutdown = { requests: flags.requests, poolSize: flags.pool, delayMs: flags.delayMs, graceMs: flags.shutdownGraceMs, ...sigterm, secondSignal };
 if (sigterm.exitCode !== 0) failures.push(`SIGTERM ended the server with exit code ${sigterm.exitCode}, not 0`);
 // The exit code is the second signal's own (143 for SIGTERM, 130 for SIGINT, whichever the server handled second).
 if (![130, 143].includes(secondSignal.exitCode ?? 0)) failures.push(`a second signal ended the server with exit code ${secondSignal.exitCode}, not 143 or 130`);
@@ -219,7 +220,8 @@ async function withServer<T>(options: Parameters<typeof startServer>[0], run: (s
 
 /** A burst that fills the pool and its queue, `signal` sent to the server meanwhile; how and when it exited. */
 async function shutdownDuringBurst(label: string, signal: (server: RunningServer) => unknown) {
-  return withServer({ poolSize: flags.pool, delayMs: flags.delayMs }, async (server) => {
+  const grace = ['--shutdown-grace-ms', String(flags.shutdownGraceMs)];
+  return withServer({ poolSize: flags.pool, delayMs: flags.delayMs, extraArgs: grace }, async (server) => {
     progress.step(`${label}: ${flags.requests} requests`, flags.requests);
     const burst = fireBurst({ baseUrl: server.url, path: (i) => `/sync-test/${i}`, requests: flags.requests, timeoutMs: 30_000, onRequestDone: tick });
     await waitUntil(

@@ -13,7 +13,7 @@
  */
 import { parseScriptFlags } from './lib/cli.ts';
 import { startServer } from './lib/server-process.ts';
-import { measureBurstsWithProbes } from './lib/measure.ts';
+import { measureBurstsWithProbes, QUICK_WARM_UP_REQUESTS } from './lib/measure.ts';
 import { serverProbes, printProbeReport, PROBE_EVERY_FLAG } from './lib/probes.ts';
 import { writeResults, DEFAULT_RESULTS_DIR, type Measurement } from './lib/results.ts';
 import { createProgress } from './lib/progress.ts';
@@ -23,13 +23,19 @@ const flags = parseScriptFlags({
   defaultOut: DEFAULT_RESULTS_DIR,
   numbers: {
     requests: { help: 'requests in the saturating burst', default: 100, quick: 30 },
-    delayMs: { help: 'how long each request waits or blocks, ms', default: 3000, quick: 300, min: 1, max: 600_000 },
+    delayMs: { help: 'how long each request waits or blocks, ms', default: 3000, quick: 200, min: 1, max: 600_000 },
     pool: { help: 'worker threads for the sync endpoint', default: 40, quick: 10, max: 1024 },
     probeEveryMs: PROBE_EVERY_FLAG,
   },
 });
-// How every burst is measured: with progress shown, --repeat K times, fired by --client.
-const measuring = { progress: createProgress('responsiveness', { quiet: flags.quiet }), repeat: flags.repeat, client: flags.client };
+// How every burst is measured: with progress shown, --repeat K times, fired by --client (a --quick run,
+// a smoke test, warms the server up less).
+const measuring = {
+  progress: createProgress('responsiveness', { quiet: flags.quiet }),
+  repeat: flags.repeat,
+  client: flags.client,
+  warmUpRequests: flags.quick ? QUICK_WARM_UP_REQUESTS : undefined,
+};
 
 const server = await startServer({ poolSize: flags.pool, delayMs: flags.delayMs });
 const burst = { requests: flags.requests, delayMs: flags.delayMs, ...measuring };

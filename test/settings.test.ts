@@ -19,7 +19,7 @@ test('server settings: defaults are uvicorn-like and FastAPI-sized', () => {
 test('server settings: flags win over environment variables, which win over defaults', () => {
   const env = { POOL_SIZE: '8', DELAY_MS: '250', PORT: '0', HOST: '::1', QUEUE_LIMIT: '5', QUIET: '1' };
   assert.deepEqual(parseServerSettings([], { ...env, FAULT_ROUTES: '1' }), {
-    host: '::1', port: 0, poolSize: 8, delayMs: 250, queueLimit: 5, cpuIterations: DEFAULT_SETTINGS.cpuIterations, quiet: true, faultRoutes: true,
+    host: '::1', port: 0, poolSize: 8, delayMs: 250, queueLimit: 5, cpuIterations: DEFAULT_SETTINGS.cpuIterations, shutdownGraceMs: 2000, quiet: true, faultRoutes: true,
   });
   assert.equal(parseServerSettings(['--fault-routes'], {})?.faultRoutes, true);
   const flagged = parseServerSettings(['--pool', '3', '--delay-ms', '10', '--port', '9001'], env);

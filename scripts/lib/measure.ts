@@ -26,6 +26,8 @@ import type { TargetServer } from './server-process.ts';
 import type { Progress } from './progress.ts';
 
 const WARM_UP_REQUESTS = 1000;
+/** Enough to warm the request path a little in --quick runs, which check shapes, not the last milliseconds. */
+export const QUICK_WARM_UP_REQUESTS = 200;
 /** Small bursts are warmed up in rounds of this many, so warming for N = 3 is not 334 rounds of 3. */
 const WARM_UP_BURST = 200;
 
@@ -45,6 +47,8 @@ export interface BurstPlan {
   /** Default: four times the model's total plus 10 s. */
   timeoutMs?: number;
   warmUp?: boolean;
+  /** Warm-up requests in all (default WARM_UP_REQUESTS); --quick runs, which only smoke-test, use fewer. */
+  warmUpRequests?: number;
   progress?: Progress;
   /** Measured bursts, K ≥ 1 (default 1). */
   repeat?: number;
@@ -91,7 +95,7 @@ export async function measureBurstWithProbes(
 
   if (plan.warmUp !== false) {
     progress?.step(`${plan.label}: warming up`);
-    await warmUpServer(server.url, plan.endpoint, plan.requests);
+    await warmUpServer(server.url, plan.endpoint, plan.requests, undefined, plan.warmUpRequests);
   }
   const runs: MeasuredRun[] = [];
   for (let k = 0; k < repeat; k++) {
@@ -163,9 +167,10 @@ export async function warmUpServer(
   endpoint: string,
   requests: number,
   path: (id: number) => string = () => `${endpoint}/warm-up`,
+  total = WARM_UP_REQUESTS,
 ): Promise<void> {
   const size = Math.max(requests, WARM_UP_BURST);
-  for (let round = 0; round < Math.ceil(WARM_UP_REQUESTS / size); round++) {
+  for (let round = 0; round < Math.ceil(total / size); round++) {
     await fireBurst({ baseUrl, path, requests: size, timeoutMs: 60_000 });
   }
 }
