@@ -15,11 +15,10 @@
  */
 import { parseScriptFlags, URL_FLAG } from './lib/cli.ts';
 import { startServer, useRunningServer } from './lib/server-process.ts';
-import { measureBurst, QUICK_WARM_UP_REQUESTS } from './lib/measure.ts';
+import { measureBurst, measuringFromFlags } from './lib/measure.ts';
 import { writeResults, DEFAULT_RESULTS_DIR, type Measurement } from './lib/results.ts';
 import { formatTable, ms, totalWithRange } from './lib/table.ts';
 import { predictWaves } from './lib/model.ts';
-import { createProgress } from './lib/progress.ts';
 
 const flags = parseScriptFlags({
   about: 'Fires N concurrent requests at the async and the sync endpoint and compares each total with the model.',
@@ -32,14 +31,8 @@ const flags = parseScriptFlags({
   texts: { url: URL_FLAG },
 });
 const say = (text: string) => flags.quiet || console.log(text);
-// How every burst is measured: with progress shown, --repeat K times, fired by --client (a --quick run,
-// a smoke test, warms the server up less).
-const measuring = {
-  progress: createProgress('async-vs-sync', { quiet: flags.quiet }),
-  repeat: flags.repeat,
-  client: flags.client,
-  warmUpRequests: flags.quick ? QUICK_WARM_UP_REQUESTS : undefined,
-};
+// How every burst is measured: progress, --repeat, --client, --quick.
+const measuring = measuringFromFlags('async-vs-sync', flags);
 
 // 1. Start the server in its own process, with the pool warm, and wait for its ready line (or use the one at --url).
 const server = flags.url ? await useRunningServer(flags.url) : await startServer({ poolSize: flags.pool, delayMs: flags.delayMs });

@@ -15,10 +15,9 @@
  */
 import { parseScriptFlags } from './lib/cli.ts';
 import { startServer } from './lib/server-process.ts';
-import { measureBurstsWithProbes, QUICK_WARM_UP_REQUESTS } from './lib/measure.ts';
+import { measureBurstsWithProbes, measuringFromFlags } from './lib/measure.ts';
 import { serverProbes, printProbeReport, PROBE_EVERY_FLAG } from './lib/probes.ts';
 import { writeResults, DEFAULT_RESULTS_DIR, type Measurement } from './lib/results.ts';
-import { createProgress } from './lib/progress.ts';
 
 const flags = parseScriptFlags({
   about: 'Runs the blocking sleep on the event loop, then in the pool, probing /health and the async endpoint meanwhile.',
@@ -30,14 +29,8 @@ const flags = parseScriptFlags({
     probeEveryMs: PROBE_EVERY_FLAG,
   },
 });
-// How every burst is measured: with progress shown, --repeat K times, fired by --client (a --quick run,
-// a smoke test, warms the server up less).
-const measuring = {
-  progress: createProgress('blocking-event-loop', { quiet: flags.quiet }),
-  repeat: flags.repeat,
-  client: flags.client,
-  warmUpRequests: flags.quick ? QUICK_WARM_UP_REQUESTS : undefined,
-};
+// How every burst is measured: progress, --repeat, --client, --quick.
+const measuring = measuringFromFlags('blocking-event-loop', flags);
 
 const server = await startServer({ poolSize: flags.pool, delayMs: flags.delayMs });
 const burst = { requests: flags.requests, delayMs: flags.delayMs, ...measuring };

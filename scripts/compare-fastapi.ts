@@ -17,11 +17,10 @@
 import { parseScriptFlags } from './lib/cli.ts';
 import { startServer, type TargetServer } from './lib/server-process.ts';
 import { findFastApiPython, startFastApi, PYTHON_CANDIDATES, HOW_TO_INSTALL } from './lib/fastapi-process.ts';
-import { measureBurst, QUICK_WARM_UP_REQUESTS } from './lib/measure.ts';
+import { measureBurst, measuringFromFlags } from './lib/measure.ts';
 import { writeResults, DEFAULT_RESULTS_DIR, type Measurement } from './lib/results.ts';
 import { formatTable, seconds } from './lib/table.ts';
 import { BLOG } from './lib/blog.ts';
-import { createProgress } from './lib/progress.ts';
 
 // FastAPI's number: anyio's default CapacityLimiter(40) for `def` endpoints. Our pool is given the same.
 const THREAD_LIMIT = 40;
@@ -42,14 +41,8 @@ const flags = parseScriptFlags({
   },
 });
 const say = (text: string) => flags.quiet || console.log(text);
-// How every burst is measured: with progress shown, --repeat K times, fired by --client (a --quick run,
-// a smoke test, warms the server up less).
-const measuring = {
-  progress: createProgress('compare-fastapi', { quiet: flags.quiet }),
-  repeat: flags.repeat,
-  client: flags.client,
-  warmUpRequests: flags.quick ? QUICK_WARM_UP_REQUESTS : undefined,
-};
+// How every burst is measured: progress, --repeat, --client, --quick.
+const measuring = measuringFromFlags('compare-fastapi', flags);
 const params = { requests: flags.requests, delayMs: flags.delayMs, threadLimit: THREAD_LIMIT, raisedLimit: flags.raisedLimit, quick: flags.quick };
 
 // 1. A Python that can run the app, or a clean skip: run-all must not fail on a machine without Python.

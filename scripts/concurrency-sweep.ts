@@ -13,9 +13,8 @@
  */
 import { parseScriptFlags } from './lib/cli.ts';
 import { startServer } from './lib/server-process.ts';
-import { measureBurst, QUICK_WARM_UP_REQUESTS } from './lib/measure.ts';
+import { measureBurst, measuringFromFlags } from './lib/measure.ts';
 import { writeResults, DEFAULT_RESULTS_DIR, type Measurement } from './lib/results.ts';
-import { createProgress } from './lib/progress.ts';
 import { printSweep } from './lib/sweep.ts';
 
 const flags = parseScriptFlags({
@@ -30,14 +29,8 @@ const flags = parseScriptFlags({
     asyncRequests: { help: 'N for the async endpoint', default: [100, 1000, 10_000], quick: [100, 1000], max: 100_000 },
   },
 });
-// How every burst is measured: with progress shown, --repeat K times, fired by --client (a --quick run,
-// a smoke test, warms the server up less).
-const measuring = {
-  progress: createProgress('concurrency-sweep', { quiet: flags.quiet }),
-  repeat: flags.repeat,
-  client: flags.client,
-  warmUpRequests: flags.quick ? QUICK_WARM_UP_REQUESTS : undefined,
-};
+// How every burst is measured: progress, --repeat, --client, --quick.
+const measuring = measuringFromFlags('concurrency-sweep', flags);
 
 // 1. One server for the whole sweep; only N changes.
 const server = await startServer({ poolSize: flags.pool, delayMs: flags.delayMs, queueLimit: Math.max(1000, ...flags.syncRequests) });

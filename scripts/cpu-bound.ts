@@ -13,9 +13,8 @@
 import { availableParallelism } from 'node:os';
 import { parseScriptFlags } from './lib/cli.ts';
 import { startServer } from './lib/server-process.ts';
-import { measureBurst, QUICK_WARM_UP_REQUESTS } from './lib/measure.ts';
+import { measureBurst, measuringFromFlags } from './lib/measure.ts';
 import { writeResults, DEFAULT_RESULTS_DIR, type Measurement } from './lib/results.ts';
-import { createProgress } from './lib/progress.ts';
 import { predictCpuTotalMs } from './lib/model.ts';
 import { formatTable, ms } from './lib/table.ts';
 import { median } from './lib/stats.ts';
@@ -32,14 +31,8 @@ const flags = parseScriptFlags({
     requests: { help: 'N: requests fired at once', default: [1, 2, 4, 8], quick: [1, 2, 4] },
   },
 });
-// How every burst is measured: with progress shown, --repeat K times, fired by --client (a --quick run,
-// a smoke test, warms the server up less).
-const measuring = {
-  progress: createProgress('cpu-bound', { quiet: flags.quiet }),
-  repeat: flags.repeat,
-  client: flags.client,
-  warmUpRequests: flags.quick ? QUICK_WARM_UP_REQUESTS : undefined,
-};
+// How every burst is measured: progress, --repeat, --client, --quick.
+const measuring = measuringFromFlags('cpu-bound', flags);
 const cores = availableParallelism();
 
 // 1. Calibrate: how many iterations of the hash loop take workMs here (the same function the server runs).

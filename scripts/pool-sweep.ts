@@ -11,9 +11,8 @@
  */
 import { parseScriptFlags } from './lib/cli.ts';
 import { startServer } from './lib/server-process.ts';
-import { measureBurst, QUICK_WARM_UP_REQUESTS } from './lib/measure.ts';
+import { measureBurst, measuringFromFlags } from './lib/measure.ts';
 import { writeResults, DEFAULT_RESULTS_DIR, type Measurement } from './lib/results.ts';
-import { createProgress } from './lib/progress.ts';
 import { printSweep } from './lib/sweep.ts';
 
 const flags = parseScriptFlags({
@@ -27,14 +26,8 @@ const flags = parseScriptFlags({
     pools: { help: 'pool sizes to try', default: [10, 20, 25, 40, 50, 100], quick: [4, 10, 20] },
   },
 });
-// How every burst is measured: with progress shown, --repeat K times, fired by --client (a --quick run,
-// a smoke test, warms the server up less).
-const measuring = {
-  progress: createProgress('pool-sweep', { quiet: flags.quiet }),
-  repeat: flags.repeat,
-  client: flags.client,
-  warmUpRequests: flags.quick ? QUICK_WARM_UP_REQUESTS : undefined,
-};
+// How every burst is measured: progress, --repeat, --client, --quick.
+const measuring = measuringFromFlags('pool-sweep', flags);
 
 const measurements: Measurement[] = [];
 for (const poolSize of flags.pools) {

@@ -13,10 +13,9 @@
  */
 import { parseScriptFlags } from './lib/cli.ts';
 import { startServer } from './lib/server-process.ts';
-import { measureBurstsWithProbes, QUICK_WARM_UP_REQUESTS } from './lib/measure.ts';
+import { measureBurstsWithProbes, measuringFromFlags } from './lib/measure.ts';
 import { serverProbes, printProbeReport, PROBE_EVERY_FLAG } from './lib/probes.ts';
 import { writeResults, DEFAULT_RESULTS_DIR, type Measurement } from './lib/results.ts';
-import { createProgress } from './lib/progress.ts';
 
 const flags = parseScriptFlags({
   about: 'Probes /health and the async endpoint every few ms while a burst saturates the pool.',
@@ -28,14 +27,8 @@ const flags = parseScriptFlags({
     probeEveryMs: PROBE_EVERY_FLAG,
   },
 });
-// How every burst is measured: with progress shown, --repeat K times, fired by --client (a --quick run,
-// a smoke test, warms the server up less).
-const measuring = {
-  progress: createProgress('responsiveness', { quiet: flags.quiet }),
-  repeat: flags.repeat,
-  client: flags.client,
-  warmUpRequests: flags.quick ? QUICK_WARM_UP_REQUESTS : undefined,
-};
+// How every burst is measured: progress, --repeat, --client, --quick.
+const measuring = measuringFromFlags('responsiveness', flags);
 
 const server = await startServer({ poolSize: flags.pool, delayMs: flags.delayMs });
 const burst = { requests: flags.requests, delayMs: flags.delayMs, ...measuring };

@@ -23,7 +23,8 @@ import { toMeasurement, type Measurement, type MeasurementContext } from './resu
 import { median, round3 } from './stats.ts';
 import type { ServerStats } from '../../server.ts';
 import type { TargetServer } from './server-process.ts';
-import type { Progress } from './progress.ts';
+import { createProgress, type Progress } from './progress.ts';
+import type { CommonFlags } from './cli.ts';
 
 const WARM_UP_REQUESTS = 1000;
 /** Enough to warm the request path a little in --quick runs, which check shapes, not the last milliseconds. */
@@ -65,6 +66,19 @@ export interface Probe {
 }
 
 type Server = Pick<TargetServer, 'url' | 'resetStats' | 'stats'>;
+
+/**
+ * How a script's bursts are measured, from its common flags: progress shown (none with --quiet), --repeat K
+ * times, fired by --client; a --quick run, a smoke test, warms the server up less.
+ */
+export function measuringFromFlags(experiment: string, flags: CommonFlags): Pick<BurstPlan, 'progress' | 'repeat' | 'client' | 'warmUpRequests'> {
+  return {
+    progress: createProgress(experiment, { quiet: flags.quiet }),
+    repeat: flags.repeat,
+    client: flags.client,
+    warmUpRequests: flags.quick ? QUICK_WARM_UP_REQUESTS : undefined,
+  };
+}
 
 export async function measureBurst(server: Server, plan: BurstPlan): Promise<Measurement> {
   return (await measureBurstWithProbes(server, plan, [], 0)).burst;
