@@ -44,7 +44,7 @@ export function createApp(settings: ServerSettings, pool: BlockingPool): Hono {
     if (typeof userId !== 'number') return userId;
     log('START', c.req.path);
     const failure = await pool.blockingSleep(settings.delayMs, c.req.raw.signal);
-    if (failure) return c.json({ detail: failure.detail }, failure.status, failure.headers);
+    if (failure) return answerFailure(c, failure);
     log('END', c.req.path);
     return c.json({ user: userId, status: 'done' });
   });
@@ -77,7 +77,7 @@ export function createApp(settings: ServerSettings, pool: BlockingPool): Hono {
     if (typeof userId !== 'number') return userId;
     log('START', c.req.path);
     const outcome = await pool.cpuWork(settings.cpuIterations, c.req.raw.signal);
-    if (typeof outcome !== 'number') return c.json({ detail: outcome.detail }, outcome.status, outcome.headers);
+    if (typeof outcome !== 'number') return answerFailure(c, outcome);
     log('END', c.req.path);
     return c.json({ user: userId, status: 'done', hash: outcome });
   });
@@ -95,7 +95,7 @@ export function createApp(settings: ServerSettings, pool: BlockingPool): Hono {
     app.get('/fault-test/:fault{throw|exit}', async (c) => {
       const task = c.req.param('fault') === 'throw' ? 'throwInThread' : 'exitThread';
       const failure = await pool.run<null>(task, null, c.req.raw.signal);
-      if (failure) return c.json({ detail: failure.detail }, failure.status, failure.headers);
+      if (failure) return answerFailure(c, failure);
       return c.json({ status: 'done' });
     });
   }
@@ -284,6 +284,8 @@ export interface ServerStats {
 }
 
 const LOOP_DELAY_RESOLUTION_MS = 10;
+/** The answer beyond the queue limit, as uvicorn's --limit-concurrency gives it: at once, come back later. */
+const QUEUE_FULL: TaskFailure = { status: 503, detail: 'Service Unavailable: the pool queue is full', headers: { 'Retry-After': '1' } };
 const TASKS_FILE = new URL('./pool-tasks.js', import.meta.url).href;
 
 /** Starts `size` threads and returns once every one of them has run a task (warm), never before. */
@@ -356,7 +358,7 @@ export async function startBlockingPool(size: number, queueLimit: number): Promi
     // A full queue is answered at once; the client may come back later.
     if (inFlight - size >= queueLimit) {
       counts.rejected++;
-      return { status: 503, detail: 'Service Unavailable: the pool queue is full', headers: { 'Retry-After': '1' } };
+      return QUEUE_FULL;
     }
     inFlight++;
     try {
@@ -371,7 +373,7 @@ export async function startBlockingPool(size: number, queueLimit: number): Promi
       }
       if (/queue is at limit/i.test(String(error))) {
         counts.rejected++;
-        return { status: 503, detail: 'Service Unavailable: the pool queue is full', headers: { 'Retry-After': '1' } };
+        return QUEUE_FULL;
       }
       if (/Terminating worker thread/.test(String(error))) {
         return { status: 503, detail: 'Service Unavailable: the server is shutting down' };
@@ -449,6 +451,11 @@ function parseUserId(c: Context): number | Response {
     return c.json({ detail: [{ type, loc, msg, input, ctx }] }, 422);
   }
   return value === 0 ? 0 : value; // no -0 in the body
+}
+
+/** A pool task that did not run to its end, answered in FastAPI's shape. */
+function answerFailure(c: Context, failure: TaskFailure): Response {
+  return c.json({ detail: failure.detail }, failure.status, failure.headers);
 }
 
 /** Hono answers 404 for a known path with another method; FastAPI answers 405 with Allow. So do we. */

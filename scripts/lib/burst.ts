@@ -103,14 +103,17 @@ export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
     const record: RequestRecord = { id, startMs: 0, endMs: -1, status: null };
     records.push(record);
     const socket = sockets[i]!;
-    const failure = typeof socket === 'string' ? socket : earlyErrors.get(socket);
-    if (failure !== undefined) {
-      requestBytes.push(failure);
-      if (typeof socket !== 'string') socket.destroy();
+    if (typeof socket === 'string') {
+      requestBytes.push(socket);
+      continue;
+    }
+    const brokenSince = earlyErrors.get(socket);
+    if (brokenSince !== undefined) {
+      requestBytes.push(brokenSince);
+      socket.destroy();
       continue;
     }
     requestBytes.push(Buffer.from(`GET ${options.path(id)} HTTP/1.1\r\nHost: ${target.host}\r\nConnection: close\r\n\r\n`, 'latin1'));
-    if (typeof socket === 'string') continue;
     socket.removeListener('error', noteEarlyError);
     const response = new ResponseReader();
     socket.on('data', (chunk: Buffer) => {

@@ -87,8 +87,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     get exited() {
       return server.exited;
     },
-    stats: () => getJson<ServerStats>(`${server.url}/stats`),
-    resetStats: () => getJson<ServerStats>(`${server.url}/stats/reset`, 'POST'),
+    ...statsOf(server.url),
+  };
+}
+
+/** server.ts's /stats and the reset of its window, at `url`. */
+function statsOf(url: string): Pick<RunningServer, 'stats' | 'resetStats'> {
+  return {
+    stats: () => getJson<ServerStats>(`${url}/stats`),
+    resetStats: () => getJson<ServerStats>(`${url}/stats/reset`, 'POST'),
   };
 }
 
@@ -123,12 +130,7 @@ export async function useRunningServer(url: string): Promise<TargetServer> {
   const hasStats = answer.status === 200 && /"poolSize":\s*\d/.test(answer.body);
   const stop = async () => {};
   if (!hasStats) return { url: origin, stop };
-  return {
-    url: origin,
-    stats: () => getJson<ServerStats>(`${origin}/stats`),
-    resetStats: () => getJson<ServerStats>(`${origin}/stats/reset`, 'POST'),
-    stop,
-  };
+  return { url: origin, ...statsOf(origin), stop };
 }
 
 /** Any HTTP server as a child process: how to start it, and the line that says it is ready. */
