@@ -13,7 +13,6 @@
  *                           to anyio's pool of 40.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { isIP } from 'node:net';
 import { createServer, STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -23,6 +22,7 @@ import { Hono, type Context } from 'hono';
 import { getRequestListener, RequestError } from '@hono/node-server';
 import Tinypool from 'tinypool';
 import { blockingSleep, cpuWork } from './pool-tasks.js';
+import { sampleLoopDelay, type LoopDelaySummary } from './server/loop-delay.ts';
 
 // ─── The routes ────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -276,14 +276,14 @@ export interface ServerStats {
   failed: number;
   /** How long starting and warming every pool thread took, before the ready line, in ms. */
   poolWarmUpMs: number;
-  /** How late the event loop ran its timers since the last reset, in ms (perf_hooks, 10 ms resolution). */
-  eventLoopDelayMs: { min: number; mean: number; p50: number; p99: number; max: number };
+  /** How late the event loop ran a 10 ms timer since the last reset, in ms: how long it was busy beyond it. */
+  eventLoopDelayMs: LoopDelaySummary;
   windowMs: number;
   rssBytes: number;
   uptimeMs: number;
 }
 
-const LOOP_DELAY_RESOLUTION_MS = 10;
+const LOOP_DELAY_INTERVAL_MS = 10;
 /** The answer beyond the queue limit, as uvicorn's --limit-concurrency gives it: at once, come back later. */
 const QUEUE_FULL: TaskFailure = { status: 503, detail: 'Service Unavailable: the pool queue is full', headers: { 'Retry-After': '1' } };
 const TASKS_FILE = new URL('./pool-tasks.js', import.meta.url).href;
@@ -321,17 +321,13 @@ export async function startBlockingPool(size: number, queueLimit: number): Promi
   const poolWarmUpMs = round(performance.now() - warmUpStart);
 
   const startedAt = performance.now();
-  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
-  loopDelay.enable();
+  const loopDelay = sampleLoopDelay(LOOP_DELAY_INTERVAL_MS);
   let windowStart = performance.now();
   let inFlight = 0;
   const counts = { rejected: 0, cancelled: 0, failed: 0, completed: 0 };
 
   const stats = (): ServerStats => {
     const queuedTasks = pool.queueSize;
-    // The histogram records each 10 ms tick's whole interval; what was late is the part beyond the tick.
-    const ms = (ns: number) =>
-      Number.isFinite(ns) && loopDelay.count > 0 ? round(Math.max(0, ns / 1e6 - LOOP_DELAY_RESOLUTION_MS)) : 0;
     return {
       poolSize: size,
       threadsAlive: pool.threads.length,
@@ -340,13 +336,7 @@ export async function startBlockingPool(size: number, queueLimit: number): Promi
       queueLimit,
       ...counts,
       poolWarmUpMs,
-      eventLoopDelayMs: {
-        min: ms(loopDelay.min),
-        mean: ms(loopDelay.mean),
-        p50: ms(loopDelay.percentile(50)),
-        p99: ms(loopDelay.percentile(99)),
-        max: ms(loopDelay.max),
-      },
+      eventLoopDelayMs: loopDelay.window.summary(),
       windowMs: round(performance.now() - windowStart),
       rssBytes: process.memoryUsage.rss(),
       uptimeMs: round(performance.now() - startedAt),
@@ -398,12 +388,12 @@ export async function startBlockingPool(size: number, queueLimit: number): Promi
     stats,
     resetStats() {
       const closed = stats();
-      loopDelay.reset();
+      loopDelay.window.reset();
       windowStart = performance.now();
       return closed;
     },
     async destroy() {
-      loopDelay.disable();
+      loopDelay.stop();
       await pool.destroy();
     },
   };
