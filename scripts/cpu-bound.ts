@@ -18,7 +18,7 @@ import { writeResults, DEFAULT_RESULTS_DIR, type Measurement } from './lib/resul
 import { predictCpuTotalMs } from './lib/model.ts';
 import { formatTable, ms } from './lib/table.ts';
 import { median } from './lib/stats.ts';
-import { cpuWork } from '../pool-tasks.js';
+import { cpuWork } from '../server/pool-tasks.js';
 
 const flags = parseScriptFlags({
   about: 'Runs a fixed amount of CPU work per request on the event loop and in the pool, and compares.',

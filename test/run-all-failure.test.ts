@@ -26,8 +26,8 @@ test('one experiment fails: run-all still writes the others, summary.json and RE
   // The project's run-all and libraries, with two experiments of our own instead of the real ones.
   await mkdir(join(project, 'scripts'));
   await cp(join(ROOT, 'scripts', 'lib'), join(project, 'scripts', 'lib'), { recursive: true });
-  for (const file of ['scripts/run-all.ts', 'scripts/report.ts', 'package.json', 'server.ts', 'pool-tasks.js']) {
-    await cp(join(ROOT, file), join(project, file));
+  for (const file of ['scripts/run-all.ts', 'scripts/report.ts', 'package.json', 'server.ts', 'server']) {
+    await cp(join(ROOT, file), join(project, file), { recursive: true });
   }
   await symlink(join(ROOT, 'node_modules'), join(project, 'node_modules'));
   await writeFile(join(project, 'scripts', 'breaks.ts'), BREAKS);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { parseServerSettings, DEFAULT_SETTINGS, SettingsError } from '../server.ts';
+import { parseServerSettings, DEFAULT_SETTINGS, SettingsError } from '../server/settings.ts';
 import { parseScriptFlags, UserError } from '../scripts/lib/cli.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));

@@ -21,7 +21,7 @@ import { fireBurst, type BurstClient, type BurstOptions, type BurstResult, type 
 import { predictTotalMs } from './model.ts';
 import { toMeasurement, type Measurement, type MeasurementContext } from './results.ts';
 import { median, round3 } from './stats.ts';
-import type { ServerStats } from '../../server.ts';
+import type { ServerStats } from '../../server/stats.ts';
 import type { TargetServer } from './server-process.ts';
 import { createProgress, type Progress } from './progress.ts';
 import type { CommonFlags } from './cli.ts';

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BurstClient, BurstResult, RequestRecord } from './burst.ts';
-import type { ServerStats } from '../../server.ts';
+import type { ServerStats } from '../../server/stats.ts';
 import { summarize, round3, type Summary } from './stats.ts';
 import { renderCharts, type ChartFiles } from './charts.ts';
 

@@ -13,7 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { get as httpGet } from 'node:http';
-import type { ServerStats } from '../../server.ts';
+import type { ServerStats } from '../../server/stats.ts';
 import { UserError } from './cli.ts';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -1,0 +1,124 @@
+/**
+ * The server's settings: each a flag with an environment twin, a default, and a clear refusal of a bad value.
+ * Separate from server.ts so the routes read like the blog's app.py, and so tests can parse settings without
+ * starting anything.
+ */
+import { parseArgs } from 'node:util';
+
+export interface ServerSettings {
+  host: string;
+  port: number;
+  /** Threads in the pool. */
+  poolSize: number;
+  /** How long each endpoint waits, in ms. */
+  delayMs: number;
+  /** Blocking tasks that may wait for a free thread; beyond it the server answers 503. */
+  queueLimit: number;
+  /** Iterations of the CPU-bound experiment's hash loop (~7 ns each on a 2020s server core). */
+  cpuIterations: number;
+  /** After SIGINT/SIGTERM, how long in-flight requests may go on before their tasks are ended. */
+  shutdownGraceMs: number;
+  /** No START/END line per request. */
+  quiet: boolean;
+  /** Adds /fault-test/throw and /fault-test/exit, pool tasks that fail on purpose. Off unless asked for. */
+  faultRoutes: boolean;
+}
+
+export const DEFAULT_SETTINGS: ServerSettings = {
+  host: '127.0.0.1',
+  port: 8000,
+  // 40 is FastAPI's number, not ours: FastAPI runs every `def` endpoint through
+  // starlette.concurrency.run_in_threadpool → anyio.to_thread.run_sync, whose default limiter is
+  // CapacityLimiter(40). That limit, not Python's ThreadPoolExecutor default, is why the blog's
+  // 100 sync requests take 3 waves (40 + 40 + 20) = 9 s. (A Node server of your own would size a pool for
+  // CPU work near the cores, and wait on the event loop instead: see the README.)
+  poolSize: 40,
+  delayMs: 3000,
+  // Enough for the blog's bursts and the sweeps (N ≤ 200 sync) with room to spare; a burst beyond it is
+  // answered 503 at once, like uvicorn's --limit-concurrency, instead of growing memory without bound.
+  queueLimit: 1000,
+  // About 200 ms of work on this project's 2-core test machine; scripts/cpu-bound.ts calibrates its own.
+  cpuIterations: 30_000_000,
+  // uvicorn waits for in-flight requests (--timeout-graceful-shutdown); a blocked thread cannot be told to
+  // hurry, so after this long its task is ended and its request answered 503.
+  shutdownGraceMs: 2000,
+  quiet: false,
+  faultRoutes: false,
+};
+
+export const USAGE = `Usage: npx tsx server.ts [options]
+
+  --host HOST        address to bind (env HOST, default ${DEFAULT_SETTINGS.host})
+  --port PORT        port, 0 = any free port (env PORT, default ${DEFAULT_SETTINGS.port})
+  --pool N           worker threads for /sync-test (env POOL_SIZE, default ${DEFAULT_SETTINGS.poolSize}, FastAPI's limit)
+  --delay-ms MS      how long each endpoint waits (env DELAY_MS, default ${DEFAULT_SETTINGS.delayMs})
+  --queue N          blocking tasks allowed to wait for a thread; beyond it 503 (env QUEUE_LIMIT, default ${DEFAULT_SETTINGS.queueLimit})
+  --cpu-iterations N work per /cpu-*-test request (env CPU_ITERATIONS, default ${DEFAULT_SETTINGS.cpuIterations})
+  --shutdown-grace-ms MS  after SIGINT/SIGTERM, how long in-flight requests may finish (env SHUTDOWN_GRACE_MS, default ${DEFAULT_SETTINGS.shutdownGraceMs})
+  --quiet            no START/END line per request (env QUIET=1)
+  --fault-routes     add /fault-test/throw and /fault-test/exit, for tests (env FAULT_ROUTES=1)
+  -h, --help         this text
+
+Prints "listening on http://HOST:PORT" once it listens and every pool thread is warm.`;
+
+/** Thrown for a setting the user got wrong: the message is one sentence meant for them. */
+export class SettingsError extends Error {}
+
+const INTEGER_SETTINGS = {
+  port: { flag: 'port', env: 'PORT', min: 0, max: 65535 },
+  poolSize: { flag: 'pool', env: 'POOL_SIZE', min: 1, max: 1024 },
+  delayMs: { flag: 'delay-ms', env: 'DELAY_MS', min: 0, max: 3_600_000 },
+  queueLimit: { flag: 'queue', env: 'QUEUE_LIMIT', min: 0, max: 1_000_000 },
+  cpuIterations: { flag: 'cpu-iterations', env: 'CPU_ITERATIONS', min: 1, max: 100_000_000_000 },
+  shutdownGraceMs: { flag: 'shutdown-grace-ms', env: 'SHUTDOWN_GRACE_MS', min: 0, max: 600_000 },
+} as const;
+
+/** Flags win over environment variables, which win over the defaults. Returns null when --help was asked. */
+export function parseServerSettings(argv: string[], env: NodeJS.ProcessEnv = {}): ServerSettings | null {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        host: { type: 'string' },
+        ...Object.fromEntries(Object.values(INTEGER_SETTINGS).map(({ flag }) => [flag, { type: 'string' as const }])),
+        quiet: { type: 'boolean' },
+        'fault-routes': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    throw new SettingsError(`${(error as Error).message.replace(/\. To specify.*$/s, '')}. See --help.`);
+  }
+  if (values.help) return null;
+
+  const settings = { ...DEFAULT_SETTINGS };
+  for (const [key, spec] of Object.entries(INTEGER_SETTINGS)) {
+    const flagValue = values[spec.flag] as string | undefined;
+    const raw = flagValue ?? env[spec.env];
+    if (raw === undefined || raw === '') continue;
+    const source = flagValue !== undefined ? `--${spec.flag}` : spec.env;
+    settings[key as keyof typeof INTEGER_SETTINGS] = parseIntegerSetting(source, raw, spec.min, spec.max);
+  }
+  const host = (values.host as string | undefined) ?? env.HOST;
+  if (host !== undefined) {
+    if (host.trim() === '') throw new SettingsError('--host must not be empty.');
+    settings.host = host;
+  }
+  settings.quiet = (values.quiet as boolean | undefined) ?? isSet(env.QUIET);
+  settings.faultRoutes = (values['fault-routes'] as boolean | undefined) ?? isSet(env.FAULT_ROUTES);
+  return settings;
+}
+
+function isSet(envValue: string | undefined): boolean {
+  return ['1', 'true', 'yes'].includes(envValue ?? '');
+}
+
+function parseIntegerSetting(source: string, raw: string, min: number, max: number): number {
+  const value = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new SettingsError(`${source} must be a whole number from ${min} to ${max}, got "${raw}".`);
+  }
+  return value;
+}
