@@ -8,16 +8,20 @@ A script starts uvicorn with a pipe on its stdin. If the script dies without a c
 """
 import os
 import signal
-import sys
 import threading
 
 import uvicorn
 
 
 def stop_when_stdin_closes():
-    sys.stdin.buffer.read()
+    # os.read, not sys.stdin.buffer.read(): a thread blocked inside the buffered reader holds its lock, and a
+    # SIGTERM from outside then makes Python wait a second at exit and abort instead of exiting 0.
+    while os.read(0, 65536):
+        pass
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-threading.Thread(target=stop_when_stdin_closes, daemon=True).start()
-uvicorn.main(prog_name="uvicorn")
+# uvicorn --workers K starts each worker by running this file again ("spawn"): only the first run is the launcher.
+if __name__ == "__main__":
+    threading.Thread(target=stop_when_stdin_closes, daemon=True).start()
+    uvicorn.main(prog_name="uvicorn")
