@@ -9,90 +9,59 @@
  * Run:    npx tsx scripts/async-vs-sync.ts [--requests 100] [--delay-ms 3000] [--pool 40] [--quick] [--repeat K]
  *         npx tsx scripts/async-vs-sync.ts --client curl   # the blog's own method: 100 background curls, date +%s
  *         npx tsx scripts/async-vs-sync.ts --url http://127.0.0.1:8000   # a server already running, e.g. by hand
- * Expect: async ≈ 3000 ms, sync ≈ 9000 ms, each within a few tens of ms of the model. With --client curl the
- *         blog's figures: ≈3.1–3.4 s and ≈9.1–9.3 s sub-ms, and whole seconds that can be 1 s off.
- * Takes:  about 15 s (2 s with --quick), times K with --repeat K. Writes results/async-vs-sync.json.
+ * Expect: async ≈ 3000 ms, sync ≈ 9000 ms, each within a few tens of ms of the model; the median of 3 bursts
+ *         each, with their range. With --client curl the blog's method: ≈3.1–3.4 s and ≈9.1–9.3 s to the ms,
+ *         and whole seconds that can be 1 s off.
+ * Takes:  about 40 s (3 bursts each; 2 s with --quick). Writes results/async-vs-sync.json.
  */
-import { parseScriptFlags, URL_FLAG } from './lib/cli.ts';
-import { startServer, useRunningServer } from './lib/server-process.ts';
-import { measureBurst, measuringFromFlags } from './lib/measure.ts';
-import { writeResults, DEFAULT_RESULTS_DIR, type Measurement } from './lib/results.ts';
+import { defineExperiment } from './lib/experiment.ts';
+import { URL_FLAG } from './lib/cli.ts';
 import { formatTable, ms, totalWithRange } from './lib/table.ts';
 import { predictWaves } from './lib/model.ts';
 
-const flags = parseScriptFlags({
+const experiment = defineExperiment({
   about: 'Fires N concurrent requests at the async and the sync endpoint and compares each total with the model.',
-  defaultOut: DEFAULT_RESULTS_DIR,
   numbers: {
     requests: { help: 'requests fired at once, per endpoint', default: 100, quick: 30 },
     delayMs: { help: 'how long each request waits or blocks, ms', default: 3000, quick: 200, min: 0, max: 600_000 },
     pool: { help: 'worker threads for the sync endpoint', default: 40, quick: 10, max: 1024 },
   },
   texts: { url: URL_FLAG },
+  // The blog's two figures are the README's headline: a median of three, never one burst on a shared machine.
+  defaultRepeat: 3,
 });
-const say = (text: string) => flags.quiet || console.log(text);
-// How every burst is measured: progress, --repeat, --client, --quick.
-const measuring = measuringFromFlags('async-vs-sync', flags);
+const { flags } = experiment;
 
 // 1. Start the server in its own process, with the pool warm, and wait for its ready line (or use the one at --url).
-const server = flags.url ? await useRunningServer(flags.url) : await startServer({ poolSize: flags.pool, delayMs: flags.delayMs });
-try {
-  // 2. The same burst at each endpoint: the async one holds no thread, the sync one holds a pool thread.
-  const measurements: Measurement[] = [];
-  for (const [label, endpoint, poolSize] of [
-    ['async', '/asyncio-test', null],
-    ['sync', '/sync-test', flags.pool],
-  ] as const) {
-    measurements.push(
-      await measureBurst(server, {
-        label,
-        endpoint,
-        poolSize,
-        requests: flags.requests,
-        delayMs: flags.delayMs,
-        ...measuring,
-      }),
-    );
-  }
+const server = await experiment.server({ poolSize: flags.pool, delayMs: flags.delayMs });
 
-  // 3. The blog's "TEST RESULTS", with the model beside each figure.
-  const curl = flags.client === 'curl';
-  const repeats = flags.repeat > 1 ? `, median (min–max) of ${flags.repeat} bursts` : '';
-  say(`\nTEST RESULTS — ${flags.requests} concurrent requests, ${flags.delayMs} ms each, pool of ${flags.pool} threads${repeats}`);
-  say(curl ? "client: the blog's method, one background curl per request, timed by date +%s and $EPOCHREALTIME\n" : '');
-  say(
-    formatTable(
-      ['endpoint', 'total ms', ...(curl ? ['date +%s'] : []), 'model ms', 'waves', 'ratio', 'ok', 'errors', 'p50 ms', 'p99 ms'],
-      measurements.map((m) => [
-        m.endpoint,
-        totalWithRange(m),
-        ...(curl ? [`${m.wholeSeconds} s`] : []),
-        ms(m.predictedMs),
-        predictWaves({ requests: m.concurrency, poolSize: m.poolSize, delayMs: m.delayMs }),
-        m.predictedMs ? (m.totalMs / m.predictedMs).toFixed(3) : '–',
-        m.ok,
-        m.errors,
-        ms(m.latencyMs.p50),
-        ms(m.latencyMs.p99),
-      ]),
-    ),
-  );
+// 2. The same burst at each endpoint: the async one holds no thread, the sync one holds a pool thread.
+const burst = { requests: flags.requests, delayMs: flags.delayMs };
+await experiment.measure(server, { label: 'async', endpoint: '/asyncio-test', poolSize: null, ...burst });
+await experiment.measure(server, { label: 'sync', endpoint: '/sync-test', poolSize: flags.pool, ...burst });
 
-  // 4. Every request's offsets go into the JSON, so the waves can be drawn later.
-  const file = await writeResults(flags.out, {
-    experiment: 'async-vs-sync',
-    params: {
-      requests: flags.requests,
-      delayMs: flags.delayMs,
-      poolSize: flags.pool,
-      quick: flags.quick,
-      ...(flags.repeat > 1 ? { repeat: flags.repeat } : {}),
-      ...(flags.client !== 'raw' ? { client: flags.client } : {}),
-      ...(flags.url ? { url: server.url } : {}),
-    },
-    measurements,
-  });
-  say(`\nwrote ${file}`);
-} finally {
-  await server.stop();
-}
+// 3. The blog's "TEST RESULTS", with the model beside each figure.
+const curl = flags.client === 'curl';
+const repeats = flags.repeat > 1 ? `, median (min–max) of ${flags.repeat} bursts` : '';
+experiment.say(`\nTEST RESULTS — ${flags.requests} concurrent requests, ${flags.delayMs} ms each, pool of ${flags.pool} threads${repeats}`);
+experiment.say(curl ? "client: the blog's method, one background curl per request, timed by date +%s and $EPOCHREALTIME\n" : '');
+experiment.say(
+  formatTable(
+    ['endpoint', 'total ms', ...(curl ? ['date +%s'] : []), 'model ms', 'waves', 'ratio', 'ok', 'errors', 'p50 ms', 'p99 ms'],
+    experiment.measurements.map((m) => [
+      m.endpoint,
+      totalWithRange(m),
+      ...(curl ? [`${m.repeats?.wholeSeconds?.join(', ') ?? m.wholeSeconds} s`] : []),
+      ms(m.predictedMs),
+      predictWaves({ requests: m.concurrency, poolSize: m.poolSize, delayMs: m.delayMs }),
+      m.predictedMs ? (m.totalMs / m.predictedMs).toFixed(3) : '–',
+      m.ok,
+      m.errors,
+      ms(m.latencyMs.p50),
+      ms(m.latencyMs.p99),
+    ]),
+  ),
+);
+
+// 4. Every request's offsets go into the JSON, so the waves can be drawn later.
+await experiment.finish({ params: flags.url ? { url: server.url } : {} });

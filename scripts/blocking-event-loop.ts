@@ -4,58 +4,46 @@
  * What it shows: the same blocking sleep, run on the event loop itself (/blocking-loop-test) instead of a
  * pool thread. Requests no longer overlap at all: N of them take N · D, a pool of one. Worse, nothing else
  * runs meanwhile: a /health probe and the async endpoint, fired every 50 ms alongside, stall until the loop
- * is free again. Beside it, the pooled /sync-test with the same probes: total ≈ D, probes answered in ms.
- * This is why a Node server needs a pool for blocking work, and why FastAPI runs `def` endpoints on threads.
+ * is free again, and the server's own event-loop delay shows the whole block. Beside it, the pooled
+ * /sync-test with the same probes: total ≈ D, probes answered in ms. This is why a Node server must keep
+ * blocking calls off the event loop, and why FastAPI runs `def` endpoints on threads.
  *
- * Run:    npx tsx scripts/blocking-event-loop.ts [--requests 5] [--delay-ms 1000] [--probe-every-ms 50] [--quick]
- * Expect: loop ≈ 5 000 ms with probes stalled for seconds; pool ≈ 1 000 ms with probes at a few ms.
- *         (Kept short on purpose: 5 requests of 1 s instead of the blog's 100 of 3 s, which would freeze the
- *         server for 300 s.)
+ * Run:    npx tsx scripts/blocking-event-loop.ts [--requests 5] [--delay-ms 1000] [--probe-every-ms 50] [--quick] [--url URL]
+ * Expect: loop ≈ 5 000 ms with probes stalled for seconds and an event-loop delay max ≈ 5 000 ms; pool ≈ 1 000 ms
+ *         with probes at a few ms. (Kept short on purpose: 5 requests of 1 s instead of the blog's 100 of 3 s,
+ *         which would freeze the server for 300 s.)
  * Takes:  about 10 s; --quick about 2 s. Writes results/blocking-event-loop.json.
  */
-import { parseScriptFlags } from './lib/cli.ts';
-import { startServer } from './lib/server-process.ts';
-import { measureBurstsWithProbes, measuringFromFlags } from './lib/measure.ts';
+import { defineExperiment } from './lib/experiment.ts';
+import { URL_FLAG } from './lib/cli.ts';
 import { serverProbes, printProbeReport, PROBE_EVERY_FLAG } from './lib/probes.ts';
-import { writeResults, DEFAULT_RESULTS_DIR, type Measurement } from './lib/results.ts';
 
-const flags = parseScriptFlags({
+const experiment = defineExperiment({
   about: 'Runs the blocking sleep on the event loop, then in the pool, probing /health and the async endpoint meanwhile.',
-  defaultOut: DEFAULT_RESULTS_DIR,
   numbers: {
     requests: { help: 'blocking requests fired at once', default: 5, quick: 3 },
     delayMs: { help: 'how long each request blocks, ms', default: 1000, quick: 200, min: 1, max: 60_000 },
     pool: { help: 'worker threads for the pooled run', default: 40, quick: 10, max: 1024 },
     probeEveryMs: PROBE_EVERY_FLAG,
   },
+  texts: { url: URL_FLAG },
 });
-// How every burst is measured: progress, --repeat, --client, --quick.
-const measuring = measuringFromFlags('blocking-event-loop', flags);
+const { flags } = experiment;
 
-const server = await startServer({ poolSize: flags.pool, delayMs: flags.delayMs });
-const burst = { requests: flags.requests, delayMs: flags.delayMs, ...measuring };
-let measurements: Measurement[];
-try {
-  measurements = await measureBurstsWithProbes(
-    server,
-    [
-      // 1. On the event loop: a "pool" of one, and it is the only thread that answers anything.
-      { label: 'loop', endpoint: '/blocking-loop-test', poolSize: 1, ...burst },
-      // 2. In the pool: the loop stays free.
-      { label: 'pool', endpoint: '/sync-test', poolSize: flags.pool, ...burst },
-    ],
-    serverProbes(flags.delayMs),
-    flags.probeEveryMs,
-  );
-} finally {
-  await server.stop();
-}
+const server = await experiment.server({ poolSize: flags.pool, delayMs: flags.delayMs });
+const burst = { requests: flags.requests, delayMs: flags.delayMs };
+const measurements = await experiment.measureWithProbes(
+  server,
+  [
+    // 1. On the event loop: a "pool" of one, and it is the only thread that answers anything.
+    { label: 'loop', endpoint: '/blocking-loop-test', poolSize: 1, ...burst },
+    // 2. In the pool: the loop stays free.
+    { label: 'pool', endpoint: '/sync-test', poolSize: flags.pool, ...burst },
+  ],
+  serverProbes(flags.delayMs),
+  flags.probeEveryMs,
+);
 
 // 3. The bursts beside the model, then what the probes saw and the server's event-loop delay.
 printProbeReport(`blocking-event-loop · ${flags.requests} requests blocking ${flags.delayMs} ms each`, measurements, flags.probeEveryMs, flags.quiet);
-const file = await writeResults(flags.out, {
-  experiment: 'blocking-event-loop',
-  params: { requests: flags.requests, delayMs: flags.delayMs, pool: flags.pool, probeEveryMs: flags.probeEveryMs, quick: flags.quick },
-  measurements,
-});
-if (!flags.quiet) console.log(`\nwrote ${file}`);
+await experiment.finish();

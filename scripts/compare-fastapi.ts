@@ -12,24 +12,23 @@
  * Expect: async ≈ 3 s and sync ≈ 9 s for both servers, sync ≈ 3 s with the limit raised. Without a Python that
  *         has fastapi and uvicorn: one notice saying what is missing and how to install it, a results file
  *         marked "skipped", exit code 0.
- * Takes:  about 35 s (about 7 s with --quick). Writes results/compare-fastapi.json.
+ *         Each total is the median of 3 bursts (--repeat), with their range.
+ * Takes:  about 90 s (3 bursts each; about 7 s with --quick). Writes results/compare-fastapi.json.
  */
-import { parseScriptFlags } from './lib/cli.ts';
-import { startServer, type TargetServer } from './lib/server-process.ts';
+import { defineExperiment } from './lib/experiment.ts';
+import type { TargetServer } from './lib/server-process.ts';
 import { findFastApiPython, startFastApi, PYTHON_CANDIDATES, HOW_TO_INSTALL } from './lib/fastapi-process.ts';
-import { measureBurst, measuringFromFlags } from './lib/measure.ts';
-import { writeResults, DEFAULT_RESULTS_DIR, type Measurement } from './lib/results.ts';
-import { formatTable, seconds } from './lib/table.ts';
+import type { Measurement } from './lib/results.ts';
+import { formatTable, seconds, totalWithRange } from './lib/table.ts';
 import { BLOG } from './lib/blog.ts';
 
 // FastAPI's number: anyio's default CapacityLimiter(40) for `def` endpoints. Our pool is given the same.
 const THREAD_LIMIT = 40;
 
-const flags = parseScriptFlags({
+const experiment = defineExperiment({
   about:
     'Runs the blog\'s FastAPI app (uvicorn, 1 worker) and server.ts one after the other, fires the same bursts at both,\n' +
     'and prints the blog\'s figures, both measurements and the model side by side.',
-  defaultOut: DEFAULT_RESULTS_DIR,
   numbers: {
     // --quick keeps N = 100: with fewer than 41 requests FastAPI's 40 threads would serve them in one wave.
     requests: { help: 'requests fired at once, per endpoint', default: 100 },
@@ -39,31 +38,25 @@ const flags = parseScriptFlags({
   texts: {
     python: { help: `the Python to run FastAPI with (default: the first of ${PYTHON_CANDIDATES.join(', ')} that has it)`, value: 'CMD' },
   },
+  // The side-by-side table leads the README: a median of three bursts, never one on a shared machine.
+  defaultRepeat: 3,
 });
-const say = (text: string) => flags.quiet || console.log(text);
-// How every burst is measured: progress, --repeat, --client, --quick.
-const measuring = measuringFromFlags('compare-fastapi', flags);
-const params = { requests: flags.requests, delayMs: flags.delayMs, threadLimit: THREAD_LIMIT, raisedLimit: flags.raisedLimit, quick: flags.quick };
+const { flags } = experiment;
+const say = (text: string) => experiment.say(text);
+const params = { threadLimit: THREAD_LIMIT };
 
 // 1. A Python that can run the app, or a clean skip: run-all must not fail on a machine without Python.
-const found = await findFastApiPython(flags.python ? [flags.python] : PYTHON_CANDIDATES);
-if ('missing' in found) {
-  const reason = `${found.missing} ${HOW_TO_INSTALL}`;
-  say(`compare-fastapi skipped: ${reason}`);
-  const file = await writeResults(flags.out, { experiment: 'compare-fastapi', params, skipped: reason, measurements: [] });
-  say(`wrote ${file}`);
-  process.exit(0);
-}
+const search = await findFastApiPython(flags.python ? [flags.python] : PYTHON_CANDIDATES);
+const found = 'missing' in search ? await experiment.skip(`${search.missing} ${HOW_TO_INSTALL}`, { params }) : search;
 say(`FastAPI ${found.versions.fastapi}, uvicorn ${found.versions.uvicorn}, anyio ${found.versions.anyio} on Python ${found.versions.python} (${found.python})`);
 
 // 2. One server at a time, so neither competes with the other for the two cores; each stopped before the next.
-const measurements: Measurement[] = [];
 const burst = async (server: TargetServer, label: string, endpoint: string, poolSize: number | null) => {
-  measurements.push(await measureBurst(server, { label, endpoint, poolSize, requests: flags.requests, delayMs: flags.delayMs, ...measuring }));
+  await experiment.measure(server, { label, endpoint, poolSize, requests: flags.requests, delayMs: flags.delayMs });
 };
 const runs: { start: () => Promise<TargetServer>; bursts: (server: TargetServer) => Promise<void> }[] = [
   {
-    start: () => startFastApi({ python: found.python, delayMs: flags.delayMs }),
+    start: async () => experiment.watch(await startFastApi({ python: found.python, delayMs: flags.delayMs })),
     bursts: async (server) => {
       await burst(server, 'fastapi-async', '/asyncio-test', null);
       await burst(server, 'fastapi-sync', '/sync-test', THREAD_LIMIT);
@@ -72,31 +65,24 @@ const runs: { start: () => Promise<TargetServer>; bursts: (server: TargetServer)
   ...(flags.raisedLimit > 0
     ? [
         {
-          start: () => startFastApi({ python: found.python, delayMs: flags.delayMs, threadLimit: flags.raisedLimit }),
+          start: async () => experiment.watch(await startFastApi({ python: found.python, delayMs: flags.delayMs, threadLimit: flags.raisedLimit })),
           bursts: (server: TargetServer) => burst(server, `fastapi-sync-limit-${flags.raisedLimit}`, '/sync-test', flags.raisedLimit),
         },
       ]
     : []),
   {
-    start: () => startServer({ poolSize: THREAD_LIMIT, delayMs: flags.delayMs }),
+    start: () => experiment.server({ poolSize: THREAD_LIMIT, delayMs: flags.delayMs }),
     bursts: async (server) => {
       await burst(server, 'hono-async', '/asyncio-test', null);
       await burst(server, 'hono-sync', '/sync-test', THREAD_LIMIT);
     },
   },
 ];
-for (const run of runs) {
-  const server = await run.start();
-  try {
-    await run.bursts(server);
-  } finally {
-    await server.stop();
-  }
-}
+for (const run of runs) await experiment.withServer(run.start, run.bursts);
 
 // 3. One table: the blog's published figure, FastAPI and Hono measured here, the model; ratios to the model.
-const byLabel = (label: string) => measurements.find((m) => m.label === label);
-const measured = (m: Measurement | undefined) => (m ? `${seconds(m.totalMs)} (×${(m.totalMs / m.predictedMs!).toFixed(3)})` : '–');
+const byLabel = (label: string) => experiment.measurements.find((m) => m.label === label);
+const measured = (m: Measurement | undefined) => (m ? `${totalWithRange(m)} ms (×${(m.totalMs / m.predictedMs!).toFixed(3)})` : '–');
 const blogShape = flags.requests === BLOG.requests && flags.delayMs === BLOG.delayMs;
 const blog = (s: number) => (blogShape ? `${s} s` : '–');
 const raised = byLabel(`fastapi-sync-limit-${flags.raisedLimit}`);
@@ -105,17 +91,10 @@ const rows = [
   [`sync   /sync-test, ${THREAD_LIMIT} threads`, blog(BLOG.syncSeconds), measured(byLabel('fastapi-sync')), measured(byLabel('hono-sync')), seconds(byLabel('hono-sync')?.predictedMs)],
   ...(raised ? [[`sync, FastAPI's limit raised to ${flags.raisedLimit}`, '–', measured(raised), '–', seconds(raised.predictedMs)]] : []),
 ];
-say(`\nTHE ORIGINAL, SIDE BY SIDE — ${flags.requests} concurrent requests, ${flags.delayMs} ms each\n`);
+const repeats = flags.repeat > 1 ? `, median (min–max) of ${flags.repeat} bursts` : '';
+say(`\nTHE ORIGINAL, SIDE BY SIDE — ${flags.requests} concurrent requests, ${flags.delayMs} ms each${repeats}\n`);
 say(formatTable(['endpoint', "blog's figure", 'FastAPI here', 'Hono here', 'model'], rows));
 say(`\n(×r) = measured / model.${blogShape ? '' : ` The blog's figures are for N = ${BLOG.requests}, ${BLOG.delayMs / 1000} s, so they are left out.`}`);
-const failed = measurements.filter((m) => m.errors > 0);
-if (failed.length > 0) say(`errors in: ${failed.map((m) => `${m.label} (${m.errors} of ${m.concurrency})`).join(', ')}`);
 
 // 4. Both servers' measurements, every request included, and what the FastAPI side ran on.
-const file = await writeResults(flags.out, {
-  experiment: 'compare-fastapi',
-  params: { ...params, python: found.python },
-  fastapi: found.versions,
-  measurements,
-});
-say(`\nwrote ${file}`);
+await experiment.finish({ params: { ...params, python: found.python }, fastapi: found.versions });

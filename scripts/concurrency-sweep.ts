@@ -6,20 +6,17 @@
  * no thread, so the async endpoint stays at ≈ D for 100, 1 000 and 10 000 requests.
  *
  * Run:    npx tsx scripts/concurrency-sweep.ts [--pool 40] [--delay-ms 3000] [--sync-requests 40,41,80,81,120,200]
- *                                              [--async-requests 100,1000,10000] [--quick]
+ *                                              [--async-requests 100,1000,10000] [--quick] [--url URL]
  * Expect: sync totals on the staircase ceil(N / 40) · 3 s; async totals ≈ 3 s, a little more at 10 000.
  * Takes:  about 75 s (48 s of sync totals, 9 s of async, warm-ups); --quick about 5 s.
  *         Writes results/concurrency-sweep.json. 10 000 connections need `ulimit -n` above ~10 100.
  */
-import { parseScriptFlags } from './lib/cli.ts';
-import { startServer } from './lib/server-process.ts';
-import { measureBurst, measuringFromFlags } from './lib/measure.ts';
-import { writeResults, DEFAULT_RESULTS_DIR, type Measurement } from './lib/results.ts';
+import { defineExperiment } from './lib/experiment.ts';
+import { URL_FLAG } from './lib/cli.ts';
 import { printSweep } from './lib/sweep.ts';
 
-const flags = parseScriptFlags({
+const experiment = defineExperiment({
   about: 'Sweeps the number of concurrent requests: a staircase for the pooled sync endpoint, flat for async.',
-  defaultOut: DEFAULT_RESULTS_DIR,
   numbers: {
     pool: { help: 'worker threads for the sync endpoint', default: 40, quick: 4, max: 1024 },
     delayMs: { help: 'how long each request waits or blocks, ms', default: 3000, quick: 200, min: 0, max: 600_000 },
@@ -28,38 +25,27 @@ const flags = parseScriptFlags({
     syncRequests: { help: 'N for the sync endpoint', default: [40, 41, 80, 81, 120, 200], quick: [4, 5, 8, 9] },
     asyncRequests: { help: 'N for the async endpoint', default: [100, 1000, 10_000], quick: [100, 1000], max: 100_000 },
   },
+  texts: { url: URL_FLAG },
 });
-// How every burst is measured: progress, --repeat, --client, --quick.
-const measuring = measuringFromFlags('concurrency-sweep', flags);
+const { flags } = experiment;
 
 // 1. One server for the whole sweep; only N changes.
-const server = await startServer({ poolSize: flags.pool, delayMs: flags.delayMs, queueLimit: Math.max(1000, ...flags.syncRequests) });
-const sync: Measurement[] = [];
-const asyncRuns: Measurement[] = [];
-try {
-  // 2. The staircase: blocking requests on a pool of P.
-  for (const requests of flags.syncRequests) {
-    sync.push(await measureBurst(server, { label: `sync N=${requests}`, endpoint: '/sync-test', poolSize: flags.pool, requests, delayMs: flags.delayMs, ...measuring }));
-  }
-  // 3. The flat line: awaited timers, however many.
-  for (const requests of flags.asyncRequests) {
-    asyncRuns.push(await measureBurst(server, { label: `async N=${requests}`, endpoint: '/asyncio-test', poolSize: null, requests, delayMs: flags.delayMs, ...measuring }));
-  }
-} finally {
-  await server.stop();
+const server = await experiment.server({ poolSize: flags.pool, delayMs: flags.delayMs, queueLimit: Math.max(1000, ...flags.syncRequests) });
+
+// 2. The staircase: blocking requests on a pool of P.
+for (const requests of flags.syncRequests) {
+  await experiment.measure(server, { label: `sync N=${requests}`, endpoint: '/sync-test', poolSize: flags.pool, requests, delayMs: flags.delayMs });
+}
+// 3. The flat line: awaited timers, however many.
+for (const requests of flags.asyncRequests) {
+  await experiment.measure(server, { label: `async N=${requests}`, endpoint: '/asyncio-test', poolSize: null, requests, delayMs: flags.delayMs });
 }
 
 // 4. Both sweeps beside the model, as one table and one chart.
-const sweep = printSweep([...sync, ...asyncRuns], {
+const sweep = printSweep(experiment.measurements, {
   title: `concurrency-sweep · sync on a pool of ${flags.pool}, then async · D = ${flags.delayMs} ms`,
   xLabel: 'requests fired at once (N)',
   pointLabel: (m) => `${m.poolSize === null ? 'async' : 'sync'} ${m.concurrency}`,
   quiet: flags.quiet,
 });
-const file = await writeResults(flags.out, {
-  experiment: 'concurrency-sweep',
-  params: { pool: flags.pool, delayMs: flags.delayMs, syncRequests: flags.syncRequests, asyncRequests: flags.asyncRequests, quick: flags.quick },
-  measurements: [...sync, ...asyncRuns],
-  sweep,
-});
-if (!flags.quiet) console.log(`\nwrote ${file}`);
+await experiment.finish({ sweep });

@@ -8,37 +8,40 @@
  *   - async totals at D = 3 s for the same N, and how far above D each ends;
  *   - the blog's method (background curl, `date +%s`) on the smaller bursts, to show what it distorts;
  *   - sync, N = 100, P = 40: the blog's 9 s;
+ *   - the server's own side of each burst: how long it took to take the N requests in (first to last arrival,
+ *     from /stats), beside the client's total;
  *   - the server: spawn → ready, warming 40 pool threads, RSS warm and after a sync burst.
- * Then it prints issue 5's target table with the measured value and pass/miss for each row.
+ * Then it prints the targets the suite holds itself to, with the measured value and pass/miss for each.
  *
  * Run:    npx tsx scripts/fidelity.ts [--quick] [--repeat K] [--max-requests 10000] [--delay-ms 3000]
- * Expect: async N = 100 ≈ D + 10 ms, N = 10 000 ≈ D + 0.5–1 s; suite ÷ reference ≈ 1.00; curl ≈ 0.35 s per 100.
+ * Expect: async N = 100 ≈ D + 10 ms, N = 10 000 ≈ D + 0.5–1 s; suite ÷ reference ≈ 1.00; curl ≈ 0.35 s per 100;
+ *         the server's intake spread close to what each total has above D.
  * Takes:  1–1.5 minutes (about 6 s with --quick: D = 200 ms, N up to 1000). Writes results/fidelity.json.
  */
-import { connect, type Socket } from 'node:net';
-import { parseScriptFlags, UserError } from './lib/cli.ts';
+import { defineExperiment, type PlannedBurst } from './lib/experiment.ts';
 import { startServer } from './lib/server-process.ts';
-import { measureBurst, warmUpServer, combineRuns, type MeasuredRun, QUICK_WARM_UP_REQUESTS } from './lib/measure.ts';
-import { fireBurst, type BurstResult } from './lib/burst.ts';
+import { warmUpServer, combineRuns, type MeasuredRun, QUICK_WARM_UP_REQUESTS } from './lib/measure.ts';
+import { fireBurst } from './lib/burst.ts';
+import { fireReference } from './lib/reference-client.ts';
 import { MAX_CURL_REQUESTS } from './lib/curl-burst.ts';
 import { predictTotalMs } from './lib/model.ts';
 import { round3 } from './lib/stats.ts';
-import { writeResults, DEFAULT_RESULTS_DIR, type Measurement } from './lib/results.ts';
+import type { Measurement } from './lib/results.ts';
 import { formatTable, ms, totalWithRange } from './lib/table.ts';
 
-const flags = parseScriptFlags({
+const experiment = defineExperiment({
   about:
     "Measures what the suite's client adds, as a ratio to a minimal raw-socket reference client, on bursts of up " +
     "to 10 000 requests; the blog's curl method beside them; and the server's start-up and memory.",
-  defaultOut: DEFAULT_RESULTS_DIR,
+  notApplicable: { client: 'it runs every client itself' },
   numbers: {
     maxRequests: { help: 'largest burst; bursts are 100, 1000, 10 000 up to it', default: 10_000, quick: 1000, min: 100, max: 10_000 },
     delayMs: { help: 'how long each async or sync request waits, ms', default: 3000, quick: 200, min: 0, max: 600_000 },
     pool: { help: 'worker threads in the server', default: 40, max: 1024 },
   },
 });
-if (flags.client !== 'raw') throw new UserError('fidelity.ts: it runs every client itself; --client does not apply.', 2);
-const say = (text: string) => flags.quiet || console.log(text);
+const { flags } = experiment;
+const say = (text: string) => experiment.say(text);
 const sizes = [100, 1000, 10_000].filter((n) => n <= flags.maxRequests);
 // A burst to /health takes milliseconds and its total is a few ms of a shared machine's jitter: repeated
 // enough, the median is steady (30 alternated runs at N = 100 put the two clients within 1 ms of each other).
@@ -48,27 +51,14 @@ const trivialRepeat = (n: number) => Math.max(flags.repeat, flags.quick ? 5 : n 
 const warmUpRequests = flags.quick ? QUICK_WARM_UP_REQUESTS : undefined;
 
 // 1. Start the server; spawn → ready includes Node, tsx and warming every pool thread.
-const server = await startServer({ poolSize: flags.pool, delayMs: flags.delayMs, queueLimit: 1000 });
-try {
+const server = experiment.watch(await startServer({ poolSize: flags.pool, delayMs: flags.delayMs, queueLimit: 1000 }));
+{
   const warm = await server.stats();
-  const measurements: Measurement[] = [];
-  const measure = async (plan: Parameters<typeof measureBurst>[1]) => {
-    say(`${plan.label}: ${plan.requests} requests …`);
-    const m = await measureBurst(server, plan);
-    measurements.push(m);
-    return m;
-  };
+  const { measurements } = experiment;
+  const measure = (plan: PlannedBurst) => experiment.measure(server, plan);
 
   // 2. The blog's sync burst first, so the RSS after it is not that of the 10 000-request bursts below.
-  const sync = await measure({
-    label: 'sync-suite-100',
-    endpoint: '/sync-test',
-    poolSize: flags.pool,
-    requests: 100,
-    delayMs: flags.delayMs,
-    repeat: flags.repeat,
-    warmUpRequests,
-  });
+  const sync = await measure({ label: 'sync-suite-100', endpoint: '/sync-test', poolSize: flags.pool, requests: 100, delayMs: flags.delayMs });
 
   // 3. Each burst by the suite's client, then the same burst by the reference (and by curl where it can).
   for (const [kind, endpoint, delayMs] of [
@@ -86,24 +76,29 @@ try {
       const referenceRuns: MeasuredRun[] = [];
       // Taking turns, and swapping who goes first, so a busy moment of the shared machine or the
       // garbage of the burst before falls on both clients alike.
+      // The server's stats around each turn say how long it took to take the burst in, whoever fired it.
       for (let k = 0; k < repeat; k++) {
         const suiteTurn = async () => {
           await server.resetStats();
           const result = await fireBurst({ baseUrl: server.url, path, requests: n, timeoutMs });
           suiteRuns.push({ result, stats: await server.stats() });
         };
-        const referenceTurn = async () => referenceRuns.push({ result: await fireReference(server.url, path, n, timeoutMs) });
+        const referenceTurn = async () => {
+          await server.resetStats();
+          const result = await fireReference(server.url, path, n, timeoutMs);
+          referenceRuns.push({ result, stats: await server.stats() });
+        };
         for (const turn of k % 2 === 0 ? [suiteTurn, referenceTurn] : [referenceTurn, suiteTurn]) await turn();
       }
       const context = { endpoint, poolSize: null, delayMs, predictedMs };
-      measurements.push(
+      experiment.record(
         combineRuns({ ...context, label: `${kind}-suite-${n}`, client: 'raw' }, suiteRuns),
         combineRuns({ ...context, label: `${kind}-reference-${n}` }, referenceRuns),
       );
       const base = { endpoint, path, poolSize: null, requests: n, delayMs };
       // curl is the blog's method at its own N = 100; on the trivial route also at 1000 (≈4 s, so not with --quick).
       if (n === 100 || (kind === 'trivial' && n <= MAX_CURL_REQUESTS && !flags.quick)) {
-        await measure({ ...base, label: `${kind}-curl-${n}`, client: 'curl', repeat: flags.repeat, warmUp: false });
+        await measure({ ...base, label: `${kind}-curl-${n}`, client: 'curl', warmUp: false });
       }
     }
   }
@@ -123,10 +118,10 @@ try {
   const memory = { rssWarmBytes: warm.rssBytes, rssAfterSyncBytes: sync.server?.rssBytes ?? null, rssEndBytes: end.rssBytes };
   const targets = judgeTargets({ find, ratios, startup, memory });
 
-  say(`\nBURSTS — total: the median of the runs, min–max in brackets\n`);
+  say(`\nBURSTS — total: the median of the runs, min–max in brackets; intake: the server's first to last arrival\n`);
   say(
     formatTable(
-      ['burst', 'N', 'runs', 'total ms', 'date +%s', 'above model ms', '÷ reference', 'ok', 'errors', 'connect ms'],
+      ['burst', 'N', 'runs', 'total ms', 'date +%s', 'above model ms', 'intake ms', '÷ reference', 'ok', 'errors', 'connect ms'],
       measurements.map((m) => [
         m.label,
         m.concurrency,
@@ -134,6 +129,7 @@ try {
         totalWithRange(m),
         m.wholeSeconds === undefined ? '–' : `${m.wholeSeconds} s`,
         ms(m.totalMs - (m.predictedMs ?? 0)),
+        ms(intakeMs(m)),
         m.label.includes('-reference-') ? '1.000' : (ratios[m.label]?.toFixed(3) ?? '–'),
         m.ok,
         m.errors,
@@ -145,99 +141,20 @@ try {
     `\nserver: spawn → ready ${ms(startup.spawnToReadyMs)} ms, ${flags.pool} pool threads warm in ${ms(startup.poolWarmUpMs)} ms; ` +
       `RSS ${mb(memory.rssWarmBytes)} warm, ${mb(memory.rssAfterSyncBytes)} after the sync burst, ${mb(memory.rssEndBytes)} at the end`,
   );
-  say(`\nTARGETS (issue 5; each is the model plus an allowance, so --quick and other D are judged alike)\n`);
+  say(`\nTARGETS (each is the model plus an allowance, so --quick and other D are judged alike)\n`);
   say(formatTable(['figure', 'target', 'measured', ''], targets.map((t) => [t.figure, t.target, t.measured, t.pass ? 'pass' : 'MISS'])));
 
-  const file = await writeResults(flags.out, {
-    experiment: 'fidelity',
-    params: {
-      sizes,
-      delayMs: flags.delayMs,
-      poolSize: flags.pool,
-      repeat: flags.repeat,
-      trivialRepeat: sizes.map(trivialRepeat),
-      quick: flags.quick,
-    },
-    startup,
-    memory,
-    ratios,
-    targets,
-    measurements,
-  });
-  say(`\nwrote ${file}`);
-} finally {
-  await server.stop();
+  const intake = Object.fromEntries(measurements.flatMap((m) => (intakeMs(m) === null ? [] : [[m.label, intakeMs(m)]])));
+  await experiment.finish({ params: { sizes, trivialRepeat: sizes.map(trivialRepeat) }, startup, memory, ratios, intakeMs: intake, targets });
 }
 
-// ─── The reference client ───────────────────────────────────────────────────────────────────────────────────
-
 /**
- * The least a client can do and still time a burst: every connection opened first, every request (built
- * before the clock starts) written in one loop, and a response counted complete at its first chunk: our
- * responses are under 200 bytes and the server writes each in one go. Per request one float and one status
- * in typed arrays, one listener; records are built after the clock stops. No parser, no objects, no
- * closures kept beyond the socket's. Whatever the suite's client adds beyond this is its own cost.
+ * How long the server took to take the burst in: its first request's arrival to its last (from /stats).
+ * What a total has above D is at least this, whoever fires: the floor is the server's, not the client's.
  */
-async function fireReference(baseUrl: string, path: (id: number) => string, n: number, timeoutMs: number): Promise<BurstResult> {
-  const { hostname, port, host } = new URL(baseUrl);
-  const requests = Array.from({ length: n }, (_, i) => Buffer.from(`GET ${path(i + 1)} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`));
-  const connectStart = performance.now();
-  const sockets: (Socket | null)[] = [];
-  for (let first = 0; first < n; first += 1000) {
-    const batch = Array.from({ length: Math.min(1000, n - first) }, () => {
-      return new Promise<Socket | null>((resolve) => {
-        const socket = connect({ host: hostname, port: Number(port), noDelay: true });
-        socket.once('connect', () => resolve(socket)).once('error', () => resolve(null));
-      });
-    });
-    sockets.push(...(await Promise.all(batch)));
-  }
-  const connectMs = performance.now() - connectStart;
-
-  const endMs = new Float64Array(n).fill(-1);
-  const status = new Uint16Array(n); // 0: no response
-  let left = n;
-  let finish!: () => void;
-  const done = new Promise<void>((resolve) => (finish = resolve));
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) {
-    const socket = sockets[i];
-    if (!socket) {
-      endMs[i] = 0;
-      if (--left === 0) finish();
-      continue;
-    }
-    socket.once('data', (chunk: Buffer) => {
-      endMs[i] = performance.now() - t0;
-      // "HTTP/1.1 200": the status is bytes 9–11.
-      status[i] = (chunk[9]! - 48) * 100 + (chunk[10]! - 48) * 10 + (chunk[11]! - 48);
-      socket.destroy();
-      if (--left === 0) finish();
-    });
-    // An error or a hang-up before any byte: no status.
-    socket.once('close', () => {
-      if (endMs[i]! >= 0) return;
-      endMs[i] = performance.now() - t0;
-      if (--left === 0) finish();
-    });
-    socket.on('error', () => {});
-    socket.write(requests[i]!);
-  }
-  const deadline = setTimeout(() => {
-    sockets.forEach((socket) => socket?.destroy());
-    finish();
-  }, timeoutMs);
-  if (n > 0) await done;
-  clearTimeout(deadline);
-
-  let totalMs = 0;
-  const records = Array.from({ length: n }, (_, i) => {
-    totalMs = Math.max(totalMs, endMs[i]!);
-    const ended = endMs[i]! >= 0;
-    const code = status[i]!;
-    return { id: i + 1, startMs: 0, endMs: ended ? endMs[i]! : timeoutMs, status: code > 0 ? code : null, ...(code > 0 ? {} : { error: ended ? 'closed' : 'timeout' }) };
-  });
-  return { startedAt: t0, totalMs, connectMs, requests: records };
+function intakeMs(m: Measurement): number | null {
+  const arrivals = m.server?.arrivals;
+  return arrivals && arrivals.firstMs !== null && arrivals.lastMs !== null ? round3(arrivals.lastMs - arrivals.firstMs) : null;
 }
 
 // ─── Judging ────────────────────────────────────────────────────────────────────────────────────────────────
@@ -249,7 +166,7 @@ interface Target {
   pass: boolean;
 }
 
-/** Issue 5's table. Totals are judged as the model plus the issue's allowance, so any D is judged alike. */
+/** The targets the suite holds itself to. Totals are judged as the model plus an allowance, so any D is judged alike. */
 function judgeTargets({
   find,
   ratios,

@@ -19,19 +19,24 @@
  *         a shutdown that does not exit 0 fails the script (after the JSON is written).
  * Takes:  about 10 s; --quick about 5 s (each part starts its own server). Writes results/reliability.json.
  */
-import { parseScriptFlags, UserError } from './lib/cli.ts';
+import { defineExperiment } from './lib/experiment.ts';
+import { UserError } from './lib/user-error.ts';
 import { startServer, type RunningServer } from './lib/server-process.ts';
 import { fireBurst } from './lib/burst.ts';
-import { toMeasurement, writeResults, DEFAULT_RESULTS_DIR, type Measurement } from './lib/results.ts';
+import { toMeasurement, type Measurement } from './lib/results.ts';
 import { predictTotalMs } from './lib/model.ts';
 import { formatTable, ms } from './lib/table.ts';
 import { createProgress } from './lib/progress.ts';
 import { waitUntil } from './lib/wait-until.ts';
 import { round3 } from './lib/stats.ts';
 
-const flags = parseScriptFlags({
+const experiment = defineExperiment({
   about: 'Measures the reliability claims: bad input → status, overload → 503, abandoned requests → idle pool, SIGTERM → exit 0.',
-  defaultOut: DEFAULT_RESULTS_DIR,
+  // Each part fires its own burst, shaped for the claim it checks: one burst each, by the raw client.
+  notApplicable: {
+    repeat: 'each part fires one burst shaped for its claim',
+    client: 'each part needs the raw client (hang-ups, exact statuses)',
+  },
   numbers: {
     queue: { help: 'overload: the pool queue limit; the burst is 10× this', default: 40, max: 10_000 },
     overloadPool: { help: 'overload: worker threads', default: 20, max: 1024 },
@@ -43,7 +48,8 @@ const flags = parseScriptFlags({
     shutdownGraceMs: { help: "shutdown: the server's grace period for in-flight requests, ms", default: 2000, quick: 500, min: 0, max: 60_000 },
   },
 });
-const say = (text: string) => flags.quiet || console.log(text);
+const { flags } = experiment;
+const say = (text: string) => experiment.say(text);
 const progress = createProgress('reliability', { quiet: flags.quiet });
 const tick = (done: number) => progress.tick(done);
 const MB = 2 ** 20;
@@ -68,15 +74,15 @@ const BAD_INPUT_DELAY_MS = 100;
 const shown = (c: { path: string; shown?: string }) => c.shown ?? (c.path.length > 40 ? `${c.path.slice(0, 24)}… (${c.path.length} chars)` : c.path);
 const counted = (counts: Record<string, number>) => Object.entries(counts).map(([status, n]) => `${n} × ${status}`).join(', ') || 'none';
 
-const measurements: Measurement[] = [];
-const failures: string[] = [];
+/** Every part's burst is meant to get answers other than 200 (422s, 503s, hang-ups): they are its data. */
+const record = (m: Measurement) => experiment.record({ ...m, errorsExpected: true });
 
 // 1. Bad input: one burst, the i-th request the i-th case; the 200s block on a pool big enough for all of them.
 const okCases = BAD_INPUT.filter((c) => c.expected === 200).length;
 const badInput = await withServer({ poolSize: okCases, delayMs: BAD_INPUT_DELAY_MS }, async (server) => {
   progress.step('bad input', BAD_INPUT.length);
   const burst = await fireBurst({ baseUrl: server.url, path: (i) => BAD_INPUT[i - 1]!.path, requests: BAD_INPUT.length, timeoutMs: 10_000, onRequestDone: tick });
-  measurements.push(toMeasurement({ label: 'bad-input', endpoint: '/sync-test', poolSize: okCases, delayMs: BAD_INPUT_DELAY_MS, predictedMs: null }, burst));
+  record(toMeasurement({ label: 'bad-input', endpoint: '/sync-test', poolSize: okCases, delayMs: BAD_INPUT_DELAY_MS, predictedMs: null }, burst));
   const cases = BAD_INPUT.map((c, i) => {
     const status = burst.requests[i]!.status;
     return { path: shown(c), expected: c.expected, status, ok: status === c.expected };
@@ -85,7 +91,7 @@ const badInput = await withServer({ poolSize: okCases, delayMs: BAD_INPUT_DELAY_
   return cases;
 });
 const mismatched = badInput.filter((c) => !c.ok);
-if (mismatched.length > 0) failures.push(`bad input answered otherwise than documented: ${mismatched.map((c) => `${c.path} → ${c.status ?? 'no answer'} (expected ${c.expected})`).join(', ')}`);
+if (mismatched.length > 0) experiment.fail(`bad input answered otherwise than documented: ${mismatched.map((c) => `${c.path} → ${c.status ?? 'no answer'} (expected ${c.expected})`).join(', ')}`);
 
 // 2. Overload: 10× the queue at once; RSS from /stats before and after.
 const overloadRequests = 10 * flags.queue;
@@ -97,7 +103,7 @@ const overload = await withServer({ poolSize: flags.overloadPool, delayMs: flags
   const after = await server.stats();
   // The model covers what was accepted: P + queue requests in waves of P.
   const m = toMeasurement({ label: 'overload', endpoint: '/sync-test', poolSize: flags.overloadPool, delayMs: flags.overloadDelayMs, predictedMs: predictTotalMs(accepted), server: after }, burst);
-  measurements.push(m);
+  record(m);
   const latencies503 = burst.requests.filter((r) => r.status === 503).map((r) => r.endMs - r.startMs);
   progress.done(counted(m.statusCounts));
   return {
@@ -130,7 +136,7 @@ const abandon = await withServer({ poolSize: flags.pool, delayMs: flags.delayMs 
     10,
   ).catch(() => null);
   const stats = idle?.stats ?? (await server.stats());
-  measurements.push(toMeasurement({ label: 'abandon', endpoint: '/sync-test', poolSize: flags.pool, delayMs: flags.delayMs, predictedMs: null, server: stats }, burst));
+  record(toMeasurement({ label: 'abandon', endpoint: '/sync-test', poolSize: flags.pool, delayMs: flags.delayMs, predictedMs: null, server: stats }, burst));
   const drainMs = idle ? round3(idle.at - hungUpAt) : null;
   progress.done(drainMs === null ? 'the pool did not drain' : `pool idle ${drainMs.toFixed(0)} ms after the hang-up`);
   return {
@@ -145,7 +151,7 @@ const abandon = await withServer({ poolSize: flags.pool, delayMs: flags.delayMs 
     completed: stats.completed,
   };
 });
-if (!abandon.drained) failures.push(`the pool was still busy ${abandon.boundMs} ms after the clients hung up`);
+if (!abandon.drained) experiment.fail(`the pool was still busy ${abandon.boundMs} ms after the clients hung up`);
 
 // 4. Shutdown: a signal once the burst fills the pool and its queue; time until the process has exited.
 const sigterm = await shutdownDuringBurst('shutdown-sigterm', (server) => server.stop());
@@ -155,9 +161,9 @@ const secondSignal = await shutdownDuringBurst('shutdown-second-signal', (server
   process.kill(server.pid, 'SIGTERM');
 });
 const shutdown = { requests: flags.requests, poolSize: flags.pool, delayMs: flags.delayMs, graceMs: flags.shutdownGraceMs, ...sigterm, secondSignal };
-if (sigterm.exitCode !== 0) failures.push(`SIGTERM ended the server with exit code ${sigterm.exitCode}, not 0`);
+if (sigterm.exitCode !== 0) experiment.fail(`SIGTERM ended the server with exit code ${sigterm.exitCode}, not 0`);
 // The exit code is the second signal's own (143 for SIGTERM, 130 for SIGINT, whichever the server handled second).
-if (![130, 143].includes(secondSignal.exitCode ?? 0)) failures.push(`a second signal ended the server with exit code ${secondSignal.exitCode}, not 143 or 130`);
+if (![130, 143].includes(secondSignal.exitCode ?? 0)) experiment.fail(`a second signal ended the server with exit code ${secondSignal.exitCode}, not 143 or 130`);
 
 // 5. One table of the figures, then the JSON (also when a claim failed: it shows which).
 const matched = badInput.filter((c) => c.ok).length;
@@ -187,35 +193,14 @@ say(
     ],
   ),
 );
-const file = await writeResults(flags.out, {
-  experiment: 'reliability',
-  params: {
-    queue: flags.queue,
-    overloadPool: flags.overloadPool,
-    overloadDelayMs: flags.overloadDelayMs,
-    requests: flags.requests,
-    pool: flags.pool,
-    delayMs: flags.delayMs,
-    hangUpAfterMs: flags.hangUpAfterMs,
-    quick: flags.quick,
-  },
-  badInput,
-  overload,
-  abandon,
-  shutdown,
-  measurements,
-});
-say(`\nwrote ${file}`);
-if (failures.length > 0) throw new UserError(`reliability: ${failures.join('; ')}.`);
+await experiment.finish({ badInput, overload, abandon, shutdown });
 
-/** Starts a server for one measurement and stops it afterwards, whatever happens. */
-async function withServer<T>(options: Parameters<typeof startServer>[0], run: (server: RunningServer) => Promise<T>): Promise<T> {
-  const server = await startServer(options);
-  try {
-    return await run(server);
-  } finally {
-    await server.stop();
-  }
+/**
+ * Starts a server for one part and stops it afterwards, whatever happens. Not watched for dying: the shutdown
+ * parts end their server on purpose.
+ */
+function withServer<T>(options: Parameters<typeof startServer>[0], run: (server: RunningServer) => Promise<T>): Promise<T> {
+  return experiment.withServer(() => startServer(options), run);
 }
 
 /** A burst that fills the pool and its queue, `signal` sent to the server meanwhile; how and when it exited. */
@@ -241,7 +226,7 @@ async function shutdownDuringBurst(label: string, signal: (server: RunningServer
     const exitMs = round3(performance.now() - sent);
     const result = await burst;
     const m = toMeasurement({ label, endpoint: '/sync-test', poolSize: flags.pool, delayMs: flags.delayMs, predictedMs: null }, result);
-    measurements.push(m);
+    record(m);
     progress.done(`exit ${exit.code ?? exit.signal} after ${exitMs.toFixed(0)} ms`);
     return { exitCode: exit.code, exitSignal: exit.signal, exitMs, statusCounts: m.statusCounts, errorCounts: m.errorCounts };
   });

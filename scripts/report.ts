@@ -2,23 +2,25 @@
  * report — REPORT.md from the JSON results already in a folder, without running anything.
  *
  * Run:    npx tsx scripts/report.ts [--out results]
- * Expect: results/REPORT.md: the machine, the blog's figures beside ours, one section per experiment.
+ * Expect: results/REPORT.md: the machine, the blog's figures beside ours, one section per experiment, with its
+ *         pictures drawn again from the JSON. A run that was interrupted or failed says so at its top.
  * Takes:  well under a second. run-all.ts calls it at the end of every run.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { readResults, resultsDir, writeAtomically, writeCharts, DEFAULT_RESULTS_DIR, type ResultsFile } from './lib/results.ts';
-import { markdownTable, measurementRow, seconds, MEASUREMENT_HEADERS } from './lib/table.ts';
+import { readResults, resultsDir, writeAtomically, DEFAULT_RESULTS_DIR, type ResultsFile } from './lib/results.ts';
+import { writeCharts, type ChartFiles } from './lib/charts.ts';
+import { markdownTable, measurementRow, ms, totalWithRange, MEASUREMENT_HEADERS } from './lib/table.ts';
 import { BLOG } from './lib/blog.ts';
-import type { ChartFiles } from './lib/charts.ts';
 
+const INTERRUPTED_SUFFIX = '.interrupted.json';
 
 export async function writeReport(dir: string): Promise<string> {
-  const files = (await readdir(dir)).filter((name) => name.endsWith('.json') && name !== 'summary.json').sort();
+  const names = (await readdir(dir)).filter((name) => name.endsWith('.json') && name !== 'summary.json').sort();
   const results: ResultsFile[] = [];
-  const about: Record<string, string> = {};
-  for (const name of files) {
+  const setAside: Record<string, string> = {};
+  for (const name of names) {
     let result: ResultsFile;
     try {
       result = await readResults(join(dir, name));
@@ -26,29 +28,33 @@ export async function writeReport(dir: string): Promise<string> {
     } catch {
       continue; // a foreign or broken file is not ours to report
     }
-    // The pictures are drawn again from the JSON, so they always match it.
-    result.charts = await writeCharts(dir, result);
+    // An interrupted run kept beside a complete one is named, not shown: the complete one is the result.
+    if (name.endsWith(INTERRUPTED_SUFFIX) && names.includes(name.replace(INTERRUPTED_SUFFIX, '.json'))) {
+      setAside[result.experiment] = `${name} (${result.createdAt})`;
+      continue;
+    }
+    // The pictures are drawn again from the JSON, so they always match it (an interrupted run has none).
+    if (!result.interrupted) result.charts = await writeCharts(dir, result);
+    result.whatItShows ??= await whatItShows(result.experiment);
     results.push(result);
-    about[result.experiment] = await whatItShows(result.experiment);
   }
   const target = join(dir, 'REPORT.md');
-  await writeAtomically(target, renderReport(results, about));
+  await writeAtomically(target, renderReport(results, setAside));
   return target;
 }
 
-/** The "What it shows" paragraph of the experiment's own script header: one source for both. */
+/** For results written before the JSON carried it: the "What it shows" paragraph of the script's header. */
 async function whatItShows(experiment: string): Promise<string> {
   try {
     const source = await readFile(new URL(`./${experiment}.ts`, import.meta.url), 'utf8');
     const match = /What it shows:([\s\S]*?)\n \*\s*\n/.exec(source);
-    const text = match ? match[1]!.split('\n').map((line) => line.replace(/^\s*\*\s?/, '').trim()).join(' ').trim() : '';
-    return text.charAt(0).toUpperCase() + text.slice(1);
+    return match ? match[1]!.split('\n').map((line) => line.replace(/^\s*\*\s?/, '').trim()).join(' ').trim() : '';
   } catch {
     return '';
   }
 }
 
-export function renderReport(results: ResultsFile[], about: Record<string, string> = {}): string {
+export function renderReport(results: ResultsFile[], setAside: Record<string, string> = {}): string {
   const lines: string[] = ['# Results', ''];
   const env = results[0]?.environment;
   if (env) {
@@ -57,39 +63,38 @@ export function renderReport(results: ResultsFile[], about: Record<string, strin
       `Machine: ${env.cpuModel}, ${env.cpus} cores, ${(env.totalMemBytes / 2 ** 30).toFixed(0)} GiB, ${env.platform}/${env.arch}; ` +
         `Node ${env.node}; ${packages}.`,
       '',
-      'Totals are first request sent → last response complete; the model is ceil(N / P) · D.',
+      'Totals are first request sent → last response complete; the model is ceil(N / P) · D. Where a measurement ' +
+        'was repeated, the total is the median and the range follows in brackets.',
       '',
     );
   }
-
-  const blogRun = results.find((r) => r.experiment === 'async-vs-sync');
-  if (blogRun) {
-    const find = (label: string) => blogRun.measurements.find((m) => m.label === label);
-    const [asyncRun, syncRun] = [find('async'), find('sync')];
-    lines.push('## The blog, side by side', '');
-    lines.push(
-      markdownTable(
-        ['endpoint', `blog (FastAPI, N = ${BLOG.requests})`, `here (Hono + tinypool, N = ${asyncRun?.concurrency ?? '?'})`, 'model'],
-        [
-          ['async (`/asyncio-test`)', `${BLOG.asyncSeconds} s`, seconds(asyncRun?.totalMs), seconds(asyncRun?.predictedMs)],
-          ['sync (`/sync-test`)', `${BLOG.syncSeconds} s`, seconds(syncRun?.totalMs), seconds(syncRun?.predictedMs)],
-        ],
-      ),
-      '',
-      "The blog's 4 s for async is its client: 100 background `curl` processes timed with whole-second `date +%s`.",
-      '',
-    );
-  }
+  lines.push(...sideBySide(results));
 
   for (const result of results) {
+    const title = result.experiment.charAt(0).toUpperCase() + result.experiment.slice(1);
     lines.push(`## ${result.experiment}`, '');
-    if (about[result.experiment]) lines.push(about[result.experiment]!, '');
+    if (result.interrupted) {
+      lines.push(`**Interrupted (${result.interruptedBy ?? 'cut short'}): not a result.** Only the measurements below finished; one marked interrupted was cut.`, '');
+    }
+    if (result.failures?.length) lines.push(`**Failed:** ${result.failures.join('; ')}.`, '');
+    if (result.whatItShows) lines.push(result.whatItShows.charAt(0).toUpperCase() + result.whatItShows.slice(1), '');
     lines.push(`Run ${result.createdAt}${result.params?.quick ? ' (--quick)' : ''}; params \`${JSON.stringify(result.params ?? {})}\`.`, '');
+    if (setAside[result.experiment]) lines.push(`An interrupted later run is kept beside it, not shown: ${setAside[result.experiment]}.`, '');
     if (result.skipped) {
       lines.push(`Skipped: ${String(result.skipped)}`, '');
       continue;
     }
-    lines.push(markdownTable(MEASUREMENT_HEADERS, result.measurements.map(measurementRow)), '');
+    lines.push(
+      markdownTable(
+        MEASUREMENT_HEADERS,
+        result.measurements.map((m) => {
+          const row = measurementRow(m);
+          if (m.interrupted) row[0] = `${m.label} (interrupted)`;
+          return row;
+        }),
+      ),
+      '',
+    );
     const loopDelays = result.measurements.filter((m) => m.server);
     if (loopDelays.length > 0) {
       lines.push(
@@ -106,12 +111,48 @@ export function renderReport(results: ResultsFile[], about: Record<string, strin
       );
     }
     const charts = result.charts as ChartFiles | undefined;
-    if (charts?.sweep) lines.push(`![${result.experiment}: measured vs model](${charts.sweep})`, '');
+    if (charts?.sweep) lines.push(`![${title}: measured vs model](${charts.sweep})`, '');
     for (const [label, file] of Object.entries(charts?.timelines ?? {})) lines.push(`![${result.experiment} · ${label}](${file})`, '');
   }
   return `${lines.join('\n').trimEnd()}\n`;
 }
 
+/** The blog's two printed figures beside ours (and FastAPI's, measured here with the same client). */
+function sideBySide(results: ResultsFile[]): string[] {
+  const ours = results.find((r) => r.experiment === 'async-vs-sync' && !r.interrupted);
+  if (!ours) return [];
+  const compare = results.find((r) => r.experiment === 'compare-fastapi' && !r.interrupted && !r.skipped);
+  const find = (r: ResultsFile | undefined, label: string) => r?.measurements.find((m) => m.label === label);
+  const shown = (m: ReturnType<typeof find>) => (m ? `${totalWithRange(m)} ms` : '–');
+  const [asyncRun, syncRun] = [find(ours, 'async'), find(ours, 'sync')];
+  // FastAPI's figures sit beside ours only when they were measured with the same N and D.
+  const same = (m: ReturnType<typeof find>, like: ReturnType<typeof find>) =>
+    m && like && m.concurrency === like.concurrency && m.delayMs === like.delayMs ? m : undefined;
+  const lines = [
+    '## The blog, side by side',
+    '',
+    markdownTable(
+      ['endpoint', `blog (FastAPI, N = ${BLOG.requests}), as it printed`, 'FastAPI, measured here', 'Hono + tinypool, here', 'model'],
+      [
+        ['async (`/asyncio-test`)', `${BLOG.asyncSeconds} s`, shown(same(find(compare, 'fastapi-async'), asyncRun)), shown(asyncRun), `${ms(asyncRun?.predictedMs)} ms`],
+        ['sync (`/sync-test`)', `${BLOG.syncSeconds} s`, shown(same(find(compare, 'fastapi-sync'), syncRun)), shown(syncRun), `${ms(syncRun?.predictedMs)} ms`],
+      ],
+    ),
+    '',
+    `Here: N = ${asyncRun?.concurrency}, D = ${asyncRun?.delayMs} ms, P = ${syncRun?.poolSize}.`,
+    '',
+    "The blog's figures are whole seconds from `date +%s` around 100 background `curl` processes.",
+  ];
+  const curl = find(results.find((r) => r.experiment === 'fidelity'), 'async-curl-100');
+  if (curl?.wholeSeconds !== undefined) {
+    lines.push(
+      `Our own run of that method (fidelity, \`async-curl-100\`) took ${(curl.totalMs / 1000).toFixed(3)} s and printed ` +
+        `${curl.wholeSeconds} s: the curl processes cost a few tenths of a second, and subtracting whole seconds can add almost one.`,
+    );
+  }
+  lines.push('');
+  return lines;
+}
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { parseScriptFlags } = await import('./lib/cli.ts');

@@ -7,53 +7,40 @@
  * and the server's own event-loop delay (from /stats) stays in the low milliseconds. The async burst beside
  * it shows the same for 100 awaited timers.
  *
- * Run:    npx tsx scripts/responsiveness.ts [--requests 100] [--delay-ms 3000] [--pool 40] [--probe-every-ms 50] [--quick]
+ * Run:    npx tsx scripts/responsiveness.ts [--requests 100] [--delay-ms 3000] [--pool 40] [--probe-every-ms 50] [--quick] [--url URL]
  * Expect: probe p99 of a few ms (health) and D + a few ms (async); event-loop delay max ≲ 10 ms.
  * Takes:  about 15 s; --quick about 2 s. Writes results/responsiveness.json.
  */
-import { parseScriptFlags } from './lib/cli.ts';
-import { startServer } from './lib/server-process.ts';
-import { measureBurstsWithProbes, measuringFromFlags } from './lib/measure.ts';
+import { defineExperiment } from './lib/experiment.ts';
+import { URL_FLAG } from './lib/cli.ts';
 import { serverProbes, printProbeReport, PROBE_EVERY_FLAG } from './lib/probes.ts';
-import { writeResults, DEFAULT_RESULTS_DIR, type Measurement } from './lib/results.ts';
 
-const flags = parseScriptFlags({
+const experiment = defineExperiment({
   about: 'Probes /health and the async endpoint every few ms while a burst saturates the pool.',
-  defaultOut: DEFAULT_RESULTS_DIR,
   numbers: {
     requests: { help: 'requests in the saturating burst', default: 100, quick: 30 },
     delayMs: { help: 'how long each request waits or blocks, ms', default: 3000, quick: 200, min: 1, max: 600_000 },
     pool: { help: 'worker threads for the sync endpoint', default: 40, quick: 10, max: 1024 },
     probeEveryMs: PROBE_EVERY_FLAG,
   },
+  texts: { url: URL_FLAG },
 });
-// How every burst is measured: progress, --repeat, --client, --quick.
-const measuring = measuringFromFlags('responsiveness', flags);
+const { flags } = experiment;
 
-const server = await startServer({ poolSize: flags.pool, delayMs: flags.delayMs });
-const burst = { requests: flags.requests, delayMs: flags.delayMs, ...measuring };
-let measurements: Measurement[];
-try {
-  measurements = await measureBurstsWithProbes(
-    server,
-    [
-      // 1. The pool saturated: every thread blocked, the rest queued.
-      { label: 'sync', endpoint: '/sync-test', poolSize: flags.pool, ...burst },
-      // 2. The same number of awaited timers, for contrast.
-      { label: 'async', endpoint: '/asyncio-test', poolSize: null, ...burst },
-    ],
-    serverProbes(flags.delayMs),
-    flags.probeEveryMs,
-  );
-} finally {
-  await server.stop();
-}
+const server = await experiment.server({ poolSize: flags.pool, delayMs: flags.delayMs });
+const burst = { requests: flags.requests, delayMs: flags.delayMs };
+const measurements = await experiment.measureWithProbes(
+  server,
+  [
+    // 1. The pool saturated: every thread blocked, the rest queued.
+    { label: 'sync', endpoint: '/sync-test', poolSize: flags.pool, ...burst },
+    // 2. The same number of awaited timers, for contrast.
+    { label: 'async', endpoint: '/asyncio-test', poolSize: null, ...burst },
+  ],
+  serverProbes(flags.delayMs),
+  flags.probeEveryMs,
+);
 
 // 3. The bursts beside the model, then what the probes saw and the server's event-loop delay.
 printProbeReport(`responsiveness · ${flags.requests} requests of ${flags.delayMs} ms, pool of ${flags.pool}`, measurements, flags.probeEveryMs, flags.quiet);
-const file = await writeResults(flags.out, {
-  experiment: 'responsiveness',
-  params: { requests: flags.requests, delayMs: flags.delayMs, pool: flags.pool, probeEveryMs: flags.probeEveryMs, quick: flags.quick },
-  measurements,
-});
-if (!flags.quiet) console.log(`\nwrote ${file}`);
+await experiment.finish();

@@ -1,8 +1,8 @@
 /**
  * run-all — every experiment in scripts/, one after the other, then the report.
  *
- * An experiment is any scripts/*.ts file except the tools below (this file and the report): a new script
- * joins the run by being in the folder. Each runs in its own process with the same --out and --quick, so
+ * An experiment is any scripts/*.ts file except the tools below (this file and the report) and files whose
+ * name starts with `_` (the template): a new script joins the run by being in the folder. Each runs in its own process with the same --out and --quick, so
  * one that fails cannot take the others down; run-all still writes what the others produced and then exits
  * non-zero.
  *
@@ -32,7 +32,10 @@ const say = (text: string) => flags.quiet || console.log(text);
 export interface ExperimentRun {
   experiment: string;
   script: string;
-  /** ok: exited 0 and wrote a fresh results file; skipped: it said so in its results (e.g. no Python). */
+  /**
+   * ok: exited 0 and wrote a fresh, complete results file; skipped: it said so in its results (e.g. no Python);
+   * failed: anything else, e.g. a burst with errors it did not expect, or a run cut short.
+   */
   status: 'ok' | 'failed' | 'skipped';
   file: string | null;
   exitCode: number | null;
@@ -41,7 +44,7 @@ export interface ExperimentRun {
 }
 
 // 1. Find the experiments: every script in the folder but the tools.
-const scripts = (await readdir(SCRIPTS_DIR)).filter((name) => name.endsWith('.ts') && !NOT_EXPERIMENTS.has(name)).sort();
+const scripts = (await readdir(SCRIPTS_DIR)).filter((name) => name.endsWith('.ts') && !name.startsWith('_') && !NOT_EXPERIMENTS.has(name)).sort();
 say(`run-all: ${scripts.length} experiments${flags.quick ? ' (--quick)' : ''} → ${outDir}`);
 
 // 2. Run each in its own process; Ctrl-C stops the one running (it stops its server) and ends the run.
@@ -93,17 +96,22 @@ if (failed.length > 0) {
   process.exit(1);
 }
 
-/** ok only if the script exited 0 and left a results file written during this run. */
+/** ok only if the script exited 0 and left a complete results file written during this run. */
 async function judge(experiment: string, script: string, exitCode: number | null, durationMs: number): Promise<ExperimentRun> {
   const file = `${experiment}.json`;
   const run = { experiment, script: `scripts/${script}`, exitCode, durationMs: Math.round(durationMs), file };
-  if (exitCode !== 0) return { ...run, status: 'failed', reason: `exited with ${exitCode}` };
+  let results;
   try {
-    const results = await readResults(join(outDir, file));
-    if (new Date(results.createdAt) < startedAt) return { ...run, status: 'failed', reason: 'wrote no new results' };
-    if (results.skipped) return { ...run, status: 'skipped', reason: String(results.skipped) };
-    return { ...run, status: 'ok' };
+    results = await readResults(join(outDir, file));
+    if (new Date(results.createdAt) < startedAt) results = undefined;
   } catch {
-    return { ...run, status: 'failed', file: null, reason: `no readable ${file}` };
+    results = undefined;
   }
+  // The script's own words first: what failed, or why it was cut short; then its exit code.
+  const why = results?.failures?.join('; ') ?? (results?.interrupted ? `interrupted (${results.interruptedBy})` : undefined);
+  if (exitCode !== 0) return { ...run, status: 'failed', reason: why ?? `exited with ${exitCode}` };
+  if (!results) return { ...run, status: 'failed', file: null, reason: `wrote no new ${file}` };
+  if (why) return { ...run, status: 'failed', reason: why };
+  if (results.skipped) return { ...run, status: 'skipped', reason: String(results.skipped) };
+  return { ...run, status: 'ok' };
 }

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { fireBurst, ResponseReader } from '../scripts/lib/burst.ts';
+import { fireReference } from '../scripts/lib/reference-client.ts';
 
 function listen(server: Server | TcpServer): Promise<string> {
   return new Promise((resolve) =>
@@ -79,4 +80,20 @@ test('a server that hangs up mid-response or refuses connections gives errors by
   await new Promise((resolve) => gone.close(resolve)); // the port is free again: nobody listens
   const refused = await fireBurst({ baseUrl: goneUrl, path: (i) => `/${i}`, requests: 3, timeoutMs: 3000 });
   assert.deepEqual(refused.requests.map((r) => [r.status, r.error]), [[null, 'ECONNREFUSED'], [null, 'ECONNREFUSED'], [null, 'ECONNREFUSED']]);
+});
+
+test('the reference client (fidelity) counts a request that never ends in its total, at the deadline', async (t) => {
+  const server = createServer((req, res) => {
+    if (req.url === '/r/3') return; // never answers
+    res.end('ok');
+  });
+  const url = await listen(server);
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const burst = await fireReference(url, (i) => `/r/${i}`, 5, 300);
+  assert.deepEqual(burst.requests.map((r) => r.status ?? r.error), [200, 200, 'timeout', 200, 200]);
+  assert.ok(burst.totalMs >= 300, `total ${burst.totalMs} ms: the unanswered request counts until the deadline`);
+  assert.equal(burst.totalMs, Math.max(...burst.requests.map((r) => r.endMs)));
 });

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { startServer } from '../scripts/lib/server-process.ts';
 import { fireBurst, checkOpenFileLimit } from '../scripts/lib/burst.ts';
 import { toMeasurement } from '../scripts/lib/results.ts';
-import { UserError } from '../scripts/lib/cli.ts';
+import { UserError } from '../scripts/lib/user-error.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const linuxOnly = { skip: !existsSync('/proc/self/limits') && 'needs /proc/self/limits' };

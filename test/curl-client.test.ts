@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import { startServer, type RunningServer } from '../scripts/lib/server-process.ts';
 import { fireBurst } from '../scripts/lib/burst.ts';
 import { MAX_CURL_REQUESTS } from '../scripts/lib/curl-burst.ts';
-import { UserError } from '../scripts/lib/cli.ts';
+import { UserError } from '../scripts/lib/user-error.ts';
 
 const DELAY = 200;
 let server: RunningServer;

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer, useRunningServer } from '../scripts/lib/server-process.ts';
 import { measureBurst } from '../scripts/lib/measure.ts';
-import { parseScriptFlags, URL_FLAG, UserError } from '../scripts/lib/cli.ts';
+import { parseScriptFlags, URL_FLAG } from '../scripts/lib/cli.ts';
+import { UserError } from '../scripts/lib/user-error.ts';
 import type { ResultsFile } from '../scripts/lib/results.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -28,7 +29,7 @@ test('async-vs-sync --url fires at a running server, reads its /stats, and leave
   t.after(() => rm(out, { recursive: true, force: true }));
 
   const before = (await server.stats()).completed;
-  const run = runScript(['--url', `${server.url}/ignored/path`, '--requests', '10', '--pool', '4', '--delay-ms', '200', '--out', out]);
+  const run = runScript(['--url', `${server.url}/ignored/path`, '--requests', '10', '--pool', '4', '--delay-ms', '200', '--repeat', '1', '--out', out]);
   assert.equal(run.status, 0, run.stderr);
 
   const results = JSON.parse(await readFile(join(out, 'async-vs-sync.json'), 'utf8')) as ResultsFile;

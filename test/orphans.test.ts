@@ -7,34 +7,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { readdirSync, existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitUntil } from '../scripts/lib/wait-until.ts';
+import { serverChildrenOf, isRunning } from './run-script.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const linuxOnly = { skip: !existsSync('/proc/self/task') && 'needs /proc' };
-
-/** PIDs of the server.ts processes `parent` started (not tsx's esbuild helper or anything else). */
-function serverChildrenOf(parent: number): number[] {
-  const children = readdirSync(`/proc/${parent}/task`).flatMap((task) =>
-    readFileSync(`/proc/${parent}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
-  );
-  return children.filter((pid) => isRunning(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('server.ts'));
-}
-
-/** Alive and not a zombie waiting to be reaped. */
-function isRunning(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 for (const [signal, expected] of [
   ['SIGINT', { code: 130, signal: null }],

@@ -22,6 +22,10 @@ test('--repeat 3 gives three totals per measurement, the median as totalMs, and 
     assert.equal(m.totalMs, median);
     assert.ok(run.stdout.includes(`(${min.toFixed(1)}–${max.toFixed(1)})`), `${m.label} range printed`);
     assert.equal(m.requests.length, 6, 'one burst of records, not three');
+    // Every run's outcomes count: an error in any of the three would show here.
+    assert.equal(m.ok + m.errors, 18, m.label);
+    assert.equal(m.ok, 18, m.label);
+    assert.deepEqual(m.repeats!.runs!.map((run) => [run.ok, run.errors]), [[6, 0], [6, 0], [6, 0]], m.label);
   }
 });
 

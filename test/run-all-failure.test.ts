@@ -20,18 +20,30 @@ const flags = parseScriptFlags({ about: 'writes an empty result', defaultOut: 'r
 await writeResults(flags.out, { experiment: 'works', params: {}, measurements: [] });
 `;
 
-test('one experiment fails: run-all still writes the others, summary.json and REPORT.md, and exits 1', async (t) => {
+// Fires at a path that does not exist: every answer is a 404 the experiment did not expect.
+const GETS_ERRORS = `import { defineExperiment } from './lib/experiment.ts';
+const experiment = defineExperiment({ about: 'fires at a path that does not exist', numbers: {} });
+const server = await experiment.server({ poolSize: 1, delayMs: 0 });
+await experiment.measure(server, { label: 'nope', endpoint: '/nope', poolSize: null, requests: 3, delayMs: 0, warmUp: false });
+await experiment.finish();
+`;
+
+/** The project's run-all, libraries and server in a temporary folder, with experiments of our own instead of the real ones. */
+async function projectWith(t: { after: (fn: () => Promise<void>) => void }, experiments: Record<string, string>): Promise<string> {
   const project = await mkdtemp(join(tmpdir(), 'run-all-'));
   t.after(() => rm(project, { recursive: true, force: true }));
-  // The project's run-all and libraries, with two experiments of our own instead of the real ones.
   await mkdir(join(project, 'scripts'));
   await cp(join(ROOT, 'scripts', 'lib'), join(project, 'scripts', 'lib'), { recursive: true });
   for (const file of ['scripts/run-all.ts', 'scripts/report.ts', 'package.json', 'server.ts', 'server']) {
     await cp(join(ROOT, file), join(project, file), { recursive: true });
   }
   await symlink(join(ROOT, 'node_modules'), join(project, 'node_modules'));
-  await writeFile(join(project, 'scripts', 'breaks.ts'), BREAKS);
-  await writeFile(join(project, 'scripts', 'works.ts'), WORKS);
+  for (const [name, source] of Object.entries(experiments)) await writeFile(join(project, 'scripts', `${name}.ts`), source);
+  return project;
+}
+
+test('one experiment fails: run-all still writes the others, summary.json and REPORT.md, and exits 1', async (t) => {
+  const project = await projectWith(t, { breaks: BREAKS, works: WORKS });
 
   // An earlier, good run of the experiment that now breaks.
   const out = join(project, 'out');
@@ -56,6 +68,23 @@ test('one experiment fails: run-all still writes the others, summary.json and RE
   assert.equal(await readFile(join(out, 'breaks.json'), 'utf8'), earlier, 'the earlier results survive the failed run');
   assert.match(await readFile(join(out, 'REPORT.md'), 'utf8'), /## works/);
   assert.deepEqual((await readdir(out)).sort(), ['REPORT.md', 'breaks.json', 'summary.json', 'works.json'], 'no temporary files left');
+});
+
+test('an experiment whose burst gets errors it did not expect is failed by run-all, with the reason, its results kept', async (t) => {
+  const project = await projectWith(t, { 'gets-errors': GETS_ERRORS });
+  const out = join(project, 'out');
+  const run = spawnSync(process.execPath, ['--import', 'tsx', join(project, 'scripts', 'run-all.ts'), '--quiet', '--out', out], {
+    cwd: project,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(run.status, 1, run.stderr);
+  assert.match(run.stderr, /gets-errors: nope: 3 of 3 requests failed \(3 × HTTP 404\)\./);
+  const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8')) as { experiments: { experiment: string; status: string; reason: string }[] };
+  assert.deepEqual(summary.experiments.map((e) => [e.experiment, e.status, e.reason]), [['gets-errors', 'failed', 'nope: 3 of 3 requests failed (3 × HTTP 404)']]);
+  const results = JSON.parse(await readFile(join(out, 'gets-errors.json'), 'utf8'));
+  assert.equal(results.measurements[0].statusCounts['404'], 3, 'the results stay on disk');
+  assert.match(await readFile(join(out, 'REPORT.md'), 'utf8'), /\*\*Failed:\*\* nope: 3 of 3 requests failed/);
 });
 
 test('a results folder that cannot be written is refused before the run, not after it', () => {

@@ -5,6 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, type RunningServer } from '../scripts/lib/server-process.ts';
 import { fireBurst } from '../scripts/lib/burst.ts';
+import { waitUntil } from '../scripts/lib/wait-until.ts';
 
 const DELAY = 200;
 const POOL = 4;
@@ -80,7 +81,11 @@ test('unknown paths are 404 and other methods 405, with FastAPI bodies', async (
 
 test('/health answers at once, even while every pool thread is busy', async () => {
   const busy = fireBurst({ baseUrl: server.url, path: (i) => `/sync-test/${i}`, requests: POOL * 2, timeoutMs: 10_000 });
-  await new Promise((resolve) => setTimeout(resolve, DELAY / 4));
+  // Busy means busy: every thread blocked and the rest queued, seen by the server itself.
+  await waitUntil(async () => {
+    const stats = await server.stats();
+    return stats.activeTasks === POOL && stats.queuedTasks === POOL;
+  }, 'every pool thread to be busy', 5000, 5);
   const began = performance.now();
   const { status, body } = await get('/health');
   assert.equal(status, 200);
@@ -92,8 +97,11 @@ test('/health answers at once, even while every pool thread is busy', async () =
 test('/stats reports the pool and the event loop, and can be reset', async () => {
   await server.resetStats();
   const during = fireBurst({ baseUrl: server.url, path: (i) => `/sync-test/${i}`, requests: POOL + 3, timeoutMs: 10_000 });
-  await new Promise((resolve) => setTimeout(resolve, DELAY / 2));
-  const busy = await server.stats();
+  // The first wave in flight: wait for the server to have taken all of it in, then read what it says.
+  const busy = await waitUntil(async () => {
+    const stats = await server.stats();
+    return stats.activeTasks + stats.queuedTasks === POOL + 3 && stats;
+  }, 'the burst to reach the pool', 5000, 5);
   assert.equal(busy.poolSize, POOL);
   assert.equal(busy.threadsAlive, POOL);
   assert.equal(busy.activeTasks, POOL);
@@ -104,6 +112,8 @@ test('/stats reports the pool and the event loop, and can be reset', async () =>
   assert.equal(after.queuedTasks, 0);
   assert.ok(after.completed >= busy.completed + POOL + 3);
   for (const key of ['min', 'p50', 'p99', 'max'] as const) assert.equal(typeof after.eventLoopDelayMs[key], 'number');
+  assert.ok(after.eventLoopDelayMs.samples > 0, 'the loop-delay timer ticked during the burst');
+  assert.equal(after.arrivals.count, POOL + 3, 'every request of the burst arrived in this window');
   // The pool kept the event loop free: it was never late by anything like a delay.
   assert.ok(after.eventLoopDelayMs.max < DELAY / 2, `event loop max delay ${after.eventLoopDelayMs.max} ms`);
   assert.ok(after.rssBytes > 10e6 && after.uptimeMs > 0);

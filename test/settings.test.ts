@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseServerSettings, DEFAULT_SETTINGS, SettingsError } from '../server/settings.ts';
-import { parseScriptFlags, UserError } from '../scripts/lib/cli.ts';
+import { parseScriptFlags } from '../scripts/lib/cli.ts';
+import { UserError } from '../scripts/lib/user-error.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 

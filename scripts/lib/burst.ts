@@ -21,50 +21,10 @@
 import { connect, type Socket } from 'node:net';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fireCurlBurst } from './curl-burst.ts';
-import { UserError } from './cli.ts';
+import { UserError } from './user-error.ts';
+import type { BurstOptions, BurstResult, RequestRecord } from './burst-types.ts';
 
-/** raw: this file's client. curl: the blog's test.sh, one background curl process per request. */
-export const BURST_CLIENTS = ['raw', 'curl'] as const;
-export type BurstClient = (typeof BURST_CLIENTS)[number];
-
-export interface RequestRecord {
-  id: number;
-  /** Offsets from the burst start (first request written), in ms. */
-  startMs: number;
-  endMs: number;
-  /** HTTP status, or null when no complete response arrived. */
-  status: number | null;
-  /** Why there is no response: 'timeout', 'closed' (the server hung up), or the socket error code. */
-  error?: string;
-}
-
-export interface BurstResult {
-  /** performance.now() when the first request was written: lines up bursts fired side by side. */
-  startedAt: number;
-  /** First request written → last response complete (or last error), in ms. */
-  totalMs: number;
-  /** Opening the N connections, before the clock of totalMs starts; null where the total includes it (curl). */
-  connectMs: number | null;
-  /** The blog's own figure for the curl client: `date +%s` after minus before, in whole seconds. */
-  wholeSeconds?: number;
-  requests: RequestRecord[];
-}
-
-export interface BurstOptions {
-  /** e.g. http://127.0.0.1:8000 */
-  baseUrl: string;
-  /** The path of the i-th request (1-based), e.g. (i) => `/sync-test/${i}` */
-  path: (id: number) => string;
-  requests: number;
-  /** A request still unanswered this long after the burst started is ended and counted as 'timeout'. */
-  timeoutMs: number;
-  /** Connections opened at once while connecting, so the server's accept queue never overflows. */
-  connectBatch?: number;
-  /** Called after each request ends (progress displays). */
-  onRequestDone?: (done: number, total: number) => void;
-  /** Default raw. */
-  client?: BurstClient;
-}
+export type { BurstClient, BurstOptions, BurstResult, RequestRecord } from './burst-types.ts';
 
 export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
   if (options.client === 'curl') return fireCurlBurst(options);
@@ -86,11 +46,12 @@ export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
   let finish!: () => void;
   const allDone = new Promise<void>((resolve) => (finish = resolve));
   let t0 = 0;
-  const end = (record: RequestRecord, status: number | null, error?: string) => {
+  const end = (record: RequestRecord, status: number | null, error?: string, worker?: string) => {
     if (record.endMs >= 0) return;
     record.endMs = performance.now() - t0;
     record.status = status;
     if (error !== undefined) record.error = error;
+    if (worker !== undefined) record.worker = worker;
     done++;
     options.onRequestDone?.(done, n);
     if (done === n) finish();
@@ -119,13 +80,13 @@ export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
     socket.on('data', (chunk: Buffer) => {
       const status = response.push(chunk);
       if (status !== undefined) {
-        end(record, status);
+        end(record, status, undefined, response.worker);
         socket.destroy();
       }
     });
     socket.on('end', () => {
       const status = response.endOfStream();
-      if (status !== undefined) end(record, status);
+      if (status !== undefined) end(record, status, undefined, response.worker);
       else end(record, null, 'closed');
       socket.destroy();
     });
@@ -143,18 +104,22 @@ export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
     else (sockets[i] as Socket).write(bytes);
   }
 
-  // 4. One deadline for the whole burst.
-  const deadline = setTimeout(() => {
+  // 4. One deadline for the whole burst; an abort ends it at once.
+  const endOpen = (why: string) =>
     records.forEach((record, i) => {
       if (record.endMs < 0) {
-        end(record, null, 'timeout');
+        end(record, null, why);
         const socket = sockets[i];
         if (typeof socket !== 'string') socket?.destroy();
       }
     });
-  }, timeoutMs);
+  const deadline = setTimeout(() => endOpen('timeout'), timeoutMs);
+  const interrupt = () => endOpen('interrupted');
+  options.signal?.addEventListener('abort', interrupt);
+  if (options.signal?.aborted) interrupt();
   if (n > 0) await allDone;
   clearTimeout(deadline);
+  options.signal?.removeEventListener('abort', interrupt);
 
   const totalMs = records.reduce((last, r) => Math.max(last, r.endMs), 0);
   return { startedAt: t0, totalMs, connectMs, requests: records };
@@ -233,6 +198,8 @@ export class ResponseReader {
   private bodyStart = -1;
   private contentLength: number | undefined;
   private chunked = false;
+  /** The X-Worker header, once the head has arrived. */
+  worker: string | undefined;
 
   push(chunk: Buffer): number | undefined {
     this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
@@ -245,6 +212,7 @@ export class ResponseReader {
       const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
       this.contentLength = length ? Number(length[1]) : undefined;
       this.chunked = /\r\ntransfer-encoding:[^\r]*chunked/i.test(head);
+      this.worker = /\r\nx-worker:\s*([^\r]+)/i.exec(head)?.[1]?.trim();
       this.bodyStart = headerEnd + 4;
     }
     const bodyBytes = this.buffered.length - this.bodyStart;

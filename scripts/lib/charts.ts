@@ -8,7 +8,8 @@
  * The geometry (where each bar goes) is computed by separate functions, so tests can check it against the
  * data without parsing SVG.
  */
-import type { Measurement, RequestRecord, ResultsFile } from './results.ts';
+import { join } from 'node:path';
+import { writeAtomically, type Measurement, type RequestRecord, type ResultsFile } from './results.ts';
 
 export interface Box {
   width: number;
@@ -198,6 +199,13 @@ export function renderCharts(results: ResultsFile): { files: ChartFiles; svgs: M
     svgs.set(files.sweep, sweepSvg(sweep.points, sweep.title, sweep.xLabel));
   }
   return { files, svgs };
+}
+
+/** Writes the SVG pictures of one results file into `dir` (beside its JSON) and returns their names. */
+export async function writeCharts(dir: string, results: ResultsFile): Promise<ChartFiles> {
+  const { files, svgs } = renderCharts(results);
+  for (const [name, svg] of svgs) await writeAtomically(join(dir, name), svg);
+  return files;
 }
 
 export function slug(text: string): string {

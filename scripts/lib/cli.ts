@@ -6,17 +6,8 @@ import { parseArgs } from 'node:util';
 import { basename, dirname } from 'node:path';
 import { accessSync, statSync, constants } from 'node:fs';
 import { resultsDir } from './results.ts';
-import { BURST_CLIENTS, type BurstClient } from './burst.ts';
-
-/** An error the user can fix (a bad flag, a busy port, an unreachable URL): printed as one sentence. */
-export class UserError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-  }
-}
+import { BURST_CLIENTS, type BurstClient } from './burst-types.ts';
+import { UserError, reportUserErrors } from './user-error.ts';
 
 export interface NumberFlag {
   help: string;
@@ -42,7 +33,7 @@ export interface TextFlag {
   value: string;
 }
 
-/** --url, shared by every script that fires bursts: see useRunningServer in server-process.ts. */
+/** --url, for the scripts that fire at one server started with their own flags: see useRunningServer in server-process.ts. */
 export const URL_FLAG: TextFlag = {
   help: 'fire at a server already running there (e.g. one started by hand) instead of starting one; give the flags that match it',
   value: 'URL',
@@ -70,6 +61,8 @@ export interface ScriptSpec<K extends string, L extends string = never, T extend
   defaultOut: string;
   /** Default for --repeat: 1 for the long experiments, more where a burst takes a moment. */
   defaultRepeat?: number;
+  /** Common flags that make no sense for this script, with why: given anyway, they are refused in one sentence. */
+  notApplicable?: Partial<Record<'repeat' | 'client', string>>;
 }
 
 /**
@@ -106,8 +99,12 @@ export function parseScriptFlags<K extends string, L extends string = never, T e
     process.exit(0);
   }
 
+  for (const [flag, why] of Object.entries(spec.notApplicable ?? {})) {
+    if (values[flag] !== undefined) throw new UserError(`${script}: ${why}; --${flag} does not apply.`, 2);
+  }
   const quick = values.quick === true;
-  const repeatFlag: NumberFlag = { help: '', default: spec.defaultRepeat ?? 1, max: 1000 };
+  // A --quick run is a smoke test: one burst each unless --repeat says otherwise.
+  const repeatFlag: NumberFlag = { help: '', default: quick ? 1 : (spec.defaultRepeat ?? 1), max: 1000 };
   const repeat = values.repeat === undefined ? repeatFlag.default : toNumber(script, 'repeat', values.repeat as string, repeatFlag);
   const client = (values.client as string | undefined) ?? 'raw';
   if (!(BURST_CLIENTS as readonly string[]).includes(client)) {
@@ -190,9 +187,13 @@ export function helpText<K extends string, L extends string, T extends string>(s
   for (const [name, flag] of Object.entries<TextFlag>(spec.texts ?? ({} as Record<T, TextFlag>))) {
     rows.push([`--${kebab(name)} ${flag.value}`, flag.help]);
   }
+  if (!spec.notApplicable?.repeat) {
+    rows.push(['--repeat K', `measured bursts per measurement; the JSON and tables give median, min, max (default ${spec.defaultRepeat ?? 1}, --quick 1)`]);
+  }
+  if (!spec.notApplicable?.client) {
+    rows.push(['--client NAME', "raw (default): raw sockets, sub-ms; curl: the blog's method, one background curl per request"]);
+  }
   rows.push(
-    ['--repeat K', `measured bursts per measurement; the JSON and tables give median, min, max (default ${spec.defaultRepeat ?? 1})`],
-    ['--client NAME', "raw (default): raw sockets, sub-ms; curl: the blog's method, one background curl per request"],
     ['--quick', 'short delays and counts: finishes in seconds'],
     ['--out DIR', `where the JSON results go (default ${spec.defaultOut})`],
     ['--quiet', 'no progress output'],
@@ -210,22 +211,4 @@ export function helpText<K extends string, L extends string, T extends string>(s
 
 function kebab(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-}
-
-/**
- * Turns a UserError that escapes a script into one sentence on stderr and its exit code. Anything else is a
- * bug and keeps its stack trace. `finally` blocks have run by then, so servers are already stopped.
- */
-let reporting = false;
-export function reportUserErrors(): void {
-  if (reporting) return;
-  reporting = true;
-  process.on('uncaughtException', (error) => {
-    if (error instanceof UserError) {
-      console.error(error.message);
-      process.exit(error.exitCode);
-    }
-    console.error(error);
-    process.exit(1);
-  });
 }

@@ -15,8 +15,8 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import type { BurstOptions, BurstResult, RequestRecord } from './burst.ts';
-import { UserError } from './cli.ts';
+import type { BurstOptions, BurstResult, RequestRecord } from './burst-types.ts';
+import { UserError } from './user-error.ts';
 
 /** One process per request: beyond this the burst measures the machine's fork rate and memory, not HTTP. */
 export const MAX_CURL_REQUESTS = 2000;
@@ -55,8 +55,11 @@ export async function fireCurlBurst(options: BurstOptions): Promise<BurstResult>
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LC_ALL: 'C' }, // $EPOCHREALTIME with a decimal point
   });
-  // curl ends itself at --max-time; this only catches a shell that hangs.
+  // curl ends itself at --max-time; this only catches a shell that hangs. An abort ends the shell (and with it
+  // the timing line: the records it printed stay, the rest are 'interrupted').
   const backstop = setTimeout(() => shell.kill('SIGKILL'), options.timeoutMs + 10_000);
+  const interrupt = () => shell.kill('SIGKILL');
+  options.signal?.addEventListener('abort', interrupt);
 
   const seen: { id: number; launched: number; status: number | null; seconds: number; error?: string }[] = [];
   let burstLine: number[] | undefined;
@@ -79,16 +82,20 @@ export async function fireCurlBurst(options: BurstOptions): Promise<BurstResult>
   const exitCode = await new Promise<number | null>((resolve, reject) => {
     shell.once('error', (error) => reject(new UserError(`--client curl could not start bash: ${error.message}.`)));
     shell.once('close', (code) => resolve(code));
-  }).finally(() => clearTimeout(backstop));
+  }).finally(() => {
+    clearTimeout(backstop);
+    options.signal?.removeEventListener('abort', interrupt);
+  });
+  const unfinished = options.signal?.aborted ? 'interrupted' : 'timeout';
 
   // A shell that died before its last line still leaves the records it printed; the rest are timeouts.
   if (burstLine === undefined || burstLine.length !== 4 || burstLine.some(Number.isNaN)) {
     const elapsedMs = performance.now() - spawnedAt;
-    console.error(`curl burst: the shell ended without its timing line (exit ${exitCode}); timing from Node instead. ${stderr.trim()}`);
+    if (!options.signal?.aborted) console.error(`curl burst: the shell ended without its timing line (exit ${exitCode}); timing from Node instead. ${stderr.trim()}`);
     burstLine = [0, Math.round(elapsedMs / 1000), seen[0]?.launched ?? 0, (seen[0]?.launched ?? 0) + elapsedMs / 1000];
   }
   const [start, end, t0, t1] = burstLine as [number, number, number, number];
-  const records: RequestRecord[] = Array.from({ length: n }, (_, i) => ({ id: i + 1, startMs: 0, endMs: (t1 - t0) * 1000, status: null, error: 'timeout' }));
+  const records: RequestRecord[] = Array.from({ length: n }, (_, i) => ({ id: i + 1, startMs: 0, endMs: (t1 - t0) * 1000, status: null, error: unfinished }));
   for (const r of seen) {
     const startMs = (r.launched - t0) * 1000;
     records[r.id - 1] = { id: r.id, startMs, endMs: startMs + r.seconds * 1000, status: r.status, ...(r.error ? { error: r.error } : {}) };

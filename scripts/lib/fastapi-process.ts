@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startServerProcess, type ServerProcess } from './server-process.ts';
-import { UserError } from './cli.ts';
+import { UserError } from './user-error.ts';
 
 export const PYTHON_CANDIDATES = ['python3', '/usr/bin/python3', 'python'];
 

@@ -14,17 +14,18 @@
  *  Steps 2–4 run `repeat` times (--repeat K).
  *
  * With K repeats the measurement's totalMs is the median of the K totals (with K = 1, the single run's), and
- * `repeats` keeps all K with min and max. Its requests, latencies, server stats and probes are those of the
- * run whose total is nearest the median, so one burst's records are never mixed with another's.
+ * `repeats` keeps all K with min and max and each run's outcome. ok, errors and the latencies count every run,
+ * so an error in any of them shows; the request records, server stats and probes are those of the run whose
+ * total is nearest the median, so one burst's records are never mixed with another's.
  */
-import { fireBurst, type BurstClient, type BurstOptions, type BurstResult, type RequestRecord } from './burst.ts';
+import { fireBurst } from './burst.ts';
+import type { BurstClient, BurstResult, RequestRecord } from './burst-types.ts';
 import { predictTotalMs } from './model.ts';
 import { toMeasurement, type Measurement, type MeasurementContext } from './results.ts';
-import { median, round3 } from './stats.ts';
+import { median, round3, summarize } from './stats.ts';
 import type { ServerStats } from '../../server/stats.ts';
 import type { TargetServer } from './server-process.ts';
-import { createProgress, type Progress } from './progress.ts';
-import type { CommonFlags } from './cli.ts';
+import type { Progress } from './progress.ts';
 
 const WARM_UP_REQUESTS = 1000;
 /** Enough to warm the request path a little in --quick runs, which check shapes, not the last milliseconds. */
@@ -55,6 +56,12 @@ export interface BurstPlan {
   repeat?: number;
   /** Who fires the measured bursts (default raw). */
   client?: BurstClient;
+  /** The experiment expects errors from this burst (an overload answered 503): they do not fail it. */
+  errorsExpected?: boolean;
+  /** Ends the burst at once (Ctrl-C, a server that died): its open requests are recorded as 'interrupted'. */
+  signal?: AbortSignal;
+  /** More fields for the measurement record, e.g. { workers: 2 }. */
+  extra?: Record<string, unknown>;
 }
 
 export interface Probe {
@@ -66,19 +73,6 @@ export interface Probe {
 }
 
 type Server = Pick<TargetServer, 'url' | 'resetStats' | 'stats'>;
-
-/**
- * How a script's bursts are measured, from its common flags: progress shown (none with --quiet), --repeat K
- * times, fired by --client; a --quick run, a smoke test, warms the server up less.
- */
-export function measuringFromFlags(experiment: string, flags: CommonFlags): Pick<BurstPlan, 'progress' | 'repeat' | 'client' | 'warmUpRequests'> {
-  return {
-    progress: createProgress(experiment, { quiet: flags.quiet }),
-    repeat: flags.repeat,
-    client: flags.client,
-    warmUpRequests: flags.quick ? QUICK_WARM_UP_REQUESTS : undefined,
-  };
-}
 
 export async function measureBurst(server: Server, plan: BurstPlan): Promise<Measurement> {
   return (await measureBurstWithProbes(server, plan, [], 0)).burst;
@@ -124,11 +118,12 @@ export async function measureBurstWithProbes(
       timeoutMs,
       onRequestDone: (done) => progress?.tick(done),
       client,
+      signal: plan.signal,
     });
     // Probes on a fixed schedule, whether or not the previous one was answered: a stall shows as a pile-up.
     const fireProbes = () => {
       for (const { probe, runs: fired } of probing) {
-        fired.push(fireBurst({ baseUrl: server.url, path: () => probe.path, requests: 1, timeoutMs }));
+        fired.push(fireBurst({ baseUrl: server.url, path: () => probe.path, requests: 1, timeoutMs, signal: plan.signal }));
       }
     };
     const ticker = probes.length > 0 ? setInterval(() => firing && fireProbes(), probeEveryMs) : undefined;
@@ -139,13 +134,19 @@ export async function measureBurstWithProbes(
     });
     const stats = await server.stats?.().catch(() => undefined);
     runs.push({ result: measured, stats, probes: await probeMeasurements(plan.label, probing, measured.startedAt) });
+    if (plan.signal?.aborted) break;
   }
 
   const { label, endpoint, poolSize, delayMs } = plan;
-  const main = combineRuns({ label, endpoint, poolSize, delayMs, predictedMs, client }, runs);
-  progress?.done(
-    `${main.totalMs.toFixed(1)} ms${predictedMs === null ? '' : ` (model ${predictedMs.toFixed(1)} ms)`}, ${main.ok} ok, ${main.errors} errors`,
-  );
+  const main = {
+    ...combineRuns({ label, endpoint, poolSize, delayMs, predictedMs, client, ...plan.extra }, runs),
+    ...(plan.errorsExpected ? { errorsExpected: true } : {}),
+  };
+  if (plan.signal?.aborted) progress?.done(`cut short after ${main.totalMs.toFixed(1)} ms`);
+  else {
+    const model = predictedMs === null ? '' : ` (model ${predictedMs.toFixed(1)} ms)`;
+    progress?.done(`${main.totalMs.toFixed(1)} ms${model}, ${main.ok} ok, ${main.errors} errors`);
+  }
   return { burst: main, probes: nearestToMedian(runs).probes ?? [] };
 }
 
@@ -203,23 +204,50 @@ export function nearestToMedian<R extends MeasuredRun>(runs: R[]): R {
   return runs.reduce((best, run) => (Math.abs(run.result.totalMs - middle) < Math.abs(best.result.totalMs - middle) ? run : best));
 }
 
-/** K bursts of the same plan as one measurement: the median total, all K totals, the median run's records. */
-export function combineRuns(context: Omit<MeasurementContext, 'server'>, runs: MeasuredRun[]): Measurement {
-  const totalsMs = runs.map((run) => round3(run.result.totalMs));
+/**
+ * K bursts of the same plan as one measurement: the median total and all K; ok, errors and latencies over every
+ * run; the request records and server stats of the run nearest the median.
+ */
+export function combineRuns(context: Omit<MeasurementContext, 'server'> & Record<string, unknown>, runs: MeasuredRun[]): Measurement {
+  const measured = runs.map((run) => toMeasurement({ ...context, server: run.stats }, run.result));
+  const totalsMs = measured.map((m) => m.totalMs);
   const middle = median(totalsMs);
-  const nearest = nearestToMedian(runs);
-  const { requests, ...summary } = toMeasurement({ ...context, server: nearest.stats }, nearest.result);
+  const { requests, ...nearest } = measured[runs.indexOf(nearestToMedian(runs))]!;
   const wholeSeconds = runs.flatMap((run) => (run.result.wholeSeconds === undefined ? [] : [run.result.wholeSeconds]));
+  const repeats = {
+    totalsMs,
+    median: round3(middle),
+    min: Math.min(...totalsMs),
+    max: Math.max(...totalsMs),
+    ...(wholeSeconds.length > 0 ? { wholeSeconds } : {}),
+    runs: measured.map((m) => ({ totalMs: m.totalMs, ok: m.ok, errors: m.errors, errorCounts: m.errorCounts })),
+  };
+  const outcomes =
+    measured.length === 1
+      ? {}
+      : {
+          ok: sum(measured.map((m) => m.ok)),
+          errors: sum(measured.map((m) => m.errors)),
+          statusCounts: addCounts(measured.map((m) => m.statusCounts)),
+          errorCounts: addCounts(measured.map((m) => m.errorCounts)),
+          latencyMs: summarize(runs.flatMap((run) => run.result.requests.map((r) => r.endMs - r.startMs))),
+          ...(nearest.perWorker ? { perWorker: addCounts(measured.map((m) => m.perWorker ?? {})) } : {}),
+        };
   return {
-    ...summary,
+    ...nearest,
+    ...outcomes,
     totalMs: round3(middle), // the median of the K totals; the single run's when K = 1
-    repeats: {
-      totalsMs,
-      median: round3(middle),
-      min: Math.min(...totalsMs),
-      max: Math.max(...totalsMs),
-      ...(wholeSeconds.length > 0 ? { wholeSeconds } : {}),
-    },
+    repeats,
     requests, // last: the one long list in the file
   };
+}
+
+function sum(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
+function addCounts(counts: Record<string, number>[]): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const count of counts) for (const [key, n] of Object.entries(count)) total[key] = (total[key] ?? 0) + n;
+  return total;
 }

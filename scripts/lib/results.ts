@@ -1,5 +1,5 @@
 /**
- * The results contract (../shared/DESIGN.md): one type for a measurement, reused by every script, the
+ * The results contract (docs/results.md): one type for a measurement, reused by every script, the
  * report and the tests; and the one way a results file reaches the disk (atomically).
  */
 import { cpus, totalmem } from 'node:os';
@@ -7,10 +7,9 @@ import { mkdir, readFile, rename, writeFile, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BurstClient, BurstResult, RequestRecord } from './burst.ts';
+import type { BurstClient, BurstResult, RequestRecord } from './burst-types.ts';
 import type { ServerStats } from '../../server/stats.ts';
 import { summarize, round3, type Summary } from './stats.ts';
-import { renderCharts, type ChartFiles } from './charts.ts';
 
 export type { RequestRecord };
 
@@ -52,11 +51,22 @@ export interface Measurement {
   client?: BurstClient;
   /** The curl client only: the blog's own figure, `date +%s` after minus before, whole seconds. */
   wholeSeconds?: number;
-  /** Every measured burst's total (K = --repeat) and their median, min and max, ms. */
+  /**
+   * Every measured burst's total (K = --repeat) and their median, min and max, ms, and each burst's outcomes.
+   * With K > 1, ok, errors, statusCounts, errorCounts and latencyMs count all K bursts; totalMs is the median
+   * and requests (and server) are those of the burst nearest it.
+   */
   repeats?: Repeats;
+  /** This burst was cut short (Ctrl-C, a server that died): its figures are not a result. */
+  interrupted?: boolean;
+  /** The experiment expects errors here (an overload answered 503, a shutdown mid-burst). */
+  errorsExpected?: boolean;
+  /** Answers (2xx) per server process, by the X-Worker header's PID, where the server sends one. */
+  perWorker?: Record<string, number>;
   /** The server's own view of the burst: event-loop delay, pool counters, RSS. */
   server?: ServerStats;
   requests: RequestRecord[];
+  [more: string]: unknown;
 }
 
 export interface Repeats {
@@ -66,6 +76,8 @@ export interface Repeats {
   max: number;
   /** The curl client only: each burst's whole-second total. */
   wholeSeconds?: number[];
+  /** Each burst's own outcome, in the order they ran. */
+  runs?: { totalMs: number; ok: number; errors: number; errorCounts: Record<string, number> }[];
 }
 
 export interface ResultsFile {
@@ -74,6 +86,16 @@ export interface ResultsFile {
   environment: Environment;
   params: Record<string, unknown>;
   measurements: Measurement[];
+  /** The run was cut short: only the measurements it holds finished (the last one may be marked interrupted). */
+  interrupted?: boolean;
+  /** Why: SIGINT, SIGTERM, or the server that died. */
+  interruptedBy?: string;
+  /** What did not hold: unexpected errors, a claim the script checks. The script exited non-zero. */
+  failures?: string[];
+  /** Why nothing was measured (e.g. no Python with FastAPI): not a failure. */
+  skipped?: string;
+  /** The script header's "What it shows" paragraph, for the report. */
+  whatItShows?: string;
   [more: string]: unknown;
 }
 
@@ -91,11 +113,14 @@ export interface MeasurementContext {
 export function toMeasurement(context: MeasurementContext, burst: BurstResult): Measurement {
   const statusCounts: Record<string, number> = {};
   const errorCounts: Record<string, number> = {};
+  const perWorker: Record<string, number> = {};
   let ok = 0;
   for (const r of burst.requests) {
     if (r.status !== null) statusCounts[r.status] = (statusCounts[r.status] ?? 0) + 1;
-    if (r.status !== null && r.status >= 200 && r.status < 300) ok++;
-    else {
+    if (r.status !== null && r.status >= 200 && r.status < 300) {
+      ok++;
+      if (r.worker !== undefined) perWorker[r.worker] = (perWorker[r.worker] ?? 0) + 1;
+    } else {
       const kind = r.error ?? `HTTP ${r.status}`;
       errorCounts[kind] = (errorCounts[kind] ?? 0) + 1;
     }
@@ -112,6 +137,7 @@ export function toMeasurement(context: MeasurementContext, burst: BurstResult): 
     latencyMs: summarize(burst.requests.map((r) => r.endMs - r.startMs)),
     connectMs: burst.connectMs === null ? null : round3(burst.connectMs),
     ...(burst.wholeSeconds !== undefined ? { wholeSeconds: burst.wholeSeconds } : {}),
+    ...(Object.keys(perWorker).length > 0 ? { perWorker } : {}),
     ...(server ? { server } : {}),
     requests: burst.requests.map((r) => ({ ...r, startMs: round3(r.startMs), endMs: round3(r.endMs) })),
   };
@@ -150,23 +176,27 @@ export function resultsDir(out: string): string {
 /**
  * Writes `<dir>/<experiment>.json` atomically: a temporary file, then a rename, so a reader (or a crash)
  * never sees half a file, and a run that fails before this point leaves the previous results untouched.
+ * An interrupted run never replaces a complete one: it goes to `<experiment>.interrupted.json` beside it.
  */
 export async function writeResults(
   dir: string,
   body: Omit<ResultsFile, 'createdAt' | 'environment'> & Partial<Pick<ResultsFile, 'createdAt' | 'environment'>>,
 ): Promise<string> {
   const file = { createdAt: new Date().toISOString(), environment: describeEnvironment(), ...body } as ResultsFile;
-  const target = join(resultsDir(dir), `${file.experiment}.json`);
-  file.charts = await writeCharts(resultsDir(dir), file);
+  let target = join(resultsDir(dir), `${file.experiment}.json`);
+  if (file.interrupted && (await isCompleteResult(target))) target = join(resultsDir(dir), `${file.experiment}.interrupted.json`);
   await writeAtomically(target, formatJson(file));
   return target;
 }
 
-/** Writes the SVG pictures of one results file beside it and returns their names. */
-export async function writeCharts(dir: string, results: ResultsFile): Promise<ChartFiles> {
-  const { files, svgs } = renderCharts(results);
-  for (const [name, svg] of svgs) await writeAtomically(join(dir, name), svg);
-  return files;
+/** A results file that is there, readable, and neither interrupted nor skipped. */
+async function isCompleteResult(path: string): Promise<boolean> {
+  try {
+    const existing = await readResults(path);
+    return !existing.interrupted && !existing.skipped;
+  } catch {
+    return false;
+  }
 }
 
 /**

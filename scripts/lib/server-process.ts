@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { get as httpGet } from 'node:http';
 import type { ServerStats } from '../../server/stats.ts';
-import { UserError } from './cli.ts';
+import { UserError } from './user-error.ts';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVER_FILE = fileURLToPath(new URL('../../server.ts', import.meta.url));
@@ -26,6 +26,8 @@ export interface ServerOptions {
   queueLimit?: number;
   /** Any further flags for server.ts. */
   extraArgs?: string[];
+  /** Variables added to the server's environment (e.g. UV_THREADPOOL_SIZE, read only at start). */
+  env?: NodeJS.ProcessEnv;
   /** Give up waiting for the ready line after this long. */
   readyTimeoutMs?: number;
 }
@@ -45,6 +47,8 @@ export interface RunningServer {
   readonly exited: ExitStatus | null;
   /** Resolves once the process has exited, however it was stopped. */
   readonly exit: Promise<ExitStatus>;
+  /** Whether it still runs and answers HTTP. */
+  answers(): Promise<boolean>;
 }
 
 export interface ExitStatus {
@@ -61,6 +65,8 @@ export interface TargetServer {
   stats?(): Promise<ServerStats>;
   resetStats?(): Promise<ServerStats>;
   stop(graceMs?: number): Promise<void>;
+  /** Whether anything still answers HTTP there (a server that died mid-run does not). */
+  answers(): Promise<boolean>;
 }
 
 const running = new Set<ChildProcess>();
@@ -76,7 +82,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     name: 'the server',
     command: process.execPath,
     args: ['--import', 'tsx', SERVER_FILE, ...args],
-    env: process.env,
+    env: { ...process.env, ...options.env },
     readyLine: READY_LINE,
     readyStream: 'stdout',
     readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
@@ -89,6 +95,21 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     },
     ...statsOf(server.url),
   };
+}
+
+/** Any HTTP answer at `origin` (a 404 too) means someone listens; a connection error or silence means no one. */
+export async function answersHttp(origin: string, timeoutMs = 5000): Promise<{ status: number; body: string } | string> {
+  // node:http, not fetch: fetch refuses some ports outright that the burst client would reach.
+  return new Promise((resolve) => {
+    const request = httpGet(`${origin}/stats`, { timeout: timeoutMs }, (response) => {
+      let body = '';
+      response.setEncoding('utf8').on('data', (text: string) => (body += text));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      response.on('error', () => resolve('the answer was cut short'));
+    });
+    request.on('timeout', () => request.destroy(Object.assign(new Error('timeout'), { code: `no answer within ${timeoutMs / 1000} s` })));
+    request.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
 }
 
 /** server.ts's /stats and the reset of its window, at `url`. */
@@ -112,25 +133,14 @@ export async function useRunningServer(url: string): Promise<TargetServer> {
   } catch {
     throw new UserError(`--url must be an http:// address such as http://127.0.0.1:8000, got "${url}".`, 2);
   }
-  // Any HTTP answer means someone listens; a 404 just means it is not server.ts. (node:http, not fetch:
-  // fetch refuses some ports outright that the burst client would reach.)
-  const answer = await new Promise<{ status: number; body: string } | string>((resolve) => {
-    const request = httpGet(`${origin}/stats`, { timeout: 5000 }, (response) => {
-      let body = '';
-      response.setEncoding('utf8').on('data', (text: string) => (body += text));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-      response.on('error', () => resolve('the answer was cut short'));
-    });
-    request.on('timeout', () => request.destroy(Object.assign(new Error('timeout'), { code: 'no answer within 5 s' })));
-    request.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
-  });
+  // Any HTTP answer means someone listens; a 404 just means it is not server.ts.
+  const answer = await answersHttp(origin);
   if (typeof answer === 'string') {
     throw new UserError(`nothing answers at ${origin} (${answer}): start the server first, e.g. npx tsx server.ts.`);
   }
   const hasStats = answer.status === 200 && /"poolSize":\s*\d/.test(answer.body);
-  const stop = async () => {};
-  if (!hasStats) return { url: origin, stop };
-  return { url: origin, ...statsOf(origin), stop };
+  const base = { url: origin, stop: async () => {}, answers: async () => typeof (await answersHttp(origin, 2000)) !== 'string' };
+  return hasStats ? { ...base, ...statsOf(origin) } : base;
 }
 
 /** Any HTTP server as a child process: how to start it, and the line that says it is ready. */
@@ -200,6 +210,7 @@ export async function startServerProcess(spec: ServerProcessSpec): Promise<Serve
     },
     exit: exitedPromise.then(() => exited!),
     stop: (graceMs = 8000) => stop(child, exitedPromise, graceMs),
+    answers: async () => exited === null && typeof (await answersHttp(url, 2000)) !== 'string',
   };
 }
 
@@ -241,9 +252,16 @@ async function stop(child: ChildProcess, exited: Promise<void>, graceMs: number)
   clearTimeout(killer);
 }
 
+/** A JSON answer, or one sentence: a server that stopped answering is the user's to see, not a stack trace. */
 async function getJson<T>(url: string, method = 'GET'): Promise<T> {
-  const response = await fetch(url, { method });
-  if (!response.ok) throw new Error(`${method} ${url} answered ${response.status}`);
+  let response;
+  try {
+    response = await fetch(url, { method });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+    throw new UserError(`the server at ${new URL(url).origin} stopped answering (${cause}).`);
+  }
+  if (!response.ok) throw new UserError(`${method} ${url} answered ${response.status}.`);
   return (await response.json()) as T;
 }
 
@@ -253,27 +271,37 @@ function tail(stderr: string): string {
   return ` Its last words:\n${lines.slice(-8).join('\n')}`;
 }
 
+/** Stops every server this process started (SIGTERM, then SIGKILL after `graceMs`); resolves once all have exited. */
+export async function stopAllServers(graceMs = 5000): Promise<void> {
+  const children = [...running];
+  const exits = children.map((child) => new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.once('exit', resolve))));
+  for (const child of children) child.kill('SIGTERM');
+  const killer = setTimeout(() => children.forEach((child) => child.kill('SIGKILL')), graceMs);
+  await Promise.all(exits);
+  clearTimeout(killer);
+}
+
+/**
+ * What SIGINT/SIGTERM do once a server has been started. By default: stop every server and exit as the signal
+ * would have (130, 143). An experiment takes this over to keep what it measured first (./experiment.ts).
+ */
+let onSignal = (signal: NodeJS.Signals, exitCode: number) => {
+  process.stderr.write(`\n${signal}: stopping ${running.size} server(s) and exiting.\n`);
+  void stopAllServers().then(() => process.exit(exitCode));
+};
+export function handleSignals(handler: (signal: NodeJS.Signals, exitCode: number) => void): void {
+  onSignal = handler;
+  stopServersWhenThisProcessEnds();
+}
+
 let cleanupInstalled = false;
 
-/** On SIGINT/SIGTERM stop every server we started, then exit as the signal would have; on exit, kill them. */
+/** On SIGINT/SIGTERM, `onSignal`; on exit, kill whatever server is left. */
 function stopServersWhenThisProcessEnds(): void {
   if (cleanupInstalled) return;
   cleanupInstalled = true;
-  for (const [signal, code] of [
-    ['SIGINT', 130],
-    ['SIGTERM', 143],
-  ] as const) {
-    process.once(signal, () => {
-      process.stderr.write(`\n${signal}: stopping ${running.size} server(s) and exiting.\n`);
-      const waits = [...running].map((child) => new Promise((resolve) => child.once('exit', resolve)));
-      for (const child of running) child.kill('SIGTERM');
-      const forced = setTimeout(() => process.exit(code), 5000);
-      void Promise.all(waits).then(() => {
-        clearTimeout(forced);
-        process.exit(code);
-      });
-    });
-  }
+  process.on('SIGINT', () => onSignal('SIGINT', 130));
+  process.on('SIGTERM', () => onSignal('SIGTERM', 143));
   process.once('exit', () => {
     for (const child of running) child.kill('SIGKILL');
   });

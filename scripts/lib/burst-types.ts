@@ -1,0 +1,51 @@
+/**
+ * What a burst client is asked for and what it gives back: one record per request. A module of its own so the
+ * clients (burst.ts, curl-burst.ts) and everything that reads their records share one definition.
+ */
+
+/** raw: the suite's raw-socket client. curl: the blog's test.sh, one background curl process per request. */
+export const BURST_CLIENTS = ['raw', 'curl'] as const;
+export type BurstClient = (typeof BURST_CLIENTS)[number];
+
+export interface RequestRecord {
+  id: number;
+  /** Offsets from the burst start (first request written), in ms. */
+  startMs: number;
+  endMs: number;
+  /** HTTP status, or null when no complete response arrived. */
+  status: number | null;
+  /** Why there is no response: 'timeout', 'closed' (the server hung up), 'interrupted', or the socket error code. */
+  error?: string;
+  /** The response's X-Worker header: the PID of the server process that answered (server.ts --workers K). */
+  worker?: string;
+}
+
+export interface BurstResult {
+  /** performance.now() when the first request was written: lines up bursts fired side by side. */
+  startedAt: number;
+  /** First request written → last response complete (or last error), in ms. */
+  totalMs: number;
+  /** Opening the N connections, before the clock of totalMs starts; null where the total includes it (curl). */
+  connectMs: number | null;
+  /** The blog's own figure for the curl client: `date +%s` after minus before, in whole seconds. */
+  wholeSeconds?: number;
+  requests: RequestRecord[];
+}
+
+export interface BurstOptions {
+  /** e.g. http://127.0.0.1:8000 */
+  baseUrl: string;
+  /** The path of the i-th request (1-based), e.g. (i) => `/sync-test/${i}` */
+  path: (id: number) => string;
+  requests: number;
+  /** A request still unanswered this long after the burst started is ended and counted as 'timeout'. */
+  timeoutMs: number;
+  /** Connections opened at once while connecting, so the server's accept queue never overflows. */
+  connectBatch?: number;
+  /** Called after each request ends (progress displays). */
+  onRequestDone?: (done: number, total: number) => void;
+  /** Default raw. */
+  client?: BurstClient;
+  /** Ends the burst at once: every request still open is recorded as 'interrupted' (Ctrl-C, a server that died). */
+  signal?: AbortSignal;
+}

@@ -1,0 +1,266 @@
+/**
+ * An experiment script's frame: its name (from its file), its flags, the servers it starts, the measurements it
+ * makes and its results file. Copy a script under a new name and it runs as its own experiment with no edit:
+ * the name comes from the file, and every burst gets the common flags (--repeat, --client, --quick, --quiet).
+ *
+ * Only a finished run is a result:
+ *  - Ctrl-C (SIGINT/SIGTERM) or a server that died mid-run ends the burst in flight at once, stops every
+ *    server, writes the bursts that finished with the cut one marked `"interrupted": true` (file and burst),
+ *    says so in one line and exits 130 / 143 (1 for a server that died). A complete results file is never
+ *    replaced by an interrupted one: that goes to `<experiment>.interrupted.json` beside it.
+ *  - A burst with errors the experiment does not expect fails it: the results are written, marked with the
+ *    failure, and the script exits 1 (run-all then marks it failed).
+ */
+import { setMaxListeners } from 'node:events';
+import { basename } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { parseScriptFlags, type CommonFlags, type ScriptSpec } from './cli.ts';
+import {
+  startServer,
+  useRunningServer,
+  stopAllServers,
+  handleSignals,
+  type RunningServer,
+  type ServerOptions,
+  type ServerProcess,
+  type TargetServer,
+} from './server-process.ts';
+import { measureBurstWithProbes, QUICK_WARM_UP_REQUESTS, type BurstPlan, type Probe } from './measure.ts';
+import { writeResults, DEFAULT_RESULTS_DIR, resultsDir, type Measurement, type ResultsFile } from './results.ts';
+import { writeCharts } from './charts.ts';
+import { printMeasurements } from './table.ts';
+import { createProgress, type Progress } from './progress.ts';
+
+/** What a script declares: what it shows, and its own flags (the common ones come with every experiment). */
+export type ExperimentSpec<K extends string, L extends string, T extends string> = Omit<ScriptSpec<K, L, T>, 'defaultOut'>;
+
+/** A burst as a script plans it; the frame adds the common flags, the progress line and the interruption. */
+export type PlannedBurst = Omit<BurstPlan, 'progress' | 'signal'>;
+
+export function defineExperiment<K extends string, L extends string = never, T extends string = never>(
+  spec: ExperimentSpec<K, L, T>,
+): Experiment<Record<K, number> & Record<L, number[]> & Partial<Record<T, string>> & CommonFlags> {
+  return new Experiment(spec, parseScriptFlags({ ...spec, defaultOut: DEFAULT_RESULTS_DIR }));
+}
+
+export class Experiment<F extends CommonFlags & { url?: string }> {
+  /** The script's file name without .ts: its results are `<name>.json`. */
+  readonly name = basename(process.argv[1] ?? 'experiment').replace(/\.[cm]?[jt]s$/, '');
+  readonly measurements: Measurement[] = [];
+  private readonly failures: string[] = [];
+  private readonly progress: Progress;
+  private readonly abort = new AbortController();
+  private interruption: { by: string; exitCode: number } | null = null;
+  private measuring = false;
+  private ending: Promise<never> | null = null;
+  private readonly ours = new WeakSet<object>();
+  /** Set once the script is ending: servers stopping now are stopped by us, not dying. */
+  private ended = false;
+
+  constructor(
+    private readonly spec: ExperimentSpec<string, string, string>,
+    readonly flags: F,
+  ) {
+    this.progress = createProgress(this.name, { quiet: flags.quiet });
+    // Every request in flight listens for the abort (probes included): many at once is expected, not a leak.
+    setMaxListeners(0, this.abort.signal);
+    handleSignals((signal, exitCode) => this.interrupt(signal, exitCode));
+  }
+
+  /** Prints a line unless --quiet. */
+  say(text: string): void {
+    if (!this.flags.quiet) console.log(text);
+  }
+
+  /**
+   * server.ts in a child process, pool warm, ready line seen; or, if the script has --url and it was given,
+   * the server running there. Either way a server that dies mid-run ends the run as interrupted.
+   */
+  async server(options: ServerOptions = {}): Promise<TargetServer> {
+    if (this.flags.url) return useRunningServer(this.flags.url);
+    return this.watch(await startServer(options));
+  }
+
+  /** A server this script started some other way (e.g. uvicorn): its death mid-run interrupts the run too. */
+  watch<S extends ServerProcess>(server: S): S {
+    const stop = server.stop.bind(server);
+    server.stop = (graceMs?: number) => {
+      this.ours.add(server);
+      return stop(graceMs);
+    };
+    void server.exit.then((status) => {
+      if (!this.ours.has(server) && !this.ended) this.interrupt(`the server (PID ${server.pid}) exited mid-run with ${status.code ?? status.signal}`, 1);
+    });
+    return server;
+  }
+
+  /** Starts a server, runs `run` with it, and stops it afterwards, whatever happens. */
+  async withServer<S extends TargetServer, R>(start: ServerOptions | (() => Promise<S>), run: (server: S) => Promise<R>): Promise<R> {
+    const server = typeof start === 'function' ? await start() : ((await this.server(start)) as S);
+    try {
+      return await run(server);
+    } finally {
+      await server.stop();
+    }
+  }
+
+  /** One measurement (--repeat K bursts, fired by --client), recorded for the results file. */
+  async measure(server: TargetServer, plan: PlannedBurst): Promise<Measurement> {
+    return (await this.measureWithProbes(server, [plan], [], 0))[0]!;
+  }
+
+  /** Bursts one after another, each with the same probes: the measurements in order, probes after their burst. */
+  async measureWithProbes(server: TargetServer, plans: PlannedBurst[], probes: Probe[], probeEveryMs: number): Promise<Measurement[]> {
+    const measured: Measurement[] = [];
+    for (const plan of plans) {
+      if (this.interruption) return this.endInterrupted();
+      const full: BurstPlan = {
+        repeat: this.flags.repeat,
+        client: this.flags.client,
+        // A --quick run checks shapes, not the last milliseconds: it warms the server up less.
+        warmUpRequests: this.flags.quick ? QUICK_WARM_UP_REQUESTS : undefined,
+        ...plan,
+        progress: this.progress,
+        signal: this.abort.signal,
+      };
+      this.measuring = true;
+      let run;
+      try {
+        run = await measureBurstWithProbes(server, full, probes, probeEveryMs);
+      } catch (error) {
+        // A server that stopped answering between bursts (its /stats failed): a cut run, not a stack trace.
+        if (!this.interruption && !(await server.answers())) this.interruption = { by: (error as Error).message.replace(/\.$/, ''), exitCode: 1 };
+        if (this.interruption) return this.endInterrupted();
+        throw error;
+      } finally {
+        this.measuring = false;
+      }
+      if (!this.interruption && hasConnectionErrors(run.burst) && !(await server.answers())) {
+        this.interruption = { by: `the server at ${server.url} stopped answering`, exitCode: 1 };
+      }
+      const burst = [run.burst, ...run.probes];
+      if (this.interruption) {
+        this.measurements.push(...burst.map((m) => ({ ...m, interrupted: true })));
+        return this.endInterrupted();
+      }
+      this.measurements.push(...burst);
+      measured.push(...burst);
+    }
+    return measured;
+  }
+
+  /** Measurements made by hand (a burst fired directly), kept in the results like the others. */
+  record(...measurements: Measurement[]): void {
+    this.measurements.push(...measurements);
+  }
+
+  /** A claim the script checks did not hold: the results are still written, then the script exits 1. */
+  fail(reason: string): void {
+    this.failures.push(reason);
+  }
+
+  /** The measurements so far as the standard table. */
+  printTable(title: string, measurements = this.measurements): void {
+    printMeasurements(title, measurements, this.flags.quiet);
+  }
+
+  /**
+   * Writes the results (and their pictures), stops any server left, and ends the script: exit 1 with one
+   * sentence if a burst had errors the experiment did not expect, or a claim it checks did not hold.
+   * `more` adds fields to the results file (params beyond the flags, a sweep, calibration, …).
+   */
+  async finish(more: Record<string, unknown> = {}): Promise<void> {
+    if (this.interruption) return this.endInterrupted();
+    for (const m of this.measurements) {
+      if (m.errors > 0 && !m.errorsExpected) {
+        const kinds = Object.entries(m.errorCounts).map(([kind, n]) => `${n} × ${kind}`).join(', ');
+        this.failures.push(`${m.label}: ${m.errors} of ${m.ok + m.errors} requests failed (${kinds})`);
+      }
+    }
+    const file = await this.write({ ...more, ...(this.failures.length > 0 ? { failures: this.failures } : {}) });
+    this.say(`\nwrote ${file}`);
+    this.ended = true;
+    await stopAllServers();
+    if (this.failures.length > 0) {
+      console.error(`${this.name}: ${this.failures.join('; ')}.`);
+      process.exit(1);
+    }
+  }
+
+  /** Nothing could be measured here (e.g. no Python with FastAPI): says why, writes a skipped file, exits 0. */
+  async skip(reason: string, more: Record<string, unknown> = {}): Promise<never> {
+    this.say(`${this.name} skipped: ${reason}`);
+    this.say(`wrote ${await this.write({ ...more, skipped: reason })}`);
+    this.ended = true;
+    await stopAllServers();
+    process.exit(0);
+  }
+
+  /** What the script was run with: every flag but where the results go and how much it prints. */
+  params(): Record<string, unknown> {
+    const { out: _out, quiet: _quiet, ...params } = this.flags;
+    return params;
+  }
+
+  private async write(more: Record<string, unknown>): Promise<string> {
+    const body = {
+      experiment: this.name,
+      whatItShows: this.whatItShows(),
+      ...more,
+      params: { ...this.params(), ...(more.params as Record<string, unknown> | undefined) },
+      measurements: this.measurements,
+    } as Omit<ResultsFile, 'createdAt' | 'environment'>;
+    // An interrupted run draws no pictures: they would replace those of the complete run beside it.
+    if (!body.interrupted) body.charts = await writeCharts(resultsDir(this.flags.out), body as ResultsFile);
+    return writeResults(this.flags.out, body);
+  }
+
+  /** The script header's "What it shows" paragraph (one source for --help, the README and the report). */
+  private whatItShows(): string {
+    try {
+      const source = readFileSync(process.argv[1]!, 'utf8');
+      const match = /What it shows:([\s\S]*?)\n \*\s*\n/.exec(source);
+      if (match) return match[1]!.split('\n').map((line) => line.replace(/^\s*\*\s?/, '').trim()).join(' ').trim();
+    } catch {
+      // fall through: the spec's one line
+    }
+    return this.spec.about;
+  }
+
+  private interrupt(by: string, exitCode: number): void {
+    if (this.interruption) return; // already ending; a second signal changes nothing (it ends within seconds)
+    this.interruption = { by, exitCode };
+    this.abort.abort();
+    // A burst in flight ends at once and records itself as cut; otherwise end here (and in any case soon).
+    if (!this.measuring) void this.endInterrupted();
+    else setTimeout(() => void this.endInterrupted(), 5000).unref();
+  }
+
+  /** Stops every server, keeps what finished (the cut burst marked), says so in one line, exits. */
+  private endInterrupted(): Promise<never> {
+    this.ending ??= (async () => {
+      const { by, exitCode } = this.interruption!;
+      setTimeout(() => process.exit(exitCode), 15_000).unref(); // a server that will not stop cannot hold us
+      this.ended = true;
+      await stopAllServers(3000);
+      const finished = this.measurements.filter((m) => !m.interrupted).length;
+      const cut = this.measurements.filter((m) => m.interrupted).map((m) => m.label);
+      if (this.measurements.length === 0) {
+        console.error(`${this.name}: interrupted (${by}) before any burst finished: nothing written.`);
+      } else {
+        const file = await this.write({ interrupted: true, interruptedBy: by });
+        const cutText = cut.length > 0 ? ` and the cut one (${cut.join(', ')}), marked interrupted,` : '';
+        console.error(`${this.name}: interrupted (${by}): kept ${finished} finished measurement(s)${cutText} in ${file}.`);
+      }
+      process.exit(exitCode);
+    })();
+    return this.ending;
+  }
+}
+
+/** Requests that got no HTTP answer at all: the first sign of a server that is gone. */
+function hasConnectionErrors(m: Measurement): boolean {
+  return Object.keys(m.errorCounts).some((kind) => !kind.startsWith('HTTP ') && kind !== 'timeout');
+}
+
+export type { RunningServer };

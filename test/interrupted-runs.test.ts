@@ -1,0 +1,113 @@
+/**
+ * A failed or interrupted measurement is not a result: a script stopped mid-burst keeps what finished and marks
+ * the cut burst; a complete result is never replaced by an interrupted one; a server that dies mid-run ends the
+ * script in one sentence; a burst with errors the experiment did not expect fails the script.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import type { ResultsFile } from '../scripts/lib/results.ts';
+import { startServer } from '../scripts/lib/server-process.ts';
+import { waitUntil } from '../scripts/lib/wait-until.ts';
+import { ROOT, runScript, tempDir, serverChildrenOf, isRunning } from './run-script.ts';
+
+const linuxOnly = { skip: !existsSync('/proc/self/task') && 'needs /proc' };
+
+/** async-vs-sync with a short async burst and a long sync one; resolves once the sync burst is being fired. */
+async function startAsyncVsSync(t: { after: (fn: () => unknown) => void }, args: string[]) {
+  const script = spawn(process.execPath, ['--import', 'tsx', 'scripts/async-vs-sync.ts', '--repeat', '1', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = once(script, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  let stderr = '';
+  const lines = createInterface({ input: script.stderr! });
+  lines.on('line', (line) => (stderr += `${line}\n`));
+  script.stdout!.resume();
+  t.after(() => {
+    if (script.exitCode === null && script.signalCode === null) script.kill('SIGKILL');
+  });
+  await new Promise<void>((resolve, reject) => {
+    lines.on('line', (line) => /sync: \d+ requests to \/sync-test/.test(line) && resolve());
+    void exited.then(() => reject(new Error(`the script ended before the sync burst:\n${stderr}`)));
+  });
+  return { script, exited, stderr: () => stderr };
+}
+
+const readJson = async (path: string) => JSON.parse(await readFile(path, 'utf8')) as ResultsFile;
+
+test('SIGINT mid-burst: exit 130, no server left, the finished burst kept and the cut one marked interrupted', linuxOnly, async (t) => {
+  const out = await tempDir(t);
+  const { script, exited, stderr } = await startAsyncVsSync(t, ['--requests', '10', '--pool', '2', '--delay-ms', '1000', '--out', out]);
+  const [serverPid] = serverChildrenOf(script.pid!);
+  assert.ok(serverPid, 'found the server among the script’s children');
+  t.after(() => isRunning(serverPid) && process.kill(serverPid, 'SIGKILL'));
+
+  script.kill('SIGINT');
+  const [code] = await exited;
+  assert.equal(code, 130);
+  await waitUntil(() => !isRunning(serverPid), 'the server to be gone', 10_000);
+  assert.match(stderr(), /async-vs-sync: interrupted \(SIGINT\): kept 1 finished measurement\(s\) and the cut one \(sync\), marked interrupted, in .*async-vs-sync\.json\.\n$/);
+
+  const results = await readJson(join(out, 'async-vs-sync.json'));
+  assert.equal(results.interrupted, true);
+  assert.equal(results.interruptedBy, 'SIGINT');
+  const [asyncRun, syncRun] = results.measurements;
+  assert.equal(asyncRun?.label, 'async');
+  assert.equal(asyncRun.interrupted, undefined, 'the async burst finished before the signal');
+  assert.equal(asyncRun.ok, 10);
+  assert.equal(syncRun?.label, 'sync');
+  assert.equal(syncRun.interrupted, true);
+  assert.ok((syncRun.errorCounts.interrupted ?? 0) > 0, JSON.stringify(syncRun.errorCounts));
+  assert.equal(results.charts, undefined, 'an interrupted run draws no pictures');
+});
+
+test('an interrupted run never replaces a complete result: it goes beside it', linuxOnly, async (t) => {
+  const out = await tempDir(t);
+  const complete = `${JSON.stringify({ experiment: 'async-vs-sync', createdAt: '2026-01-01T00:00:00.000Z', params: {}, measurements: [] })}\n`;
+  await writeFile(join(out, 'async-vs-sync.json'), complete);
+  const { script, exited } = await startAsyncVsSync(t, ['--requests', '10', '--pool', '2', '--delay-ms', '1000', '--out', out]);
+  script.kill('SIGTERM');
+  const [code] = await exited;
+  assert.equal(code, 143);
+  assert.equal(await readFile(join(out, 'async-vs-sync.json'), 'utf8'), complete, 'the complete result is untouched');
+  const cut = await readJson(join(out, 'async-vs-sync.interrupted.json'));
+  assert.equal(cut.interrupted, true);
+  assert.equal(cut.interruptedBy, 'SIGTERM');
+});
+
+test('a server that dies mid-run: one sentence, exit 1, the finished burst kept and the cut one marked', async (t) => {
+  const out = await tempDir(t);
+  const server = await startServer({ poolSize: 2, delayMs: 1000 });
+  t.after(() => server.stop());
+  const { exited, stderr } = await startAsyncVsSync(t, ['--url', server.url, '--requests', '10', '--pool', '2', '--delay-ms', '1000', '--out', out]);
+  process.kill(server.pid, 'SIGKILL');
+  const [code] = await exited;
+  assert.equal(code, 1);
+  assert.match(stderr(), new RegExp(`async-vs-sync: interrupted \\(the server at ${server.url} stopped answering\\): kept 1 finished measurement\\(s\\) and the cut one \\(sync\\)`));
+  assert.doesNotMatch(stderr(), /TypeError|\n\s+at /, 'no stack trace');
+  const results = await readJson(join(out, 'async-vs-sync.json'));
+  assert.equal(results.interrupted, true);
+  assert.deepEqual(
+    results.measurements.map((m) => [m.label, m.interrupted ?? false]),
+    [['async', false], ['sync', true]],
+  );
+});
+
+test('a burst with errors the experiment does not expect fails it: exit 1, one sentence, results kept and marked', async (t) => {
+  const out = await tempDir(t);
+  // One thread and no queue: of 6 sync requests, 5 are answered 503 at once.
+  const server = await startServer({ poolSize: 1, delayMs: 100, queueLimit: 0 });
+  t.after(() => server.stop());
+  const run = runScript('async-vs-sync.ts', ['--url', server.url, '--requests', '6', '--pool', '1', '--delay-ms', '100', '--quick', '--quiet', '--out', out]);
+  assert.equal(run.status, 1, run.stderr);
+  assert.equal(run.stderr, 'async-vs-sync: sync: 5 of 6 requests failed (5 × HTTP 503).\n');
+  const results = await readJson(join(out, 'async-vs-sync.json'));
+  assert.deepEqual(results.failures, ['sync: 5 of 6 requests failed (5 × HTTP 503)']);
+  assert.equal(results.measurements.find((m) => m.label === 'async')?.ok, 6);
+});
