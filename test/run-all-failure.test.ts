@@ -6,12 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
+import { ROOT, projectWith } from './run-script.ts';
 
 const BREAKS = `throw new Error('this experiment breaks on purpose');\n`;
 const WORKS = `import { parseScriptFlags } from './lib/cli.ts';
@@ -27,20 +24,6 @@ const server = await experiment.server({ poolSize: 1, delayMs: 0 });
 await experiment.measure(server, { label: 'nope', endpoint: '/nope', poolSize: null, requests: 3, delayMs: 0, warmUp: false });
 await experiment.finish();
 `;
-
-/** The project's run-all, libraries and server in a temporary folder, with experiments of our own instead of the real ones. */
-async function projectWith(t: { after: (fn: () => Promise<void>) => void }, experiments: Record<string, string>): Promise<string> {
-  const project = await mkdtemp(join(tmpdir(), 'run-all-'));
-  t.after(() => rm(project, { recursive: true, force: true }));
-  await mkdir(join(project, 'scripts'));
-  await cp(join(ROOT, 'scripts', 'lib'), join(project, 'scripts', 'lib'), { recursive: true });
-  for (const file of ['scripts/run-all.ts', 'scripts/report.ts', 'package.json', 'server.ts', 'server']) {
-    await cp(join(ROOT, file), join(project, file), { recursive: true });
-  }
-  await symlink(join(ROOT, 'node_modules'), join(project, 'node_modules'));
-  for (const [name, source] of Object.entries(experiments)) await writeFile(join(project, 'scripts', `${name}.ts`), source);
-  return project;
-}
 
 test('one experiment fails: run-all still writes the others, summary.json and REPORT.md, and exits 1', async (t) => {
   const project = await projectWith(t, { breaks: BREAKS, works: WORKS });

@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,4 +41,18 @@ export function isRunning(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The project's run-all, libraries and server in a temporary folder, with experiments of our own instead of the real ones. */
+export async function projectWith(t: { after: (fn: () => Promise<void>) => void }, experiments: Record<string, string>): Promise<string> {
+  const project = await mkdtemp(join(tmpdir(), 'run-all-'));
+  t.after(() => rm(project, { recursive: true, force: true }));
+  await mkdir(join(project, 'scripts'));
+  await cp(join(ROOT, 'scripts', 'lib'), join(project, 'scripts', 'lib'), { recursive: true });
+  for (const file of ['scripts/run-all.ts', 'scripts/report.ts', 'package.json', 'server.ts', 'server']) {
+    await cp(join(ROOT, file), join(project, file), { recursive: true });
+  }
+  await symlink(join(ROOT, 'node_modules'), join(project, 'node_modules'));
+  for (const [name, source] of Object.entries(experiments)) await writeFile(join(project, 'scripts', `${name}.ts`), source);
+  return project;
 }

@@ -181,3 +181,11 @@ describe('run-all --quick', () => {
     assert.ok(sync.server!.eventLoopDelayMs.max < sync.delayMs / 2);
   });
 });
+
+test('a common flag that makes no sense for a script is refused in one sentence, not ignored', () => {
+  const run = runScript('reliability.ts', ['--repeat', '3']);
+  assert.equal(run.status, 2);
+  assert.equal(run.stderr, 'reliability.ts: each part fires one burst shaped for its claim; --repeat does not apply.\n');
+  const help = runScript('reliability.ts', ['--help']);
+  assert.doesNotMatch(help.stdout, /--repeat|--client/);
+});
