@@ -15,11 +15,21 @@ import { blogEndpoint } from './server/endpoint.ts';
 import { answerFailure, answerTheRestLikeFastApi } from './server/answers.ts';
 import { startBlockingPool, type BlockingPool } from './server/pool.ts';
 import { startStatsWindow, type StatsWindow } from './server/stats.ts';
+import { createDatabase, type Database } from './server/database.ts';
+import { createUpstream, type Upstream } from './server/upstream.ts';
 import { settingsOrExit, stopOnSignals, listenOrExit, stopGracefully } from './server/lifecycle.ts';
 import type { ServerSettings } from './server/settings.ts';
 import { blockingSleep, cpuWork } from './server/pool-tasks.js';
 
-export function createApp(settings: ServerSettings, { pool, stats }: { pool: BlockingPool; stats: StatsWindow }): Hono {
+/** What the routes stand on, each started (or not) from the settings. */
+export interface Services {
+  pool: BlockingPool;
+  stats: StatsWindow;
+  database: Database;
+  upstream: Upstream;
+}
+
+export function createApp(settings: ServerSettings, { pool, stats, database, upstream }: Services): Hono {
   const app = new Hono();
   const endpoint = blogEndpoint(settings.quiet); // FastAPI's `user_id: int`, START/END lines, the blog's body
   app.use(stats.noteArrivals);
@@ -42,6 +52,15 @@ export function createApp(settings: ServerSettings, { pool, stats }: { pool: Blo
   // parallel (there is no GIL), so the pool's speed-up is bounded by the cores, not by the pool size.
   app.get('/cpu-loop-test/:user_id', endpoint(() => ({ hash: cpuWork(settings.cpuIterations) })));
   app.get('/cpu-pool-test/:user_id', endpoint((c) => pool.cpuWork(settings.cpuIterations, c.req.raw.signal)));
+
+  // ── Real I/O: the blog's "API calls, DB queries … are handled the same way" ──
+
+  // A call to a slow API (another server.ts whose /asyncio-test takes D): fetch waits on the event loop.
+  app.get('/upstream-test/:user_id', endpoint((c, userId) => upstream.call(userId, c.req.raw.signal)));
+
+  // A real query, SELECT pg_sleep(D): it waits for one of node-postgres' pooled connections (10 by default),
+  // then for PostgreSQL. The pool, not the event loop, sets the waves.
+  app.get('/db-test/:user_id', endpoint(() => database.sleep(settings.delayMs)));
 
   // ── Operations ──
 
@@ -71,10 +90,16 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   const shutdown = stopOnSignals(settings.quiet);
   // Every thread warm before the ready line: no burst ever pays for a cold thread.
   const pool = await startBlockingPool(settings.poolSize, settings.queueLimit);
-  const stats = startStatsWindow(pool);
-  const { server, url } = await listenOrExit(createApp(settings, { pool, stats }).fetch, settings, () => pool.destroy());
-  shutdown.drainWith(() => stopGracefully(server, settings.shutdownGraceMs, () => pool.destroy()));
-  stats.reset(); // the warm-up is not part of any measurement
+  const database = createDatabase(settings.databaseUrl, settings.dbPoolSize, settings.dbConnectTimeoutMs);
+  const db = await database.warm();
+  if (db.failure) console.warn(`warning: opened ${db.open} of ${db.poolSize} database connections (${db.failure}); /db-test may answer 503.`);
+  const services = { pool, database, upstream: createUpstream(settings.upstreamUrl), stats: startStatsWindow({ pool, database }) };
+  // Queries still running get a moment to finish; the process is about to exit anyway.
+  const endWork = () => Promise.all([pool.destroy(), Promise.race([database.close(), sleep(1000)])]).then(() => {});
+  const { server, url } = await listenOrExit(createApp(settings, services).fetch, settings, endWork);
+  services.stats.watchConnections(server);
+  shutdown.drainWith(() => stopGracefully(server, settings.shutdownGraceMs, endWork));
+  services.stats.reset(); // the warm-up is not part of any measurement
   console.log(
     `listening on ${url} (pool ${settings.poolSize} threads warm in ${Math.round(pool.stats().poolWarmUpMs)} ms, ` +
       `delay ${settings.delayMs} ms, queue ${settings.queueLimit})`,

@@ -22,6 +22,14 @@ export interface ServerSettings {
   quiet: boolean;
   /** Adds /fault-test/throw and /fault-test/exit, pool tasks that fail on purpose. Off unless asked for. */
   faultRoutes: boolean;
+  /** The slow API /upstream-test calls (another server.ts, say); null: the route answers 503. */
+  upstreamUrl: string | null;
+  /** The PostgreSQL /db-test queries; null: the route answers 503. */
+  databaseUrl: string | null;
+  /** Connections in node-postgres' pool; null: the driver's own default (10). */
+  dbPoolSize: number | null;
+  /** How long a new database connection may take to be accepted before /db-test answers 503. */
+  dbConnectTimeoutMs: number;
 }
 
 export const DEFAULT_SETTINGS: ServerSettings = {
@@ -44,6 +52,12 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   shutdownGraceMs: 2000,
   quiet: false,
   faultRoutes: false,
+  upstreamUrl: null,
+  databaseUrl: null,
+  // node-postgres' own default, as FastAPI's 40 is anyio's: the pool nobody configured.
+  dbPoolSize: null,
+  // Only opening a connection; a query waiting in the pool's queue for a free one waits as long as it must.
+  dbConnectTimeoutMs: 5000,
 };
 
 export const USAGE = `Usage: npx tsx server.ts [options]
@@ -55,6 +69,10 @@ export const USAGE = `Usage: npx tsx server.ts [options]
   --queue N          blocking tasks allowed to wait for a thread; beyond it 503 (env QUEUE_LIMIT, default ${DEFAULT_SETTINGS.queueLimit})
   --cpu-iterations N work per /cpu-*-test request (env CPU_ITERATIONS, default ${DEFAULT_SETTINGS.cpuIterations})
   --shutdown-grace-ms MS  after SIGINT/SIGTERM, how long in-flight requests may finish (env SHUTDOWN_GRACE_MS, default ${DEFAULT_SETTINGS.shutdownGraceMs})
+  --upstream-url URL the slow API /upstream-test calls, e.g. another server.ts (env UPSTREAM_URL; without it 503)
+  --database-url URL the PostgreSQL /db-test queries, postgres://… (env DATABASE_URL; without it 503)
+  --db-pool N        connections in node-postgres' pool (env DB_POOL_SIZE, default: the driver's, 10)
+  --db-connect-timeout-ms MS  how long a new database connection may take (env DB_CONNECT_TIMEOUT_MS, default ${DEFAULT_SETTINGS.dbConnectTimeoutMs})
   --quiet            no START/END line per request (env QUIET=1)
   --fault-routes     add /fault-test/throw and /fault-test/exit, for tests (env FAULT_ROUTES=1)
   -h, --help         this text
@@ -71,6 +89,14 @@ const INTEGER_SETTINGS = {
   queueLimit: { flag: 'queue', env: 'QUEUE_LIMIT', min: 0, max: 1_000_000 },
   cpuIterations: { flag: 'cpu-iterations', env: 'CPU_ITERATIONS', min: 1, max: 100_000_000_000 },
   shutdownGraceMs: { flag: 'shutdown-grace-ms', env: 'SHUTDOWN_GRACE_MS', min: 0, max: 600_000 },
+  dbPoolSize: { flag: 'db-pool', env: 'DB_POOL_SIZE', min: 1, max: 10_000 },
+  dbConnectTimeoutMs: { flag: 'db-connect-timeout-ms', env: 'DB_CONNECT_TIMEOUT_MS', min: 1, max: 600_000 },
+} as const;
+
+/** URLs, each checked for the schemes it may have; never echoed back (a database URL holds a password). */
+const URL_SETTINGS = {
+  upstreamUrl: { flag: 'upstream-url', env: 'UPSTREAM_URL', schemes: ['http:', 'https:'], example: 'http://127.0.0.1:8001' },
+  databaseUrl: { flag: 'database-url', env: 'DATABASE_URL', schemes: ['postgres:', 'postgresql:'], example: 'postgres://user:password@127.0.0.1:5432/db' },
 } as const;
 
 /** Flags win over environment variables, which win over the defaults. Returns null when --help was asked. */
@@ -82,7 +108,7 @@ export function parseServerSettings(argv: string[], env: NodeJS.ProcessEnv = {})
       strict: true,
       options: {
         host: { type: 'string' },
-        ...Object.fromEntries(Object.values(INTEGER_SETTINGS).map(({ flag }) => [flag, { type: 'string' as const }])),
+        ...Object.fromEntries([...Object.values(INTEGER_SETTINGS), ...Object.values(URL_SETTINGS)].map(({ flag }) => [flag, { type: 'string' as const }])),
         quiet: { type: 'boolean' },
         'fault-routes': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -101,6 +127,12 @@ export function parseServerSettings(argv: string[], env: NodeJS.ProcessEnv = {})
     const source = flagValue !== undefined ? `--${spec.flag}` : spec.env;
     settings[key as keyof typeof INTEGER_SETTINGS] = parseIntegerSetting(source, raw, spec.min, spec.max);
   }
+  for (const [key, spec] of Object.entries(URL_SETTINGS)) {
+    const flagValue = values[spec.flag] as string | undefined;
+    const raw = flagValue ?? env[spec.env];
+    if (raw === undefined || raw === '') continue;
+    settings[key as keyof typeof URL_SETTINGS] = parseUrlSetting(flagValue !== undefined ? `--${spec.flag}` : spec.env, raw, spec);
+  }
   const host = (values.host as string | undefined) ?? env.HOST;
   if (host !== undefined) {
     if (host.trim() === '') throw new SettingsError('--host must not be empty.');
@@ -113,6 +145,19 @@ export function parseServerSettings(argv: string[], env: NodeJS.ProcessEnv = {})
 
 function isSet(envValue: string | undefined): boolean {
   return ['1', 'true', 'yes'].includes(envValue ?? '');
+}
+
+function parseUrlSetting(source: string, raw: string, spec: { schemes: readonly string[]; example: string }): string {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new SettingsError(`${source} is not a URL; give one like ${spec.example}.`);
+  }
+  if (!spec.schemes.includes(url.protocol) || url.hostname === '') {
+    throw new SettingsError(`${source} must be a ${spec.schemes.map((s) => `${s}//`).join(' or ')} URL with a host, like ${spec.example}.`);
+  }
+  return raw.trim();
 }
 
 function parseIntegerSetting(source: string, raw: string, min: number, max: number): number {

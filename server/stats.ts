@@ -3,9 +3,11 @@
  * ran, when the requests arrived — and POST /stats/reset, which closes the window and opens the next. A script
  * resets before each burst, so every figure is that burst's alone.
  */
+import type { Server } from 'node:http';
 import type { MiddlewareHandler } from 'hono';
 import { sampleLoopDelay, type LoopDelaySummary } from './loop-delay.ts';
 import type { PoolStats } from './pool.ts';
+import type { DatabaseStats } from './database.ts';
 
 export interface ServerStats extends PoolStats {
   /** How late the event loop ran a 10 ms timer since the last reset, in ms: how long it was busy beyond it. */
@@ -15,6 +17,12 @@ export interface ServerStats extends PoolStats {
    * the spread from the first to the last is how long the server took to take in a burst.
    */
   arrivals: { count: number; firstMs: number | null; lastMs: number | null };
+  /** Requests being served now (not /stats), and the most at once since the last reset. */
+  inFlight: { now: number; peak: number };
+  /** TCP connections open now, and the most open at once since the last reset (the one asking included). */
+  connections: { open: number; peak: number };
+  /** node-postgres' pool behind /db-test; null without --database-url. */
+  database: DatabaseStats | null;
   windowMs: number;
   rssBytes: number;
   uptimeMs: number;
@@ -23,6 +31,8 @@ export interface ServerStats extends PoolStats {
 export interface StatsWindow {
   /** Middleware that notes each request's arrival. */
   noteArrivals: MiddlewareHandler;
+  /** Counts the server's TCP connections from now on. */
+  watchConnections(server: Server): void;
   read(): ServerStats;
   /** Returns the stats of the window it closes, then starts a new one. */
   reset(): ServerStats;
@@ -31,17 +41,22 @@ export interface StatsWindow {
 
 const LOOP_DELAY_INTERVAL_MS = 10;
 
-export function startStatsWindow(pool: { stats(): PoolStats }): StatsWindow {
+export function startStatsWindow({ pool, database }: { pool: { stats(): PoolStats }; database: { stats(): DatabaseStats | null } }): StatsWindow {
   const startedAt = performance.now();
   const loopDelay = sampleLoopDelay(LOOP_DELAY_INTERVAL_MS);
   let windowStart = startedAt;
   let arrivals = { count: 0, first: NaN, last: NaN };
+  const connections = { open: 0, peak: 0 };
+  const inFlight = { now: 0, peak: 0 };
   const sinceWindow = (t: number) => (Number.isNaN(t) ? null : round(t - windowStart));
 
   const read = (): ServerStats => ({
     ...pool.stats(),
     eventLoopDelayMs: loopDelay.window.summary(),
     arrivals: { count: arrivals.count, firstMs: sinceWindow(arrivals.first), lastMs: sinceWindow(arrivals.last) },
+    inFlight: { ...inFlight },
+    connections: { ...connections },
+    database: database.stats(),
     windowMs: round(performance.now() - windowStart),
     rssBytes: process.memoryUsage.rss(),
     uptimeMs: round(performance.now() - startedAt),
@@ -49,18 +64,30 @@ export function startStatsWindow(pool: { stats(): PoolStats }): StatsWindow {
 
   return {
     noteArrivals: async (c, next) => {
-      if (!c.req.path.startsWith('/stats')) {
-        const now = performance.now();
-        if (arrivals.count++ === 0) arrivals.first = now;
-        arrivals.last = now;
+      if (c.req.path.startsWith('/stats')) return next();
+      const now = performance.now();
+      if (arrivals.count++ === 0) arrivals.first = now;
+      arrivals.last = now;
+      inFlight.peak = Math.max(inFlight.peak, ++inFlight.now);
+      try {
+        await next();
+      } finally {
+        inFlight.now--;
       }
-      await next();
+    },
+    watchConnections(server) {
+      server.on('connection', (socket) => {
+        connections.peak = Math.max(connections.peak, ++connections.open);
+        socket.once('close', () => connections.open--);
+      });
     },
     read,
     reset() {
       const closed = read();
       loopDelay.window.reset();
       arrivals = { count: 0, first: NaN, last: NaN };
+      connections.peak = connections.open;
+      inFlight.peak = inFlight.now;
       windowStart = performance.now();
       return closed;
     },

@@ -7,14 +7,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import type { ResultsFile } from '../scripts/lib/results.ts';
 import { startServer } from '../scripts/lib/server-process.ts';
 import { waitUntil } from '../scripts/lib/wait-until.ts';
-import { ROOT, runScript, tempDir, serverChildrenOf, isRunning } from './run-script.ts';
+import { ROOT, runScript, tempDir, serverChildrenOf, isRunning, embeddedPostgresProcesses } from './run-script.ts';
 
 const linuxOnly = { skip: !existsSync('/proc/self/task') && 'needs /proc' };
 
@@ -110,4 +111,25 @@ test('a burst with errors the experiment does not expect fails it: exit 1, one s
   const results = await readJson(join(out, 'async-vs-sync.json'));
   assert.deepEqual(results.failures, ['sync: 5 of 6 requests failed (5 × HTTP 503)']);
   assert.equal(results.measurements.find((m) => m.label === 'async')?.ok, 6);
+});
+
+test('real-io killed outright (SIGKILL) mid-burst: its PostgreSQL and the cluster’s folder are gone soon after', linuxOnly, async (t) => {
+  const out = await tempDir(t);
+  const clusters = () => new Set(readdirSync(tmpdir()).filter((name) => name.startsWith('embedded-postgres-')));
+  const before = clusters();
+  const script = spawn(process.execPath, ['--import', 'tsx', 'scripts/real-io.ts', '--quick', '--delay-ms', '2000', '--out', out], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  t.after(() => script.exitCode === null && script.signalCode === null && script.kill('SIGKILL'));
+  const exited = once(script, 'exit');
+  await new Promise<void>((resolve, reject) => {
+    createInterface({ input: script.stderr! }).on('line', (line) => /database: \d+ requests to \/db-test/.test(line) && resolve());
+    void exited.then(() => reject(new Error('real-io ended before its database burst')));
+  });
+  assert.ok(embeddedPostgresProcesses().length > 0, 'PostgreSQL runs during the burst');
+  script.kill('SIGKILL');
+  await exited;
+  await waitUntil(() => embeddedPostgresProcesses().length === 0, 'PostgreSQL to be gone', 10_000);
+  await waitUntil(() => [...clusters()].every((name) => before.has(name)), 'the cluster’s folder to be deleted', 10_000);
 });

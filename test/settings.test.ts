@@ -20,7 +20,7 @@ test('server settings: defaults are uvicorn-like and FastAPI-sized', () => {
 test('server settings: flags win over environment variables, which win over defaults', () => {
   const env = { POOL_SIZE: '8', DELAY_MS: '250', PORT: '0', HOST: '::1', QUEUE_LIMIT: '5', QUIET: '1' };
   assert.deepEqual(parseServerSettings([], { ...env, FAULT_ROUTES: '1' }), {
-    host: '::1', port: 0, poolSize: 8, delayMs: 250, queueLimit: 5, cpuIterations: DEFAULT_SETTINGS.cpuIterations, shutdownGraceMs: 2000, quiet: true, faultRoutes: true,
+    ...DEFAULT_SETTINGS, host: '::1', port: 0, poolSize: 8, delayMs: 250, queueLimit: 5, quiet: true, faultRoutes: true,
   });
   assert.equal(parseServerSettings(['--fault-routes'], {})?.faultRoutes, true);
   const flagged = parseServerSettings(['--pool', '3', '--delay-ms', '10', '--port', '9001'], env);
@@ -28,6 +28,9 @@ test('server settings: flags win over environment variables, which win over defa
   assert.equal(flagged?.delayMs, 10);
   assert.equal(flagged?.port, 9001);
   assert.equal(parseServerSettings(['--help'], {}), null);
+  const io = parseServerSettings(['--database-url', 'postgres://app:pw@127.0.0.1:5432/db', '--db-pool', '30'], { UPSTREAM_URL: 'http://127.0.0.1:8001' });
+  assert.deepEqual([io?.databaseUrl, io?.dbPoolSize, io?.upstreamUrl], ['postgres://app:pw@127.0.0.1:5432/db', 30, 'http://127.0.0.1:8001']);
+  assert.equal(DEFAULT_SETTINGS.dbPoolSize, null, "no --db-pool: node-postgres' own default");
 });
 
 test('server settings: bad values are refused with a sentence naming the setting', () => {
@@ -40,6 +43,9 @@ test('server settings: bad values are refused with a sentence naming the setting
     [[], { POOL_SIZE: 'x' }, /POOL_SIZE must be/],
     [['--host', ' '], {}, /--host must not be empty/],
     [['--bogus'], {}, /Unknown option '--bogus'/],
+    [['--upstream-url', 'ftp://example.com'], {}, /^--upstream-url must be a http:\/\/ or https:\/\/ URL with a host/],
+    [[], { DATABASE_URL: 'localhost:5432' }, /^DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/],
+    [['--db-pool', '0'], {}, /^--db-pool must be a whole number from 1/],
   ] as const) {
     assert.throws(() => parseServerSettings([...argv], env), (e: unknown) => e instanceof SettingsError && pattern.test(e.message));
   }

@@ -18,6 +18,8 @@ export interface RequestRecord {
   error?: string;
   /** The response's X-Worker header: the PID of the server process that answered (server.ts --workers K). */
   worker?: string;
+  /** For an error status: what the body said (FastAPI's `detail`, or the start of the body). */
+  detail?: string;
 }
 
 export interface BurstResult {

@@ -46,12 +46,13 @@ export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
   let finish!: () => void;
   const allDone = new Promise<void>((resolve) => (finish = resolve));
   let t0 = 0;
-  const end = (record: RequestRecord, status: number | null, error?: string, worker?: string) => {
+  const end = (record: RequestRecord, status: number | null, error?: string, response?: ResponseReader) => {
     if (record.endMs >= 0) return;
     record.endMs = performance.now() - t0;
     record.status = status;
     if (error !== undefined) record.error = error;
-    if (worker !== undefined) record.worker = worker;
+    if (response?.worker !== undefined) record.worker = response.worker;
+    if (status !== null && status >= 400 && response) record.detail = response.detail();
     done++;
     options.onRequestDone?.(done, n);
     if (done === n) finish();
@@ -80,13 +81,13 @@ export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
     socket.on('data', (chunk: Buffer) => {
       const status = response.push(chunk);
       if (status !== undefined) {
-        end(record, status, undefined, response.worker);
+        end(record, status, undefined, response);
         socket.destroy();
       }
     });
     socket.on('end', () => {
       const status = response.endOfStream();
-      if (status !== undefined) end(record, status, undefined, response.worker);
+      if (status !== undefined) end(record, status, undefined, response);
       else end(record, null, 'closed');
       socket.destroy();
     });
@@ -219,6 +220,18 @@ export class ResponseReader {
     if (this.contentLength !== undefined) return bodyBytes >= this.contentLength ? this.status : undefined;
     if (this.chunked) return this.buffered.subarray(-5).toString('latin1') === '0\r\n\r\n' ? this.status : undefined;
     return undefined; // ends with the connection
+  }
+
+  /** What an error answer says: FastAPI's `detail` if the body is its JSON, else the body's start. */
+  detail(): string {
+    const body = this.bodyStart < 0 ? '' : this.buffered.subarray(this.bodyStart, this.bodyStart + 2000).toString('utf8');
+    try {
+      const { detail } = JSON.parse(body) as { detail?: unknown };
+      if (detail !== undefined) return (typeof detail === 'string' ? detail : JSON.stringify(detail)).slice(0, 300);
+    } catch {
+      // not JSON: the text itself
+    }
+    return body.trim().slice(0, 300);
   }
 
   /** The server closed the connection: complete if the body was close-delimited. */

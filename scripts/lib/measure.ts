@@ -222,6 +222,8 @@ export function combineRuns(context: Omit<MeasurementContext, 'server'> & Record
     ...(wholeSeconds.length > 0 ? { wholeSeconds } : {}),
     runs: measured.map((m) => ({ totalMs: m.totalMs, ok: m.ok, errors: m.errors, errorCounts: m.errorCounts })),
   };
+  const errorDetails = addCounts(measured.map((m) => m.errorDetails ?? {}));
+  const perWorker = addCounts(measured.map((m) => m.perWorker ?? {}));
   const outcomes =
     measured.length === 1
       ? {}
@@ -230,8 +232,9 @@ export function combineRuns(context: Omit<MeasurementContext, 'server'> & Record
           errors: sum(measured.map((m) => m.errors)),
           statusCounts: addCounts(measured.map((m) => m.statusCounts)),
           errorCounts: addCounts(measured.map((m) => m.errorCounts)),
+          ...(Object.keys(errorDetails).length > 0 ? { errorDetails } : {}),
           latencyMs: summarize(runs.flatMap((run) => run.result.requests.map((r) => r.endMs - r.startMs))),
-          ...(nearest.perWorker ? { perWorker: addCounts(measured.map((m) => m.perWorker ?? {})) } : {}),
+          ...(Object.keys(perWorker).length > 0 ? { perWorker } : {}),
         };
   return {
     ...nearest,

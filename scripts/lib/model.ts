@@ -54,3 +54,21 @@ export function predictCpuTotalMs({ requests, poolSize, cores, workMs }: CpuWork
   const rest = requests % poolSize;
   return fullWaves * ((poolSize * workMs) / cores) + (rest > 0 ? Math.max(1, rest / cores) * workMs : 0);
 }
+
+export interface LimitedPoolWorkload extends Workload {
+  poolSize: number;
+  /** L: connections the database lets this client open (max_connections minus the slots reserved for others). */
+  connectionLimit: number;
+}
+
+/**
+ * A connection pool in front of a database that allows fewer connections than the pool wants. While P ≤ L it is
+ * the waves model. With P > L, the first L connections open and every other request's connection is refused at
+ * once (node-postgres does not retry: each refusal makes the pool try the next queued request, which is refused
+ * too), so L requests run in one wave of D and N − L are answered 503 straight away.
+ */
+export function predictLimitedPool({ requests, poolSize, connectionLimit, delayMs }: LimitedPoolWorkload): { served: number; refused: number; totalMs: number } {
+  if (poolSize <= connectionLimit) return { served: requests, refused: 0, totalMs: predictTotalMs({ requests, poolSize, delayMs }) };
+  const served = Math.min(requests, connectionLimit);
+  return { served, refused: requests - served, totalMs: served > 0 ? delayMs : 0 };
+}

