@@ -17,6 +17,7 @@ import { startBlockingPool, type BlockingPool } from './server/pool.ts';
 import { startStatsWindow, type StatsWindow } from './server/stats.ts';
 import { createDatabase, type Database } from './server/database.ts';
 import { createUpstream, type Upstream } from './server/upstream.ts';
+import { startLibuvWork, type LibuvWork } from './server/libuv.ts';
 import { settingsOrExit, stopOnSignals, listenOrExit, stopGracefully } from './server/lifecycle.ts';
 import type { ServerSettings } from './server/settings.ts';
 import { blockingSleep, cpuWork } from './server/pool-tasks.js';
@@ -27,9 +28,10 @@ export interface Services {
   stats: StatsWindow;
   database: Database;
   upstream: Upstream;
+  libuv: LibuvWork;
 }
 
-export function createApp(settings: ServerSettings, { pool, stats, database, upstream }: Services): Hono {
+export function createApp(settings: ServerSettings, { pool, stats, database, upstream, libuv }: Services): Hono {
   const app = new Hono();
   const endpoint = blogEndpoint(settings.quiet); // FastAPI's `user_id: int`, START/END lines, the blog's body
   app.use(stats.noteArrivals);
@@ -62,6 +64,15 @@ export function createApp(settings: ServerSettings, { pool, stats, database, ups
   // then for PostgreSQL. The pool, not the event loop, sets the waves.
   app.get('/db-test/:user_id', endpoint(() => database.sleep(settings.delayMs)));
 
+  // ── Node's own hidden pool: libuv's threadpool, 4 threads unless UV_THREADPOOL_SIZE says otherwise ──
+
+  // An async password hash: it leaves the event loop free, but holds one of libuv's threads while it runs.
+  app.get('/hash-test/:user_id', endpoint(() => libuv.hash(settings.hashIterations)));
+  // The same hash as pbkdf2Sync in a tinypool thread: libuv's threads stay free for everything else.
+  app.get('/hash-pool-test/:user_id', endpoint((c) => pool.hash(settings.hashIterations, c.req.raw.signal)));
+  // One small async file read, one task on libuv's threadpool: it waits behind whatever holds those threads.
+  app.get('/file-test/:user_id', endpoint(() => libuv.readFile()));
+
   // ── Operations ──
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
@@ -93,9 +104,10 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   const database = createDatabase(settings.databaseUrl, settings.dbPoolSize, settings.dbConnectTimeoutMs);
   const db = await database.warm();
   if (db.failure) console.warn(`warning: opened ${db.open} of ${db.poolSize} database connections (${db.failure}); /db-test may answer 503.`);
-  const services = { pool, database, upstream: createUpstream(settings.upstreamUrl), stats: startStatsWindow({ pool, database }) };
+  const libuv = await startLibuvWork();
+  const services = { pool, database, libuv, upstream: createUpstream(settings.upstreamUrl), stats: startStatsWindow({ pool, database }) };
   // Queries still running get a moment to finish; the process is about to exit anyway.
-  const endWork = () => Promise.all([pool.destroy(), Promise.race([database.close(), sleep(1000)])]).then(() => {});
+  const endWork = () => Promise.all([pool.destroy(), Promise.race([database.close(), sleep(1000)]), libuv.close()]).then(() => {});
   const { server, url } = await listenOrExit(createApp(settings, services).fetch, settings, endWork);
   services.stats.watchConnections(server);
   shutdown.drainWith(() => stopGracefully(server, settings.shutdownGraceMs, endWork));

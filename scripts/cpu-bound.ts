@@ -16,7 +16,7 @@ import { availableParallelism } from 'node:os';
 import { defineExperiment } from './lib/experiment.ts';
 import { predictCpuTotalMs } from './lib/model.ts';
 import { formatTable, ms } from './lib/table.ts';
-import { median } from './lib/stats.ts';
+import { calibrate } from './lib/calibrate.ts';
 import { cpuWork } from '../server/pool-tasks.js';
 
 const experiment = defineExperiment({
@@ -33,7 +33,7 @@ const { flags } = experiment;
 const cores = availableParallelism();
 
 // 1. Calibrate: how many iterations of the hash loop take workMs here (the same function the server runs).
-const calibration = calibrate(flags.workMs);
+const calibration = calibrate(flags.workMs, cpuWork, 100_000);
 experiment.say(`calibrated: ${calibration.iterations} iterations ≈ ${calibration.ms.toFixed(1)} ms on this machine (${cores} cores)`);
 
 const server = await experiment.server({ poolSize: flags.pool, delayMs: 0, extraArgs: ['--cpu-iterations', String(calibration.iterations)] });
@@ -71,16 +71,3 @@ await experiment.finish({
   calibration: { ...calibration, cores },
   speedups: rows.map((r) => ({ requests: r.requests, speedup: Math.round(r.speedup * 1000) / 1000, expected: r.expected })),
 });
-
-/** Doubles the iterations until one call takes a tenth of the target, then scales, then checks. */
-function calibrate(targetMs: number): { iterations: number; ms: number } {
-  const time = (iterations: number) => {
-    const began = performance.now();
-    cpuWork(iterations);
-    return performance.now() - began;
-  };
-  let iterations = 100_000;
-  while (time(iterations) < targetMs / 10) iterations *= 2;
-  iterations = Math.round((iterations * targetMs) / median([time(iterations), time(iterations), time(iterations)]));
-  return { iterations, ms: median([time(iterations), time(iterations), time(iterations)]) };
-}

@@ -112,6 +112,7 @@ export function renderReport(results: ResultsFile[], setAside: Record<string, st
     }
     const charts = result.charts as ChartFiles | undefined;
     if (charts?.sweep) lines.push(`![${title}: measured vs model](${charts.sweep})`, '');
+    for (const [name, file] of Object.entries(charts?.overlays ?? {})) lines.push(`![${result.experiment} · ${name}](${file})`, '');
     for (const [label, file] of Object.entries(charts?.timelines ?? {})) lines.push(`![${result.experiment} · ${label}](${file})`, '');
   }
   return `${lines.join('\n').trimEnd()}\n`;

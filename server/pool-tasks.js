@@ -1,4 +1,6 @@
 // @ts-check
+import { pbkdf2Sync } from 'node:crypto';
+
 /**
  * What runs inside a pool thread. server.ts hands these functions to tinypool by name.
  *
@@ -59,6 +61,16 @@ export function cpuWork(iterations) {
     x = Math.imul(x, 0x297a2d39) + i;
   }
   return x >>> 0;
+}
+
+/**
+ * The password hash of /hash-test, run here as pbkdf2Sync: the same CPU work, on a pool thread instead of one of
+ * libuv's. Same parameters as server/libuv.ts uses for the async one.
+ * @param {number} iterations
+ * @returns {number} the first bytes of the key, so the work cannot be skipped
+ */
+export function hashSync(iterations) {
+  return pbkdf2Sync('password', 'salt', iterations, 64, 'sha512').readUInt32BE(0);
 }
 
 // Fault injection, reachable only through server.ts --fault-routes (the reliability tests use it).

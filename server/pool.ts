@@ -7,7 +7,7 @@ import Tinypool from 'tinypool';
 import { Failure } from './answers.ts';
 
 /** The functions of server/pool-tasks.js a request may run. */
-export type PoolTask = 'blockingSleep' | 'cpuWork' | 'throwInThread' | 'exitThread';
+export type PoolTask = 'blockingSleep' | 'cpuWork' | 'hashSync' | 'throwInThread' | 'exitThread';
 
 export interface PoolStats {
   poolSize: number;
@@ -34,6 +34,8 @@ export interface BlockingPool {
   blockingSleep(ms: number, clientGone: AbortSignal): Promise<Failure | undefined>;
   /** Resolves with the work's hash, or with what to answer instead. */
   cpuWork(iterations: number, clientGone: AbortSignal): Promise<{ hash: number } | Failure>;
+  /** The password hash of /hash-test as pbkdf2Sync on a pool thread, or what to answer instead. */
+  hash(iterations: number, clientGone: AbortSignal): Promise<Failure | undefined>;
   /** Any task of pool-tasks.js, with the same queue limit, cancellation and failure answers. */
   run<T>(task: PoolTask, input: unknown, clientGone: AbortSignal): Promise<T | Failure>;
   stats(): PoolStats;
@@ -122,6 +124,10 @@ export async function startBlockingPool(size: number, queueLimit: number): Promi
     async cpuWork(iterations, clientGone) {
       const outcome = await run<number>('cpuWork', iterations, clientGone);
       return outcome instanceof Failure ? outcome : { hash: outcome };
+    },
+    async hash(iterations, clientGone) {
+      const outcome = await run<number>('hashSync', iterations, clientGone);
+      return outcome instanceof Failure ? outcome : undefined;
     },
     run,
     stats() {

@@ -16,6 +16,8 @@ export interface ServerSettings {
   queueLimit: number;
   /** Iterations of the CPU-bound experiment's hash loop (~7 ns each on a 2020s server core). */
   cpuIterations: number;
+  /** pbkdf2-sha512 iterations of one /hash-test or /hash-pool-test request. */
+  hashIterations: number;
   /** After SIGINT/SIGTERM, how long in-flight requests may go on before their tasks are ended. */
   shutdownGraceMs: number;
   /** No START/END line per request. */
@@ -47,6 +49,8 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   queueLimit: 1000,
   // About 200 ms of work on this project's 2-core test machine; scripts/cpu-bound.ts calibrates its own.
   cpuIterations: 30_000_000,
+  // About 190 ms of one core on this project's 2-core test machine; scripts/libuv-pool.ts calibrates its own.
+  hashIterations: 500_000,
   // uvicorn waits for in-flight requests (--timeout-graceful-shutdown); a blocked thread cannot be told to
   // hurry, so after this long its task is ended and its request answered 503.
   shutdownGraceMs: 2000,
@@ -68,6 +72,7 @@ export const USAGE = `Usage: npx tsx server.ts [options]
   --delay-ms MS      how long each endpoint waits (env DELAY_MS, default ${DEFAULT_SETTINGS.delayMs})
   --queue N          blocking tasks allowed to wait for a thread; beyond it 503 (env QUEUE_LIMIT, default ${DEFAULT_SETTINGS.queueLimit})
   --cpu-iterations N work per /cpu-*-test request (env CPU_ITERATIONS, default ${DEFAULT_SETTINGS.cpuIterations})
+  --hash-iterations N  pbkdf2 iterations per /hash-test and /hash-pool-test request (env HASH_ITERATIONS, default ${DEFAULT_SETTINGS.hashIterations})
   --shutdown-grace-ms MS  after SIGINT/SIGTERM, how long in-flight requests may finish (env SHUTDOWN_GRACE_MS, default ${DEFAULT_SETTINGS.shutdownGraceMs})
   --upstream-url URL the slow API /upstream-test calls, e.g. another server.ts (env UPSTREAM_URL; without it 503)
   --database-url URL the PostgreSQL /db-test queries, postgres://… (env DATABASE_URL; without it 503)
@@ -88,6 +93,7 @@ const INTEGER_SETTINGS = {
   delayMs: { flag: 'delay-ms', env: 'DELAY_MS', min: 0, max: 3_600_000 },
   queueLimit: { flag: 'queue', env: 'QUEUE_LIMIT', min: 0, max: 1_000_000 },
   cpuIterations: { flag: 'cpu-iterations', env: 'CPU_ITERATIONS', min: 1, max: 100_000_000_000 },
+  hashIterations: { flag: 'hash-iterations', env: 'HASH_ITERATIONS', min: 1, max: 4_294_967_295 },
   shutdownGraceMs: { flag: 'shutdown-grace-ms', env: 'SHUTDOWN_GRACE_MS', min: 0, max: 600_000 },
   dbPoolSize: { flag: 'db-pool', env: 'DB_POOL_SIZE', min: 1, max: 10_000 },
   dbConnectTimeoutMs: { flag: 'db-connect-timeout-ms', env: 'DB_CONNECT_TIMEOUT_MS', min: 1, max: 600_000 },

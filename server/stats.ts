@@ -8,6 +8,7 @@ import type { MiddlewareHandler } from 'hono';
 import { sampleLoopDelay, type LoopDelaySummary } from './loop-delay.ts';
 import type { PoolStats } from './pool.ts';
 import type { DatabaseStats } from './database.ts';
+import { libuvThreadpoolSize } from './libuv.ts';
 
 export interface ServerStats extends PoolStats {
   /** How late the event loop ran a 10 ms timer since the last reset, in ms: how long it was busy beyond it. */
@@ -23,6 +24,8 @@ export interface ServerStats extends PoolStats {
   connections: { open: number; peak: number };
   /** node-postgres' pool behind /db-test; null without --database-url. */
   database: DatabaseStats | null;
+  /** libuv's threadpool: what UV_THREADPOOL_SIZE was at start, 4 when unset. */
+  libuvThreadpoolSize: number;
   windowMs: number;
   rssBytes: number;
   uptimeMs: number;
@@ -57,6 +60,7 @@ export function startStatsWindow({ pool, database }: { pool: { stats(): PoolStat
     inFlight: { ...inFlight },
     connections: { ...connections },
     database: database.stats(),
+    libuvThreadpoolSize: libuvThreadpoolSize(),
     windowMs: round(performance.now() - windowStart),
     rssBytes: process.memoryUsage.rss(),
     uptimeMs: round(performance.now() - startedAt),

@@ -206,6 +206,25 @@ describe('run-all --quick', () => {
     assert.ok((r.charts as { sweep?: string }).sweep);
   });
 
+  test('libuv-pool: async hashes in waves of libuv’s threads (and the cores); file reads wait behind them, not behind pooled ones', async () => {
+    const r = await results('libuv-pool');
+    const w = (r.calibration as { ms: number }).ms;
+    const sweep = r.measurements.filter((m) => m.label.startsWith('threadpool='));
+    assert.deepEqual(sweep.map((m) => m.libuvThreadpoolSize), r.params.threadpools);
+    for (const m of sweep) {
+      assert.equal(m.errors, 0);
+      assert.ok(m.totalMs >= m.predictedMs! * 0.9 && m.totalMs < m.predictedMs! * 1.5 + 50, `${m.label}: ${m.totalMs} ms, model ${m.predictedMs}`);
+    }
+    // One thread runs them one at a time; more threads overlap them.
+    const one = sweep.find((m) => m.libuvThreadpoolSize === 1)!;
+    assert.ok(one.totalMs >= one.concurrency * w * 0.9, `one thread: ${one.totalMs} ms`);
+    const reads = (label: string) => measurement(r, `${label}-probe-file`);
+    assert.equal(reads('hash-libuv').errors, 0);
+    assert.ok(reads('hash-libuv').latencyMs.p50 > w / 2, `reads beside async hashes: p50 ${reads('hash-libuv').latencyMs.p50} ms`);
+    assert.ok(reads('hash-pool').latencyMs.p50 < w / 2, `reads beside pooled hashes: p50 ${reads('hash-pool').latencyMs.p50} ms`);
+    assert.ok((r.charts as { overlays?: Record<string, string> }).overlays?.['hash-libuv']);
+  });
+
   test('no PostgreSQL process is left behind by the database experiments', () => {
     assert.deepEqual(embeddedPostgresProcesses(), []);
   });

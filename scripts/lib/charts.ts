@@ -32,7 +32,12 @@ export interface Bar {
   width: number;
   height: number;
   ok: boolean;
+  /** Which series of the picture the request belongs to (a burst and its probes, or a worker): 0 if one. */
+  series: number;
 }
+
+/** A request with the series it is drawn in. */
+export type SeriesRecord = RequestRecord & { series?: number };
 
 export interface TimelineGeometry {
   bars: Bar[];
@@ -45,7 +50,7 @@ export interface TimelineGeometry {
 }
 
 /** Where each request's bar goes: x from its start, width its duration, one row per request by start. */
-export function timelineGeometry(requests: readonly RequestRecord[], box: Box = CHART_BOX, minSpanMs = 0): TimelineGeometry {
+export function timelineGeometry(requests: readonly SeriesRecord[], box: Box = CHART_BOX, minSpanMs = 0): TimelineGeometry {
   const sorted = [...requests].sort((a, b) => a.startMs - b.startMs || a.id - b.id);
   const sampledEvery = Math.max(1, Math.ceil(sorted.length / MAX_BARS));
   const drawn = sorted.filter((_, i) => i % sampledEvery === 0);
@@ -61,6 +66,7 @@ export function timelineGeometry(requests: readonly RequestRecord[], box: Box = 
     width: Math.max((r.endMs - r.startMs) * pxPerMs, 0.5),
     height: Math.max(rowHeight * 0.8, 0.3),
     ok: r.status !== null && r.status >= 200 && r.status < 300,
+    series: r.series ?? 0,
   }));
   return { bars, pxPerMs, spanMs, sampledEvery };
 }
@@ -74,9 +80,35 @@ export function niceStep(span: number, count = 8): number {
 
 const COLORS = { ok: '#2563eb', error: '#dc2626', model: '#f59e0b', grid: '#e5e7eb', text: '#111827', muted: '#6b7280' };
 
+/** Series colours: the first is the burst's; errors are always red. */
+const SERIES_COLORS = ['#2563eb', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#db2777', '#65a30d', '#4f46e5'];
+
+/**
+ * One burst. Where the answers came from several server processes (X-Worker, server.ts --workers K), each
+ * process has its colour: the picture shows who took which requests.
+ */
 export function timelineSvg(m: Measurement, title: string): string {
-  const box = CHART_BOX;
-  const geometry = timelineGeometry(m.requests, box, Math.max(m.totalMs, m.predictedMs ?? 0) * 1.02);
+  const workers = Object.keys(m.perWorker ?? {});
+  if (workers.length < 2) return drawTimeline(title, m, m.requests, []);
+  const series = new Map(workers.map((pid, i) => [pid, i]));
+  const requests = m.requests.map((r) => ({ ...r, series: r.worker === undefined ? 0 : (series.get(r.worker) ?? 0) }));
+  return drawTimeline(title, m, requests, workers.map((pid) => `PID ${pid}: ${m.perWorker![pid]}`));
+}
+
+/**
+ * Several measurements of one run on one clock, each in its colour: a burst and the probes fired beside it
+ * (offsets are all from the burst's start), so the picture shows what waited behind what.
+ */
+export function overlaySvg(measurements: readonly Measurement[], title: string): string {
+  const [main] = measurements;
+  if (!main) throw new Error('an overlay needs at least one measurement');
+  const requests = measurements.flatMap((m, series) => m.requests.map((r) => ({ ...r, series })));
+  return drawTimeline(title, main, requests, measurements.map((m) => `${m.label} (${m.concurrency})`));
+}
+
+function drawTimeline(title: string, m: Measurement, requests: readonly SeriesRecord[], legend: string[]): string {
+  const box = legend.length > 0 ? { ...CHART_BOX, top: CHART_BOX.top + 18 } : CHART_BOX;
+  const geometry = timelineGeometry(requests, box, Math.max(m.totalMs, m.predictedMs ?? 0, ...requests.map((r) => r.endMs)) * 1.02);
   const parts: string[] = [];
   const bottom = box.height - box.bottom;
   const step = niceStep(geometry.spanMs / 1000) * 1000;
@@ -92,11 +124,15 @@ export function timelineSvg(m: Measurement, title: string): string {
     }
   }
   for (const bar of geometry.bars) {
-    parts.push(
-      `<rect x="${f(bar.x)}" y="${f(bar.y)}" width="${f(bar.width)}" height="${f(bar.height)}" fill="${bar.ok ? COLORS.ok : COLORS.error}"><title>#${bar.id}</title></rect>`,
-    );
+    const fill = bar.ok ? SERIES_COLORS[bar.series % SERIES_COLORS.length] : COLORS.error;
+    parts.push(`<rect x="${f(bar.x)}" y="${f(bar.y)}" width="${f(bar.width)}" height="${f(bar.height)}" fill="${fill}"><title>#${bar.id}</title></rect>`);
   }
-  const sampled = geometry.sampledEvery > 1 ? ` (every ${geometry.sampledEvery}th of ${m.requests.length} drawn)` : '';
+  let x = box.left;
+  for (const [i, name] of legend.entries()) {
+    parts.push(`<rect x="${f(x)}" y="50" width="10" height="10" fill="${SERIES_COLORS[i % SERIES_COLORS.length]}"/>`, text(x + 14, 59, name, 'start', COLORS.muted));
+    x += 14 + name.length * 6.5 + 16;
+  }
+  const sampled = geometry.sampledEvery > 1 ? ` (every ${geometry.sampledEvery}th of ${requests.length} drawn)` : '';
   parts.push(
     text(box.left, 22, title, 'start', COLORS.text, 15, 'bold'),
     text(
@@ -181,6 +217,15 @@ export interface ChartFiles {
   /** measurement label → its timeline's file name (beside the JSON). */
   timelines: Record<string, string>;
   sweep?: string;
+  /** overlay name → its file: several measurements on one clock (a burst and its probes). */
+  overlays?: Record<string, string>;
+}
+
+/** A picture of several measurements of one results file, by label, the first one's model drawn. */
+export interface Overlay {
+  name: string;
+  title: string;
+  labels: string[];
 }
 
 /** Every picture of one results file, by file name: a timeline per measurement, a sweep chart if it has one. */
@@ -192,6 +237,13 @@ export function renderCharts(results: ResultsFile): { files: ChartFiles; svgs: M
     const setting = [`N = ${m.concurrency}`, m.poolSize === null ? null : `P = ${m.poolSize}`, `D = ${m.delayMs} ms`].filter(Boolean).join(', ');
     svgs.set(file, timelineSvg(m, `${results.experiment} · ${m.label} · ${m.endpoint} · ${setting}`));
     files.timelines[m.label] = file;
+  }
+  for (const overlay of (results.overlays as Overlay[] | undefined) ?? []) {
+    const measurements = overlay.labels.flatMap((label) => results.measurements.filter((m) => m.label === label));
+    if (measurements.length === 0) continue;
+    const file = `${results.experiment}-overlay-${slug(overlay.name)}.svg`;
+    svgs.set(file, overlaySvg(measurements, overlay.title));
+    (files.overlays ??= {})[overlay.name] = file;
   }
   const sweep = results.sweep as Sweep | undefined;
   if (sweep) {

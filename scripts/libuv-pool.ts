@@ -1,0 +1,121 @@
+/**
+ * libuv-pool — Node's own hidden pool: libuv's four threads under async crypto and fs.
+ *
+ * What it shows: "async" does not mean "no pool". An async crypto.pbkdf2 leaves the event loop free, but runs
+ * on libuv's threadpool, 4 threads unless UV_THREADPOOL_SIZE says otherwise at start. N password hashes of w ms
+ * take ceil(N / T) waves on T threads, as long as the cores keep up: on C cores, threads beyond C share them, so
+ * here (2 cores) T = 1 is N waves, and T = 2, 4 or 8 all take N · w / 2: from T = 2 on, the cores bind, not the
+ * threads. The trap: every async fs call runs on the same four threads, so a burst of hashes makes a one-read
+ * /file-test wait behind them, for up to a wave of hashes. The same hashes as pbkdf2Sync in a tinypool pool
+ * sized to the cores take as long (the cores bind either way), but leave libuv's threads free: the file reads
+ * beside them answer in a millisecond or two. The model is the same ceil(N / P) · D, with P hidden in libuv.
+ *
+ * Run:    npx tsx scripts/libuv-pool.ts [--hash-ms 200] [--requests 8] [--threadpools 1,2,4,8] [--hashes 12] [--quick]
+ * Expect: threadpool 1 ≈ 8 · w, threadpools 2, 4, 8 ≈ 4 · w on 2 cores, each within 10 % of its model; the file
+ *         probes' p99 beside async hashes hundreds of ms, beside pooled hashes a few ms (≥ 5× apart).
+ * Takes:  about 20 s; --quick about 6 s. Writes results/libuv-pool.json.
+ */
+import { availableParallelism } from 'node:os';
+import { defineExperiment } from './lib/experiment.ts';
+import { calibrate } from './lib/calibrate.ts';
+import { predictCpuTotalMs } from './lib/model.ts';
+import { printSweep } from './lib/sweep.ts';
+import { formatTable, ms } from './lib/table.ts';
+import type { Measurement } from './lib/results.ts';
+import type { TargetServer } from './lib/server-process.ts';
+import { hashSync } from '../server/pool-tasks.js';
+
+const cores = availableParallelism();
+const experiment = defineExperiment({
+  about: "Sweeps libuv's threadpool under async password hashes, then shows file reads waiting behind them, and the fix.",
+  numbers: {
+    hashMs: { help: 'CPU time of one hash, calibrated on this machine, ms', default: 200, quick: 60, min: 10, max: 10_000 },
+    requests: { help: 'hashes fired at once in the threadpool sweep', default: 8, quick: 4 },
+    hashes: { help: 'hashes fired at once beside the file probes', default: 12, quick: 8 },
+    pool: { help: 'tinypool threads for the pooled hashes (sized to the cores)', default: cores, max: 1024 },
+    probeEveryMs: { help: 'one /file-test probe every this many ms', default: 5, quick: 10, max: 10_000 },
+  },
+  lists: {
+    threadpools: { help: "UV_THREADPOOL_SIZE values to try (libuv's default is 4)", default: [1, 2, 4, 8], quick: [1, 2, 4], max: 1024 },
+  },
+});
+const { flags } = experiment;
+
+// 1. Calibrate: the pbkdf2 iterations of one hash of hashMs here (the same function the pool threads run).
+const calibration = calibrate(flags.hashMs, hashSync, 10_000);
+const w = calibration.ms;
+experiment.say(`calibrated: ${calibration.iterations} pbkdf2-sha512 iterations ≈ ${w.toFixed(1)} ms on this machine (${cores} cores)`);
+const hashArgs = ['--hash-iterations', String(calibration.iterations)];
+
+// libuv reads UV_THREADPOOL_SIZE once, at start: each size needs a server started with it in its environment.
+const serverWithThreadpool = (size: number | undefined, run: (server: TargetServer) => Promise<unknown>) =>
+  experiment.withServer({ poolSize: flags.pool, delayMs: 0, extraArgs: hashArgs, env: { UV_THREADPOOL_SIZE: size === undefined ? undefined : String(size) } }, async (server) => {
+    const reported = (await server.stats!()).libuvThreadpoolSize;
+    if (size !== undefined && reported !== size) experiment.fail(`a server started with UV_THREADPOOL_SIZE=${size} reported ${reported}`);
+    return run(server);
+  });
+
+// 2. The threadpool sweep: N async hashes on T threads; the model knows both limits, threads and cores.
+const sweep: Measurement[] = [];
+for (const size of flags.threadpools) {
+  await serverWithThreadpool(size, async (server) => {
+    sweep.push(
+      await experiment.measure(server, {
+        label: `threadpool=${size}`,
+        endpoint: '/hash-test',
+        poolSize: size,
+        requests: flags.requests,
+        delayMs: w,
+        predictedMs: predictCpuTotalMs({ requests: flags.requests, poolSize: size, cores, workMs: w }),
+        extra: { libuvThreadpoolSize: size },
+      }),
+    );
+  });
+}
+
+// 3. The trap and the fix, on one server with libuv's default pool: hashes async (libuv) then pooled (tinypool),
+//    each with a one-read /file-test probed every few ms beside it.
+const file = { label: 'file', path: '/file-test/0', delayMs: 0 };
+const trap = { requests: flags.hashes, delayMs: w };
+const [libuvHashes, libuvReads, pooledHashes, pooledReads] = (await serverWithThreadpool(undefined, (server) =>
+  experiment.measureWithProbes(
+    server,
+    [
+      { label: 'hash-libuv', endpoint: '/hash-test', poolSize: 4, predictedMs: predictCpuTotalMs({ ...trap, poolSize: 4, cores, workMs: w }), extra: { libuvThreadpoolSize: 4 }, ...trap },
+      { label: 'hash-pool', endpoint: '/hash-pool-test', poolSize: flags.pool, predictedMs: predictCpuTotalMs({ ...trap, poolSize: flags.pool, cores, workMs: w }), ...trap },
+    ],
+    [file],
+    flags.probeEveryMs,
+  ),
+)) as Measurement[];
+
+// 4. The sweep beside the model; then what the file reads waited beside each kind of hashing.
+const chart = printSweep(sweep, {
+  title: `libuv-pool · ${flags.requests} async pbkdf2 hashes of ${w.toFixed(0)} ms on ${cores} cores`,
+  xLabel: 'UV_THREADPOOL_SIZE',
+  pointLabel: (m) => `T = ${m.poolSize}`,
+  quiet: flags.quiet,
+});
+const ratio = libuvReads!.latencyMs.p99 / Math.max(pooledReads!.latencyMs.p99, 0.001);
+experiment.say(`\nTHE TRAP — ${flags.hashes} hashes, a /file-test read every ${flags.probeEveryMs} ms beside them\n`);
+experiment.say(
+  formatTable(
+    ['hashes run on', 'total ms', 'model ms', 'file reads', 'read p50 ms', 'read p99 ms', 'read max ms'],
+    [
+      [`libuv's pool (4 threads)`, ms(libuvHashes!.totalMs), ms(libuvHashes!.predictedMs), libuvReads!.concurrency, ms(libuvReads!.latencyMs.p50), ms(libuvReads!.latencyMs.p99), ms(libuvReads!.latencyMs.max)],
+      [`tinypool (${flags.pool} threads)`, ms(pooledHashes!.totalMs), ms(pooledHashes!.predictedMs), pooledReads!.concurrency, ms(pooledReads!.latencyMs.p50), ms(pooledReads!.latencyMs.p99), ms(pooledReads!.latencyMs.max)],
+    ],
+  ),
+);
+experiment.say(`\nfile reads beside async hashes: p99 ${ratio.toFixed(1)}× that beside pooled hashes`);
+
+await experiment.finish({
+  calibration: { ...calibration, cores },
+  sweep: chart,
+  overlays: [
+    { name: 'hash-libuv', title: `libuv-pool · ${flags.hashes} async hashes (libuv, 4 threads) and /file-test reads beside them`, labels: ['hash-libuv', 'hash-libuv-probe-file'] },
+    { name: 'hash-pool', title: `libuv-pool · ${flags.hashes} pooled hashes (tinypool, ${flags.pool} threads) and /file-test reads beside them`, labels: ['hash-pool', 'hash-pool-probe-file'] },
+  ],
+  fileReadP99Ratio: Math.round(ratio * 10) / 10,
+  ioUring: process.env.UV_USE_IO_URING === '1' ? 'on (UV_USE_IO_URING=1)' : 'off: Node 20 keeps it off unless UV_USE_IO_URING=1, so fs goes through the threadpool',
+});
