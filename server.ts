@@ -12,12 +12,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { Hono } from 'hono';
 import { blogEndpoint } from './server/endpoint.ts';
-import { answerFailure, answerTheRestLikeFastApi } from './server/answers.ts';
+import { answerFailure, answerTheRestLikeFastApi, tagWithProcess } from './server/answers.ts';
 import { startBlockingPool, type BlockingPool } from './server/pool.ts';
 import { startStatsWindow, type StatsWindow } from './server/stats.ts';
 import { createDatabase, type Database } from './server/database.ts';
 import { createUpstream, type Upstream } from './server/upstream.ts';
 import { startLibuvWork, type LibuvWork } from './server/libuv.ts';
+import { isClusterWorker, runPrimary, reportReady, stopWhenThePrimaryAsks, groupStats } from './server/cluster.ts';
 import { settingsOrExit, stopOnSignals, listenOrExit, stopGracefully } from './server/lifecycle.ts';
 import type { ServerSettings } from './server/settings.ts';
 import { blockingSleep, cpuWork } from './server/pool-tasks.js';
@@ -34,7 +35,7 @@ export interface Services {
 export function createApp(settings: ServerSettings, { pool, stats, database, upstream, libuv }: Services): Hono {
   const app = new Hono();
   const endpoint = blogEndpoint(settings.quiet); // FastAPI's `user_id: int`, START/END lines, the blog's body
-  app.use(stats.noteArrivals);
+  app.use(tagWithProcess, stats.noteArrivals); // X-Worker: <pid> on every answer; /stats notes arrivals
 
   // ── The blog's two endpoints ──
 
@@ -76,8 +77,8 @@ export function createApp(settings: ServerSettings, { pool, stats, database, ups
   // ── Operations ──
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
-  app.get('/stats', (c) => c.json(stats.read()));
-  app.post('/stats/reset', (c) => c.json(stats.reset()));
+  app.get('/stats', async (c) => c.json(await stats.read()));
+  app.post('/stats/reset', async (c) => c.json(await stats.reset()));
 
   // Only with --fault-routes: a pool task that throws, or whose thread dies, must cost that request a 500 and
   // nothing more. No client can reach these on a server started without the flag.
@@ -98,24 +99,30 @@ export function createApp(settings: ServerSettings, { pool, stats, database, ups
 
 export async function main(argv = process.argv.slice(2), env = process.env): Promise<void> {
   const settings = settingsOrExit(argv, env);
+  // --workers K: this process only starts, watches and stops K workers; each of them runs what follows.
+  if (settings.workers > 1 && !isClusterWorker()) return runPrimary(settings);
   const shutdown = stopOnSignals(settings.quiet);
-  // Every thread warm before the ready line: no burst ever pays for a cold thread.
+  // Every thread warm, every database connection open, before the ready line: no burst pays for a cold start.
   const pool = await startBlockingPool(settings.poolSize, settings.queueLimit);
   const database = createDatabase(settings.databaseUrl, settings.dbPoolSize, settings.dbConnectTimeoutMs);
   const db = await database.warm();
   if (db.failure) console.warn(`warning: opened ${db.open} of ${db.poolSize} database connections (${db.failure}); /db-test may answer 503.`);
   const libuv = await startLibuvWork();
-  const services = { pool, database, libuv, upstream: createUpstream(settings.upstreamUrl), stats: startStatsWindow({ pool, database }) };
+  const local = startStatsWindow({ pool, database });
+  const stats = isClusterWorker() ? groupStats(local) : local; // with --workers K, /stats speaks for all K
+  const services = { pool, database, libuv, stats, upstream: createUpstream(settings.upstreamUrl) };
   // Queries still running get a moment to finish; the process is about to exit anyway.
   const endWork = () => Promise.all([pool.destroy(), Promise.race([database.close(), sleep(1000)]), libuv.close()]).then(() => {});
   const { server, url } = await listenOrExit(createApp(settings, services).fetch, settings, endWork);
-  services.stats.watchConnections(server);
+  local.watchConnections(server);
   shutdown.drainWith(() => stopGracefully(server, settings.shutdownGraceMs, endWork));
-  services.stats.reset(); // the warm-up is not part of any measurement
-  console.log(
-    `listening on ${url} (pool ${settings.poolSize} threads warm in ${Math.round(pool.stats().poolWarmUpMs)} ms, ` +
-      `delay ${settings.delayMs} ms, queue ${settings.queueLimit})`,
-  );
+  local.reset(); // the warm-up is not part of any measurement
+  const warmUpMs = pool.stats().poolWarmUpMs;
+  if (isClusterWorker()) {
+    stopWhenThePrimaryAsks(shutdown.stop);
+    return reportReady(url, warmUpMs); // the primary prints the one ready line, once every worker is warm
+  }
+  console.log(`listening on ${url} (pool ${settings.poolSize} threads warm in ${Math.round(warmUpMs)} ms, delay ${settings.delayMs} ms, queue ${settings.queueLimit})`);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

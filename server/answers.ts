@@ -4,8 +4,18 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Context, Hono } from 'hono';
+import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { RequestError } from '@hono/node-server';
+
+/**
+ * Every answer says which process gave it (X-Worker: <pid>): with --workers K, the client can count who took
+ * which requests, as it can with uvicorn --workers K through reference/x_worker.py.
+ */
+export const WORKER_HEADER = { 'X-Worker': String(process.pid) };
+export const tagWithProcess: MiddlewareHandler = async (c, next) => {
+  await next();
+  c.header('X-Worker', WORKER_HEADER['X-Worker']);
+};
 
 /** What a route answers when its work did not run to its end (a full queue, a failed task, a database down). */
 export class Failure {
@@ -70,7 +80,7 @@ export function answerUnroutableRequest(error: unknown): Response {
   if (status === 500) console.error(error);
   return new Response(JSON.stringify({ detail: STATUS_CODES[status] }), {
     status,
-    headers: { 'Content-Type': 'application/json' },
+    headers: { 'Content-Type': 'application/json', ...WORKER_HEADER },
   });
 }
 
@@ -91,6 +101,6 @@ export function answerUnparsableRequest(error: NodeJS.ErrnoException, socket: Du
     : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408
     : 400;
   const body = JSON.stringify({ detail: STATUS_CODES[status] });
-  const head = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}`;
+  const head = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nX-Worker: ${process.pid}\r\nContent-Length: ${Buffer.byteLength(body)}`;
   socket.end(`${head}\r\nConnection: close\r\n\r\n${body}`, () => socket.destroy());
 }

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { getRequestListener } from '@hono/node-server';
 import { answerUnparsableRequest, answerUnroutableRequest } from './answers.ts';
 import { parseServerSettings, SettingsError, USAGE, type ServerSettings } from './settings.ts';
+import { isClusterWorker } from './cluster.ts';
 
 /** The settings, or: --help printed and exit 0; a bad value said in one sentence and exit 2. */
 export function settingsOrExit(argv: string[], env: NodeJS.ProcessEnv): ServerSettings {
@@ -24,7 +25,7 @@ export function settingsOrExit(argv: string[], env: NodeJS.ProcessEnv): ServerSe
     console.log(USAGE);
     process.exit(0);
   }
-  if (!isLoopback(settings.host)) {
+  if (!isLoopback(settings.host) && !isClusterWorker()) {
     console.warn(
       `warning: binding ${settings.host}, not loopback: any client that reaches it can tie up the ` +
         `${settings.poolSize} pool threads with /sync-test requests.`,
@@ -37,9 +38,9 @@ export function settingsOrExit(argv: string[], env: NodeJS.ProcessEnv): ServerSe
  * From the moment this is called, SIGINT/SIGTERM and a vanished parent stop the process, also while the pool
  * warms up: a signal that came before the handlers would kill it without a word, and a parent gone before then
  * would never be noticed. Until `drainWith` is given a graceful stop there is nothing to drain: it just exits.
- * A second signal exits at once.
+ * A second signal exits at once. `stop(why)` stops the same way, but is never taken for a second signal.
  */
-export function stopOnSignals(quiet: boolean): { drainWith(stop: () => Promise<void>): void } {
+export function stopOnSignals(quiet: boolean): { drainWith(stop: () => Promise<void>): void; stop(why: string): void } {
   let drain: (() => Promise<void>) | null = null;
   let stopping = false;
   const shutdown = async (why: string, exitCodeIfRepeated: number) => {
@@ -51,13 +52,14 @@ export function stopOnSignals(quiet: boolean): { drainWith(stop: () => Promise<v
   };
   process.on('SIGINT', () => void shutdown('SIGINT', 130));
   process.on('SIGTERM', () => void shutdown('SIGTERM', 143));
-  // Started by a script with an IPC channel: if that script dies, even by SIGKILL, we go with it.
+  // Started by a script with an IPC channel: if that script dies, even by SIGKILL, we go with it. (A --workers
+  // worker's channel is its primary's, and carries its listening socket: it must keep the process alive.)
   if (process.channel) {
     process.on('disconnect', () => void shutdown('parent gone', 1));
-    process.channel.unref();
+    if (!isClusterWorker()) process.channel.unref();
     if (!process.connected) void shutdown('parent gone', 1);
   }
-  return { drainWith: (stop) => void (drain = stop) };
+  return { drainWith: (stop) => void (drain = stop), stop: (why) => void (stopping || shutdown(why, 0)) };
 }
 
 export interface Listening {

@@ -20,6 +20,8 @@ export interface ServerSettings {
   hashIterations: number;
   /** After SIGINT/SIGTERM, how long in-flight requests may go on before their tasks are ended. */
   shutdownGraceMs: number;
+  /** Processes serving on the one port (node:cluster), each with its own event loop and pool: uvicorn --workers. */
+  workers: number;
   /** No START/END line per request. */
   quiet: boolean;
   /** Adds /fault-test/throw and /fault-test/exit, pool tasks that fail on purpose. Off unless asked for. */
@@ -54,6 +56,8 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   // uvicorn waits for in-flight requests (--timeout-graceful-shutdown); a blocked thread cannot be told to
   // hurry, so after this long its task is ended and its request answered 503.
   shutdownGraceMs: 2000,
+  // uvicorn's default, and the blog's command line: one process.
+  workers: 1,
   quiet: false,
   faultRoutes: false,
   upstreamUrl: null,
@@ -74,6 +78,8 @@ export const USAGE = `Usage: npx tsx server.ts [options]
   --cpu-iterations N work per /cpu-*-test request (env CPU_ITERATIONS, default ${DEFAULT_SETTINGS.cpuIterations})
   --hash-iterations N  pbkdf2 iterations per /hash-test and /hash-pool-test request (env HASH_ITERATIONS, default ${DEFAULT_SETTINGS.hashIterations})
   --shutdown-grace-ms MS  after SIGINT/SIGTERM, how long in-flight requests may finish (env SHUTDOWN_GRACE_MS, default ${DEFAULT_SETTINGS.shutdownGraceMs})
+  --workers K        K processes through node:cluster, each with its own event loop and pool of --pool threads,
+                     like uvicorn --workers K (env WORKERS, default ${DEFAULT_SETTINGS.workers})
   --upstream-url URL the slow API /upstream-test calls, e.g. another server.ts (env UPSTREAM_URL; without it 503)
   --database-url URL the PostgreSQL /db-test queries, postgres://… (env DATABASE_URL; without it 503)
   --db-pool N        connections in node-postgres' pool (env DB_POOL_SIZE, default: the driver's, 10)
@@ -95,6 +101,7 @@ const INTEGER_SETTINGS = {
   cpuIterations: { flag: 'cpu-iterations', env: 'CPU_ITERATIONS', min: 1, max: 100_000_000_000 },
   hashIterations: { flag: 'hash-iterations', env: 'HASH_ITERATIONS', min: 1, max: 4_294_967_295 },
   shutdownGraceMs: { flag: 'shutdown-grace-ms', env: 'SHUTDOWN_GRACE_MS', min: 0, max: 600_000 },
+  workers: { flag: 'workers', env: 'WORKERS', min: 1, max: 256 },
   dbPoolSize: { flag: 'db-pool', env: 'DB_POOL_SIZE', min: 1, max: 10_000 },
   dbConnectTimeoutMs: { flag: 'db-connect-timeout-ms', env: 'DB_CONNECT_TIMEOUT_MS', min: 1, max: 600_000 },
 } as const;

@@ -36,15 +36,21 @@ export interface StatsWindow {
   noteArrivals: MiddlewareHandler;
   /** Counts the server's TCP connections from now on. */
   watchConnections(server: Server): void;
-  read(): ServerStats;
+  read(): ServerStats | Promise<ServerStats>;
   /** Returns the stats of the window it closes, then starts a new one. */
-  reset(): ServerStats;
+  reset(): ServerStats | Promise<ServerStats>;
   stop(): void;
+}
+
+/** This process's own window (with --workers K, each worker has one; server/cluster.ts adds them up). */
+export interface LocalStatsWindow extends StatsWindow {
+  read(): ServerStats;
+  reset(): ServerStats;
 }
 
 const LOOP_DELAY_INTERVAL_MS = 10;
 
-export function startStatsWindow({ pool, database }: { pool: { stats(): PoolStats }; database: { stats(): DatabaseStats | null } }): StatsWindow {
+export function startStatsWindow({ pool, database }: { pool: { stats(): PoolStats }; database: { stats(): DatabaseStats | null } }): LocalStatsWindow {
   const startedAt = performance.now();
   const loopDelay = sampleLoopDelay(LOOP_DELAY_INTERVAL_MS);
   let windowStart = startedAt;

@@ -66,6 +66,7 @@ describe('run-all --quick', () => {
     assert.deepEqual(summary.experiments.map((e: { script: string }) => e.script).sort(), scripts.map((f) => `scripts/${f}`).sort());
     // Skipped only where this machine really lacks what the experiment needs, and saying so.
     const python = await findFastApiPython();
+    // (workers measures server.ts even without Python: it skips only its uvicorn half, and says so in its JSON.)
     const mayBeSkipped: Record<string, RegExp | undefined> = {
       'compare-fastapi': 'missing' in python ? /no Python with FastAPI/ : undefined,
     };
@@ -223,6 +224,29 @@ describe('run-all --quick', () => {
     assert.ok(reads('hash-libuv').latencyMs.p50 > w / 2, `reads beside async hashes: p50 ${reads('hash-libuv').latencyMs.p50} ms`);
     assert.ok(reads('hash-pool').latencyMs.p50 < w / 2, `reads beside pooled hashes: p50 ${reads('hash-pool').latencyMs.p50} ms`);
     assert.ok((r.charts as { overlays?: Record<string, string> }).overlays?.['hash-libuv']);
+  });
+
+  test('workers: K processes are K pools; every answer counted by the process that gave it; uvicorn beside it where Python has FastAPI', async () => {
+    const r = await results('workers');
+    const python = await findFastApiPython();
+    const names = new Set(r.measurements.map((m) => m.label.split('-')[0]));
+    assert.deepEqual([...names].sort(), 'missing' in python ? ['hono'] : ['fastapi', 'hono']);
+    if ('missing' in python) assert.match(String(r.fastapiSkipped), /no Python with FastAPI/);
+    for (const m of r.measurements) {
+      assert.equal(m.errors, 0, m.label);
+      assert.ok(typeof m.workers === 'number' && (r.params.workers as number[]).includes(m.workers), m.label);
+      const counted = Object.values(m.perWorker ?? {}).reduce((a, b) => a + b, 0);
+      assert.equal(counted, m.ok, `${m.label}: perWorker adds up to ok`);
+      assert.ok(Object.keys(m.perWorker ?? {}).length <= (m.workers as number), `${m.label}: at most K processes answered`);
+      // Whatever the split, the busiest process's waves set the total.
+      const fromSplit = m.predictedFromSplitMs as number;
+      assert.ok(m.totalMs >= fromSplit * 0.95 && m.totalMs < fromSplit + m.delayMs * 0.75, `${m.label}: ${m.totalMs} ms, from its split ${fromSplit}`);
+    }
+    const oneNode = measurement(r, 'hono-sync-k1');
+    assert.deepEqual(Object.keys(oneNode.perWorker!).length, 1);
+    const memory = r.memory as { server: string; workers: number; processes: number; rssBytes: number }[];
+    const hono = memory.filter((x) => x.server === 'hono');
+    assert.ok(hono.length === (r.params.workers as number[]).length && hono.every((x) => x.processes >= x.workers));
   });
 
   test('no PostgreSQL process is left behind by the database experiments', () => {

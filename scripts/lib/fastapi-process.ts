@@ -16,6 +16,9 @@ export const PYTHON_CANDIDATES = ['python3', '/usr/bin/python3', 'python'];
 const RUN_UVICORN = fileURLToPath(new URL('../../reference/run_uvicorn.py', import.meta.url));
 // uvicorn logs this to stderr once the app's startup (THREAD_LIMIT included) is done and it listens.
 const UVICORN_READY_LINE = /Uvicorn running on (http:\/\/\S+)/;
+// With --workers K, uvicorn's line comes from the supervisor before any worker listens (and names port 0):
+// reference/x_worker.py has each worker say when it accepts connections, with the real port.
+const WORKER_READY_LINE = /X-Worker ready pid=\d+ url=(http:\/\/\S+)/;
 const PACKAGES = ['fastapi', 'starlette', 'anyio', 'uvicorn'];
 // Names every missing module at once (exit 3), else prints the versions as JSON.
 const PROBE = `
@@ -78,20 +81,31 @@ export interface FastApiOptions {
   delayMs: number;
   /** anyio's limit for `def` endpoints; undefined keeps anyio's default of 40. */
   threadLimit?: number;
+  /**
+   * uvicorn --workers K of the app wrapped by reference/x_worker.py (X-Worker header, a ready line per worker).
+   * Undefined: the blog's app itself, one process, as compare-fastapi runs it.
+   */
+  workers?: number;
   readyTimeoutMs?: number;
 }
 
-/** uvicorn with the reference app, one worker, 127.0.0.1 and a port the OS picks; resolves once it listens. */
+/** uvicorn with the reference app on 127.0.0.1 and a port the OS picks; resolves once it (every worker) listens. */
 export async function startFastApi(options: FastApiOptions): Promise<ServerProcess> {
   const env: NodeJS.ProcessEnv = { ...process.env, DELAY_MS: String(options.delayMs) };
   if (options.threadLimit !== undefined) env.THREAD_LIMIT = String(options.threadLimit);
+  const workers = options.workers;
   const server = await startServerProcess({
     name: 'uvicorn',
     command: options.python,
     // No access log: like server.ts --quiet, no line per request on stderr. The app's own START/END prints stay.
-    args: [RUN_UVICORN, 'reference.fastapi_app:app', '--workers', '1', '--host', '127.0.0.1', '--port', '0', '--no-access-log'],
+    args: [
+      RUN_UVICORN,
+      workers === undefined ? 'reference.fastapi_app:app' : 'reference.x_worker:app',
+      ...['--workers', String(workers ?? 1), '--host', '127.0.0.1', '--port', '0', '--no-access-log'],
+    ],
     env,
-    readyLine: UVICORN_READY_LINE,
+    readyLine: workers === undefined ? UVICORN_READY_LINE : WORKER_READY_LINE,
+    readyCount: workers ?? 1,
     readyStream: 'stderr',
     readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
     parentWatch: 'stdin',

@@ -220,7 +220,7 @@ export function combineRuns(context: Omit<MeasurementContext, 'server'> & Record
     min: Math.min(...totalsMs),
     max: Math.max(...totalsMs),
     ...(wholeSeconds.length > 0 ? { wholeSeconds } : {}),
-    runs: measured.map((m) => ({ totalMs: m.totalMs, ok: m.ok, errors: m.errors, errorCounts: m.errorCounts })),
+    runs: measured.map((m) => ({ totalMs: m.totalMs, ok: m.ok, errors: m.errors, errorCounts: m.errorCounts, ...(m.perWorker ? { perWorker: m.perWorker } : {}) })),
   };
   const errorDetails = addCounts(measured.map((m) => m.errorDetails ?? {}));
   const perWorker = addCounts(measured.map((m) => m.perWorker ?? {}));

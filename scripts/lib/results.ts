@@ -80,8 +80,8 @@ export interface Repeats {
   max: number;
   /** The curl client only: each burst's whole-second total. */
   wholeSeconds?: number[];
-  /** Each burst's own outcome, in the order they ran. */
-  runs?: { totalMs: number; ok: number; errors: number; errorCounts: Record<string, number> }[];
+  /** Each burst's own outcome, in the order they ran (with the split over server processes, where they say). */
+  runs?: { totalMs: number; ok: number; errors: number; errorCounts: Record<string, number>; perWorker?: Record<string, number> }[];
 }
 
 export interface ResultsFile {

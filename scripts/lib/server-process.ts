@@ -153,6 +153,8 @@ export interface ServerProcessSpec {
   cwd?: string;
   /** Printed once it is ready; its first group is the URL with the real port. */
   readyLine: RegExp;
+  /** How many different ready lines make it ready (one per worker process); default 1. */
+  readyCount?: number;
   readyStream: 'stdout' | 'stderr';
   readyTimeoutMs: number;
   /**
@@ -228,9 +230,11 @@ function waitForReadyLine(
       () => reject(new UserError(`${name} did not print its ready line within ${timeoutMs / 1000} s.${tail(stderr())}`)),
       timeoutMs,
     );
+    const seen = new Set<string>();
     lines.on('line', (line) => {
       const match = spec.readyLine.exec(line);
-      if (match) {
+      if (match) seen.add(line);
+      if (match && seen.size >= (spec.readyCount ?? 1)) {
         clearTimeout(timer);
         lines.removeAllListeners('line');
         stream.resume(); // keep draining anything it prints later

@@ -1,0 +1,38 @@
+/**
+ * The memory of a server that is several processes (a cluster's primary and workers, uvicorn's supervisor and
+ * workers): the resident set of a process and all its descendants, from /proc, the same way for both.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+
+/** PIDs of `pid` and everything below it; only `pid` where there is no /proc. */
+export function processTree(pid: number): number[] {
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) {
+    try {
+      for (const task of readdirSync(`/proc/${tree[i]}/task`)) {
+        const children = readFileSync(`/proc/${tree[i]}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+        tree.push(...children);
+      }
+    } catch {
+      // gone, or no /proc: what we have is what there is
+    }
+  }
+  return tree;
+}
+
+/** The summed resident set (VmRSS) of `pid` and its descendants, in bytes, and how many processes; null without /proc. */
+export function treeRss(pid: number): { processes: number; rssBytes: number } | null {
+  let rssBytes = 0;
+  let processes = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const kb = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1];
+      if (kb === undefined) continue;
+      rssBytes += Number(kb) * 1024;
+      processes++;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return processes > 0 ? { processes, rssBytes } : null;
+}

@@ -1,0 +1,129 @@
+/**
+ * workers — scale out like uvicorn --workers K: node:cluster beside uvicorn, and how each spreads a burst.
+ *
+ * What it shows: K processes, each with its own event loop and its own pool of 40 threads, are K pools: 100
+ * blocking requests of 3 s need ceil(100 / (K · 40)) waves if the requests are spread evenly: 9 s for K = 1, 6 s
+ * for K = 2, 3 s for K = 4. Whether they are spread evenly is up to who hands out the connections. Node's
+ * cluster primary accepts every connection and deals them round-robin, so each worker gets about N / K and the
+ * even model holds. uvicorn's workers all accept on one shared socket, and whichever wakes first takes what is
+ * waiting: a burst can land 100/0 on two workers, and then the busiest worker's ceil(n / 40) waves set the
+ * total. The model from the split that really happened, max over workers of ceil(n_k / P) · D, holds for both.
+ * Memory is the other price: every process is a whole runtime, and every Node worker warms its own 40 threads.
+ *
+ * Run:    npx tsx scripts/workers.ts [--workers 1,2,4] [--requests 100] [--delay-ms 3000] [--pool 40] [--repeat 3] [--quick]
+ *         npx tsx scripts/workers.ts --python /usr/bin/python3   # the interpreter that has FastAPI
+ * Expect: Node: 9, 6 and 3 s for sync, splits within a few requests of even; uvicorn: the same or longer, with
+ *         splits that change from run to run; async ≈ 3 s everywhere. Without a Python that has FastAPI and
+ *         uvicorn, the uvicorn half is skipped with the reason and Node is measured alone.
+ * Takes:  about 4 minutes (3 bursts of each; 12 s with --quick). Writes results/workers.json.
+ */
+import { defineExperiment } from './lib/experiment.ts';
+import { startServer, type ServerProcess, type TargetServer } from './lib/server-process.ts';
+import { findFastApiPython, startFastApi, PYTHON_CANDIDATES, HOW_TO_INSTALL } from './lib/fastapi-process.ts';
+import { treeRss } from './lib/process-tree.ts';
+import { predictTotalMs } from './lib/model.ts';
+import { formatTable, ms, totalWithRange } from './lib/table.ts';
+import type { Measurement } from './lib/results.ts';
+
+const experiment = defineExperiment({
+  about: 'Runs server.ts --workers K and uvicorn --workers K, fires the same bursts at each, and shows how each spread them.',
+  numbers: {
+    requests: { help: 'requests fired at once, per burst', default: 100, quick: 40 },
+    delayMs: { help: 'how long each request waits or blocks, ms', default: 3000, quick: 300, min: 1, max: 600_000 },
+    pool: { help: "threads per process (FastAPI's limiter is 40 in every uvicorn worker)", default: 40, quick: 10, max: 1024 },
+  },
+  lists: {
+    workers: { help: 'K: processes to try', default: [1, 2, 4], quick: [1, 2], max: 64 },
+  },
+  texts: {
+    python: { help: `the Python to run uvicorn with (default: the first of ${PYTHON_CANDIDATES.join(', ')} that has FastAPI)`, value: 'CMD' },
+  },
+  // Where uvicorn's workers take the connections varies from burst to burst: three of each, with the range.
+  defaultRepeat: 3,
+});
+const { flags } = experiment;
+const P = flags.pool;
+
+// 1. Who runs: server.ts always; uvicorn where a Python has FastAPI (else that half is skipped, and said so).
+const search = await findFastApiPython(flags.python ? [flags.python] : PYTHON_CANDIDATES);
+const fastapiSkipped = 'missing' in search ? `${search.missing} ${HOW_TO_INSTALL}` : null;
+if (fastapiSkipped) experiment.say(`uvicorn skipped: ${fastapiSkipped}`);
+const servers: { name: 'hono' | 'fastapi'; start: (k: number) => Promise<ServerProcess> }[] = [
+  { name: 'hono', start: async (k) => experiment.watch(await startServer({ poolSize: P, delayMs: flags.delayMs, extraArgs: ['--workers', String(k)] })) },
+  ...('missing' in search
+    ? []
+    : [{ name: 'fastapi' as const, start: async (k: number) => experiment.watch(await startFastApi({ python: search.python, delayMs: flags.delayMs, threadLimit: P, workers: k })) }]),
+];
+
+/** The model from the split that really happened: the busiest process's waves. */
+const splitModelMs = (perWorker: Record<string, number> | undefined, poolSize: number | null) =>
+  Math.max(0, ...Object.values(perWorker ?? {}).map((n) => predictTotalMs({ requests: n, poolSize, delayMs: flags.delayMs })));
+
+// 2. For each K, each server: the sync burst and the async one; how they spread; what the processes hold.
+const memory: { server: string; workers: number; processes: number; rssBytes: number }[] = [];
+for (const k of flags.workers) {
+  for (const { name, start } of servers) {
+    await experiment.withServer(
+      () => start(k),
+      async (server: TargetServer & ServerProcess) => {
+        for (const [kind, endpoint, poolSize] of [
+          ['sync', '/sync-test', P],
+          ['async', '/asyncio-test', null],
+        ] as const) {
+          const m = await experiment.measure(server, {
+            label: `${name}-${kind}-k${k}`,
+            endpoint,
+            poolSize,
+            requests: flags.requests,
+            delayMs: flags.delayMs,
+            // The even split: K pools of P.
+            predictedMs: predictTotalMs({ requests: flags.requests, poolSize: poolSize === null ? null : k * poolSize, delayMs: flags.delayMs }),
+            extra: { workers: k },
+          });
+          // Each burst's split, and the model it implies; the measurement's own is that of its median burst.
+          Object.assign(m, {
+            predictedFromSplitMs: splitModelMs(m.requests.length > 0 ? countByWorker(m) : m.perWorker, poolSize),
+            splits: (m.repeats?.runs ?? []).map((run) => ({ perWorker: run.perWorker ?? {}, totalMs: run.totalMs, predictedFromSplitMs: splitModelMs(run.perWorker, poolSize) })),
+          });
+          const counted = Object.values(m.perWorker ?? {}).reduce((a, b) => a + b, 0);
+          if (counted !== m.ok) experiment.fail(`${m.label}: the X-Worker counts add up to ${counted}, not to the ${m.ok} answers`);
+        }
+        const rss = treeRss(server.pid);
+        if (rss) memory.push({ server: name, workers: k, ...rss });
+      },
+    );
+  }
+}
+
+// 3. One table: totals beside both models, and each burst's split.
+experiment.say(`\nMORE WORKERS — ${flags.requests} concurrent requests of ${flags.delayMs} ms, ${P} threads per process\n`);
+experiment.say(
+  formatTable(
+    ['measurement', 'K', 'total ms', 'even split ms', 'from the split ms', 'splits (per burst)', 'ok', 'errors'],
+    experiment.measurements.map((m) => [
+      m.label,
+      String(m.workers),
+      totalWithRange(m),
+      ms(m.predictedMs),
+      ms(m.predictedFromSplitMs as number),
+      (m.splits as { perWorker: Record<string, number> }[]).map((s) => splitText(s.perWorker)).join('; '),
+      m.ok,
+      m.errors,
+    ]),
+  ),
+);
+experiment.say(`\nmemory of all processes, after the bursts: ${memory.map((x) => `${x.server} K=${x.workers} ${(x.rssBytes / 2 ** 20).toFixed(0)} MB (${x.processes} process${x.processes === 1 ? "" : "es"})`).join(', ')}`);
+
+await experiment.finish({ memory, ...(fastapiSkipped ? { fastapiSkipped } : {}) });
+
+/** The split of the measurement's own requests (its median burst), by X-Worker. */
+function countByWorker(m: Measurement): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of m.requests) if (r.worker !== undefined && r.status !== null && r.status < 300) counts[r.worker] = (counts[r.worker] ?? 0) + 1;
+  return counts;
+}
+
+/** 48/52: the requests each process served, largest first. */
+function splitText(perWorker: Record<string, number>): string {
+  return Object.values(perWorker).sort((a, b) => b - a).join('/') || '–';
+}

@@ -1,0 +1,204 @@
+/**
+ * server.ts --workers K: K processes through node:cluster, as `uvicorn --workers K` runs K, each with its own
+ * event loop and its own pool (K pools of P threads, as uvicorn gives each process its own limiter of 40). The
+ * primary serves nothing itself: it starts the workers, prints the one ready line once every one is listening
+ * and warm, replaces a worker that dies, answers for the whole group's /stats, and stops them all on
+ * SIGINT/SIGTERM or when its own parent is gone. Node's cluster hands out connections round-robin from the
+ * primary (on Linux); uvicorn's workers all accept on one shared socket: scripts/workers.ts compares the two.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import type { ServerSettings } from './settings.ts';
+import type { LocalStatsWindow, ServerStats, StatsWindow } from './stats.ts';
+
+/** /stats of a cluster: the workers' figures added up (the worst for delays), and each worker's own. */
+export interface ClusterStats extends ServerStats {
+  workers: number;
+  /** worker PID → its own stats. */
+  perWorker: Record<string, ServerStats>;
+  /** The primary's own memory: rssBytes above adds it to the workers'. */
+  primaryRssBytes: number;
+}
+
+type Message =
+  | { kind: 'ready'; url: string; poolWarmUpMs: number }
+  | { kind: 'stats'; id: number; reset: boolean } // a worker asks for the group's stats (its /stats was called)
+  | { kind: 'collect'; id: number; reset: boolean } // the primary asks every worker for its own
+  | { kind: 'collected'; id: number; stats: ServerStats }
+  | { kind: 'group-stats'; id: number; stats: ClusterStats }
+  | { kind: 'shutdown' };
+
+export const isClusterWorker = () => cluster.isWorker;
+
+/**
+ * The primary: forks K workers (each runs server.ts with the same settings), prints the ready line once all have
+ * said they are ready, and keeps the group running until a signal or its parent's departure stops it.
+ */
+export function runPrimary(settings: ServerSettings): void {
+  const ready = new Map<number, { url: string; poolWarmUpMs: number }>();
+  let stopping = false;
+  let announced = false;
+  const collecting = new Map<number, { from: Worker; reset: boolean; got: Map<number, ServerStats> }>();
+
+  const fork = () => {
+    const worker = cluster.fork();
+    worker.on('message', (message: Message) => onMessage(worker, message));
+    return worker;
+  };
+  const onMessage = (worker: Worker, message: Message) => {
+    if (message.kind === 'ready') {
+      ready.set(worker.process.pid!, message);
+      if (!announced && ready.size === settings.workers) {
+        announced = true;
+        const warmMs = Math.max(...[...ready.values()].map((r) => r.poolWarmUpMs));
+        console.log(
+          `listening on ${message.url} (${settings.workers} workers × pool ${settings.poolSize} threads, warm in ${Math.round(warmMs)} ms, ` +
+            `delay ${settings.delayMs} ms, queue ${settings.queueLimit})`,
+        );
+      } else if (announced && !settings.quiet) console.log(`worker ${worker.process.pid} ready`);
+    } else if (message.kind === 'stats') {
+      const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected());
+      collecting.set(message.id, { from: worker, reset: message.reset, got: new Map() });
+      for (const w of workers) w.send({ kind: 'collect', id: message.id, reset: message.reset } satisfies Message);
+    } else if (message.kind === 'collected') {
+      const request = collecting.get(message.id);
+      if (!request) return;
+      request.got.set(worker.process.pid!, message.stats);
+      const alive = Object.values(cluster.workers ?? {}).filter((w) => w?.isConnected()).length;
+      if (request.got.size >= alive) {
+        collecting.delete(message.id);
+        request.from.send({ kind: 'group-stats', id: message.id, stats: addUp(request.got) } satisfies Message);
+      }
+    }
+  };
+
+  cluster.on('exit', (worker, code, signal) => {
+    ready.delete(worker.process.pid!);
+    if (stopping) return;
+    if (!announced) {
+      // A worker that could not start (a port in use, a bad setting) has said why on stderr: the group ends too.
+      console.error(`server.ts: worker ${worker.process.pid} exited before it was ready (${code ?? signal}); stopping.`);
+      void stop(code && code > 0 ? code : 1);
+      return;
+    }
+    console.error(`worker ${worker.process.pid} exited (${code ?? signal}); starting another`);
+    fork();
+  });
+
+  // Stops every worker gently (each drains its requests, as after a signal), then exits; forced after the grace.
+  const stop = async (exitCode: number) => {
+    stopping = true;
+    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+    const exited = workers.map((w) => new Promise((resolve) => (w.isDead() ? resolve(null) : w.once('exit', resolve))));
+    for (const w of workers) if (w.isConnected()) w.send({ kind: 'shutdown' } satisfies Message);
+    const killer = setTimeout(() => workers.forEach((w) => w.process.kill('SIGKILL')), settings.shutdownGraceMs + 3000);
+    await Promise.all(exited);
+    clearTimeout(killer);
+    process.exit(exitCode);
+  };
+  const onSignal = (signal: NodeJS.Signals, exitCodeIfRepeated: number) => {
+    if (stopping) {
+      // A second signal: at once, workers included.
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+      process.exit(exitCodeIfRepeated);
+    }
+    if (!settings.quiet) console.log(`${signal}: stopping ${Object.keys(cluster.workers ?? {}).length} workers`);
+    void stop(0);
+  };
+  process.on('SIGINT', () => onSignal('SIGINT', 130));
+  process.on('SIGTERM', () => onSignal('SIGTERM', 143));
+  // Started by a script with an IPC channel: if that script dies, even by SIGKILL, the group goes with it.
+  if (process.channel) {
+    process.on('disconnect', () => void stop(1));
+    process.channel.unref();
+  }
+  for (let i = 0; i < settings.workers; i++) fork();
+}
+
+/** In a worker: tells the primary it is listening and warm (the primary prints the one ready line). */
+export function reportReady(url: string, poolWarmUpMs: number): void {
+  process.send!({ kind: 'ready', url, poolWarmUpMs } satisfies Message);
+}
+
+/** In a worker: the primary's request to stop is handled like a signal, but never as a second one. */
+export function stopWhenThePrimaryAsks(stop: (why: string) => void): void {
+  process.on('message', (message: Message) => message.kind === 'shutdown' && stop('the primary asked'));
+}
+
+/**
+ * In a worker: /stats and /stats/reset answer for the whole group. The worker asks the primary, which asks
+ * every worker (this one included) for its own window and adds them up.
+ */
+export function groupStats(local: LocalStatsWindow): StatsWindow {
+  let nextId = 0;
+  const waiting = new Map<number, (stats: ClusterStats) => void>();
+  process.on('message', (message: Message) => {
+    if (message.kind === 'collect') {
+      process.send!({ kind: 'collected', id: message.id, stats: message.reset ? local.reset() : local.read() } satisfies Message);
+    } else if (message.kind === 'group-stats') {
+      waiting.get(message.id)?.(message.stats);
+      waiting.delete(message.id);
+    }
+  });
+  const ask = (reset: boolean) =>
+    new Promise<ClusterStats>((resolve) => {
+      // Ids are per worker; the PID keeps them apart in the primary.
+      const id = process.pid * 1_000_000 + nextId++;
+      waiting.set(id, resolve);
+      process.send!({ kind: 'stats', id, reset } satisfies Message);
+    });
+  return { ...local, read: () => ask(false), reset: () => ask(true) };
+}
+
+/** The group's figures: counts added up, delays and times the worst worker's, memory summed with the primary's. */
+function addUp(byPid: Map<number, ServerStats>): ClusterStats {
+  const all = [...byPid.values()];
+  const sum = (f: (s: ServerStats) => number) => all.reduce((total, s) => total + f(s), 0);
+  const max = (f: (s: ServerStats) => number) => Math.max(...all.map(f));
+  const firsts = all.map((s) => s.arrivals.firstMs).filter((x): x is number => x !== null);
+  const lasts = all.map((s) => s.arrivals.lastMs).filter((x): x is number => x !== null);
+  const databases = all.map((s) => s.database).filter((d) => d !== null);
+  const primaryRssBytes = process.memoryUsage.rss();
+  return {
+    poolSize: sum((s) => s.poolSize),
+    threadsAlive: sum((s) => s.threadsAlive),
+    activeTasks: sum((s) => s.activeTasks),
+    queuedTasks: sum((s) => s.queuedTasks),
+    queueLimit: sum((s) => s.queueLimit),
+    completed: sum((s) => s.completed),
+    rejected: sum((s) => s.rejected),
+    cancelled: sum((s) => s.cancelled),
+    failed: sum((s) => s.failed),
+    poolWarmUpMs: max((s) => s.poolWarmUpMs),
+    eventLoopDelayMs: {
+      samples: sum((s) => s.eventLoopDelayMs.samples),
+      min: Math.min(...all.map((s) => s.eventLoopDelayMs.min)),
+      mean: max((s) => s.eventLoopDelayMs.mean),
+      p50: max((s) => s.eventLoopDelayMs.p50),
+      p99: max((s) => s.eventLoopDelayMs.p99),
+      max: max((s) => s.eventLoopDelayMs.max),
+    },
+    arrivals: {
+      count: sum((s) => s.arrivals.count),
+      firstMs: firsts.length > 0 ? Math.min(...firsts) : null,
+      lastMs: lasts.length > 0 ? Math.max(...lasts) : null,
+    },
+    inFlight: { now: sum((s) => s.inFlight.now), peak: sum((s) => s.inFlight.peak) },
+    connections: { open: sum((s) => s.connections.open), peak: sum((s) => s.connections.peak) },
+    database:
+      databases.length === 0
+        ? null
+        : {
+            poolSize: databases.reduce((t, d) => t + d!.poolSize, 0),
+            open: databases.reduce((t, d) => t + d!.open, 0),
+            idle: databases.reduce((t, d) => t + d!.idle, 0),
+            waiting: databases.reduce((t, d) => t + d!.waiting, 0),
+          },
+    libuvThreadpoolSize: all[0]?.libuvThreadpoolSize ?? 4,
+    windowMs: max((s) => s.windowMs),
+    rssBytes: sum((s) => s.rssBytes) + primaryRssBytes,
+    uptimeMs: max((s) => s.uptimeMs),
+    workers: all.length,
+    perWorker: Object.fromEntries(byPid),
+    primaryRssBytes,
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * server.ts --workers K: one ready line once every worker is warm, K processes answering (X-Worker), K pools
+ * (40 requests on 2 × 15 threads in 2 waves, where one process would need 3), /stats for the whole group, a dead
+ * worker replaced, and the whole group gone after SIGTERM or when the process that started it is killed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { startServer } from '../scripts/lib/server-process.ts';
+import { fireBurst } from '../scripts/lib/burst.ts';
+import { waitUntil } from '../scripts/lib/wait-until.ts';
+import type { ClusterStats } from '../server/cluster.ts';
+import { ROOT, isRunning } from './run-script.ts';
+
+const D = 400;
+
+test('--workers 2 --pool 15: one ready line, two processes answering, 40 sync requests in 2 waves, /stats for both', async (t) => {
+  const server = await startServer({ poolSize: 15, delayMs: D, extraArgs: ['--workers', '2'] });
+  t.after(() => server.stop());
+  // Ready means every worker is listening and warm.
+  const stats = (await server.stats()) as ClusterStats;
+  assert.equal(stats.workers, 2);
+  assert.equal(stats.threadsAlive, 30);
+  assert.equal(stats.poolSize, 30);
+  const pids = Object.keys(stats.perWorker);
+  assert.equal(pids.length, 2);
+  assert.ok(stats.rssBytes > stats.primaryRssBytes + 2 * 10 * 2 ** 20, 'memory of all three processes');
+
+  await server.resetStats();
+  const burst = await fireBurst({ baseUrl: server.url, path: (i) => `/sync-test/${i}`, requests: 40, timeoutMs: 10_000 });
+  assert.ok(burst.requests.every((r) => r.status === 200));
+  const answeredBy = new Set(burst.requests.map((r) => r.worker));
+  assert.deepEqual([...answeredBy].sort(), [...pids].sort(), 'both workers answered, each naming itself');
+  assert.ok(burst.totalMs >= 2 * D * 0.95 && burst.totalMs < 2.75 * D, `2 waves of ${D} ms: ${burst.totalMs} ms`);
+  const after = (await server.stats()) as ClusterStats;
+  assert.equal(after.completed - stats.completed, 40);
+  assert.equal(after.arrivals.count, 40, 'the reset reached every worker');
+  assert.equal(Object.values(after.perWorker).reduce((sum, s) => sum + s.arrivals.count, 0), 40);
+});
+
+test('a worker that dies is reported and replaced; SIGTERM to the primary stops them all, exit 0 within 5 s', async (t) => {
+  const server = await startServer({ poolSize: 2, delayMs: D, extraArgs: ['--workers', '2'] });
+  t.after(() => server.stop());
+  const [victim, survivor] = Object.keys(((await server.stats()) as ClusterStats).perWorker).map(Number);
+  process.kill(victim!, 'SIGKILL');
+  const replaced = await waitUntil(async () => {
+    const pids = Object.keys(((await server.stats().catch(() => ({ perWorker: {} }))) as ClusterStats).perWorker).map(Number);
+    return pids.length === 2 && !pids.includes(victim!) && pids;
+  }, 'a new worker in place of the dead one', 15_000);
+  assert.ok(replaced.includes(survivor!));
+  assert.equal((await fetch(`${server.url}/health`)).status, 200);
+
+  const began = performance.now();
+  await server.stop(10_000);
+  assert.deepEqual(server.exited, { code: 0, signal: null });
+  assert.ok(performance.now() - began < 5000, `stopped in ${performance.now() - began} ms`);
+  for (const pid of replaced) assert.equal(isRunning(pid), false, `worker ${pid} is gone`);
+});
+
+test('the process that started a cluster is killed outright: the primary and every worker go too', async (t) => {
+  // A parent that starts a 2-worker server, prints its PIDs, and waits to be killed.
+  const parent = spawn(
+    process.execPath,
+    [
+      '--import', 'tsx', '--input-type=module', '-e',
+      `import { startServer } from './scripts/lib/server-process.ts';
+       const server = await startServer({ poolSize: 1, delayMs: 100, extraArgs: ['--workers', '2'] });
+       const stats = await server.stats();
+       console.log('pids', server.pid, ...Object.keys(stats.perWorker));
+       setInterval(() => {}, 1000);`,
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  t.after(() => parent.kill('SIGKILL'));
+  const pids = await new Promise<number[]>((resolve, reject) => {
+    createInterface({ input: parent.stdout! }).on('line', (line) => line.startsWith('pids ') && resolve(line.split(' ').slice(1).map(Number)));
+    parent.once('exit', (code) => reject(new Error(`the parent exited first (${code})`)));
+  });
+  t.after(() => pids.forEach((pid) => isRunning(pid) && process.kill(pid, 'SIGKILL')));
+  assert.equal(pids.length, 3);
+  parent.kill('SIGKILL');
+  await waitUntil(() => pids.every((pid) => !isRunning(pid)), `primary and workers (${pids.join(', ')}) to exit`, 15_000);
+});
