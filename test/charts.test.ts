@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { timelineGeometry, sweepGeometry, timelineSvg, niceStep, CHART_BOX, MAX_BARS } from '../scripts/lib/charts.ts';
+import { timelineGeometry, sweepGeometry, timelineSvg, overlaySvg, niceStep, CHART_BOX, MAX_BARS } from '../scripts/lib/charts.ts';
 import { toMeasurement } from '../scripts/lib/results.ts';
 import type { RequestRecord } from '../scripts/lib/burst.ts';
 
@@ -69,4 +69,27 @@ test('axis ticks are round numbers', () => {
   assert.equal(niceStep(9, 8), 2);
   assert.equal(niceStep(3, 8), 0.5);
   assert.equal(niceStep(30, 6), 5);
+});
+
+test('a burst answered by several processes is drawn one colour per process; an overlay draws each measurement in its colour', () => {
+  const records: RequestRecord[] = [
+    { id: 1, startMs: 0, endMs: 100, status: 200, worker: '11' },
+    { id: 2, startMs: 0.1, endMs: 100, status: 200, worker: '22' },
+    { id: 3, startMs: 0.2, endMs: 200, status: 200, worker: '11' },
+  ];
+  const m = toMeasurement({ label: 'k2', endpoint: '/sync-test', poolSize: 1, delayMs: 100, predictedMs: 200 }, { startedAt: 0, totalMs: 200, connectMs: 1, requests: records });
+  assert.deepEqual(m.perWorker, { 11: 2, 22: 1 });
+  const svg = timelineSvg(m, 'k2');
+  const fills = [...svg.matchAll(/<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="[\d.]+" fill="(#[0-9a-f]+)"><title>#(\d)/g)].map((x) => [x[2], x[1]]);
+  assert.equal(fills.length, 3);
+  assert.equal(fills[0]![1], fills[2]![1], 'requests 1 and 3: the same process, the same colour');
+  assert.notEqual(fills[0]![1], fills[1]![1], 'request 2: another process, another colour');
+  assert.match(svg, /PID 11: 2/);
+
+  const probe = toMeasurement({ label: 'k2-probe-health', endpoint: '/health', poolSize: null, delayMs: 0, predictedMs: null }, { startedAt: 0, totalMs: 150, connectMs: 0, requests: [{ id: 1, startMs: 50, endMs: 150, status: 200 }] });
+  const g = timelineGeometry([...m.requests.map((r) => ({ ...r, series: 0 })), ...probe.requests.map((r) => ({ ...r, series: 1 }))]);
+  assert.deepEqual(g.bars.map((b) => b.series), [0, 0, 0, 1], 'sorted by start, each keeps its series');
+  const overlay = overlaySvg([m, probe], 'burst and probe');
+  assert.equal((overlay.match(/<title>#/g) ?? []).length, 4);
+  assert.match(overlay, /k2 \(3\).*k2-probe-health \(1\)/s);
 });
