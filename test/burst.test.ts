@@ -49,9 +49,10 @@ test('statuses are recorded per request, with start and end offsets', async (t) 
   assert.equal(burst.totalMs, Math.max(...burst.requests.map((r) => r.endMs)));
 });
 
-test('a request that is never answered ends as a timeout; the others keep their records', async (t) => {
+/** A server that answers every request but /r/3, which it never answers. */
+async function neverAnswersThree(t: { after: (fn: () => void) => void }): Promise<string> {
   const server = createServer((req, res) => {
-    if (req.url === '/r/3') return; // never answers
+    if (req.url === '/r/3') return;
     res.end('ok');
   });
   const url = await listen(server);
@@ -59,6 +60,11 @@ test('a request that is never answered ends as a timeout; the others keep their 
     server.closeAllConnections();
     server.close();
   });
+  return url;
+}
+
+test('a request that is never answered ends as a timeout; the others keep their records', async (t) => {
+  const url = await neverAnswersThree(t);
   const began = performance.now();
   const burst = await fireBurst({ baseUrl: url, path: (i) => `/r/${i}`, requests: 5, timeoutMs: 300 });
   assert.ok(performance.now() - began < 3000, 'the deadline ended the burst');
@@ -83,15 +89,7 @@ test('a server that hangs up mid-response or refuses connections gives errors by
 });
 
 test('the reference client (fidelity) counts a request that never ends in its total, at the deadline', async (t) => {
-  const server = createServer((req, res) => {
-    if (req.url === '/r/3') return; // never answers
-    res.end('ok');
-  });
-  const url = await listen(server);
-  t.after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
+  const url = await neverAnswersThree(t);
   const burst = await fireReference(url, (i) => `/r/${i}`, 5, 300);
   assert.deepEqual(burst.requests.map((r) => r.status ?? r.error), [200, 200, 'timeout', 200, 200]);
   assert.ok(burst.totalMs >= 300, `total ${burst.totalMs} ms: the unanswered request counts until the deadline`);
