@@ -14,7 +14,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { defineExperiment } from './lib/experiment.ts';
-import { predictCpuTotalMs } from './lib/model.ts';
+import { predictCpuTotalMs, predictCpuWaveMs } from './lib/model.ts';
 import { formatTable, ms } from './lib/table.ts';
 import { calibrate } from './lib/calibrate.ts';
 import { cpuWork } from '../server/pool-tasks.js';
@@ -48,6 +48,7 @@ for (const requests of flags.requests) {
     requests,
     delayMs: calibration.ms,
     predictedMs: predictCpuTotalMs({ requests, poolSize: flags.pool, cores, workMs: calibration.ms }),
+    extra: { waveMs: predictCpuWaveMs({ requests, poolSize: flags.pool, cores, workMs: calibration.ms }) },
   });
 }
 const { measurements } = experiment;

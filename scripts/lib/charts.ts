@@ -88,11 +88,14 @@ const SERIES_COLORS = ['#2563eb', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#
  * process has its colour: the picture shows who took which requests.
  */
 export function timelineSvg(m: Measurement, title: string): string {
-  const workers = Object.keys(m.perWorker ?? {});
+  // The requests drawn are one burst's (the median run's): the legend counts those, not all repeats'.
+  const drawn: Record<string, number> = {};
+  for (const r of m.requests) if (r.worker !== undefined) drawn[r.worker] = (drawn[r.worker] ?? 0) + 1;
+  const workers = Object.keys(drawn);
   if (workers.length < 2) return drawTimeline(title, m, m.requests, []);
   const series = new Map(workers.map((pid, i) => [pid, i]));
   const requests = m.requests.map((r) => ({ ...r, series: r.worker === undefined ? 0 : (series.get(r.worker) ?? 0) }));
-  return drawTimeline(title, m, requests, workers.map((pid) => `PID ${pid}: ${m.perWorker![pid]}`));
+  return drawTimeline(title, m, requests, workers.map((pid) => `PID ${pid}: ${drawn[pid]}`));
 }
 
 /**
@@ -108,17 +111,22 @@ export function overlaySvg(measurements: readonly Measurement[], title: string):
 
 function drawTimeline(title: string, m: Measurement, requests: readonly SeriesRecord[], legend: string[]): string {
   const box = legend.length > 0 ? { ...CHART_BOX, top: CHART_BOX.top + 18 } : CHART_BOX;
-  const geometry = timelineGeometry(requests, box, Math.max(m.totalMs, m.predictedMs ?? 0, ...requests.map((r) => r.endMs)) * 1.02);
+  // Where the model says the waves end: every D, or every waveMs where a wave lasts otherwise (CPU work on
+  // fewer cores than threads); up to the model's total, or the total the split that happened implies.
+  const fromSplit = typeof m.predictedFromSplitMs === 'number' ? m.predictedFromSplitMs : null;
+  const lastWave = Math.max(m.predictedMs ?? 0, fromSplit ?? 0);
+  const waveMs = typeof m.waveMs === 'number' ? m.waveMs : m.delayMs;
+  const geometry = timelineGeometry(requests, box, Math.max(m.totalMs, lastWave, ...requests.map((r) => r.endMs)) * 1.02);
   const parts: string[] = [];
   const bottom = box.height - box.bottom;
   const step = niceStep(geometry.spanMs / 1000) * 1000;
   for (let t = 0; t <= geometry.spanMs; t += step) {
     const x = box.left + t * geometry.pxPerMs;
-    parts.push(line(x, box.top, x, bottom, COLORS.grid), text(x, bottom + 18, `${trim(t / 1000)} s`, 'middle', COLORS.muted));
+    parts.push(line(x, box.top, x, bottom, COLORS.grid), text(x, bottom + 18, seconds(t, step), 'middle', COLORS.muted));
   }
   // The model's waves: a dashed line at each multiple of D up to the prediction.
-  if (m.predictedMs && m.delayMs > 0) {
-    for (let t = m.delayMs; t <= m.predictedMs + 1; t += m.delayMs) {
+  if (lastWave > 0 && waveMs > 0) {
+    for (let t = waveMs; t <= lastWave + 1; t += waveMs) {
       const x = box.left + t * geometry.pxPerMs;
       parts.push(line(x, box.top, x, bottom, COLORS.model, '5 4'));
     }
@@ -138,7 +146,8 @@ function drawTimeline(title: string, m: Measurement, requests: readonly SeriesRe
     text(
       box.left,
       40,
-      `total ${trim(m.totalMs)} ms · model ${m.predictedMs === null ? '–' : `${trim(m.predictedMs)} ms (dashed: waves of D)`} · ${m.ok} ok, ${m.errors} errors`,
+      `total ${trim(m.totalMs)} ms · model ${m.predictedMs === null ? '–' : `${trim(m.predictedMs)} ms`}` +
+        `${fromSplit === null ? '' : `, ${trim(fromSplit)} ms from this split`}${lastWave > 0 ? ` (dashed: the waves)` : ''} · ${m.ok} ok, ${m.errors} errors`,
       'start',
       COLORS.muted,
     ),
@@ -188,7 +197,7 @@ export function sweepSvg(points: readonly SweepPoint[], title: string, xLabel: s
   const step = niceStep(geometry.maxMs / 1000, 6) * 1000;
   for (let t = 0; t <= geometry.maxMs; t += step) {
     const y = bottom - t * geometry.pxPerMs;
-    parts.push(line(box.left, y, box.width - box.right, y, COLORS.grid), text(box.left - 8, y + 4, `${trim(t / 1000)} s`, 'end', COLORS.muted));
+    parts.push(line(box.left, y, box.width - box.right, y, COLORS.grid), text(box.left - 8, y + 4, seconds(t, step), 'end', COLORS.muted));
   }
   geometry.bars.forEach((bar, i) => {
     const point = points[i]!;
@@ -288,6 +297,12 @@ function escape(s: string): string {
 
 function f(n: number): string {
   return String(Math.round(n * 100) / 100);
+}
+
+/** A tick's label in seconds, with as many decimals as the step between ticks needs: 0.05 s, not 0.1 s. */
+function seconds(ms: number, stepMs: number): string {
+  const decimals = Math.max(0, Math.ceil(-Math.log10(stepMs / 1000) - 1e-9));
+  return `${(ms / 1000).toFixed(decimals)} s`;
 }
 
 function trim(n: number): string {

@@ -109,6 +109,7 @@ export async function measureBurstWithProbes(
   for (let k = 0; k < repeat; k++) {
     await server.resetStats?.();
     progress?.step(`${plan.label}: ${plan.requests} requests to ${plan.endpoint}${repeat > 1 ? ` (run ${k + 1} of ${repeat})` : ''}`, plan.requests);
+    if (repeat > 1 && k === repeat - 1) progress?.rename(`${plan.label}: ${plan.requests} requests to ${plan.endpoint}, ${repeat} runs`);
     const probing = probes.map((probe) => ({ probe, runs: [] as Promise<BurstResult>[] }));
     let firing = true;
     const result = fireBurst({
@@ -144,8 +145,10 @@ export async function measureBurstWithProbes(
   };
   if (plan.signal?.aborted) progress?.done(`cut short after ${main.totalMs.toFixed(1)} ms`);
   else {
+    // The step's label names the last run; the line that stays says what the figure is.
     const model = predictedMs === null ? '' : ` (model ${predictedMs.toFixed(1)} ms)`;
-    progress?.done(`${main.totalMs.toFixed(1)} ms${model}, ${main.ok} ok, ${main.errors} errors`);
+    const median = runs.length > 1 ? `median of ${runs.length}: ` : '';
+    progress?.done(`${median}${main.totalMs.toFixed(1)} ms${model}, ${main.ok} ok, ${main.errors} errors`);
   }
   return { burst: main, probes: nearestToMedian(runs).probes ?? [] };
 }

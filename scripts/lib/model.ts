@@ -46,6 +46,11 @@ export interface CpuWorkload {
  * tasks takes P · w / C, and a last wave of r tasks max(1, r / C) · w. The speed-up over the event loop (N · w)
  * is therefore min(N, P, C): bounded by the cores, not by the pool.
  */
+/** How long one wave of CPU work lasts: w while a wave fits the cores, P · w / C when its P threads share C cores. */
+export function predictCpuWaveMs({ requests, poolSize, cores, workMs }: CpuWorkload): number {
+  return Math.max(1, Math.min(poolSize, requests) / cores) * workMs;
+}
+
 export function predictCpuTotalMs({ requests, poolSize, cores, workMs }: CpuWorkload): number {
   if (requests <= 0) return 0;
   if (!(poolSize >= 1 && cores >= 1)) throw new RangeError('poolSize and cores must be at least 1');

@@ -10,6 +10,8 @@ export interface Progress {
   step(label: string, total?: number): void;
   /** Requests done of the step's total. */
   tick(done: number): void;
+  /** The same step under another name (the line that stays when it is done). */
+  rename(label: string): void;
   /** The step is over; `summary` stays on screen, e.g. "9007.5 ms (model 9000)". */
   done(summary: string): void;
 }
@@ -18,7 +20,7 @@ const PLAIN_EVERY_MS = 5000;
 const LIVE_EVERY_MS = 250;
 
 export function createProgress(experiment: string, options: { quiet?: boolean; stream?: NodeJS.WriteStream } = {}): Progress {
-  if (options.quiet) return { step() {}, tick() {}, done() {} };
+  if (options.quiet) return { step() {}, tick() {}, rename() {}, done() {} };
   const stream = options.stream ?? process.stderr;
   const live = stream.isTTY === true;
   let label = '';
@@ -42,6 +44,9 @@ export function createProgress(experiment: string, options: { quiet?: boolean; s
     },
     tick(done) {
       finished = done;
+    },
+    rename(next) {
+      label = next;
     },
     done(summary) {
       clearInterval(timer);
