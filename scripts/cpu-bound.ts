@@ -10,7 +10,7 @@
  *
  * Run:    npx tsx scripts/cpu-bound.ts [--work-ms 200] [--requests 1,2,4,8] [--pool 40] [--quick]
  * Expect: on 2 cores, speed-up ≈ 1 at N = 1 and ≈ 2 from N = 2 on, however large N or the pool.
- * Takes:  about 15 s; --quick about 4 s. Writes results/cpu-bound.json (with the calibrated work).
+ * Takes:  about 10 s; --quick about 3 s. Writes results/cpu-bound.json (with the calibrated work).
  */
 import { availableParallelism } from 'node:os';
 import { defineExperiment } from './lib/experiment.ts';

@@ -9,7 +9,7 @@
  *
  * Run:    npx tsx scripts/responsiveness.ts [--requests 100] [--delay-ms 3000] [--pool 40] [--probe-every-ms 50] [--quick] [--url URL]
  * Expect: probe p99 of a few ms (health) and D + a few ms (async); event-loop delay max ≲ 10 ms.
- * Takes:  about 15 s; --quick about 2 s. Writes results/responsiveness.json.
+ * Takes:  about 20 s; --quick about 2 s. Writes results/responsiveness.json.
  */
 import { defineExperiment } from './lib/experiment.ts';
 import { URL_FLAG } from './lib/cli.ts';

@@ -15,7 +15,7 @@
  * Expect: Node: 9, 6 and 3 s for sync, splits within a few requests of even; uvicorn: the same or longer, with
  *         splits that change from run to run; async ≈ 3 s everywhere. Without a Python that has FastAPI and
  *         uvicorn, the uvicorn half is skipped with the reason and Node is measured alone.
- * Takes:  about 4 minutes (3 bursts of each; 12 s with --quick). Writes results/workers.json.
+ * Takes:  about 3.5 minutes (3 bursts of each; 10 s with --quick). Writes results/workers.json.
  */
 import { defineExperiment } from './lib/experiment.ts';
 import { startServer, type ServerProcess, type TargetServer } from './lib/server-process.ts';
