@@ -2,12 +2,12 @@
 import { pbkdf2Sync } from 'node:crypto';
 
 /**
- * What runs inside a pool thread. server.ts hands these functions to tinypool by name.
+ * What runs inside a pool thread. server/pool.ts hands these functions to tinypool by name.
  *
- * Why plain JavaScript and not TypeScript: tinypool starts each thread as a bare Node worker. Under tsx on
- * Node 20 a worker cannot import a `.ts` file (tsx registers its loader on the main thread only), and
- * loading tsx into each of 40 threads costs ~5x the warm-up and ~3x the memory. A JS file with JSDoc types
- * is type-checked by `npm run typecheck` all the same (`checkJs`), and the threads start with no loader.
+ * Why plain JavaScript and not TypeScript: a choice, with its cost measured. tinypool starts each thread as a
+ * bare Node worker; under tsx on Node 20 a worker only imports a `.ts` file if tsx's loader is registered in
+ * that thread too, and doing so in each of 40 threads costs ~5x the warm-up and ~3x the memory. A JS file with
+ * JSDoc types is type-checked by `npm run typecheck` all the same (`checkJs`), and the threads start with no loader.
  */
 
 // One cell to wait on. Nobody ever notifies it, so every wait runs to its timeout.
