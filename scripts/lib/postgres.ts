@@ -96,11 +96,11 @@ async function startEmbedded(maxConnections: number): Promise<Postgres> {
     const passwordFile = join(base, 'password');
     await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
     if (user) await Promise.all([chown(data, user.uid, user.gid), chown(passwordFile, user.uid, user.gid)]);
-    await run(binaries.initdb, [`--pgdata=${data}`, '--auth=password', '--username=postgres', `--pwfile=${passwordFile}`, '--no-sync'], user);
+    await run(binaries.initdb, [`--pgdata=${data}`, '--auth=password', '--username=postgres', `--pwfile=${passwordFile}`], user);
     // A free port can be taken between our asking and PostgreSQL binding it: try a few.
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
-      const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', `max_connections=${maxConnections}`, '-c', 'fsync=off'];
+      const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', `max_connections=${maxConnections}`];
       const started = await runUntil(binaries.postgres, ['-D', data, '-p', String(port), ...flags], user, /ready to accept connections/, (pid) =>
         // For the watchdog, at once: PostgreSQL writes its own postmaster.pid only a moment later.
         writeFileSync(join(base, 'postmaster.ours'), String(pid)),
