@@ -43,7 +43,8 @@ export function createApp(settings: ServerSettings, { pool, stats, database, ups
   app.get('/asyncio-test/:user_id', endpoint(() => sleep(settings.delayMs)));
 
   // `def` + `time.sleep(3)`: blocks a thread. Node has no automatic pool for blocking handlers (on the event
-  // loop it would freeze every other request), so it goes to a tinypool pool of 40, FastAPI's number.
+  // loop it would freeze every other request), so it goes to a tinypool pool of 40, FastAPI's number. The
+  // blocking sleep stands in for a blocking library you cannot avoid: to wait, a Node server awaits.
   app.get('/sync-test/:user_id', endpoint((c) => pool.blockingSleep(settings.delayMs, c.req.raw.signal)));
 
   // ── Experiments beyond the blog ──
