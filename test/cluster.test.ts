@@ -11,7 +11,8 @@ import { startServer } from '../scripts/lib/server-process.ts';
 import { fireBurst } from '../scripts/lib/burst.ts';
 import { waitUntil } from '../scripts/lib/wait-until.ts';
 import type { ClusterStats } from '../server/cluster.ts';
-import { ROOT, isRunning } from './run-script.ts';
+import { ROOT } from './run-script.ts';
+import { isRunning } from '../scripts/lib/process-tree.ts';
 
 const D = 400;
 

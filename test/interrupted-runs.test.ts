@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import type { ResultsFile } from '../scripts/lib/results.ts';
 import { startServer } from '../scripts/lib/server-process.ts';
 import { waitUntil } from '../scripts/lib/wait-until.ts';
-import { ROOT, runScript, tempDir, serverChildrenOf, isRunning, embeddedPostgresProcesses } from './run-script.ts';
+import { ROOT, runScript, tempDir, serverChildrenOf, embeddedPostgresProcesses } from './run-script.ts';
+import { isRunning } from '../scripts/lib/process-tree.ts';
 
 const linuxOnly = { skip: !existsSync('/proc/self/task') && 'needs /proc' };
 

@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitUntil } from '../scripts/lib/wait-until.ts';
-import { serverChildrenOf, isRunning } from './run-script.ts';
+import { serverChildrenOf } from './run-script.ts';
+import { isRunning } from '../scripts/lib/process-tree.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const linuxOnly = { skip: !existsSync('/proc/self/task') && 'needs /proc' };

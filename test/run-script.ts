@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { isRunning } from '../scripts/lib/process-tree.ts';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -33,15 +34,6 @@ export function serverChildrenOf(parent: number): number[] {
   return children.filter((pid) => isRunning(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('server.ts'));
 }
 
-/** Alive and not a zombie waiting to be reaped. */
-export function isRunning(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 /** The project's run-all, libraries and server in a temporary folder, with experiments of our own instead of the real ones. */
 export async function projectWith(t: { after: (fn: () => Promise<void>) => void }, experiments: Record<string, string>): Promise<string> {

@@ -29,6 +29,7 @@ import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { stopAfterServers, stopServersWhenThisProcessEnds } from './server-process.ts';
+import { isRunning } from './process-tree.ts';
 
 export interface Postgres {
   /** What the server connects with: the application role on the embedded cluster, or the user's URL. */
@@ -45,8 +46,9 @@ export interface Postgres {
   /** How many connections the server's role can open at most: the next hidden limit after the pool's. */
   connectionLimit: number;
   /**
-   * Resolves once no other connection of the server's role is open: a stopped server's backends take a moment
-   * to exit, and the next server must not find them still holding slots (gives up after 10 s).
+   * Resolves once no other client connection holds a slot: a stopped server's backends (and the one this check
+   * itself uses) take a moment to exit after their client is gone, and until then they count against
+   * max_connections, so the next server would find fewer than it should (gives up after 10 s).
    */
   otherConnectionsGone(): Promise<void>;
   stop(): Promise<void>;
@@ -64,7 +66,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   if (options.databaseUrl) {
     try {
       const url = options.databaseUrl;
-      return { ...(await describe(url)), url, kind: 'given', otherConnectionsGone: () => otherConnectionsGone(url), stop: async () => {} };
+      return { ...(await describe(url)), url, kind: 'given', otherConnectionsGone: () => otherConnectionsGone(url, false), stop: async () => {} };
     } catch (error) {
       return { unavailable: `the PostgreSQL at --database-url does not answer (${reason(error)})` };
     }
@@ -112,7 +114,7 @@ async function startEmbedded(maxConnections: number): Promise<Postgres> {
       const admin = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
       await query(admin, `CREATE ROLE ${APP_ROLE} LOGIN PASSWORD '${password}'`);
       const url = `postgres://${APP_ROLE}:${password}@127.0.0.1:${port}/postgres`;
-      return { ...(await describe(url)), url, kind: 'embedded', otherConnectionsGone: () => otherConnectionsGone(url), stop: () => (forget(), stop()) };
+      return { ...(await describe(url)), url, kind: 'embedded', otherConnectionsGone: () => otherConnectionsGone(url, true), stop: () => (forget(), stop()) };
     }
   } catch (error) {
     forget();
@@ -209,13 +211,31 @@ async function describe(url: string): Promise<Omit<Postgres, 'url' | 'kind' | 's
   return { version, maxConnections: max, reservedConnections: reserved, superuser, connectionLimit: superuser ? max : max - reserved };
 }
 
-async function otherConnectionsGone(url: string): Promise<void> {
-  const others = async () => {
-    const [row] = await query(url, 'SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = current_user AND pid <> pg_backend_pid()');
-    return (row as { n: number }).n;
-  };
+/**
+ * pg_stat_activity forgets an exiting backend a moment before PostgreSQL frees its slot, so on the embedded
+ * cluster (its backends are processes of this machine) we also wait for every backend we saw, this check's own
+ * included, to be gone as a process.
+ */
+async function otherConnectionsGone(url: string, backendsAreLocal: boolean): Promise<void> {
   const deadline = performance.now() + 10_000;
-  while ((await others()) > 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 10));
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  client.on('error', () => {});
+  await client.connect();
+  const seen = new Set<number>();
+  try {
+    seen.add((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number);
+    for (;;) {
+      const { rows } = await client.query("SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()");
+      for (const row of rows) seen.add(row.pid as number);
+      if (rows.length === 0 || performance.now() > deadline) break;
+      await pause();
+    }
+  } finally {
+    await client.end();
+  }
+  if (!backendsAreLocal) return;
+  while ([...seen].some(isRunning) && performance.now() < deadline) await pause();
 }
 
 async function query(url: string, sql: string): Promise<unknown[]> {

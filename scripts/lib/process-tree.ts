@@ -2,7 +2,7 @@
  * The memory of a server that is several processes (a cluster's primary and workers, uvicorn's supervisor and
  * workers): the resident set of a process and all its descendants, from /proc, the same way for both.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 
 /** PIDs of `pid` and everything below it; only `pid` where there is no /proc. */
 export function processTree(pid: number): number[] {
@@ -35,4 +35,20 @@ export function treeRss(pid: number): { processes: number; rssBytes: number } | 
     }
   }
   return processes > 0 ? { processes, rssBytes } : null;
+}
+
+/** Alive and not a zombie waiting to be reaped (Linux: /proc; elsewhere, whether it can be signalled). */
+export function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    if (existsSync('/proc/self')) return false;
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
 }
