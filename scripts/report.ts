@@ -9,7 +9,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { readResults, resultsDir, writeAtomically, DEFAULT_RESULTS_DIR, type ResultsFile } from './lib/results.ts';
+import { readResults, resultsDir, whatItShowsIn, writeAtomically, DEFAULT_RESULTS_DIR, type ResultsFile } from './lib/results.ts';
 import { writeCharts, type ChartFiles } from './lib/charts.ts';
 import { markdownTable, measurementRow, ms, totalWithRange, MEASUREMENT_HEADERS } from './lib/table.ts';
 import { BLOG } from './lib/blog.ts';
@@ -46,9 +46,7 @@ export async function writeReport(dir: string): Promise<string> {
 /** For results written before the JSON carried it: the "What it shows" paragraph of the script's header. */
 async function whatItShows(experiment: string): Promise<string> {
   try {
-    const source = await readFile(new URL(`./${experiment}.ts`, import.meta.url), 'utf8');
-    const match = /What it shows:([\s\S]*?)\n \*\s*\n/.exec(source);
-    return match ? match[1]!.split('\n').map((line) => line.replace(/^\s*\*\s?/, '').trim()).join(' ').trim() : '';
+    return whatItShowsIn(await readFile(new URL(`./${experiment}.ts`, import.meta.url), 'utf8'));
   } catch {
     return '';
   }

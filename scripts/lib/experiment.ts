@@ -20,13 +20,12 @@ import {
   useRunningServer,
   stopAllServers,
   handleSignals,
-  type RunningServer,
   type ServerOptions,
   type ServerProcess,
   type TargetServer,
 } from './server-process.ts';
 import { measureBurstWithProbes, QUICK_WARM_UP_REQUESTS, type BurstPlan, type Probe } from './measure.ts';
-import { writeResults, DEFAULT_RESULTS_DIR, resultsDir, type Measurement, type ResultsFile } from './results.ts';
+import { writeResults, whatItShowsIn, DEFAULT_RESULTS_DIR, resultsDir, type Measurement, type ResultsFile } from './results.ts';
 import { writeCharts } from './charts.ts';
 import { printMeasurements } from './table.ts';
 import { createProgress, type Progress } from './progress.ts';
@@ -218,13 +217,10 @@ export class Experiment<F extends CommonFlags & { url?: string }> {
   /** The script header's "What it shows" paragraph (one source for --help, the README and the report). */
   private whatItShows(): string {
     try {
-      const source = readFileSync(process.argv[1]!, 'utf8');
-      const match = /What it shows:([\s\S]*?)\n \*\s*\n/.exec(source);
-      if (match) return match[1]!.split('\n').map((line) => line.replace(/^\s*\*\s?/, '').trim()).join(' ').trim();
+      return whatItShowsIn(readFileSync(process.argv[1]!, 'utf8')) || this.spec.about;
     } catch {
-      // fall through: the spec's one line
+      return this.spec.about;
     }
-    return this.spec.about;
   }
 
   private interrupt(by: string, exitCode: number): void {
@@ -263,4 +259,3 @@ function hasConnectionErrors(m: Measurement): boolean {
   return Object.keys(m.errorCounts).some((kind) => !kind.startsWith('HTTP ') && kind !== 'timeout');
 }
 
-export type { RunningServer };

@@ -78,16 +78,6 @@ export async function measureBurst(server: Server, plan: BurstPlan): Promise<Mea
   return (await measureBurstWithProbes(server, plan, [], 0)).burst;
 }
 
-/** Several bursts one after another, each with the same probes; the measurements in order, probes after their burst. */
-export async function measureBurstsWithProbes(server: Server, plans: BurstPlan[], probes: Probe[], probeEveryMs: number): Promise<Measurement[]> {
-  const measurements: Measurement[] = [];
-  for (const plan of plans) {
-    const run = await measureBurstWithProbes(server, plan, probes, probeEveryMs);
-    measurements.push(run.burst, ...run.probes);
-  }
-  return measurements;
-}
-
 /** The burst, and beside it each probe's requests as a measurement of its own (label `<burst>-probe-<probe>`). */
 export async function measureBurstWithProbes(
   server: Server,

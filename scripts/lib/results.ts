@@ -242,6 +242,12 @@ export async function writeAtomically(target: string, text: string): Promise<voi
   }
 }
 
+/** The "What it shows:" paragraph of a script's header comment, as one line; '' if it has none. */
+export function whatItShowsIn(source: string): string {
+  const match = /What it shows:([\s\S]*?)\n \*\s*\n/.exec(source);
+  return match ? match[1]!.split('\n').map((line) => line.replace(/^\s*\*\s?/, '').trim()).join(' ').trim() : '';
+}
+
 export async function readResults(file: string): Promise<ResultsFile> {
   return JSON.parse(await readFile(file, 'utf8')) as ResultsFile;
 }
