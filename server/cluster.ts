@@ -154,8 +154,15 @@ function addUp(byPid: Map<number, ServerStats>): ClusterStats {
   const all = [...byPid.values()];
   const sum = (f: (s: ServerStats) => number) => all.reduce((total, s) => total + f(s), 0);
   const max = (f: (s: ServerStats) => number) => Math.max(...all.map(f));
-  const firsts = all.map((s) => s.arrivals.firstMs).filter((x): x is number => x !== null);
-  const lasts = all.map((s) => s.arrivals.lastMs).filter((x): x is number => x !== null);
+  const span = (f: (s: ServerStats) => ServerStats['arrivals']) => {
+    const firsts = all.map((s) => f(s).firstMs).filter((x): x is number => x !== null);
+    const lasts = all.map((s) => f(s).lastMs).filter((x): x is number => x !== null);
+    return {
+      count: sum((s) => f(s).count),
+      firstMs: firsts.length > 0 ? Math.min(...firsts) : null,
+      lastMs: lasts.length > 0 ? Math.max(...lasts) : null,
+    };
+  };
   const databases = all.map((s) => s.database).filter((d) => d !== null);
   const primaryRssBytes = process.memoryUsage.rss();
   return {
@@ -177,11 +184,8 @@ function addUp(byPid: Map<number, ServerStats>): ClusterStats {
       p99: max((s) => s.eventLoopDelayMs.p99),
       max: max((s) => s.eventLoopDelayMs.max),
     },
-    arrivals: {
-      count: sum((s) => s.arrivals.count),
-      firstMs: firsts.length > 0 ? Math.min(...firsts) : null,
-      lastMs: lasts.length > 0 ? Math.max(...lasts) : null,
-    },
+    arrivals: span((s) => s.arrivals),
+    answers: span((s) => s.answers),
     inFlight: { now: sum((s) => s.inFlight.now), peak: sum((s) => s.inFlight.peak) },
     connections: { open: sum((s) => s.connections.open), peak: sum((s) => s.connections.peak) },
     database:

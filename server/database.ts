@@ -65,11 +65,21 @@ export function createDatabase(url: string | null, poolSize: number | null, conn
     },
     stats: () => ({ poolSize: pool.options.max, open: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async warm() {
-      const attempts = await Promise.allSettled(Array.from({ length: pool.options.max }, () => pool.connect()));
-      const failed = attempts.find((a): a is PromiseRejectedResult => a.status === 'rejected');
-      for (const a of attempts) if (a.status === 'fulfilled') a.value.release();
-      const open = attempts.filter((a) => a.status === 'fulfilled').length;
-      return { open, poolSize: pool.options.max, failure: failed ? describe(failed.reason as Error & { code?: string }) : null };
+      // One at a time, each held until all are open, and no further after the first refusal. PostgreSQL gives a
+      // connection it is about to refuse a slot while it checks the limit: opened all at once, the attempts
+      // beyond the limit could take a slot from one within it (a CI run on a slower machine got 16 of 17).
+      const held: pg.PoolClient[] = [];
+      let failure: string | null = null;
+      while (held.length < pool.options.max) {
+        try {
+          held.push(await pool.connect());
+        } catch (error) {
+          failure = describe(error as Error & { code?: string });
+          break;
+        }
+      }
+      for (const client of held) client.release();
+      return { open: held.length, poolSize: pool.options.max, failure };
     },
     close: () => pool.end(),
   };

@@ -5,6 +5,7 @@
  */
 import type { Server } from 'node:http';
 import type { MiddlewareHandler } from 'hono';
+import type { HttpBindings } from '@hono/node-server';
 import { sampleLoopDelay, type LoopDelaySummary } from './loop-delay.ts';
 import type { PoolStats } from './pool.ts';
 import type { DatabaseStats } from './database.ts';
@@ -18,6 +19,12 @@ export interface ServerStats extends PoolStats {
    * the spread from the first to the last is how long the server took to take in a burst.
    */
   arrivals: { count: number; firstMs: number | null; lastMs: number | null };
+  /**
+   * When the answers to those requests were written (handed to the kernel), in ms from the window's start. For a
+   * burst of awaited timers, the last answer minus (the last arrival + D) is the server's output: how long the one
+   * event loop took, once the last timer was due, to write every answer. Intake + D + output is what a total holds.
+   */
+  answers: { count: number; firstMs: number | null; lastMs: number | null };
   /** Requests being served now (not /stats), and the most at once since the last reset. */
   inFlight: { now: number; peak: number };
   /** TCP connections open now, and the most open at once since the last reset (the one asking included). */
@@ -32,8 +39,8 @@ export interface ServerStats extends PoolStats {
 }
 
 export interface StatsWindow {
-  /** Middleware that notes each request's arrival. */
-  noteArrivals: MiddlewareHandler;
+  /** Middleware that notes each request's arrival, and when its answer is written. */
+  noteArrivals: MiddlewareHandler<{ Bindings: HttpBindings }>;
   /** Counts the server's TCP connections from now on. */
   watchConnections(server: Server): void;
   read(): ServerStats | Promise<ServerStats>;
@@ -55,6 +62,7 @@ export function startStatsWindow({ pool, database }: { pool: { stats(): PoolStat
   const loopDelay = sampleLoopDelay(LOOP_DELAY_INTERVAL_MS);
   let windowStart = startedAt;
   let arrivals = { count: 0, first: NaN, last: NaN };
+  let answers = { count: 0, first: NaN, last: NaN };
   const connections = { open: 0, peak: 0 };
   const inFlight = { now: 0, peak: 0 };
   const sinceWindow = (t: number) => (Number.isNaN(t) ? null : round(t - windowStart));
@@ -63,6 +71,7 @@ export function startStatsWindow({ pool, database }: { pool: { stats(): PoolStat
     ...pool.stats(),
     eventLoopDelayMs: loopDelay.window.summary(),
     arrivals: { count: arrivals.count, firstMs: sinceWindow(arrivals.first), lastMs: sinceWindow(arrivals.last) },
+    answers: { count: answers.count, firstMs: sinceWindow(answers.first), lastMs: sinceWindow(answers.last) },
     inFlight: { ...inFlight },
     connections: { ...connections },
     database: database.stats(),
@@ -78,6 +87,11 @@ export function startStatsWindow({ pool, database }: { pool: { stats(): PoolStat
       const now = performance.now();
       if (arrivals.count++ === 0) arrivals.first = now;
       arrivals.last = now;
+      c.env?.outgoing?.once('finish', () => {
+        const written = performance.now();
+        if (answers.count++ === 0) answers.first = written;
+        answers.last = written;
+      });
       inFlight.peak = Math.max(inFlight.peak, ++inFlight.now);
       try {
         await next();
@@ -96,6 +110,7 @@ export function startStatsWindow({ pool, database }: { pool: { stats(): PoolStat
       const closed = read();
       loopDelay.window.reset();
       arrivals = { count: 0, first: NaN, last: NaN };
+      answers = { count: 0, first: NaN, last: NaN };
       connections.peak = connections.open;
       inFlight.peak = inFlight.now;
       windowStart = performance.now();
