@@ -20,6 +20,8 @@ export interface RequestRecord {
   worker?: string;
   /** For an error status: what the body said (FastAPI's `detail`, or the start of the body). */
   detail?: string;
+  /** Timed from the connect (find-pool): how long its connection took to open, ms; a full accept queue shows here. */
+  connectMs?: number;
 }
 
 export interface BurstResult {
@@ -50,4 +52,24 @@ export interface BurstOptions {
   client?: BurstClient;
   /** Ends the burst at once: every request still open is recorded as 'interrupted' (Ctrl-C, a server that died). */
   signal?: AbortSignal;
+  /** What each request is beyond a GET with no body (the raw client only). */
+  request?: RequestShape;
+  /** An https:// target: accept a certificate that no authority signed (a self-signed one). */
+  insecure?: boolean;
+  /**
+   * When a request's clock starts (the raw client only). 'write', the default: every connection is opened first,
+   * outside the totals (connectMs beside them). 'connect': each request's connection is opened inside the clock and
+   * the request written the moment it is up, so a server slow to accept its connections (a full accept queue)
+   * shows in the request's own time, and each record's connectMs says how much of it that was.
+   */
+  timedFrom?: 'write' | 'connect';
+  /** The response header that names the process that answered (default X-Worker). */
+  workerHeader?: string;
+}
+
+/** A request beyond a bare GET: its method, extra header lines ('Name: value'), and a body. */
+export interface RequestShape {
+  method?: string;
+  headers?: string[];
+  body?: string;
 }

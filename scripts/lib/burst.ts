@@ -18,7 +18,8 @@
  *
  * `client: 'curl'` fires the same burst the blog's way instead (./curl-burst.ts), to show what that costs.
  */
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fireCurlBurst } from './curl-burst.ts';
 import { UserError } from './user-error.ts';
@@ -29,18 +30,16 @@ export type { BurstClient, BurstOptions, BurstResult, RequestRecord } from './bu
 export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
   if (options.client === 'curl') return fireCurlBurst(options);
   const { requests: n, timeoutMs } = options;
-  const target = new URL(options.baseUrl);
-  if (target.protocol !== 'http:') throw new Error(`only http:// targets are supported, got ${options.baseUrl}`);
-  const host = target.hostname.replace(/^\[|\]$/g, '');
-  const port = Number(target.port || 80);
+  const target = targetOf(options.baseUrl, options.insecure);
   checkOpenFileLimit(n);
+  const fromConnect = options.timedFrom === 'connect';
 
-  // 1. Open every connection first; the clock has not started.
+  // 1. Open every connection first; the clock has not started. (Timed from the connect, each opens inside it.)
   const connectStart = performance.now();
-  const sockets = await openConnections(host, port, n, options.connectBatch ?? 1000);
-  const connectMs = performance.now() - connectStart;
+  const sockets: (Socket | string | null)[] = fromConnect ? Array(n).fill(null) : await openConnections(target, n, options.connectBatch ?? 1000);
+  const connectMs = fromConnect ? null : performance.now() - connectStart;
 
-  // 2. Before the clock: each request's bytes, its record and its socket's listeners.
+  // 2. Before the clock: each request's bytes and its record.
   const records: RequestRecord[] = [];
   let done = 0;
   let finish!: () => void;
@@ -57,27 +56,13 @@ export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
     options.onRequestDone?.(done, n);
     if (done === n) finish();
   };
+  const requestBytes = Array.from({ length: n }, (_, i) => requestOf(options, target, i + 1));
+  for (let i = 0; i < n; i++) records.push({ id: i + 1, startMs: 0, endMs: -1, status: null });
 
-  // A request is its bytes, or why it cannot be sent: it could not connect, or its connection broke since.
-  const requestBytes: (Buffer | string)[] = [];
-  for (let i = 0; i < n; i++) {
-    const id = i + 1;
-    const record: RequestRecord = { id, startMs: 0, endMs: -1, status: null };
-    records.push(record);
-    const socket = sockets[i]!;
-    if (typeof socket === 'string') {
-      requestBytes.push(socket);
-      continue;
-    }
-    const brokenSince = earlyErrors.get(socket);
-    if (brokenSince !== undefined) {
-      requestBytes.push(brokenSince);
-      socket.destroy();
-      continue;
-    }
-    requestBytes.push(Buffer.from(`GET ${options.path(id)} HTTP/1.1\r\nHost: ${target.host}\r\nConnection: close\r\n\r\n`, 'latin1'));
+  /** A connected socket's response listeners: the record ends with its status, or the kind of error. */
+  const listen = (socket: Socket, record: RequestRecord) => {
     socket.removeListener('error', noteEarlyError);
-    const response = new ResponseReader();
+    const response = new ResponseReader(options.workerHeader);
     socket.on('data', (chunk: Buffer) => {
       const status = response.push(chunk);
       if (status !== undefined) {
@@ -93,16 +78,35 @@ export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
     });
     socket.on('error', (error: NodeJS.ErrnoException) => end(record, null, error.code ?? 'socket error'));
     socket.on('close', () => end(record, null, 'closed'));
-  }
+  };
 
-  // 3. The clock starts; write every request, then read each response as it completes.
+  // 3. The clock starts; write every request, then read each response as it completes. Timed from the connect,
+  //    each request is written the moment its own connection is up.
   t0 = performance.now();
   for (let i = 0; i < n; i++) {
-    const bytes = requestBytes[i]!;
     const record = records[i]!;
     record.startMs = performance.now() - t0;
-    if (typeof bytes === 'string') end(record, null, bytes);
-    else (sockets[i] as Socket).write(bytes);
+    if (fromConnect) {
+      const socket = connectTo(target);
+      sockets[i] = socket;
+      socket.once(target.tls ? 'secureConnect' : 'connect', () => {
+        record.connectMs = round3(performance.now() - t0 - record.startMs);
+        listen(socket, record);
+        socket.write(requestBytes[i]!);
+      });
+      socket.once('error', (error: NodeJS.ErrnoException) => end(record, null, error.code ?? 'connect error'));
+      continue;
+    }
+    const socket = sockets[i]!;
+    if (typeof socket === 'string') {
+      end(record, null, socket); // it could not connect
+    } else if (earlyErrors.has(socket!)) {
+      end(record, null, earlyErrors.get(socket!)); // its connection broke since
+      socket!.destroy();
+    } else {
+      listen(socket!, record);
+      socket!.write(requestBytes[i]!);
+    }
   }
 
   // 4. One deadline for the whole burst; an abort ends it at once.
@@ -111,7 +115,7 @@ export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
       if (record.endMs < 0) {
         end(record, null, why);
         const socket = sockets[i];
-        if (typeof socket !== 'string') socket?.destroy();
+        if (typeof socket === 'object') socket?.destroy();
       }
     });
   const deadline = setTimeout(() => endOpen('timeout'), timeoutMs);
@@ -124,6 +128,41 @@ export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
 
   const totalMs = records.reduce((last, r) => Math.max(last, r.endMs), 0);
   return { startedAt: t0, totalMs, connectMs, requests: records };
+}
+
+/** Where a burst goes: host, port, and TLS for an https:// URL. */
+interface Target {
+  host: string;
+  port: number;
+  /** The Host header. */
+  hostHeader: string;
+  tls: { servername?: string; rejectUnauthorized: boolean } | null;
+}
+
+function targetOf(baseUrl: string, insecure = false): Target {
+  const url = new URL(baseUrl);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`only http:// and https:// targets are supported, got ${baseUrl}`);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const https = url.protocol === 'https:';
+  // SNI takes a name, never an address.
+  const tlsOptions = https ? { ...(isIP(host) ? {} : { servername: host }), rejectUnauthorized: !insecure } : null;
+  return { host, port: Number(url.port || (https ? 443 : 80)), hostHeader: url.host, tls: tlsOptions };
+}
+
+/** The bytes of request `id`: a GET unless the burst says otherwise, one connection each (Connection: close). */
+function requestOf(options: BurstOptions, target: Target, id: number): Buffer {
+  const { method = 'GET', headers = [], body } = options.request ?? {};
+  const lines = [`${method} ${options.path(id)} HTTP/1.1`, `Host: ${target.hostHeader}`, ...headers, 'Connection: close'];
+  if (body !== undefined) lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
+  return Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), Buffer.from(body ?? '', 'utf8')]);
+}
+
+function connectTo(target: Target): Socket {
+  return target.tls ? tlsConnect({ host: target.host, port: target.port, ...target.tls }) : connect({ host: target.host, port: target.port, noDelay: true });
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
 }
 
 /**
@@ -158,11 +197,11 @@ function openFileLimit(): { soft: number; hard: number } | null {
 }
 
 /** Opens n connections, `batch` at a time. A connection that fails is returned as its error code. */
-async function openConnections(host: string, port: number, n: number, batch: number): Promise<(Socket | string)[]> {
+async function openConnections(target: Target, n: number, batch: number): Promise<(Socket | string)[]> {
   const sockets: (Socket | string)[] = [];
   for (let first = 0; first < n; first += batch) {
     const count = Math.min(batch, n - first);
-    sockets.push(...(await Promise.all(Array.from({ length: count }, () => openConnection(host, port)))));
+    sockets.push(...(await Promise.all(Array.from({ length: count }, () => openConnection(target)))));
   }
   return sockets;
 }
@@ -173,10 +212,10 @@ function noteEarlyError(this: Socket, error: NodeJS.ErrnoException) {
   if (!earlyErrors.has(this)) earlyErrors.set(this, error.code ?? 'socket error');
 }
 
-function openConnection(host: string, port: number): Promise<Socket | string> {
+function openConnection(target: Target): Promise<Socket | string> {
   return new Promise((resolve) => {
-    const socket = connect({ host, port, noDelay: true });
-    socket.once('connect', () => {
+    const socket = connectTo(target);
+    socket.once(target.tls ? 'secureConnect' : 'connect', () => {
       socket.off('error', onError);
       socket.on('error', noteEarlyError);
       resolve(socket);
@@ -199,8 +238,13 @@ export class ResponseReader {
   private bodyStart = -1;
   private contentLength: number | undefined;
   private chunked = false;
-  /** The X-Worker header, once the head has arrived. */
+  /** The header naming the process that answered (X-Worker unless told otherwise), once the head has arrived. */
   worker: string | undefined;
+  private readonly workerPattern: RegExp;
+
+  constructor(workerHeader = 'X-Worker') {
+    this.workerPattern = new RegExp(`\\r\\n${workerHeader.replace(/[^\w-]/g, '')}:\\s*([^\\r]+)`, 'i');
+  }
 
   push(chunk: Buffer): number | undefined {
     this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
@@ -213,7 +257,7 @@ export class ResponseReader {
       const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
       this.contentLength = length ? Number(length[1]) : undefined;
       this.chunked = /\r\ntransfer-encoding:[^\r]*chunked/i.test(head);
-      this.worker = /\r\nx-worker:\s*([^\r]+)/i.exec(head)?.[1]?.trim();
+      this.worker = this.workerPattern.exec(head)?.[1]?.trim();
       this.bodyStart = headerEnd + 4;
     }
     const bodyBytes = this.buffered.length - this.bodyStart;
