@@ -38,7 +38,7 @@ const measurements = await experiment.measureWithProbes(
     // 1. On the event loop: a "pool" of one, and it is the only thread that answers anything.
     { label: 'loop', endpoint: '/blocking-loop-test', poolSize: 1, ...burst },
     // 2. In the pool: the loop stays free.
-    { label: 'pool', endpoint: '/sync-test', poolSize: flags.pool, ...burst },
+    { label: 'pool', endpoint: '/sync-test', poolSize: flags.pool, queueLimit: server.queueLimit, ...burst },
   ],
   serverProbes(flags.delayMs),
   flags.probeEveryMs,

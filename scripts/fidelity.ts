@@ -1,30 +1,32 @@
 /**
- * fidelity — how much does the measuring itself add? The suite's client, judged against a reference.
+ * fidelity — how much does the measuring itself add? The suite's client, judged against a reference, and every
+ * millisecond of a total accounted for by the server itself.
  *
- * What it shows: the suite's burst client (scripts/lib/burst.ts) next to a minimal raw-socket reference
- * client written below for this one purpose, on the same bursts in the same run, so the suite's client is
- * judged as a ratio and not by an absolute time on a noisy machine:
- *   - the client's own cost: bursts of N = 100, 1000, 10 000 to GET /health, which answers at once;
- *   - async totals at D = 3 s for the same N, and how far above D each ends;
+ * What it shows: the suite's burst client (scripts/lib/burst.ts) next to a minimal raw-socket reference client
+ * written for this one purpose, on the same bursts in the same run, taking turns, so the suite's client is judged
+ * as a ratio of medians and not by an absolute time on a noisy machine:
+ *   - the machine's own cost per request: bursts of N = 100, 1000, 10 000 to GET /health, which answers at once;
+ *   - async totals at D = 3 s for the same N, each taken apart by the server's own clock: D, its intake (the one
+ *     event loop reading N requests, first to last arrival) and its output (from when the last timer was due to
+ *     when the last answer was written): D + intake + output is the total, less what the client itself adds;
  *   - the blog's method (background curl, `date +%s`) on the smaller bursts, to show what it distorts;
  *   - sync, N = 100, P = 40: the blog's 9 s;
- *   - the server's own side of each burst: how long it took to take the N requests in (first to last arrival,
- *     from /stats), beside the client's total;
  *   - the server: spawn → ready, warming 40 pool threads, RSS warm and after a sync burst.
- * Then it prints the targets the suite holds itself to, with the measured value and pass/miss for each.
+ * Then it prints the targets the suite holds itself to: ratios, and allowances measured in the same run, so they
+ * pass or fail for a reason on a machine of any speed.
  *
  * Run:    npx tsx scripts/fidelity.ts [--quick] [--repeat K] [--max-requests 10000] [--delay-ms 3000]
- * Expect: async N = 100 ≈ D + 10 ms, N = 10 000 ≈ D + 0.5–1 s; suite ÷ reference ≈ 1.00; curl ≈ 0.35 s per 100;
- *         the server's intake spread close to what each total has above D.
- * Takes:  1–1.5 minutes (about 6 s with --quick: D = 200 ms, N up to 1000). Writes results/fidelity.json.
+ * Expect: D + intake + output within a few % of every async total (at N = 10 000: intake ≈ 0.4–1 s, output
+ *         ≈ 0.3–1.7 s, depending on the machine); suite ÷ reference ≈ 1.00; curl ≈ 0.35 s per 100 requests.
+ * Takes:  about 2 minutes (about 10 s with --quick: D = 200 ms, N up to 1000). Writes results/fidelity.json.
  */
 import { defineExperiment, type PlannedBurst } from './lib/experiment.ts';
 import { startServer } from './lib/server-process.ts';
-import { warmUpServer, combineRuns, type MeasuredRun, QUICK_WARM_UP_REQUESTS } from './lib/measure.ts';
+import { warmUpServer, combineRuns, accountOf, type Account, type MeasuredRun, QUICK_WARM_UP_REQUESTS } from './lib/measure.ts';
 import { fireBurst } from './lib/burst.ts';
 import { fireReference } from './lib/reference-client.ts';
 import { MAX_CURL_REQUESTS } from './lib/curl-burst.ts';
-import { predictTotalMs } from './lib/model.ts';
+import { predictTotalMs, predictWaves } from './lib/model.ts';
 import { round3 } from './lib/stats.ts';
 import type { Measurement } from './lib/results.ts';
 import { formatTable, ms, totalWithRange } from './lib/table.ts';
@@ -32,7 +34,8 @@ import { formatTable, ms, totalWithRange } from './lib/table.ts';
 const experiment = defineExperiment({
   about:
     "Measures what the suite's client adds, as a ratio to a minimal raw-socket reference client, on bursts of up " +
-    "to 10 000 requests; the blog's curl method beside them; and the server's start-up and memory.",
+    "to 10 000 requests; takes each async total apart with the server's own clock; the blog's curl method beside " +
+    "them; and the server's start-up and memory.",
   notApplicable: { client: 'it runs every client itself' },
   numbers: {
     maxRequests: { help: 'largest burst; bursts are 100, 1000, 10 000 up to it', default: 10_000, quick: 1000, min: 100, max: 10_000 },
@@ -43,9 +46,11 @@ const experiment = defineExperiment({
 const { flags } = experiment;
 const say = (text: string) => experiment.say(text);
 const sizes = [100, 1000, 10_000].filter((n) => n <= flags.maxRequests);
-// A burst to /health takes milliseconds and its total is a few ms of a shared machine's jitter: repeated
-// enough, the median is steady (30 alternated runs at N = 100 put the two clients within 1 ms of each other).
-const trivialRepeat = (n: number) => Math.max(flags.repeat, flags.quick ? 5 : n <= 1000 ? 21 : 5);
+// One burst against another is noise on a shared machine (suite ÷ reference at N = 10 000 came out 1.06 in one
+// run, 1.13 in the next): every comparison is of medians of alternated runs. A burst to /health takes
+// milliseconds, so it is repeated more (30 alternated runs at N = 100 put the two clients within 1 ms).
+const repeatOf = (kind: 'trivial' | 'async', n: number) =>
+  Math.max(flags.repeat, kind === 'async' ? 3 : flags.quick ? 5 : n <= 1000 ? 21 : 5);
 
 // --quick checks the shape of everything in seconds; it warms the server up less.
 const warmUpRequests = flags.quick ? QUICK_WARM_UP_REQUESTS : undefined;
@@ -60,23 +65,22 @@ const server = experiment.watch(await startServer({ poolSize: flags.pool, delayM
   // 2. The blog's sync burst first, so the RSS after it is not that of the 10 000-request bursts below.
   const sync = await measure({ label: 'sync-suite-100', endpoint: '/sync-test', poolSize: flags.pool, requests: 100, delayMs: flags.delayMs });
 
-  // 3. Each burst by the suite's client, then the same burst by the reference (and by curl where it can).
+  // 3. Each burst by the suite's client and by the reference, taking turns (and swapping who goes first, so a busy
+  //    moment of the machine, or the garbage of the burst before, falls on both alike); by curl where it can.
   for (const [kind, endpoint, delayMs] of [
     ['trivial', '/health', 0],
     ['async', '/asyncio-test', flags.delayMs],
   ] as const) {
     for (const n of sizes) {
       const path = kind === 'trivial' ? () => '/health' : (id: number) => `${endpoint}/${id}`;
-      const repeat = kind === 'trivial' ? trivialRepeat(n) : flags.repeat;
-      say(`${kind}-suite-${n} and ${kind}-reference-${n}: ${repeat} × ${n} requests each …`);
+      const repeat = repeatOf(kind, n);
+      say(`${kind}-suite-${n} and ${kind}-reference-${n}: ${repeat} × ${n} requests each, taking turns …`);
       await warmUpServer(server.url, endpoint, n, kind === 'trivial' ? path : undefined, warmUpRequests);
       const predictedMs = predictTotalMs({ requests: n, poolSize: null, delayMs });
       const timeoutMs = predictedMs * 4 + 10_000;
       const suiteRuns: MeasuredRun[] = [];
       const referenceRuns: MeasuredRun[] = [];
-      // Taking turns, and swapping who goes first, so a busy moment of the shared machine or the
-      // garbage of the burst before falls on both clients alike.
-      // The server's stats around each turn say how long it took to take the burst in, whoever fired it.
+      // The server's stats around each turn: how long it took to take the burst in and to answer it, whoever fired.
       for (let k = 0; k < repeat; k++) {
         const suiteTurn = async () => {
           await server.resetStats();
@@ -104,7 +108,7 @@ const server = experiment.watch(await startServer({ poolSize: flags.pool, delayM
   }
   const end = await server.stats();
 
-  // 4. The figures, the ratios and the target table.
+  // 4. The figures: ratios of medians, each async total taken apart, the machine's cost per request, the targets.
   const find = (label: string) => measurements.find((m) => m.label === label);
   const ratios: Record<string, number | null> = {};
   for (const kind of ['trivial', 'async']) {
@@ -114,47 +118,53 @@ const server = experiment.watch(await startServer({ poolSize: flags.pool, delayM
       if (curl) ratios[`${kind}-curl-${n}`] = ratio(curl.totalMs, reference?.totalMs);
     }
   }
+  const accounts: Record<string, Account> = {};
+  for (const m of measurements) {
+    const account = m.endpoint === '/asyncio-test' ? accountOf(m.server, m.delayMs) : null;
+    if (account) accounts[m.label] = account;
+  }
+  const trivial100 = find('trivial-suite-100')!;
+  const perRequest = { health100Ms: trivial100.totalMs, perRequestUs: round3((trivial100.totalMs / trivial100.concurrency) * 1000) };
   const startup = { spawnToReadyMs: round3(server.startupMs), poolWarmUpMs: warm.poolWarmUpMs, poolSize: flags.pool };
   const memory = { rssWarmBytes: warm.rssBytes, rssAfterSyncBytes: sync.server?.rssBytes ?? null, rssEndBytes: end.rssBytes };
-  const targets = judgeTargets({ find, ratios, startup, memory });
+  const targets = judgeTargets(find, ratios, accounts);
 
-  say(`\nBURSTS — total: the median of the runs, min–max in brackets; intake: the server's first to last arrival\n`);
+  say(`\nBURSTS — total: the median of the runs, min–max in brackets; intake and output: the server's own clock\n`);
   say(
     formatTable(
-      ['burst', 'N', 'runs', 'total ms', 'date +%s', 'above model ms', 'intake ms', '÷ reference', 'ok', 'errors', 'connect ms'],
+      ['burst', 'N', 'runs', 'total ms', 'date +%s', 'intake ms', 'output ms', 'D + intake + output', '÷ reference', 'ok', 'errors'],
       measurements.map((m) => [
         m.label,
         m.concurrency,
         m.repeats?.totalsMs.length ?? 1,
         totalWithRange(m),
         m.wholeSeconds === undefined ? '–' : `${m.wholeSeconds} s`,
-        ms(m.totalMs - (m.predictedMs ?? 0)),
-        ms(intakeMs(m)),
+        ms(accounts[m.label]?.intakeMs),
+        ms(accounts[m.label]?.outputMs),
+        ms(accounts[m.label]?.accountedMs),
         m.label.includes('-reference-') ? '1.000' : (ratios[m.label]?.toFixed(3) ?? '–'),
         m.ok,
         m.errors,
-        ms(m.connectMs),
       ]),
     ),
   );
   say(
-    `\nserver: spawn → ready ${ms(startup.spawnToReadyMs)} ms, ${flags.pool} pool threads warm in ${ms(startup.poolWarmUpMs)} ms; ` +
+    `\nthis machine: /health × 100 in ${ms(perRequest.health100Ms)} ms (${perRequest.perRequestUs.toFixed(0)} µs a request); ` +
+      `spawn → ready ${ms(startup.spawnToReadyMs)} ms, ${flags.pool} pool threads warm in ${ms(startup.poolWarmUpMs)} ms; ` +
       `RSS ${mb(memory.rssWarmBytes)} warm, ${mb(memory.rssAfterSyncBytes)} after the sync burst, ${mb(memory.rssEndBytes)} at the end`,
   );
-  say(`\nTARGETS (each is the model plus an allowance, so --quick and other D are judged alike)\n`);
+  say(`\nTARGETS (ratios, and allowances measured in this run: they hold or miss for a reason on any machine)\n`);
   say(formatTable(['figure', 'target', 'measured', ''], targets.map((t) => [t.figure, t.target, t.measured, t.pass ? 'pass' : 'MISS'])));
 
-  const intake = Object.fromEntries(measurements.flatMap((m) => (intakeMs(m) === null ? [] : [[m.label, intakeMs(m)]])));
-  await experiment.finish({ params: { sizes, trivialRepeat: sizes.map(trivialRepeat) }, startup, memory, ratios, intakeMs: intake, targets });
-}
-
-/**
- * How long the server took to take the burst in: its first request's arrival to its last (from /stats).
- * What a total has above D is at least this, whoever fires: the floor is the server's, not the client's.
- */
-function intakeMs(m: Measurement): number | null {
-  const arrivals = m.server?.arrivals;
-  return arrivals && arrivals.firstMs !== null && arrivals.lastMs !== null ? round3(arrivals.lastMs - arrivals.firstMs) : null;
+  await experiment.finish({
+    params: { sizes, repeats: Object.fromEntries(sizes.flatMap((n) => [[`trivial-${n}`, repeatOf('trivial', n)], [`async-${n}`, repeatOf('async', n)]])) },
+    perRequest,
+    startup,
+    memory,
+    ratios,
+    accounts,
+    targets,
+  });
 }
 
 // ─── Judging ────────────────────────────────────────────────────────────────────────────────────────────────
@@ -166,63 +176,49 @@ interface Target {
   pass: boolean;
 }
 
-/** The targets the suite holds itself to. Totals are judged as the model plus an allowance, so any D is judged alike. */
-function judgeTargets({
-  find,
-  ratios,
-  startup,
-  memory,
-}: {
-  find: (label: string) => Measurement | undefined;
-  ratios: Record<string, number | null>;
-  startup: { poolWarmUpMs: number };
-  memory: { rssWarmBytes: number; rssAfterSyncBytes: number | null };
-}): Target[] {
+/**
+ * The targets the suite holds itself to, none of them a number of ms written for one machine:
+ *  - every async total is D + the server's intake + its output, within 5 %: nothing else hides in it;
+ *  - the suite's client is no slower than the reference (≤ 1.05 × its median) wherever a burst is long enough
+ *    for the client to matter (N ≥ 1000);
+ *  - the sync burst takes the model plus, for each wave, at most what answering N requests costs this machine
+ *    (the /health burst of the same N, in this run).
+ */
+function judgeTargets(find: (label: string) => Measurement | undefined, ratios: Record<string, number | null>, accounts: Record<string, Account>): Target[] {
   const targets: Target[] = [];
-  const total = (figure: string, label: string, allowanceMs: number, needNoErrors = false) => {
-    const m = find(label);
-    if (!m) return;
-    const limit = (m.predictedMs ?? 0) + allowanceMs;
-    const errors = needNoErrors ? `, ${m.errors} errors` : '';
+  for (const n of sizes) {
+    const m = find(`async-suite-${n}`);
+    const account = accounts[`async-suite-${n}`];
+    if (!m || !account) continue;
+    const share = m.totalMs / account.accountedMs;
     targets.push({
-      figure,
-      target: `≤ ${limit} ms${needNoErrors ? ', 0 errors' : ''}`,
-      measured: `${ms(m.totalMs)} ms${errors}`,
-      pass: m.totalMs <= limit && (!needNoErrors || m.errors === 0),
+      figure: `async, N = ${n}: D + intake + output, of the total`,
+      target: 'within 5 %',
+      measured: `${ms(account.accountedMs)} of ${ms(m.totalMs)} ms (${((share - 1) * 100).toFixed(1)} %)`,
+      pass: Math.abs(share - 1) <= 0.05,
     });
-  };
-  const d = `D = ${flags.delayMs} ms`;
-  total(`async, N = 100, ${d}, total`, 'async-suite-100', 25);
-  total(`sync, N = 100, P = ${flags.pool}, ${d}, total`, 'sync-suite-100', 30);
-  total(`async, N = 1000, ${d}, total`, 'async-suite-1000', 200);
-  total(`async, N = 10 000, ${d}, total`, 'async-suite-10000', 1500, true);
-  total('client overhead, trivial route (/health), N = 100', 'trivial-suite-100', 20);
+  }
   for (const kind of ['async', 'trivial']) {
     for (const n of sizes.filter((size) => size >= 1000)) {
       const value = ratios[`${kind}-suite-${n}`] ?? null;
       targets.push({
-        figure: `suite client ÷ reference, ${kind} burst, N = ${n}`,
+        figure: `suite client ÷ reference, ${kind} burst, N = ${n} (medians)`,
         target: '≤ 1.05',
         measured: value === null ? '–' : value.toFixed(3),
         pass: value !== null && value <= 1.05,
       });
     }
   }
-  targets.push({
-    figure: `warm-up of ${flags.pool} pool threads`,
-    target: '≤ 1000 ms',
-    measured: `${ms(startup.poolWarmUpMs)} ms`,
-    pass: startup.poolWarmUpMs <= 1000,
-  });
-  for (const [when, bytes] of [
-    ['warm', memory.rssWarmBytes],
-    ['after the sync burst', memory.rssAfterSyncBytes],
-  ] as const) {
+  const sync = find('sync-suite-100');
+  const cost = find('trivial-suite-100');
+  if (sync && cost && sync.predictedMs !== null) {
+    const waves = predictWaves({ requests: sync.concurrency, poolSize: sync.poolSize, delayMs: sync.delayMs });
+    const limit = round3(sync.predictedMs + waves * cost.totalMs);
     targets.push({
-      figure: `server RSS with ${flags.pool} warm threads, ${when}`,
-      target: '≤ 450 MB',
-      measured: mb(bytes),
-      pass: bytes !== null && bytes <= 450 * 2 ** 20,
+      figure: `sync, N = 100, P = ${sync.poolSize}: total`,
+      target: `≤ model + ${waves} × /health × 100 = ${ms(limit)} ms`,
+      measured: `${ms(sync.totalMs)} ms, ${sync.errors} errors`,
+      pass: sync.totalMs <= limit && sync.errors === 0,
     });
   }
   return targets;

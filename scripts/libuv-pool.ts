@@ -10,18 +10,24 @@
  * sized to the cores take as long (the cores bind either way), but leave libuv's threads free: the file reads
  * beside them answer in a millisecond or two. The model is the same ceil(N / P) · D, with P hidden in libuv.
  *
+ * The model's inputs are measured on each server, on the route it runs, in the same run: w is the median of warm
+ * single hashes there, and the cores are timed through that route's threads, as many hashes at once as there are
+ * cores (a CPU quota or a busy neighbour makes some slower; availableParallelism() does not know).
+ *
  * Run:    npx tsx scripts/libuv-pool.ts [--hash-ms 200] [--requests 8] [--threadpools 1,2,4,8] [--hashes 12] [--quick]
- * Expect: threadpool 1 ≈ 8 · w, threadpools 2, 4, 8 ≈ 4 · w on 2 cores, each within 10 % of its model (medians of
- *         3 bursts); the file probes' p99 beside async hashes hundreds of ms, beside pooled hashes a few ms (≥ 5×
- *         apart). The hashes beside the probes run about 10 % over their model: the probes' own work shares the cores.
- * Takes:  about 40 s; --quick about 6 s. Writes results/libuv-pool.json.
+ * Expect: threadpool 1 ≈ 8 · w, threadpools 2, 4, 8 ≈ 8 · w / the cores measured (≈ 4 · w on 2 free cores), each
+ *         within 10 % of its model (medians of 3 bursts); the file probes' p99 beside async hashes hundreds of ms,
+ *         beside pooled hashes a few ms (≥ 5× apart). The hashes beside the probes run about 10 % over their model:
+ *         the probes' own work shares the cores.
+ * Takes:  about 50 s; --quick about 10 s. Writes results/libuv-pool.json.
  */
 import { availableParallelism } from 'node:os';
 import { defineExperiment } from './lib/experiment.ts';
-import { calibrate } from './lib/calibrate.ts';
-import { predictCpuTotalMs, predictCpuWaveMs } from './lib/model.ts';
+import { calibrate, measureCores, measureServedWorkMs } from './lib/calibrate.ts';
+import { idealCores, predictCpuTotalMs, predictCpuWaveMs } from './lib/model.ts';
 import { printSweep } from './lib/sweep.ts';
 import { formatTable, ms } from './lib/table.ts';
+import { round3 } from './lib/stats.ts';
 import type { Measurement } from './lib/results.ts';
 import type { TargetServer } from './lib/server-process.ts';
 import { hashSync } from '../server/pool-tasks.js';
@@ -30,7 +36,7 @@ const cores = availableParallelism();
 const experiment = defineExperiment({
   about: "Sweeps libuv's threadpool under async password hashes, then shows file reads waiting behind them, and the fix.",
   numbers: {
-    hashMs: { help: 'CPU time of one hash, calibrated on this machine, ms', default: 200, quick: 60, min: 10, max: 10_000 },
+    hashMs: { help: 'CPU work of one hash: about this many ms of one core here', default: 200, quick: 60, min: 10, max: 10_000 },
     requests: { help: 'hashes fired at once in the threadpool sweep', default: 8, quick: 4 },
     hashes: { help: 'hashes fired at once beside the file probes', default: 12, quick: 8 },
     pool: { help: 'tinypool threads for the pooled hashes (sized to the cores)', default: cores, max: 1024 },
@@ -46,16 +52,34 @@ const experiment = defineExperiment({
 });
 const { flags } = experiment;
 
-// 1. Calibrate: the pbkdf2 iterations of one hash of hashMs here (the same function the pool threads run).
-const calibration = calibrate(flags.hashMs, hashSync, 10_000);
-const w = calibration.ms;
-experiment.say(`calibrated: ${calibration.iterations} pbkdf2-sha512 iterations ≈ ${w.toFixed(1)} ms on this machine (${cores} cores)`);
-const hashArgs = ['--hash-iterations', String(calibration.iterations)];
+// 1. How much work a hash is: the pbkdf2 iterations of about hashMs here (the same function the pool threads run).
+const { iterations } = calibrate(flags.hashMs, hashSync, 10_000);
+const hashArgs = ['--hash-iterations', String(iterations)];
 
-/** The model for N hashes on P threads and these cores: its total, and how long each wave lasts (for the picture). */
-const cpuModel = (requests: number, poolSize: number, extra: Record<string, unknown> = {}) => {
-  const work = { requests, poolSize, cores, workMs: w };
-  return { predictedMs: predictCpuTotalMs(work), extra: { waveMs: predictCpuWaveMs(work), ...extra } };
+/** The model's inputs for one route of one server, measured there: w, and the cores as that route's threads get them. */
+interface Inputs {
+  workMs: number;
+  coreMs: number[];
+  speedUp: number;
+}
+const inputs: Record<string, Inputs> = {};
+const measureInputs = async (server: TargetServer, name: string, route: string, threads: number): Promise<Inputs> => {
+  const path = (i: number) => `${route}/${i}`;
+  const work = await measureServedWorkMs(server.url, path);
+  // With fewer threads than cores, each has a core to itself and only w counts; else time the cores through them.
+  const measured = threads >= cores ? await measureCores(server.url, path, cores, work.ms) : { coreMs: idealCores(cores, work.ms), speedUp: cores };
+  inputs[name] = { workMs: work.ms, ...measured };
+  experiment.say(
+    `${name}: one hash ${work.ms.toFixed(1)} ms on the server (median of ${work.samplesMs.length})` +
+      (threads >= cores ? `; ${cores} at once took ${measured.coreMs.map((t) => t.toFixed(0)).join(', ')} ms, ${measured.speedUp.toFixed(2)} side by side` : ''),
+  );
+  return inputs[name]!;
+};
+
+/** The model for N hashes on P threads: its total, and how long each wave lasts (for the picture). */
+const cpuModel = (requests: number, poolSize: number, { workMs, coreMs }: Inputs, extra: Record<string, unknown> = {}) => {
+  const work = { requests, poolSize, workMs, coreMs };
+  return { predictedMs: round3(predictCpuTotalMs(work)), extra: { waveMs: round3(predictCpuWaveMs(work)), coreMs, ...extra } };
 };
 
 // libuv reads UV_THREADPOOL_SIZE once, at start: each size needs a server started with it in its environment.
@@ -70,14 +94,15 @@ const serverWithThreadpool = (size: number | undefined, run: (server: TargetServ
 const sweep: Measurement[] = [];
 for (const size of flags.threadpools) {
   await serverWithThreadpool(size, async (server) => {
+    const measured = await measureInputs(server, `threadpool=${size}`, '/hash-test', size);
     sweep.push(
       await experiment.measure(server, {
         label: `threadpool=${size}`,
         endpoint: '/hash-test',
         poolSize: size,
         requests: flags.requests,
-        delayMs: w,
-        ...cpuModel(flags.requests, size, { libuvThreadpoolSize: size }),
+        delayMs: measured.workMs,
+        ...cpuModel(flags.requests, size, measured, { libuvThreadpoolSize: size }),
       }),
     );
   });
@@ -86,22 +111,24 @@ for (const size of flags.threadpools) {
 // 3. The trap and the fix, on one server with libuv's default pool: hashes async (libuv) then pooled (tinypool),
 //    each with a one-read /file-test probed every few ms beside it.
 const file = { label: 'file', path: '/file-test/0', delayMs: 0 };
-const trap = { requests: flags.hashes, delayMs: w };
-const [libuvHashes, libuvReads, pooledHashes, pooledReads] = (await serverWithThreadpool(undefined, (server) =>
-  experiment.measureWithProbes(
+const [libuvHashes, libuvReads, pooledHashes, pooledReads] = (await serverWithThreadpool(undefined, async (server) => {
+  const [libuv, pooled] = [await measureInputs(server, 'hash-libuv', '/hash-test', 4), await measureInputs(server, 'hash-pool', '/hash-pool-test', flags.pool)];
+  return experiment.measureWithProbes(
     server,
     [
-      { label: 'hash-libuv', endpoint: '/hash-test', poolSize: 4, ...cpuModel(flags.hashes, 4, { libuvThreadpoolSize: 4 }), ...trap },
-      { label: 'hash-pool', endpoint: '/hash-pool-test', poolSize: flags.pool, ...cpuModel(flags.hashes, flags.pool), ...trap },
+      { label: 'hash-libuv', endpoint: '/hash-test', poolSize: 4, requests: flags.hashes, delayMs: libuv.workMs, ...cpuModel(flags.hashes, 4, libuv, { libuvThreadpoolSize: 4 }) },
+      { label: 'hash-pool', endpoint: '/hash-pool-test', poolSize: flags.pool, requests: flags.hashes, delayMs: pooled.workMs, ...cpuModel(flags.hashes, flags.pool, pooled) },
     ],
     [file],
     flags.probeEveryMs,
-  ),
-)) as Measurement[];
+  );
+})) as Measurement[];
+const w = Object.values(inputs)[0]!.workMs;
+const speedUp = inputs['hash-libuv']!.speedUp;
 
 // 4. The sweep beside the model; then what the file reads waited beside each kind of hashing.
 const chart = printSweep(sweep, {
-  title: `libuv-pool · ${flags.requests} async pbkdf2 hashes of ${w.toFixed(0)} ms on ${cores} cores`,
+  title: `libuv-pool · ${flags.requests} async pbkdf2 hashes of ${w.toFixed(0)} ms on ${cores} cores (${speedUp.toFixed(2)} side by side, measured)`,
   xLabel: 'UV_THREADPOOL_SIZE',
   pointLabel: (m) => `T = ${m.poolSize}`,
   quiet: flags.quiet,
@@ -120,7 +147,7 @@ experiment.say(
 experiment.say(`\nfile reads beside async hashes: p99 ${ratio.toFixed(1)}× that beside pooled hashes`);
 
 await experiment.finish({
-  calibration: { ...calibration, cores },
+  work: { iterations, cores, inputs },
   sweep: chart,
   overlays: [
     { name: 'hash-libuv', title: `libuv-pool · ${flags.hashes} async hashes (libuv, 4 threads) and /file-test reads beside them`, labels: ['hash-libuv', 'hash-libuv-probe-file'] },

@@ -33,7 +33,7 @@ const measurements = await experiment.measureWithProbes(
   server,
   [
     // 1. The pool saturated: every thread blocked, the rest queued.
-    { label: 'sync', endpoint: '/sync-test', poolSize: flags.pool, ...burst },
+    { label: 'sync', endpoint: '/sync-test', poolSize: flags.pool, queueLimit: server.queueLimit, ...burst },
     // 2. The same number of awaited timers, for contrast.
     { label: 'async', endpoint: '/asyncio-test', poolSize: null, ...burst },
   ],

@@ -1,5 +1,5 @@
 /**
- * The slow API behind /upstream-test: an HTTP call with Node's own fetch, its failures answered 502/503/504 in
+ * The slow API behind /upstream-test: an HTTP call with Node's own fetch, its failures answered 502 or 503 in
  * FastAPI's shape. Apart from the routes because a client of another service is its own concern: where it
  * points, and what a failure there means here.
  */

@@ -2,7 +2,7 @@
  * The burst client against small real servers that misbehave on purpose: every request ends as a record,
  * errors by kind, and one bad request never loses the others.
  */
-import { test } from 'node:test';
+import { test } from './harness.ts';
 import assert from 'node:assert/strict';
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { createServer, type Server } from 'node:http';
@@ -97,5 +97,5 @@ test('the reference client (fidelity) counts a request that never ends in its to
   const unanswered = burst.requests[2]!;
   assert.equal(burst.totalMs, unanswered.endMs);
   assert.ok(unanswered.endMs >= 299, `total ${burst.totalMs} ms: the unanswered request counts until the deadline`);
-  assert.ok(burst.requests.filter((r) => r.status === 200).every((r) => r.endMs < 100));
+  assert.ok(burst.requests.filter((r) => r.status === 200).every((r) => r.endMs < unanswered.endMs), 'the answered ones ended first');
 });

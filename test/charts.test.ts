@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from './harness.ts';
 import assert from 'node:assert/strict';
 import { timelineGeometry, sweepGeometry, timelineSvg, overlaySvg, niceStep, CHART_BOX, MAX_BARS } from '../scripts/lib/charts.ts';
 import { toMeasurement } from '../scripts/lib/results.ts';

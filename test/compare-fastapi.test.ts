@@ -3,7 +3,7 @@
  * with FastAPI and uvicorn exists (CI could not install them), those tests are skipped with the reason; the
  * skip path itself is always tested.
  */
-import { test } from 'node:test';
+import { test } from './harness.ts';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -13,6 +13,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findFastApiPython } from '../scripts/lib/fastapi-process.ts';
 import type { ResultsFile } from '../scripts/lib/results.ts';
+import { waveSizes } from '../scripts/lib/waves.ts';
+import { waitUntil } from '../scripts/lib/wait-until.ts';
+import { isRunning } from '../scripts/lib/process-tree.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const found = await findFastApiPython();
@@ -45,13 +48,12 @@ test('compare-fastapi --quick: both servers run sync in ceil(N/40) waves; FastAP
     assert.equal(m.ok, 50, m.label);
     assert.equal(m.requests.length, 50, m.label);
   }
-  // 50 requests: one wave awaiting, two waves on 40 threads (40 + 10), one wave on 100 threads. Wide margins,
-  // but each range excludes its neighbours.
+  // 50 requests: one wave awaiting, two waves on 40 threads (40 + 10), one wave on 100 threads.
   const waves = { 'fastapi-async': 1, 'hono-async': 1, 'fastapi-sync': 2, 'hono-sync': 2, 'fastapi-sync-limit-100': 1 };
   for (const [label, n] of Object.entries(waves)) {
     const m = totals[label]!;
     assert.equal(m.predictedMs, n * D, label);
-    assert.ok(m.totalMs >= n * D * 0.95 && m.totalMs < n * D + D * 0.75, `${label}: ${m.totalMs} ms for ${n} wave(s) of ${D}`);
+    assert.equal(waveSizes(m.requests, D).length, n, `${label}: ${n} wave(s) of ${D} ms: ends at ${m.requests.map((r) => r.endMs)}`);
   }
   // Only server.ts has /stats.
   assert.equal(totals['fastapi-sync']!.server, undefined);
@@ -102,15 +104,5 @@ test('uvicorn stops by itself when the process that started it is killed outrigh
 
   parent.kill('SIGKILL');
   // Its stdin closes with the parent; uvicorn shuts down. Poll for it to be gone, up to a generous deadline.
-  const deadline = performance.now() + 15_000;
-  const alive = () => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  while (alive() && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-  assert.equal(alive(), false, `uvicorn (PID ${pid}) still runs 15 s after its parent was killed`);
+  await waitUntil(() => !isRunning(pid), `uvicorn (PID ${pid}) to exit after its parent was killed`, 15_000, 50);
 });

@@ -3,10 +3,11 @@
  * 500 with a JSON body and nothing more: the pool is whole again and the next request succeeds. Without the
  * server's guard, tinypool would leave the dying thread's request unanswered forever.
  */
-import { test, before, after } from 'node:test';
+import { test, before, after } from './harness.ts';
 import assert from 'node:assert/strict';
 import { startServer, type RunningServer } from '../scripts/lib/server-process.ts';
 import { fireBurst } from '../scripts/lib/burst.ts';
+import { waveSizes } from '../scripts/lib/waves.ts';
 
 const DELAY = 200;
 const POOL = 2;
@@ -34,14 +35,13 @@ test('a thread that exits mid-task: 500 at once, a fresh thread, and the next re
   const before = await server.stats();
   // More exits than there are threads: each dead thread must have been replaced for the next to run at all.
   for (let i = 0; i < POOL + 1; i++) {
-    const began = performance.now();
+    // Answered at all: without the guard, a task whose thread died was never settled, and this waited forever.
     assert.deepEqual(await get('/fault-test/exit'), FAILED);
-    assert.ok(performance.now() - began < 3000, 'the dead thread was noticed, not waited for');
   }
   const burst = await fireBurst({ baseUrl: server.url, path: (i) => `/sync-test/${i}`, requests: POOL * 2, timeoutMs: 10_000 });
   assert.deepEqual(burst.requests.map((r) => r.status), Array(POOL * 2).fill(200));
   // Two waves of the full pool: every thread is back, not just some.
-  assert.ok(burst.totalMs < 3 * DELAY, `${POOL * 2} requests took ${burst.totalMs} ms`);
+  assert.deepEqual(waveSizes(burst.requests, DELAY), [POOL, POOL], `ends at ${burst.requests.map((r) => r.endMs)}`);
   const after = await server.stats();
   assert.equal(after.threadsAlive, POOL);
   assert.equal(after.failed - before.failed, POOL + 1);

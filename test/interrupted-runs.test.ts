@@ -3,8 +3,9 @@
  * the cut burst; a complete result is never replaced by an interrupted one; a server that dies mid-run ends the
  * script in one sentence; a burst with errors the experiment did not expect fails the script.
  */
-import { test } from 'node:test';
+import { test } from './harness.ts';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readdirSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { join } from 'node:path';
 import type { ResultsFile } from '../scripts/lib/results.ts';
 import { startServer } from '../scripts/lib/server-process.ts';
 import { waitUntil } from '../scripts/lib/wait-until.ts';
-import { ROOT, runScript, tempDir, serverChildrenOf, embeddedPostgresProcesses } from './run-script.ts';
+import { ROOT, runScript, runScriptAsync, tempDir, serverChildrenOf, embeddedPostgresProcesses } from './run-script.ts';
 import { isRunning } from '../scripts/lib/process-tree.ts';
 
 const linuxOnly = { skip: !existsSync('/proc/self/task') && 'needs /proc' };
@@ -101,16 +102,33 @@ test('a server that dies mid-run: one sentence, exit 1, the finished burst kept 
   );
 });
 
-test('a burst with errors the experiment does not expect fails it: exit 1, one sentence, results kept and marked', async (t) => {
+test('refusals the model predicts are a result: a burst beyond the pool and its queue exits 0, the refusals counted', async (t) => {
   const out = await tempDir(t);
-  // One thread and no queue: of 6 sync requests, 5 are answered 503 at once.
+  // One thread and no queue: of 6 sync requests, 5 are answered 503 at once, as the model says.
   const server = await startServer({ poolSize: 1, delayMs: 100, queueLimit: 0 });
   t.after(() => server.stop());
-  const run = runScript('async-vs-sync.ts', ['--url', server.url, '--requests', '6', '--pool', '1', '--delay-ms', '100', '--quick', '--quiet', '--out', out]);
+  const run = runScript('async-vs-sync.ts', ['--url', server.url, '--requests', '6', '--pool', '1', '--delay-ms', '100', '--quick', '--out', out]);
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /\/sync-test .* 5 \(model 5\)/);
+  const sync = (await readJson(join(out, 'async-vs-sync.json'))).measurements.find((m) => m.label === 'sync')!;
+  assert.deepEqual([sync.ok, sync.errors, sync.expectedRefused, sync.errorCounts], [1, 5, 5, { 'HTTP 503': 5 }]);
+});
+
+test('a burst with errors the experiment does not expect fails it: exit 1, one sentence, results kept and marked', async (t) => {
+  const out = await tempDir(t);
+  // Not server.ts: its async route answers, its sync route fails every time.
+  const broken = createServer((request, response) => {
+    const failing = request.url?.startsWith('/sync-test/');
+    response.writeHead(failing ? 500 : 200, { 'Content-Type': 'application/json' }).end(JSON.stringify(failing ? { detail: 'boom' } : { status: 'done' }));
+  });
+  await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
+  t.after(() => broken.close());
+  const url = `http://127.0.0.1:${(broken.address() as { port: number }).port}`;
+  const run = await runScriptAsync('async-vs-sync.ts', ['--url', url, '--requests', '6', '--pool', '1', '--delay-ms', '100', '--quick', '--quiet', '--out', out]);
   assert.equal(run.status, 1, run.stderr);
-  assert.equal(run.stderr, 'async-vs-sync: sync: 5 of 6 requests failed (5 × HTTP 503).\n');
+  assert.equal(run.stderr, 'async-vs-sync: sync: 6 of 6 requests failed (6 × HTTP 500).\n');
   const results = await readJson(join(out, 'async-vs-sync.json'));
-  assert.deepEqual(results.failures, ['sync: 5 of 6 requests failed (5 × HTTP 503)']);
+  assert.deepEqual(results.failures, ['sync: 6 of 6 requests failed (6 × HTTP 500)']);
   assert.equal(results.measurements.find((m) => m.label === 'async')?.ok, 6);
 });
 

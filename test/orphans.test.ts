@@ -3,7 +3,7 @@
  * server process behind; a script whose server never becomes ready ends with one sentence. The server's PID
  * is found among the script's children in /proc, so these tests run on Linux only.
  */
-import { test } from 'node:test';
+import { test } from './harness.ts';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';

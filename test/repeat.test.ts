@@ -1,7 +1,7 @@
 /**
  * --repeat K, the shared flag: K measured bursts per measurement, their median as the total, all K kept.
  */
-import { test } from 'node:test';
+import { test } from './harness.ts';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -3,7 +3,7 @@
  * the summary and the report, and does not destroy the results of an earlier run. The failing experiment
  * lives in a temporary copy of scripts/, never in the real one.
  */
-import { test } from 'node:test';
+import { test } from './harness.ts';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';

@@ -2,7 +2,7 @@
  * Shared by the script tests: run a script as the user would, a temporary --out folder removed after, and the
  * server processes a script started (from /proc, so those tests run on Linux only).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,21 @@ export function runScript(script: string, args: string[], timeout = 120_000) {
     cwd: ROOT,
     encoding: 'utf8',
     timeout,
+  });
+}
+
+/**
+ * The same, without blocking this process: for a script that fires at a server running in this test's own process
+ * (spawnSync would stop that server's event loop for as long as the script runs).
+ */
+export function runScriptAsync(script: string, args: string[], timeout = 120_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', `scripts/${script}`, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], timeout });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
   });
 }
 

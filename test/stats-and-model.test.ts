@@ -1,7 +1,7 @@
-import { test } from 'node:test';
+import { test } from './harness.ts';
 import assert from 'node:assert/strict';
 import { percentile, summarize, median } from '../scripts/lib/stats.ts';
-import { predictTotalMs, predictWaves, predictCpuTotalMs } from '../scripts/lib/model.ts';
+import { predictTotalMs, predictWaves, predictCpuTotalMs, predictCpuWaveMs, idealCores, predictQueuedPool, predictLimitedPool } from '../scripts/lib/model.ts';
 
 test('percentile interpolates between the nearest ranks', () => {
   assert.equal(percentile([1, 2, 3, 4], 50), 2.5);
@@ -36,15 +36,53 @@ test('the model: N requests on P threads take ceil(N / P) waves of D', () => {
 
 test('the CPU model: threads beyond the cores share them, so the speed-up is bounded by the cores', () => {
   const w = 100;
-  // No more threads than cores: waves, like a sleep.
-  assert.equal(predictCpuTotalMs({ requests: 4, poolSize: 2, cores: 2, workMs: w }), 200);
-  assert.equal(predictCpuTotalMs({ requests: 5, poolSize: 1, cores: 2, workMs: w }), 500);
-  assert.equal(predictCpuTotalMs({ requests: 1, poolSize: 40, cores: 2, workMs: w }), 100);
+  const two = idealCores(2, w);
+  const cpu = (requests: number, poolSize: number, coreMs = two) => predictCpuTotalMs({ requests, poolSize, workMs: w, coreMs });
+  // Fewer threads than cores: waves of w, like a sleep. As many: each core takes the next request.
+  assert.equal(cpu(5, 1), 500);
+  assert.equal(cpu(4, 2), 200);
+  assert.equal(cpu(1, 40), 100);
   // More threads than cores: time-sliced, all N end together at N · w / C.
-  assert.equal(predictCpuTotalMs({ requests: 4, poolSize: 40, cores: 2, workMs: w }), 200);
-  assert.equal(predictCpuTotalMs({ requests: 3, poolSize: 40, cores: 2, workMs: w }), 150);
-  assert.equal(predictCpuTotalMs({ requests: 8, poolSize: 40, cores: 2, workMs: w }), 400);
-  // Waves of P > C: each takes P · w / C; a last wave of r, max(1, r / C) · w.
-  assert.equal(predictCpuTotalMs({ requests: 9, poolSize: 4, cores: 2, workMs: w }), 2 * 200 + 100);
-  assert.throws(() => predictCpuTotalMs({ requests: 1, poolSize: 0, cores: 2, workMs: w }), RangeError);
+  assert.equal(cpu(4, 40), 200);
+  assert.equal(cpu(3, 40), 150);
+  assert.equal(cpu(8, 40), 400);
+  // Waves of P > C: each takes P · w / C; a last wave of fewer requests than cores, w.
+  assert.equal(cpu(9, 4), 2 * 200 + 100);
+  assert.throws(() => cpu(1, 0), RangeError);
+});
+
+test('the CPU model on cores that are not equal: a slower core serves fewer, and sets the time of a wave of C', () => {
+  // One core does a request in 200 ms while the other is busy too, the other in 300 ms (a neighbour on it).
+  const uneven = [200, 300];
+  const cpu = (requests: number, poolSize: number) => predictCpuTotalMs({ requests, poolSize, workMs: 200, coreMs: uneven });
+  assert.equal(cpu(2, 2), 300);
+  // Two threads, eight hashes: the fast core ends one at 200, 400, 600, 800 and 1000, the slow at 300, 600 and 900.
+  assert.equal(cpu(8, 2), 1000);
+  // Time-sliced: 6 requests of work shared by both cores, 6 / (1/200 + 1/300) = 720 ms.
+  assert.equal(Math.round(cpu(6, 40)), 720);
+  assert.equal(predictCpuWaveMs({ requests: 2, poolSize: 40, workMs: 200, coreMs: uneven }), 300);
+  assert.equal(predictCpuWaveMs({ requests: 1, poolSize: 40, workMs: 200, coreMs: uneven }), 200);
+});
+
+test('a bounded queue: beyond P + Q the server refuses, as long as the burst is in before the first wave ends', () => {
+  // async-vs-sync --requests 10000 on 40 threads and a queue of 1000: 1040 served in 26 waves, 8960 refused.
+  const burst = { requests: 10_000, poolSize: 40, queueLimit: 1000, delayMs: 3000 };
+  assert.deepEqual(predictQueuedPool(burst), { served: 1040, refused: 8960, totalMs: 26 * 3000 });
+  assert.deepEqual(predictQueuedPool(burst, 1077), { served: 1040, refused: 8960, totalMs: 26 * 3000 });
+  // An intake as long as D: requests that ended freed places, and the model does not guess how many.
+  const late = predictQueuedPool(burst, 3000);
+  assert.deepEqual([late.refused, late.totalMs], [null, null]);
+  assert.match(late.unpredictable!, /took 3000 ms to take the burst in/);
+  // Within P + Q: nothing refused, whatever the intake.
+  assert.deepEqual(predictQueuedPool({ ...burst, requests: 100 }, 5000), { served: 100, refused: 0, totalMs: 9000 });
+});
+
+test('a pool beyond the database limit: L served in one wave, the rest refused while refusing them fits in half a wave', () => {
+  const burst = { requests: 146, poolSize: 146, connectionLimit: 97, delayMs: 3000 };
+  assert.deepEqual(predictLimitedPool({ ...burst, refusalMs: 14 }), { served: 97, refused: 49, totalMs: 3000 });
+  assert.deepEqual(predictLimitedPool({ ...burst, poolSize: 50, refusalMs: 14 }), { served: 146, refused: 0, totalMs: 9000 });
+  // 49 refusals of 40 ms each is 1960 ms: past half of D, some waiting requests get a freed connection instead.
+  const slow = predictLimitedPool({ ...burst, refusalMs: 40 });
+  assert.deepEqual([slow.served, slow.refused, slow.totalMs], [97, null, null]);
+  assert.match(slow.unpredictable!, /refusing 49 connections of 40 ms each takes about 1960 ms/);
 });

@@ -1,9 +1,9 @@
 /**
- * The card's second use, copy-paste experiments: scripts/_template.ts copied under a new name runs as its own
+ * Copy-paste experiments: scripts/_template.ts copied under a new name runs as its own
  * experiment with no edit, and run-all picks the copy up (but not the template). Done in a temporary copy of
  * the project, exactly as a user would in theirs.
  */
-import { test } from 'node:test';
+import { test } from './harness.ts';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFile, readFile } from 'node:fs/promises';

@@ -1,8 +1,15 @@
 /**
- * How many iterations of some CPU work take a given time on this machine: the experiments that measure CPU work
- * (cpu-bound, libuv-pool) ask for "about 200 ms of one core", not for a number that only fits one CPU.
+ * How much CPU work a request holds, and how fast the server gets it done:
+ *  - `calibrate`: how many iterations of some work take a given time here, so an experiment can ask for "about
+ *    200 ms of one core" instead of a number that fits one CPU only. It sets the work; it is not the model's w.
+ *  - `measureServedWorkMs`: how long the server under test takes to serve one such request on its own, warm,
+ *    the median of several. This is w for the model: the work timed where it runs, in the same run, not in the
+ *    script's own process (another process, another JIT, a CPU quota shared differently).
+ *  - `measureCores`: how fast each core does that work while all are busy: the cores as the server gets them (a CPU
+ *    quota or a busy neighbour gives less than availableParallelism() says).
  */
-import { median } from './stats.ts';
+import { fireBurst } from './burst.ts';
+import { median, round3 } from './stats.ts';
 
 /** Doubles the iterations until one call takes a tenth of the target, then scales, then checks (medians of 3). */
 export function calibrate(targetMs: number, work: (iterations: number) => unknown, start = 10_000): { iterations: number; ms: number } {
@@ -14,5 +21,55 @@ export function calibrate(targetMs: number, work: (iterations: number) => unknow
   let iterations = start;
   while (time(iterations) < targetMs / 10) iterations *= 2;
   iterations = Math.round((iterations * targetMs) / median([time(iterations), time(iterations), time(iterations)]));
-  return { iterations, ms: Math.round(median([time(iterations), time(iterations), time(iterations)]) * 1000) / 1000 };
+  return { iterations, ms: round3(median([time(iterations), time(iterations), time(iterations)])) };
+}
+
+export interface ServedWork {
+  /** The median of the single requests' latencies, ms: w. */
+  ms: number;
+  /** Every single request's latency, ms. */
+  samplesMs: number[];
+}
+
+/**
+ * One request at a time to `path` (warm: one more first, not counted), `count` times: the median latency. A
+ * request that is not answered 200 is not a measurement of the work: that ends here with what it got.
+ */
+export async function measureServedWorkMs(baseUrl: string, path: (id: number) => string, count = 5): Promise<ServedWork> {
+  const samplesMs: number[] = [];
+  for (let i = 0; i <= count; i++) {
+    const burst = await fireBurst({ baseUrl, path, requests: 1, timeoutMs: 120_000 });
+    const [request] = burst.requests;
+    if (request?.status !== 200) throw new Error(`${path(1)} answered ${request?.status ?? request?.error} while its work was being timed`);
+    if (i > 0) samplesMs.push(round3(request.endMs - request.startMs));
+  }
+  return { ms: round3(median(samplesMs)), samplesMs };
+}
+
+export interface Cores {
+  /** Each core's time for one request while every core is busy, fastest first, ms (medians over the runs). */
+  coreMs: number[];
+  /** Σ w / coreMs: how many requests' worth of work the cores do side by side (C where every core is free and equal). */
+  speedUp: number;
+}
+
+/**
+ * The cores as the server gets them: as many requests as there are cores, fired at once at a route whose pool has
+ * at least that many threads, so each runs on a core of its own; each one's time is its core's time while all are
+ * busy. `runs` times after one that is not counted (it warms the threads it lands on); the medians, fastest first.
+ * A CPU quota, or a neighbour on the same physical core, shows here as slower cores, which a count of the cores
+ * (availableParallelism()) does not see.
+ */
+export async function measureCores(baseUrl: string, path: (id: number) => string, cores: number, workMs: number, runs = 5): Promise<Cores> {
+  const byRank: number[][] = Array.from({ length: cores }, () => []);
+  for (let k = 0; k <= runs; k++) {
+    const burst = await fireBurst({ baseUrl, path, requests: cores, timeoutMs: 120_000 + cores * workMs * 4 });
+    const failed = burst.requests.find((r) => r.status !== 200);
+    if (failed) throw new Error(`${path(1)} answered ${failed.status ?? failed.error} while the cores were being measured`);
+    if (k === 0) continue;
+    const times = burst.requests.map((r) => r.endMs - r.startMs).sort((a, b) => a - b);
+    times.forEach((ms, rank) => byRank[rank]!.push(ms));
+  }
+  const coreMs = byRank.map((times) => round3(median(times)));
+  return { coreMs, speedUp: round3(coreMs.reduce((sum, ms) => sum + workMs / ms, 0)) };
 }

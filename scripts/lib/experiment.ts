@@ -171,10 +171,8 @@ export class Experiment<F extends CommonFlags & { url?: string }> {
   async finish(more: Record<string, unknown> = {}): Promise<void> {
     if (this.interruption) return this.endInterrupted();
     for (const m of this.measurements) {
-      if (m.errors > 0 && !m.errorsExpected) {
-        const kinds = Object.entries(m.errorCounts).map(([kind, n]) => `${n} × ${kind}`).join(', ');
-        this.failures.push(`${m.label}: ${m.errors} of ${m.ok + m.errors} requests failed (${kinds})`);
-      }
+      const unexpected = unexpectedErrors(m);
+      if (unexpected) this.failures.push(unexpected);
     }
     const file = await this.write({ ...more, ...(this.failures.length > 0 ? { failures: this.failures } : {}) });
     this.say(`\nwrote ${file}`);
@@ -252,6 +250,23 @@ export class Experiment<F extends CommonFlags & { url?: string }> {
     })();
     return this.ending;
   }
+}
+
+/**
+ * What a measurement's errors say beyond what its experiment expects, or null: none at all, errors the experiment
+ * declared, or refusals (503) in exactly the number the model predicts in every burst (any number where the model
+ * says it cannot predict them).
+ */
+export function unexpectedErrors(m: Measurement): string | null {
+  if (m.errors === 0 || m.errorsExpected) return null;
+  const kinds = (counts: Record<string, number>) => Object.entries(counts).map(([kind, n]) => `${n} × ${kind}`).join(', ');
+  if (m.expectedRefused === undefined) return `${m.label}: ${m.errors} of ${m.ok + m.errors} requests failed (${kinds(m.errorCounts)})`;
+  for (const run of m.repeats?.runs ?? [m]) {
+    const refused = run.errorCounts['HTTP 503'] ?? 0;
+    if (refused !== run.errors) return `${m.label}: ${run.errors - refused} requests failed other than by a refusal (${kinds(run.errorCounts)})`;
+    if (m.expectedRefused !== null && refused !== m.expectedRefused) return `${m.label}: ${refused} refused, the model says ${m.expectedRefused}`;
+  }
+  return null;
 }
 
 /** Requests that got no HTTP answer at all: the first sign of a server that is gone. */

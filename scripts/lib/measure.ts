@@ -20,7 +20,7 @@
  */
 import { fireBurst } from './burst.ts';
 import type { BurstClient, BurstResult, RequestRecord } from './burst-types.ts';
-import { predictTotalMs } from './model.ts';
+import { predictQueuedPool, predictTotalMs, type Refusals } from './model.ts';
 import { toMeasurement, type Measurement, type MeasurementContext } from './results.ts';
 import { median, round3, summarize } from './stats.ts';
 import type { ServerStats } from '../../server/stats.ts';
@@ -44,6 +44,11 @@ export interface BurstPlan {
   delayMs: number;
   /** Threads that may block at once for this route; null for the async route. Feeds the model. */
   poolSize: number | null;
+  /**
+   * The pool's queue limit, for a route of server.ts's tinypool pool (TargetServer.queueLimit): a burst beyond
+   * P + queue is partly refused, and the model says how many (each refusal a 503, expected, not a failure).
+   */
+  queueLimit?: number | null;
   /** Override the model's figure (e.g. CPU work, where the cores bound the waves, not the pool). */
   predictedMs?: number | null;
   /** Default: four times the model's total plus 10 s. */
@@ -85,7 +90,8 @@ export async function measureBurstWithProbes(
   probes: Probe[],
   probeEveryMs: number,
 ): Promise<{ burst: Measurement; probes: Measurement[] }> {
-  const predictedMs = plan.predictedMs !== undefined ? plan.predictedMs : predictTotalMs(plan);
+  const queued = plan.queueLimit != null && plan.poolSize !== null ? { ...plan, poolSize: plan.poolSize, queueLimit: plan.queueLimit } : null;
+  const predictedMs = plan.predictedMs !== undefined ? plan.predictedMs : queued ? predictQueuedPool(queued).totalMs : predictTotalMs(plan);
   const timeoutMs = plan.timeoutMs ?? (predictedMs ?? plan.delayMs) * 4 + 10_000;
   const client = plan.client ?? 'raw';
   const repeat = plan.repeat ?? 1;
@@ -132,6 +138,8 @@ export async function measureBurstWithProbes(
   const main = {
     ...combineRuns({ label, endpoint, poolSize, delayMs, predictedMs, client, ...plan.extra }, runs),
     ...(plan.errorsExpected ? { errorsExpected: true } : {}),
+    // Beyond P + queue: the model's refusals, judged against the server's own intake of the burst.
+    ...(queued && queued.requests > queued.poolSize + queued.queueLimit ? refusalFields(predictQueuedPool(queued, intakeMs(nearestToMedian(runs).stats))) : {}),
   };
   if (plan.signal?.aborted) progress?.done(`cut short after ${main.totalMs.toFixed(1)} ms`);
   else {
@@ -141,6 +149,40 @@ export async function measureBurstWithProbes(
     progress?.done(`${median}${main.totalMs.toFixed(1)} ms${model}, ${main.ok} ok, ${main.errors} errors`);
   }
   return { burst: main, probes: nearestToMedian(runs).probes ?? [] };
+}
+
+/** How long the server took to take a burst in: its first request's arrival to its last (from /stats); null without. */
+export function intakeMs(stats: ServerStats | undefined): number | null {
+  const arrivals = stats?.arrivals;
+  return arrivals && arrivals.firstMs !== null && arrivals.lastMs !== null ? round3(arrivals.lastMs - arrivals.firstMs) : null;
+}
+
+/** The server's own account of a burst of awaited timers of D, from its /stats: what a total holds besides the client. */
+export interface Account {
+  /** First arrival → last arrival: the one event loop reading N requests. */
+  intakeMs: number;
+  /** The last timer due (last arrival + D) → the last answer written: the loop writing N answers. */
+  outputMs: number;
+  /** D + intake + output. */
+  accountedMs: number;
+}
+
+/** D + intake + output for one burst of awaited timers, or null where the server does not say (not server.ts). */
+export function accountOf(stats: ServerStats | undefined, delayMs: number): Account | null {
+  const intake = intakeMs(stats);
+  const lastAnswer = stats?.answers?.lastMs ?? null;
+  if (intake === null || lastAnswer === null || stats!.arrivals.lastMs === null) return null;
+  const outputMs = round3(lastAnswer - (stats!.arrivals.lastMs + delayMs));
+  return { intakeMs: intake, outputMs, accountedMs: round3(delayMs + intake + outputMs) };
+}
+
+/** A model's refusals as the measurement records them: the count it expects (null: it cannot say), and why not. */
+export function refusalFields(refusals: Refusals): { predictedMs: number | null; expectedRefused: number | null; refusalsUnpredictable?: string } {
+  return {
+    predictedMs: refusals.totalMs,
+    expectedRefused: refusals.refused,
+    ...(refusals.unpredictable ? { refusalsUnpredictable: refusals.unpredictable } : {}),
+  };
 }
 
 /** Each probe was one request; line them up on the burst's clock as one measurement per probe. */

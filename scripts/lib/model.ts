@@ -30,50 +30,134 @@ export function predictTotalMs(workload: Workload): number {
 }
 
 export interface CpuWorkload {
-  /** N: requests fired at once, each needing `workMs` of CPU. */
+  /** N: requests fired at once, each needing some CPU work. */
   requests: number;
   /** P: threads that may run at once. */
   poolSize: number;
-  /** C: cores. */
-  cores: number;
-  /** w: CPU time one request needs, ms. */
+  /** w: one request's work alone on a thread, ms (measured on the server: the median of single requests). */
   workMs: number;
+  /**
+   * The cores as the server gets them: each core's time for one request while every core is busy, ms, one entry
+   * per core (measured by firing as many requests at once as there are cores). Equal cores: `idealCores(C, w)`.
+   * They need not be equal: a core shared with a noisy neighbour, or a CPU quota, makes some slower.
+   */
+  coreMs: readonly number[];
+}
+
+/** C cores that each do one request of work w in w, busy or not: the textbook machine. */
+export function idealCores(cores: number, workMs: number): number[] {
+  return Array.from({ length: cores }, () => workMs);
 }
 
 /**
- * CPU work is not a sleep: threads beyond the cores share them. While P ≤ C each task has a core and the
- * waves model holds, ceil(N / P) · w. With more threads than cores the OS time-slices them, so every wave of P
- * tasks takes P · w / C, and a last wave of r tasks max(1, r / C) · w. The speed-up over the event loop (N · w)
- * is therefore min(N, P, C): bounded by the cores, not by the pool.
+ * CPU work is not a sleep: threads beyond the cores share them. k requests started together on k threads take:
+ *  - fewer than the cores: w, each has a core to itself;
+ *  - as many as the cores: the slowest core's time, each core runs one;
+ *  - more than the cores: k requests' work shared out over every core, k / Σ(1 / coreMs), and they end together.
+ * A pool of P then serves N in waves of P, the last of N mod P. With exactly as many threads as cores each thread
+ * keeps its core and takes the next request when it is done, so a faster core serves more of them. The speed-up
+ * over the event loop (N · w) is bounded by the cores, not by the pool.
  */
-/** How long one wave of CPU work lasts: w while a wave fits the cores, P · w / C when its P threads share C cores. */
-export function predictCpuWaveMs({ requests, poolSize, cores, workMs }: CpuWorkload): number {
-  return Math.max(1, Math.min(poolSize, requests) / cores) * workMs;
+export function predictCpuTotalMs({ requests, poolSize, workMs, coreMs }: CpuWorkload): number {
+  if (requests <= 0) return 0;
+  const cores = coreMs.length;
+  if (!(poolSize >= 1 && cores >= 1)) throw new RangeError('poolSize and cores must be at least 1');
+  if (poolSize < cores) return Math.ceil(requests / poolSize) * workMs;
+  if (poolSize === cores) return requests < cores ? workMs : eachCoreTakesTheNext(requests, coreMs);
+  const rest = requests % poolSize;
+  return Math.floor(requests / poolSize) * waveMs(poolSize, workMs, coreMs) + (rest > 0 ? waveMs(rest, workMs, coreMs) : 0);
 }
 
-export function predictCpuTotalMs({ requests, poolSize, cores, workMs }: CpuWorkload): number {
-  if (requests <= 0) return 0;
-  if (!(poolSize >= 1 && cores >= 1)) throw new RangeError('poolSize and cores must be at least 1');
-  if (Math.min(poolSize, requests) <= cores) return Math.ceil(requests / poolSize) * workMs;
-  const fullWaves = Math.floor(requests / poolSize);
-  const rest = requests % poolSize;
-  return fullWaves * ((poolSize * workMs) / cores) + (rest > 0 ? Math.max(1, rest / cores) * workMs : 0);
+/** How long one wave of CPU work lasts (for the pictures): k = min(N, P) requests started together. */
+export function predictCpuWaveMs({ requests, poolSize, workMs, coreMs }: CpuWorkload): number {
+  return waveMs(Math.min(requests, poolSize), workMs, coreMs);
+}
+
+function waveMs(k: number, workMs: number, coreMs: readonly number[]): number {
+  if (k < coreMs.length) return workMs;
+  if (k === coreMs.length) return Math.max(...coreMs);
+  return k / coreMs.reduce((rate, ms) => rate + 1 / ms, 0);
+}
+
+/** One thread per core, each taking the next request as soon as it is free: when the last one ends. */
+function eachCoreTakesTheNext(requests: number, coreMs: readonly number[]): number {
+  const free = coreMs.map(() => 0);
+  let last = 0;
+  for (let i = 0; i < requests; i++) {
+    const core = free.indexOf(Math.min(...free));
+    free[core]! += coreMs[core]!;
+    last = Math.max(last, free[core]!);
+  }
+  return last;
+}
+
+/** What a model says of a burst that meets a limit beyond its pool: how many are served, refused, and when. */
+export interface Refusals {
+  served: number;
+  /** Requests answered 503 at once; null where the model cannot say how many (it says why in `unpredictable`). */
+  refused: number | null;
+  /** The served requests' total; null where the refusals are not predicted either. */
+  totalMs: number | null;
+  /** Why the model does not predict the refusals here, in a sentence; absent where it does. */
+  unpredictable?: string;
+}
+
+export interface QueuedWorkload extends Workload {
+  poolSize: number;
+  /** Q: requests that may wait for a place; beyond P + Q the server refuses (server.ts --queue). */
+  queueLimit: number;
+}
+
+/**
+ * A pool with a bounded queue (server.ts --queue, like uvicorn's --limit-concurrency): P run, Q wait, and every
+ * request beyond P + Q is answered 503 at once. That holds while the whole burst arrives before the first wave
+ * ends, that is while the server's intake is shorter than D: from then on each request that ends frees a place.
+ * Give the intake (measured by the server, after the burst) and the model says whether it could predict.
+ */
+export function predictQueuedPool({ requests, poolSize, queueLimit, delayMs }: QueuedWorkload, intakeMs?: number | null): Refusals {
+  const served = Math.min(requests, poolSize + queueLimit);
+  const refused = requests - served;
+  if (refused > 0 && intakeMs != null && intakeMs >= delayMs) {
+    return {
+      served,
+      refused: null,
+      totalMs: null,
+      unpredictable: `the server took ${Math.round(intakeMs)} ms to take the burst in, longer than D (${delayMs} ms): requests that ended freed places for later ones`,
+    };
+  }
+  return { served, refused, totalMs: predictTotalMs({ requests: served, poolSize, delayMs }) };
 }
 
 export interface LimitedPoolWorkload extends Workload {
   poolSize: number;
   /** L: connections the database lets this client open (max_connections minus the slots reserved for others). */
   connectionLimit: number;
+  /** r: how long the database takes to refuse one connection beyond L (authentication included), ms, measured in the same run. */
+  refusalMs: number;
 }
 
 /**
  * A connection pool in front of a database that allows fewer connections than the pool wants. While P ≤ L it is
- * the waves model. With P > L, the first L connections open and every other request's connection is refused at
- * once (node-postgres does not retry: each refusal makes the pool try the next queued request, which is refused
- * too), so L requests run in one wave of D and N − L are answered 503 straight away.
+ * the waves model. With P > L, L connections are open (warmed one at a time before the burst) and serve one wave of
+ * D; every other request waits in the pool's queue while the pool tries to open a connection for it, P − L
+ * attempts at a time, and each is refused (node-postgres does not retry: the refusal is that request's answer).
+ * PostgreSQL refuses a role beyond its limit only once it has authenticated it (it must know the role is not a
+ * superuser), and the server's one event loop does node-postgres' half of every handshake, so the refusals come
+ * about one after another, r each: N − L of them take (N − L) · r. They are all answered at once beside D as long as
+ * that ends well within the first wave (half of D); past that, a connection the first wave frees serves some of the
+ * waiting requests instead, and how many is a race: the model says so rather than guess.
  */
-export function predictLimitedPool({ requests, poolSize, connectionLimit, delayMs }: LimitedPoolWorkload): { served: number; refused: number; totalMs: number } {
+export function predictLimitedPool({ requests, poolSize, connectionLimit, delayMs, refusalMs }: LimitedPoolWorkload): Refusals {
   if (poolSize <= connectionLimit) return { served: requests, refused: 0, totalMs: predictTotalMs({ requests, poolSize, delayMs }) };
   const served = Math.min(requests, connectionLimit);
-  return { served, refused: requests - served, totalMs: served > 0 ? delayMs : 0 };
+  const waiting = requests - served;
+  if (waiting > 0 && waiting * refusalMs >= delayMs / 2) {
+    return {
+      served: connectionLimit,
+      refused: null,
+      totalMs: null,
+      unpredictable: `refusing ${waiting} connections of ${Math.round(refusalMs)} ms each takes about ${Math.round(waiting * refusalMs)} ms, not well within D (${delayMs} ms): the first wave frees connections for some of them`,
+    };
+  }
+  return { served, refused: waiting, totalMs: served > 0 ? delayMs : 0 };
 }

@@ -30,6 +30,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { stopAfterServers, stopServersWhenThisProcessEnds } from './server-process.ts';
 import { isRunning } from './process-tree.ts';
+import { median } from './stats.ts';
 
 export interface Postgres {
   /** What the server connects with: the application role on the embedded cluster, or the user's URL. */
@@ -51,6 +52,12 @@ export interface Postgres {
    * max_connections, so the next server would find fewer than it should (gives up after 10 s).
    */
   otherConnectionsGone(): Promise<void>;
+  /**
+   * How long PostgreSQL takes to refuse a connection of the server's role while every slot it may use is taken
+   * (a server's pool holds them all): the median of 5 attempts, ms; null if one was accepted (the limit is not
+   * reached). An input of the model of a pool larger than the limit, measured in the same run.
+   */
+  refusalMs(): Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -66,7 +73,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   if (options.databaseUrl) {
     try {
       const url = options.databaseUrl;
-      return { ...(await describe(url)), url, kind: 'given', otherConnectionsGone: () => otherConnectionsGone(url, false), stop: async () => {} };
+      return { ...(await describe(url)), url, kind: 'given', otherConnectionsGone: () => otherConnectionsGone(url, false), refusalMs: () => refusalMs(url), stop: async () => {} };
     } catch (error) {
       return { unavailable: `the PostgreSQL at --database-url does not answer (${reason(error)})` };
     }
@@ -114,7 +121,8 @@ async function startEmbedded(maxConnections: number): Promise<Postgres> {
       const admin = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
       await query(admin, `CREATE ROLE ${APP_ROLE} LOGIN PASSWORD '${password}'`);
       const url = `postgres://${APP_ROLE}:${password}@127.0.0.1:${port}/postgres`;
-      return { ...(await describe(url)), url, kind: 'embedded', otherConnectionsGone: () => otherConnectionsGone(url, true), stop: () => (forget(), stop()) };
+      const postgres = { ...(await describe(url)), url, kind: 'embedded' as const, stop: () => (forget(), stop()) };
+      return { ...postgres, otherConnectionsGone: () => otherConnectionsGone(url, true), refusalMs: () => refusalMs(url) };
     }
   } catch (error) {
     forget();
@@ -198,7 +206,7 @@ function runUntil(
 }
 
 /** Version and limits, as the server's role sees them. */
-async function describe(url: string): Promise<Omit<Postgres, 'url' | 'kind' | 'stop' | 'otherConnectionsGone'>> {
+async function describe(url: string): Promise<Omit<Postgres, 'url' | 'kind' | 'stop' | 'otherConnectionsGone' | 'refusalMs'>> {
   const [row] = await query(
     url,
     `SELECT version() AS version,
@@ -236,6 +244,25 @@ async function otherConnectionsGone(url: string, backendsAreLocal: boolean): Pro
   }
   if (!backendsAreLocal) return;
   while ([...seen].some(isRunning) && performance.now() < deadline) await pause();
+}
+
+async function refusalMs(url: string): Promise<number | null> {
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+    client.on('error', () => {});
+    const began = performance.now();
+    try {
+      await client.connect();
+    } catch (error) {
+      if ((error as { code?: string }).code !== '53300') throw error;
+      times.push(performance.now() - began);
+      continue;
+    }
+    await client.end();
+    return null;
+  }
+  return median(times);
 }
 
 async function query(url: string, sql: string): Promise<unknown[]> {

@@ -1,5 +1,5 @@
 /**
- * The results contract (docs/results.md): one type for a measurement, reused by every script, the
+ * The results contract (scripts/README.md, "What a script writes"): one type for a measurement, reused by every script, the
  * report and the tests; and the one way a results file reaches the disk (atomically).
  */
 import { cpus, totalmem } from 'node:os';
@@ -65,6 +65,15 @@ export interface Measurement {
   interrupted?: boolean;
   /** The experiment expects errors here (an overload answered 503, a shutdown mid-burst). */
   errorsExpected?: boolean;
+  /**
+   * Where a limit beyond the pool refuses part of the burst (a full queue, a database's max_connections): the 503s
+   * per burst the model predicts, or null where it cannot say how many (why: `refusalsUnpredictable`). Refusals the
+   * model predicts are results, not failures; any other error still fails the run.
+   */
+  expectedRefused?: number | null;
+  refusalsUnpredictable?: string;
+  /** A database's limit: how long it took to refuse one connection beyond it, ms, timed in the same run. */
+  refusalMs?: number | null;
   /** Answers (2xx) per server process, by the X-Worker header's PID, where the server sends one. */
   perWorker?: Record<string, number>;
   /** The server's own view of the burst: event-loop delay, pool counters, RSS. */

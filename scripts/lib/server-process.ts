@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { get as httpGet, request as httpRequest } from 'node:http';
 import type { ServerStats } from '../../server/stats.ts';
+import { DEFAULT_SETTINGS } from '../../server/settings.ts';
 import { UserError } from './user-error.ts';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -38,6 +39,8 @@ export interface RunningServer {
   pid: number;
   /** ms from spawning the process to its ready line (pool threads warm included). */
   startupMs: number;
+  /** Its pool's queue limit (--queue): beyond the pool plus this many blocking requests, 503. */
+  queueLimit: number;
   stats(): Promise<ServerStats>;
   /** Closes the server's measurement window (event-loop delay) and returns its figures. */
   resetStats(): Promise<ServerStats>;
@@ -62,6 +65,11 @@ export interface ExitStatus {
  */
 export interface TargetServer {
   url: string;
+  /**
+   * server.ts's pool queue: beyond its pool plus this many blocking requests at once it answers 503 (--queue);
+   * absent where it is not server.ts, or not known.
+   */
+  queueLimit?: number;
   stats?(): Promise<ServerStats>;
   resetStats?(): Promise<ServerStats>;
   stop(graceMs?: number): Promise<void>;
@@ -93,6 +101,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     get exited() {
       return server.exited;
     },
+    queueLimit: options.queueLimit ?? DEFAULT_SETTINGS.queueLimit,
     ...statsOf(server.url),
   };
 }
@@ -138,9 +147,9 @@ export async function useRunningServer(url: string): Promise<TargetServer> {
   if (typeof answer === 'string') {
     throw new UserError(`nothing answers at ${origin} (${answer}): start the server first, e.g. npx tsx server.ts.`);
   }
-  const hasStats = answer.status === 200 && /"poolSize":\s*\d/.test(answer.body);
+  const queueLimit = answer.status === 200 ? /"queueLimit":\s*(\d+)/.exec(answer.body)?.[1] : undefined;
   const base = { url: origin, stop: async () => {}, answers: async () => typeof (await answersHttp(origin, 2000)) !== 'string' };
-  return hasStats ? { ...base, ...statsOf(origin) } : base;
+  return queueLimit !== undefined ? { ...base, queueLimit: Number(queueLimit), ...statsOf(origin) } : base;
 }
 
 /** Any HTTP server as a child process: how to start it, and the line that says it is ready. */
@@ -165,7 +174,7 @@ export interface ServerProcessSpec {
 }
 
 /** A started server process; RunningServer adds server.ts's own stats. */
-export type ServerProcess = Omit<RunningServer, 'stats' | 'resetStats'>;
+export type ServerProcess = Omit<RunningServer, 'stats' | 'resetStats' | 'queueLimit'>;
 
 export async function startServerProcess(spec: ServerProcessSpec): Promise<ServerProcess> {
   stopServersWhenThisProcessEnds();

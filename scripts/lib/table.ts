@@ -51,8 +51,14 @@ export function measurementRow(m: Measurement): Row {
     ms(m.latencyMs.p50),
     ms(m.latencyMs.p99),
     m.ok,
-    m.errors,
+    errorsBesideModel(m),
   ];
+}
+
+/** The errors, and beside them the refusals the model predicts where a limit refuses part of the burst: "8960 (model 8960)". */
+export function errorsBesideModel(m: Measurement): string | number {
+  if (m.expectedRefused === undefined) return m.errors;
+  return `${m.errors} (model ${m.expectedRefused ?? 'not predicted'})`;
 }
 
 /** The measurements of a run as a terminal table under a title. */

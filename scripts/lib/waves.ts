@@ -1,0 +1,41 @@
+/**
+ * Waves, read from the completions alone: how many requests a server served at once.
+ *
+ * A pool of P serves N requests of D each in waves: P end together after D, the next P after 2 · D, and so on. No
+ * request of a later wave can end before the earliest end of the wave before it plus D: it waited for a place that
+ * some request freed, then took D itself. So a wave is every request that ends within half a D of the wave's
+ * earliest end, and the next one to end opens the next wave. Half a D, not a whole one, so that the few ms a
+ * clock on the client's side adds or loses (a busy event loop, a slower machine) cannot move a request across.
+ *
+ * The tests count waves this way instead of holding a total to a number of ms, and find-pool reads P from the
+ * first wave: the shape of the completions, not the speed of the machine.
+ */
+
+export interface Wave {
+  /** Requests that ended in this wave. */
+  size: number;
+  /** Its earliest and its latest end, ms from the burst's start. */
+  firstEndMs: number;
+  lastEndMs: number;
+}
+
+/** The completions (end times, ms) in waves, earliest first. */
+export function wavesOf(requests: readonly { endMs: number }[], delayMs: number): Wave[] {
+  if (!(delayMs > 0)) throw new RangeError(`a wave needs a positive D, got ${delayMs}`);
+  const waves: Wave[] = [];
+  for (const endMs of requests.map((r) => r.endMs).sort((a, b) => a - b)) {
+    const current = waves.at(-1);
+    if (current && endMs < current.firstEndMs + delayMs / 2) {
+      current.size++;
+      current.lastEndMs = endMs;
+    } else {
+      waves.push({ size: 1, firstEndMs: endMs, lastEndMs: endMs });
+    }
+  }
+  return waves;
+}
+
+/** How many requests each wave held, e.g. [40, 40, 20]. */
+export function waveSizes(requests: readonly { endMs: number }[], delayMs: number): number[] {
+  return wavesOf(requests, delayMs).map((wave) => wave.size);
+}
