@@ -8,7 +8,7 @@
  * speed-up is min(N, cores), bounded by the cores, not by the 40 threads of the pool: a pool for CPU work is
  * sized near the cores.
  *
- * The model's inputs are measured on the server, in the same run: w is the median of warm single requests to each
+ * The model's inputs are measured on the server, in the same run: w is the mean of warm single requests to each
  * route, and the cores are timed as the server gets them, as many requests at once as there are cores (a CPU quota
  * or a busy neighbour makes some slower; availableParallelism() does not know). The table shows the model with the
  * cores measured beside the one with whole, equal cores.
@@ -51,7 +51,7 @@ const poolWork = await measureServedWorkMs(server.url, (i) => `/cpu-pool-test/${
 const measured = await measureCores(server.url, (i) => `/cpu-pool-test/${i}`, cores, poolWork.ms);
 experiment.say(
   `${iterations} iterations a request: ${loopWork.ms.toFixed(1)} ms on the event loop, ${poolWork.ms.toFixed(1)} ms in a pool thread ` +
-    `(medians of ${loopWork.samplesMs.length} single requests); ${cores} at once took ${measured.coreMs.map((t) => t.toFixed(0)).join(', ')} ms: ` +
+    `(means of ${loopWork.samplesMs.length} single requests, the extremes left out); ${cores} at once took ${measured.coreMs.map((t) => t.toFixed(0)).join(', ')} ms: ` +
     `${measured.speedUp.toFixed(2)} side by side`,
 );
 

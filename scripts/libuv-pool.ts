@@ -10,7 +10,7 @@
  * sized to the cores take as long (the cores bind either way), but leave libuv's threads free: the file reads
  * beside them answer in a millisecond or two. The model is the same ceil(N / P) · D, with P hidden in libuv.
  *
- * The model's inputs are measured on each server, on the route it runs, in the same run: w is the median of warm
+ * The model's inputs are measured on each server, on the route it runs, in the same run: w is the mean of warm
  * single hashes there, and the cores are timed through that route's threads, as many hashes at once as there are
  * cores (a CPU quota or a busy neighbour makes some slower; availableParallelism() does not know).
  *
@@ -70,7 +70,7 @@ const measureInputs = async (server: TargetServer, name: string, route: string, 
   const measured = threads >= cores ? await measureCores(server.url, path, cores, work.ms) : { coreMs: idealCores(cores, work.ms), speedUp: cores };
   inputs[name] = { workMs: work.ms, ...measured };
   experiment.say(
-    `${name}: one hash ${work.ms.toFixed(1)} ms on the server (median of ${work.samplesMs.length})` +
+    `${name}: one hash ${work.ms.toFixed(1)} ms on the server (mean of the middle ${work.samplesMs.length - 2} of ${work.samplesMs.length})` +
       (threads >= cores ? `; ${cores} at once took ${measured.coreMs.map((t) => t.toFixed(0)).join(', ')} ms, ${measured.speedUp.toFixed(2)} side by side` : ''),
   );
   return inputs[name]!;

@@ -3,8 +3,8 @@
  *  - `calibrate`: how many iterations of some work take a given time here, so an experiment can ask for "about
  *    200 ms of one core" instead of a number that fits one CPU only. It sets the work; it is not the model's w.
  *  - `measureServedWorkMs`: how long the server under test takes to serve one such request on its own, warm,
- *    the median of several. This is w for the model: the work timed where it runs, in the same run, not in the
- *    script's own process (another process, another JIT, a CPU quota shared differently).
+ *    over several. This is w for the model: the work timed where it runs, in the same run, not in the script's
+ *    own process (another process, another JIT, a CPU quota shared differently).
  *  - `measureCores`: how fast each core does that work while all are busy: the cores as the server gets them (a CPU
  *    quota or a busy neighbour gives less than availableParallelism() says).
  */
@@ -25,17 +25,19 @@ export function calibrate(targetMs: number, work: (iterations: number) => unknow
 }
 
 export interface ServedWork {
-  /** The median of the single requests' latencies, ms: w. */
+  /** w: the mean of the single requests' latencies without the fastest and the slowest, ms. */
   ms: number;
   /** Every single request's latency, ms. */
   samplesMs: number[];
 }
 
 /**
- * One request at a time to `path` (warm: one more first, not counted), `count` times: the median latency. A
- * request that is not answered 200 is not a measurement of the work: that ends here with what it got.
+ * One request at a time to `path` (warm: one more first, not counted), `count` times. A burst of such requests takes
+ * a sum of their works, so the model wants their mean, not their median (on a machine whose cores differ, a request
+ * takes one time or another as it lands, and the burst takes both); the fastest and the slowest are left out, so a
+ * stray pause does not move it. A request that is not answered 200 is not a measurement of the work: that ends here.
  */
-export async function measureServedWorkMs(baseUrl: string, path: (id: number) => string, count = 5): Promise<ServedWork> {
+export async function measureServedWorkMs(baseUrl: string, path: (id: number) => string, count = 7): Promise<ServedWork> {
   const samplesMs: number[] = [];
   for (let i = 0; i <= count; i++) {
     const burst = await fireBurst({ baseUrl, path, requests: 1, timeoutMs: 120_000 });
@@ -43,7 +45,8 @@ export async function measureServedWorkMs(baseUrl: string, path: (id: number) =>
     if (request?.status !== 200) throw new Error(`${path(1)} answered ${request?.status ?? request?.error} while its work was being timed`);
     if (i > 0) samplesMs.push(round3(request.endMs - request.startMs));
   }
-  return { ms: round3(median(samplesMs)), samplesMs };
+  const middle = [...samplesMs].sort((a, b) => a - b).slice(1, -1);
+  return { ms: round3(middle.reduce((sum, ms) => sum + ms, 0) / middle.length), samplesMs };
 }
 
 export interface Cores {
