@@ -14,7 +14,7 @@ import { Hono } from 'hono';
 import { blogEndpoint } from './server/endpoint.ts';
 import { answerFailure, answerTheRestLikeFastApi, tagWithProcess } from './server/answers.ts';
 import { startBlockingPool, type BlockingPool } from './server/pool.ts';
-import { startStatsWindow, type StatsWindow } from './server/stats.ts';
+import { startStatsWindow, type StatsWindow } from './server/stats-window.ts';
 import { createDatabase, type Database } from './server/database.ts';
 import { createUpstream, type Upstream } from './server/upstream.ts';
 import { startLibuvWork, type LibuvWork } from './server/libuv.ts';

@@ -20,10 +20,15 @@ import type { TargetServer } from './lib/server-process.ts';
 import { findFastApiPython, startFastApi, PYTHON_CANDIDATES, HOW_TO_INSTALL } from './lib/fastapi-process.ts';
 import type { Measurement } from './lib/results.ts';
 import { formatTable, seconds, totalWithRange } from './lib/table.ts';
-import { BLOG } from './lib/blog.ts';
+import { BLOG } from './lib/model.ts';
 
 // FastAPI's number: anyio's default CapacityLimiter(40) for `def` endpoints. Our pool is given the same.
 const THREAD_LIMIT = 40;
+
+/** What compare-fastapi adds to its results: the versions FastAPI's side ran on. */
+export interface CompareFastApiResults {
+  fastapi: Record<string, string>;
+}
 
 const experiment = defineExperiment({
   about:
@@ -40,7 +45,7 @@ const experiment = defineExperiment({
   },
   // The side-by-side table leads the README: a median of three bursts, never one on a shared machine.
   defaultRepeat: 3,
-});
+}).withResults<{}, CompareFastApiResults>();
 const { flags } = experiment;
 const say = (text: string) => experiment.say(text);
 const params = { threadLimit: THREAD_LIMIT };

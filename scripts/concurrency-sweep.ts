@@ -15,9 +15,14 @@
  */
 import { defineExperiment } from './lib/experiment.ts';
 import { URL_FLAG } from './lib/cli.ts';
-import { printSweep } from './lib/sweep.ts';
 import { accountOf } from './lib/measure.ts';
-import { formatTable, ms } from './lib/table.ts';
+import { formatTable, ms, printSweep } from './lib/table.ts';
+import type { Account } from './lib/measure.ts';
+
+/** What concurrency-sweep adds to its results: each async total taken apart by the server's clock. */
+export interface ConcurrencySweepResults {
+  accounts: Record<string, Account>;
+}
 
 const experiment = defineExperiment({
   about: 'Sweeps the number of concurrent requests: a staircase for the pooled sync endpoint, flat for async.',
@@ -30,7 +35,7 @@ const experiment = defineExperiment({
     asyncRequests: { help: 'N for the async endpoint', default: [100, 1000, 10_000], quick: [100, 1000], max: 100_000 },
   },
   texts: { url: URL_FLAG },
-});
+}).withResults<{}, ConcurrencySweepResults>();
 const { flags } = experiment;
 
 // 1. One server for the whole sweep; only N changes.

@@ -23,8 +23,15 @@ import { defineExperiment } from './lib/experiment.ts';
 import { idealCores, predictCpuTotalMs, predictCpuWaveMs } from './lib/model.ts';
 import { formatTable, ms } from './lib/table.ts';
 import { calibrate, measureCores, measureServedWorkMs } from './lib/calibrate.ts';
-import { round3 } from './lib/stats.ts';
+import { round3 } from './lib/percentiles.ts';
 import { cpuWork } from '../server/pool-tasks.js';
+import type { Cores, ServedWork } from './lib/calibrate.ts';
+
+/** What cpu-bound adds to its results: the work as the server did it, and the speed-up at each N. */
+export interface CpuBoundResults {
+  work: { iterations: number; loop: ServedWork; pool: ServedWork; cores: number; measured: Cores };
+  speedups: { requests: number; speedup: number; expected: number; idealModelMs: number }[];
+}
 
 const experiment = defineExperiment({
   about: 'Runs a fixed amount of CPU work per request on the event loop and in the pool, and compares.',
@@ -37,7 +44,7 @@ const experiment = defineExperiment({
   },
   // One burst of CPU work on a shared machine can be 10 % off for no reason of its own: a median of three.
   defaultRepeat: 3,
-});
+}).withResults<{}, CpuBoundResults>();
 const { flags } = experiment;
 const cores = availableParallelism();
 

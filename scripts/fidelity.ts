@@ -27,9 +27,21 @@ import { fireBurst } from './lib/burst.ts';
 import { fireReference } from './lib/reference-client.ts';
 import { MAX_CURL_REQUESTS } from './lib/curl-burst.ts';
 import { predictTotalMs, predictWaves } from './lib/model.ts';
-import { round3 } from './lib/stats.ts';
+import { round3 } from './lib/percentiles.ts';
 import type { Measurement } from './lib/results.ts';
 import { formatTable, ms, totalWithRange } from './lib/table.ts';
+
+/** What fidelity adds to its results: the machine's cost per request, the server's start and memory, and the judging. */
+export interface FidelityResults {
+  perRequest: { health100Ms: number; perRequestUs: number };
+  startup: { spawnToReadyMs: number; poolWarmUpMs: number; poolSize: number };
+  memory: { rssWarmBytes: number; rssAfterSyncBytes: number | null; rssEndBytes: number };
+  /** The suite's (and curl's) total ÷ the reference's, by measurement label. */
+  ratios: Record<string, number | null>;
+  /** Each async total taken apart by the server's clock, by measurement label. */
+  accounts: Record<string, Account>;
+  targets: Target[];
+}
 
 const experiment = defineExperiment({
   about:
@@ -42,7 +54,7 @@ const experiment = defineExperiment({
     delayMs: { help: 'how long each async or sync request waits, ms', default: 3000, quick: 200, min: 0, max: 600_000 },
     pool: { help: 'worker threads in the server', default: 40, max: 1024 },
   },
-});
+}).withResults<{}, FidelityResults>();
 const { flags } = experiment;
 const say = (text: string) => experiment.say(text);
 const sizes = [100, 1000, 10_000].filter((n) => n <= flags.maxRequests);
@@ -169,7 +181,7 @@ const server = experiment.watch(await startServer({ poolSize: flags.pool, delayM
 
 // ─── Judging ────────────────────────────────────────────────────────────────────────────────────────────────
 
-interface Target {
+export interface Target {
   figure: string;
   target: string;
   measured: string;

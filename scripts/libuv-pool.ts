@@ -25,14 +25,21 @@ import { availableParallelism } from 'node:os';
 import { defineExperiment } from './lib/experiment.ts';
 import { calibrate, measureCores, measureServedWorkMs } from './lib/calibrate.ts';
 import { idealCores, predictCpuTotalMs, predictCpuWaveMs } from './lib/model.ts';
-import { printSweep } from './lib/sweep.ts';
-import { formatTable, ms } from './lib/table.ts';
-import { round3 } from './lib/stats.ts';
+import { formatTable, ms, printSweep } from './lib/table.ts';
+import { round3 } from './lib/percentiles.ts';
 import type { Measurement } from './lib/results.ts';
 import type { TargetServer } from './lib/server-process.ts';
 import { hashSync } from '../server/pool-tasks.js';
 
 const cores = availableParallelism();
+/** What libuv-pool adds to its results: each route's model inputs as its server did the work, and the trap's figure. */
+export interface LibuvPoolResults {
+  work: { iterations: number; cores: number; inputs: Record<string, Inputs> };
+  /** The file reads' p99 beside async hashes ÷ that beside pooled ones. */
+  fileReadP99Ratio: number;
+  ioUring: string;
+}
+
 const experiment = defineExperiment({
   about: "Sweeps libuv's threadpool under async password hashes, then shows file reads waiting behind them, and the fix.",
   numbers: {
@@ -49,7 +56,7 @@ const experiment = defineExperiment({
   // Eight threads time-sliced on two cores once came in 19 % above the model in a single burst and within 5 %
   // in the next two: a median of three, with the range, is the figure.
   defaultRepeat: 3,
-});
+}).withResults<{}, LibuvPoolResults>();
 const { flags } = experiment;
 
 // 1. How much work a hash is: the pbkdf2 iterations of about hashMs here (the same function the pool threads run).
@@ -57,7 +64,7 @@ const { iterations } = calibrate(flags.hashMs, hashSync, 10_000);
 const hashArgs = ['--hash-iterations', String(iterations)];
 
 /** The model's inputs for one route of one server, measured there: w, and the cores as that route's threads get them. */
-interface Inputs {
+export interface Inputs {
   workMs: number;
   coreMs: number[];
   speedUp: number;

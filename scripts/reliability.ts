@@ -30,7 +30,51 @@ import { intakeMs, refusalFields } from './lib/measure.ts';
 import { formatTable, ms } from './lib/table.ts';
 import { createProgress } from './lib/progress.ts';
 import { waitUntil } from './lib/wait-until.ts';
-import { round3 } from './lib/stats.ts';
+import { round3 } from './lib/percentiles.ts';
+
+/** What reliability adds to its results: one record per claim. */
+export interface ReliabilityResults {
+  badInput: { path: string; expected: number; status: number | null; ok: boolean }[];
+  overload: {
+    requests: number;
+    poolSize: number;
+    queueLimit: number;
+    delayMs: number;
+    statusCounts: Record<string, number>;
+    /** The model's statuses, or null where it could not say (the burst took longer than D to arrive: `unpredictable`). */
+    expected: Record<string, number> | null;
+    unpredictable?: string;
+    slowest503Ms: number | null;
+    rssBeforeBytes: number;
+    rssAfterBytes: number;
+  };
+  abandon: {
+    requests: number;
+    poolSize: number;
+    delayMs: number;
+    hangUpAfterMs: number;
+    drained: boolean;
+    drainMs: number | null;
+    boundMs: number;
+    cancelled: number;
+    completed: number;
+  };
+  shutdown: ShutdownOutcome & {
+    requests: number;
+    poolSize: number;
+    delayMs: number;
+    graceMs: number;
+    secondSignal: ShutdownOutcome;
+  };
+}
+
+interface ShutdownOutcome {
+  exitCode: number | null;
+  exitSignal: NodeJS.Signals | null;
+  exitMs: number;
+  statusCounts: Record<string, number>;
+  errorCounts: Record<string, number>;
+}
 
 const experiment = defineExperiment({
   about: 'Measures the reliability claims: bad input → status, overload → 503, abandoned requests → idle pool, SIGTERM → exit 0.',
@@ -50,7 +94,7 @@ const experiment = defineExperiment({
     hangUpAfterMs: { help: 'abandon: the client hangs up on every request after this long, ms', default: 500, max: 60_000 },
     shutdownGraceMs: { help: "shutdown: the server's grace period for in-flight requests, ms", default: 2000, quick: 500, min: 0, max: 60_000 },
   },
-});
+}).withResults<{}, ReliabilityResults>();
 const { flags } = experiment;
 const say = (text: string) => experiment.say(text);
 const progress = createProgress('reliability', { quiet: flags.quiet });
@@ -212,7 +256,7 @@ function withServer<T>(options: Parameters<typeof startServer>[0], run: (server:
 }
 
 /** A burst that fills the pool and its queue, `signal` sent to the server meanwhile; how and when it exited. */
-async function shutdownDuringBurst(label: string, signal: (server: RunningServer) => unknown) {
+async function shutdownDuringBurst(label: string, signal: (server: RunningServer) => unknown): Promise<ShutdownOutcome> {
   const grace = ['--shutdown-grace-ms', String(flags.shutdownGraceMs)];
   return withServer({ poolSize: flags.pool, delayMs: flags.delayMs, extraArgs: grace }, async (server) => {
     progress.step(`${label}: ${flags.requests} requests`, flags.requests);

@@ -9,10 +9,11 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { readResults, resultsDir, whatItShowsIn, writeAtomically, DEFAULT_RESULTS_DIR, type ResultsFile } from './lib/results.ts';
-import { writeCharts, type ChartFiles } from './lib/charts.ts';
+import { readResults, resultsDir, whatItShowsIn, writeAtomically, DEFAULT_RESULTS_DIR } from './lib/results-file.ts';
+import type { ResultsFile } from './lib/results.ts';
+import { writeCharts } from './lib/charts.ts';
 import { markdownTable, measurementRow, ms, totalWithRange, MEASUREMENT_HEADERS } from './lib/table.ts';
-import { BLOG } from './lib/blog.ts';
+import { BLOG } from './lib/model.ts';
 
 const INTERRUPTED_SUFFIX = '.interrupted.json';
 
@@ -108,7 +109,7 @@ export function renderReport(results: ResultsFile[], setAside: Record<string, st
         '',
       );
     }
-    const charts = result.charts as ChartFiles | undefined;
+    const { charts } = result;
     if (charts?.sweep) lines.push(`![${title}: measured vs model](${charts.sweep})`, '');
     for (const [name, file] of Object.entries(charts?.overlays ?? {})) lines.push(`![${result.experiment} · ${name}](${file})`, '');
     for (const [label, file] of Object.entries(charts?.timelines ?? {})) lines.push(`![${result.experiment} · ${label}](${file})`, '');

@@ -15,7 +15,7 @@ import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { parseScriptFlags } from './lib/cli.ts';
-import { DEFAULT_RESULTS_DIR, readResults, resultsDir, writeAtomically, formatJson } from './lib/results.ts';
+import { DEFAULT_RESULTS_DIR, readResults, resultsDir, writeAtomically, formatJson } from './lib/results-file.ts';
 import { writeReport } from './report.ts';
 
 const NOT_EXPERIMENTS = new Set(['run-all.ts', 'report.ts']);

@@ -25,6 +25,12 @@ import { predictTotalMs } from './lib/model.ts';
 import { formatTable, ms, totalWithRange } from './lib/table.ts';
 import type { Measurement } from './lib/results.ts';
 
+/** What workers adds to its results: every process's memory after the bursts, and why uvicorn was left out. */
+export interface WorkersResults {
+  memory: { server: string; workers: number; processes: number; rssBytes: number }[];
+  fastapiSkipped?: string;
+}
+
 const experiment = defineExperiment({
   about: 'Runs server.ts --workers K and uvicorn --workers K, fires the same bursts at each, and shows how each spread them.',
   numbers: {
@@ -40,7 +46,7 @@ const experiment = defineExperiment({
   },
   // Where uvicorn's workers take the connections varies from burst to burst: three of each, with the range.
   defaultRepeat: 3,
-});
+}).withResults<{}, WorkersResults>();
 const { flags } = experiment;
 const P = flags.pool;
 
@@ -81,7 +87,7 @@ for (const k of flags.workers) {
             extra: { workers: k },
           });
           // Each burst's split, and the model it implies; the measurement's own is that of its median burst.
-          Object.assign(m, {
+          experiment.amend(m, {
             predictedFromSplitMs: splitModelMs(m.requests.length > 0 ? countByWorker(m) : m.perWorker, poolSize),
             splits: (m.repeats?.runs ?? []).map((run) => ({ perWorker: run.perWorker ?? {}, totalMs: run.totalMs, predictedFromSplitMs: splitModelMs(run.perWorker, poolSize) })),
           });
@@ -105,8 +111,8 @@ experiment.say(
       String(m.workers),
       totalWithRange(m),
       ms(m.predictedMs),
-      ms(m.predictedFromSplitMs as number),
-      (m.splits as { perWorker: Record<string, number> }[]).map((s) => splitText(s.perWorker)).join('; '),
+      ms(m.predictedFromSplitMs),
+      (m.splits ?? []).map((s) => splitText(s.perWorker)).join('; '),
       m.ok,
       m.errors,
     ]),

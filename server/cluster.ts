@@ -8,7 +8,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { ServerSettings } from './settings.ts';
-import type { LocalStatsWindow, ServerStats, StatsWindow } from './stats.ts';
+import type { LocalStatsWindow, ServerStats, StatsWindow } from './stats-window.ts';
 
 /** /stats of a cluster: the workers' figures added up (the worst for delays), and each worker's own. */
 export interface ClusterStats extends ServerStats {

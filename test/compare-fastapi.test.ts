@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findFastApiPython } from '../scripts/lib/fastapi-process.ts';
 import type { ResultsFile } from '../scripts/lib/results.ts';
+import type { CompareFastApiResults } from '../scripts/compare-fastapi.ts';
 import { waveSizes } from '../scripts/lib/waves.ts';
 import { waitUntil } from '../scripts/lib/wait-until.ts';
 import { isRunning } from '../scripts/lib/process-tree.ts';
@@ -39,9 +40,9 @@ test('compare-fastapi --quick: both servers run sync in ceil(N/40) waves; FastAP
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /THE ORIGINAL, SIDE BY SIDE/);
 
-  const results = JSON.parse(await readFile(join(out, 'compare-fastapi.json'), 'utf8')) as ResultsFile;
+  const results = JSON.parse(await readFile(join(out, 'compare-fastapi.json'), 'utf8')) as ResultsFile<CompareFastApiResults>;
   assert.equal(results.skipped, undefined);
-  assert.match(String((results.fastapi as Record<string, string>).fastapi), /^\d+\.\d+/);
+  assert.match(String(results.fastapi.fastapi), /^\d+\.\d+/);
   const totals = Object.fromEntries(results.measurements.map((m) => [m.label, m]));
   assert.deepEqual(Object.keys(totals), ['fastapi-async', 'fastapi-sync', 'fastapi-sync-limit-100', 'hono-async', 'hono-sync']);
   for (const m of results.measurements) {

@@ -7,6 +7,13 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ResultsFile } from '../scripts/lib/results.ts';
+import type { CpuBoundResults } from '../scripts/cpu-bound.ts';
+import type { ReliabilityResults } from '../scripts/reliability.ts';
+import type { RealIoResults } from '../scripts/real-io.ts';
+import type { DatabasePoolResults } from '../scripts/database-pool.ts';
+import type { WorkersResults } from '../scripts/workers.ts';
+import type { LibuvPoolResults } from '../scripts/libuv-pool.ts';
+import type { ConcurrencySweepResults } from '../scripts/concurrency-sweep.ts';
 import { findFastApiPython } from '../scripts/lib/fastapi-process.ts';
 
 import { runScript, tempDir, ROOT, embeddedPostgresProcesses } from './run-script.ts';
@@ -53,7 +60,8 @@ test('--help prints what the script does and its flags', () => {
 describe('run-all --quick', () => {
   let out = '';
   let run: ReturnType<typeof runScript>;
-  const results = (experiment: string) => readFile(join(out, `${experiment}.json`), 'utf8').then((text) => JSON.parse(text) as ResultsFile);
+  // Each experiment's file, typed with the fields it declares it adds (the script exports them).
+  const results = <F extends object = {}>(experiment: string) => readFile(join(out, `${experiment}.json`), 'utf8').then((text) => JSON.parse(text) as ResultsFile<F>);
   const measurement = (r: ResultsFile, label: string) => r.measurements.find((m) => m.label === label)!;
 
   // Every experiment, one after the other: minutes on a slow machine, so its own deadlines, the script's and the hook's.
@@ -109,11 +117,11 @@ describe('run-all --quick', () => {
       assert.equal(m.predictedMs, Math.ceil(m.concurrency / m.poolSize!) * m.delayMs);
       assert.equal(waveSizes(m.requests, m.delayMs).length, Math.ceil(m.concurrency / m.poolSize!), `${m.label}: ends at ${m.requests.map((q) => q.endMs)}`);
     }
-    assert.ok((r.charts as { sweep?: string }).sweep);
+    assert.ok(r.charts?.sweep);
   });
 
   test('concurrency-sweep: sync steps at multiples of P, async stays one wave', async () => {
-    const r = await results('concurrency-sweep');
+    const r = await results<ConcurrencySweepResults>('concurrency-sweep');
     const sync = r.measurements.filter((m) => m.endpoint === '/sync-test');
     const asyncRuns = r.measurements.filter((m) => m.endpoint === '/asyncio-test');
     assert.ok(sync.length >= 2 && asyncRuns.length >= 1);
@@ -143,8 +151,8 @@ describe('run-all --quick', () => {
   });
 
   test('cpu-bound: the event loop runs CPU work one request at a time, the pool runs it side by side', async () => {
-    const r = await results('cpu-bound');
-    const work = r.work as { iterations: number; loop: { ms: number }; pool: { ms: number }; measured: { coreMs: number[] } };
+    const r = await results<CpuBoundResults>('cpu-bound');
+    const { work } = r;
     assert.ok(work.iterations > 0 && work.loop.ms > 0 && work.pool.ms > 0 && work.measured.coreMs.length >= 1);
     assert.ok(Array.isArray(r.speedups) && r.speedups.length > 0);
     // The speed-up itself depends on idle cores (a benchmark figure, in the JSON). What the server decides is the
@@ -172,24 +180,21 @@ describe('run-all --quick', () => {
   });
 
   test('reliability: bad input as documented, overload 200s and 503s, abandoned tasks cancelled, SIGTERM exits 0', async () => {
-    const r = await results('reliability');
-    const badInput = r.badInput as { path: string; expected: number; status: number | null; ok: boolean }[];
+    const r = await results<ReliabilityResults>('reliability');
+    const { badInput, overload, abandon, shutdown } = r;
     assert.ok(badInput.length >= 10);
     for (const c of badInput) assert.ok(c.ok && c.status === c.expected, `${c.path}: ${c.status} (expected ${c.expected})`);
     // As the model says: P + queue served, the rest refused (it says so where the burst took longer than D to arrive).
-    const overload = r.overload as { statusCounts: Record<string, number>; expected: Record<string, number> | null; requests: number };
     if (overload.expected) assert.deepEqual(overload.statusCounts, overload.expected);
     else assert.equal((overload.statusCounts['200'] ?? 0) + (overload.statusCounts['503'] ?? 0), overload.requests);
-    const abandon = r.abandon as { drained: boolean; cancelled: number };
     assert.ok(abandon.drained);
     assert.ok(abandon.cancelled > 0);
-    const shutdown = r.shutdown as { exitCode: number | null };
     assert.equal(shutdown.exitCode, 0);
     for (const label of ['bad-input', 'overload', 'abandon', 'shutdown-sigterm']) assert.ok(measurement(r, label), label);
   });
 
   test('real-io: the sleep and the upstream call are one wave, the database query waves of the driver’s pool of 10', async () => {
-    const r = await results('real-io');
+    const r = await results<RealIoResults>('real-io');
     const [sleep, call, database] = ['sleep', 'upstream', 'database'].map((label) => measurement(r, label));
     for (const m of [sleep!, call!, database!]) {
       assert.equal(m.errors, 0, m.label);
@@ -199,16 +204,16 @@ describe('run-all --quick', () => {
     assert.equal(call!.predictedMs, call!.delayMs);
     assert.equal(database!.poolSize, 10, "node-postgres' own default");
     assert.equal(database!.predictedMs, Math.ceil(database!.concurrency / 10) * database!.delayMs);
-    const fetchPool = r.fetch as { concurrentCalls: number; peakConnections: number; hiddenLimit: number | null };
+    const fetchPool = r.fetch;
     assert.deepEqual(fetchPool, { concurrentCalls: call!.concurrency, peakConnections: call!.concurrency, hiddenLimit: null });
-    const postgres = r.postgres as { version: string; maxConnections: number; connectionLimit: number };
+    const { postgres } = r;
     assert.match(postgres.version, /^PostgreSQL \d+/);
     assert.equal(postgres.connectionLimit, postgres.maxConnections - 3);
   });
 
   test('database-pool: waves of P below the limit; beyond it, the refusals the model predicts, each a 503 before the first answer', async () => {
-    const r = await results('database-pool');
-    const limit = (r.postgres as { connectionLimit: number }).connectionLimit;
+    const r = await results<DatabasePoolResults>('database-pool');
+    const limit = r.postgres.connectionLimit;
     for (const m of r.measurements) {
       const beyond = m.poolSize! > limit;
       const answers = m.requests.filter((q) => q.status === 200);
@@ -232,11 +237,11 @@ describe('run-all --quick', () => {
       }
     }
     assert.ok(r.measurements.some((m) => (m.expectedRefused ?? 0) > 0), 'beyond the limit, refusals the model predicted');
-    assert.ok((r.charts as { sweep?: string }).sweep);
+    assert.ok(r.charts?.sweep);
   });
 
   test('libuv-pool: async hashes in waves of libuv’s threads (and the cores); file reads wait behind them, not behind pooled ones', async () => {
-    const r = await results('libuv-pool');
+    const r = await results<LibuvPoolResults>('libuv-pool');
     const sweep = r.measurements.filter((m) => m.label.startsWith('threadpool='));
     assert.deepEqual(sweep.map((m) => m.libuvThreadpoolSize), r.params.threadpools);
     for (const m of sweep) {
@@ -252,11 +257,11 @@ describe('run-all --quick', () => {
     assert.equal(reads('hash-libuv').errors, 0);
     assert.ok(reads('hash-libuv').latencyMs.p50 > w / 2, `reads beside async hashes: p50 ${reads('hash-libuv').latencyMs.p50} ms`);
     assert.ok(reads('hash-pool').latencyMs.p50 < w / 2, `reads beside pooled hashes: p50 ${reads('hash-pool').latencyMs.p50} ms`);
-    assert.ok((r.charts as { overlays?: Record<string, string> }).overlays?.['hash-libuv']);
+    assert.ok(r.charts?.overlays?.['hash-libuv']);
   });
 
   test('workers: K processes are K pools; every answer counted by the process that gave it; uvicorn beside it where Python has FastAPI', async () => {
-    const r = await results('workers');
+    const r = await results<WorkersResults>('workers');
     const python = await findFastApiPython();
     const names = new Set(r.measurements.map((m) => m.label.split('-')[0]));
     assert.deepEqual([...names].sort(), 'missing' in python ? ['hono'] : ['fastapi', 'hono']);
@@ -266,14 +271,14 @@ describe('run-all --quick', () => {
       assert.ok(typeof m.workers === 'number' && (r.params.workers as number[]).includes(m.workers), m.label);
       const counted = Object.values(m.perWorker ?? {}).reduce((a, b) => a + b, 0);
       assert.equal(counted, m.ok, `${m.label}: perWorker adds up to ok`);
-      assert.ok(Object.keys(m.perWorker ?? {}).length <= (m.workers as number), `${m.label}: at most K processes answered`);
+      assert.ok(Object.keys(m.perWorker ?? {}).length <= m.workers!, `${m.label}: at most K processes answered`);
       // Whatever the split, the busiest process's waves are the burst's.
-      const fromSplit = m.predictedFromSplitMs as number;
+      const fromSplit = m.predictedFromSplitMs!;
       assert.equal(waveSizes(m.requests, m.delayMs).length, fromSplit / m.delayMs, `${m.label}: ends at ${m.requests.map((q) => q.endMs)}, from its split ${fromSplit} ms`);
     }
     const oneNode = measurement(r, 'hono-sync-k1');
     assert.deepEqual(Object.keys(oneNode.perWorker!).length, 1);
-    const memory = r.memory as { server: string; workers: number; processes: number; rssBytes: number }[];
+    const { memory } = r;
     const hono = memory.filter((x) => x.server === 'hono');
     assert.ok(hono.length === (r.params.workers as number[]).length && hono.every((x) => x.processes >= x.workers));
   });

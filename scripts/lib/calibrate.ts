@@ -9,7 +9,7 @@
  *    quota or a busy neighbour gives less than availableParallelism() says).
  */
 import { fireBurst } from './burst.ts';
-import { median, round3 } from './stats.ts';
+import { median, round3 } from './percentiles.ts';
 
 /** Doubles the iterations until one call takes a tenth of the target, then scales, then checks (medians of 3). */
 export function calibrate(targetMs: number, work: (iterations: number) => unknown, start = 10_000): { iterations: number; ms: number } {

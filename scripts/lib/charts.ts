@@ -9,7 +9,8 @@
  * data without parsing SVG.
  */
 import { join } from 'node:path';
-import { writeAtomically, type Measurement, type RequestRecord, type ResultsFile } from './results.ts';
+import type { ChartFiles, Measurement, Overlay, RequestRecord, ResultsFile, Sweep, SweepPoint } from './results.ts';
+import { writeAtomically } from './results-file.ts';
 
 export interface Box {
   width: number;
@@ -113,9 +114,9 @@ function drawTimeline(title: string, m: Measurement, requests: readonly SeriesRe
   const box = legend.length > 0 ? { ...CHART_BOX, top: CHART_BOX.top + 18 } : CHART_BOX;
   // Where the model says the waves end: every D, or every waveMs where a wave lasts otherwise (CPU work on
   // fewer cores than threads); up to the model's total, or the total the split that happened implies.
-  const fromSplit = typeof m.predictedFromSplitMs === 'number' ? m.predictedFromSplitMs : null;
+  const fromSplit = m.predictedFromSplitMs ?? null;
   const lastWave = Math.max(m.predictedMs ?? 0, fromSplit ?? 0);
-  const waveMs = typeof m.waveMs === 'number' ? m.waveMs : m.delayMs;
+  const waveMs = m.waveMs ?? m.delayMs;
   const geometry = timelineGeometry(requests, box, Math.max(m.totalMs, lastWave, ...requests.map((r) => r.endMs)) * 1.02);
   const parts: string[] = [];
   const bottom = box.height - box.bottom;
@@ -155,13 +156,6 @@ function drawTimeline(title: string, m: Measurement, requests: readonly SeriesRe
     `<text x="18" y="${f((box.top + bottom) / 2)}" transform="rotate(-90 18 ${f((box.top + bottom) / 2)})" text-anchor="middle" font-size="12" fill="${COLORS.muted}">requests, by start${sampled}</text>`,
   );
   return svg(box, parts);
-}
-
-export interface SweepPoint {
-  /** What was varied, e.g. "P = 10" or "N = 41". */
-  label: string;
-  measuredMs: number;
-  predictedMs: number | null;
 }
 
 export interface SweepGeometry {
@@ -216,27 +210,6 @@ export function sweepSvg(points: readonly SweepPoint[], title: string, xLabel: s
   return svg(box, parts);
 }
 
-export interface Sweep {
-  title: string;
-  xLabel: string;
-  points: SweepPoint[];
-}
-
-export interface ChartFiles {
-  /** measurement label → its timeline's file name (beside the JSON). */
-  timelines: Record<string, string>;
-  sweep?: string;
-  /** overlay name → its file: several measurements on one clock (a burst and its probes). */
-  overlays?: Record<string, string>;
-}
-
-/** A picture of several measurements of one results file, by label, the first one's model drawn. */
-export interface Overlay {
-  name: string;
-  title: string;
-  labels: string[];
-}
-
 /** Every picture of one results file, by file name: a timeline per measurement, a sweep chart if it has one. */
 export function renderCharts(results: ResultsFile): { files: ChartFiles; svgs: Map<string, string> } {
   const svgs = new Map<string, string>();
@@ -247,14 +220,14 @@ export function renderCharts(results: ResultsFile): { files: ChartFiles; svgs: M
     svgs.set(file, timelineSvg(m, `${results.experiment} · ${m.label} · ${m.endpoint} · ${setting}`));
     files.timelines[m.label] = file;
   }
-  for (const overlay of (results.overlays as Overlay[] | undefined) ?? []) {
+  for (const overlay of results.overlays ?? []) {
     const measurements = overlay.labels.flatMap((label) => results.measurements.filter((m) => m.label === label));
     if (measurements.length === 0) continue;
     const file = `${results.experiment}-overlay-${slug(overlay.name)}.svg`;
     svgs.set(file, overlaySvg(measurements, overlay.title));
     (files.overlays ??= {})[overlay.name] = file;
   }
-  const sweep = results.sweep as Sweep | undefined;
+  const { sweep } = results;
   if (sweep) {
     files.sweep = `${results.experiment}-sweep.svg`;
     svgs.set(files.sweep, sweepSvg(sweep.points, sweep.title, sweep.xLabel));

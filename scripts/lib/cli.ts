@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { basename, dirname } from 'node:path';
 import { accessSync, statSync, constants } from 'node:fs';
-import { resultsDir } from './results.ts';
+import { resultsDir } from './results-file.ts';
 import { BURST_CLIENTS, type BurstClient } from './burst-types.ts';
 import { UserError, reportUserErrors } from './user-error.ts';
 
@@ -39,7 +39,7 @@ export const URL_FLAG: TextFlag = {
   value: 'URL',
 };
 
-export interface CommonFlags {
+export type CommonFlags = {
   /** Where results go (default: results/ of the project). */
   out: string;
   quick: boolean;
@@ -48,7 +48,7 @@ export interface CommonFlags {
   repeat: number;
   /** Who fires the bursts: the precise raw-socket client, or the blog's background curl processes. */
   client: BurstClient;
-}
+};
 
 export interface ScriptSpec<K extends string, L extends string = never, T extends string = never> {
   /** The text --help prints above the options: what the script shows, how long it takes. */

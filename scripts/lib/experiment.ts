@@ -24,8 +24,9 @@ import {
   type ServerProcess,
   type TargetServer,
 } from './server-process.ts';
-import { measureBurstWithProbes, QUICK_WARM_UP_REQUESTS, type BurstPlan, type Probe } from './measure.ts';
-import { writeResults, whatItShowsIn, DEFAULT_RESULTS_DIR, resultsDir, type Measurement, type ResultsFile } from './results.ts';
+import { measureBurstWithProbes, QUICK_WARM_UP_REQUESTS, type BurstExtra, type BurstPlan, type BurstPlanCore, type Probe } from './measure.ts';
+import { describeEnvironment, writeResults, whatItShowsIn, DEFAULT_RESULTS_DIR, resultsDir } from './results-file.ts';
+import type { Measurement, ParamValue, ResultsFile, SharedFileFields, SharedMeasurementFields } from './results.ts';
 import { writeCharts } from './charts.ts';
 import { printMeasurements } from './table.ts';
 import { createProgress, type Progress } from './progress.ts';
@@ -34,7 +35,10 @@ import { createProgress, type Progress } from './progress.ts';
 export type ExperimentSpec<K extends string, L extends string, T extends string> = Omit<ScriptSpec<K, L, T>, 'defaultOut'>;
 
 /** A burst as a script plans it; the frame adds the common flags, the progress line and the interruption. */
-export type PlannedBurst = Omit<BurstPlan, 'progress' | 'signal'>;
+export type PlannedBurst<X extends object = {}> = Omit<BurstPlanCore, 'progress' | 'signal'> & BurstExtra<X>;
+
+/** What `finish` adds to the results file: the shared fields, R (the experiment's own), and params beyond the flags. */
+export type FinishFields<R extends object = {}> = SharedFileFields & R & { params?: Record<string, ParamValue> };
 
 export function defineExperiment<K extends string, L extends string = never, T extends string = never>(
   spec: ExperimentSpec<K, L, T>,
@@ -42,10 +46,10 @@ export function defineExperiment<K extends string, L extends string = never, T e
   return new Experiment(spec, parseScriptFlags({ ...spec, defaultOut: DEFAULT_RESULTS_DIR }));
 }
 
-export class Experiment<F extends CommonFlags & { url?: string }> {
+export class Experiment<F extends CommonFlags & { url?: string } & Record<string, ParamValue>, X extends object = {}, R extends object = {}> {
   /** The script's file name without .ts: its results are `<name>.json`. */
   readonly name = basename(process.argv[1] ?? 'experiment').replace(/\.[cm]?[jt]s$/, '');
-  readonly measurements: Measurement[] = [];
+  readonly measurements: Measurement<X>[] = [];
   private readonly failures: string[] = [];
   private readonly progress: Progress;
   private readonly abort = new AbortController();
@@ -64,6 +68,16 @@ export class Experiment<F extends CommonFlags & { url?: string }> {
     // Every request in flight listens for the abort (probes included): many at once is expected, not a leak.
     setMaxListeners(0, this.abort.signal);
     handleSignals((signal, exitCode) => this.interrupt(signal, exitCode));
+  }
+
+  /**
+   * Declares what this experiment adds to its results beyond the contract's fields and the shared ones: X to each
+   * measurement (given as a burst's `extra`), R to the file (given to `finish`). Types only, nothing happens at run
+   * time; from then on a field that is not declared, or misspelt, does not compile. Export R and X from the script,
+   * and a test reads its results file with them.
+   */
+  withResults<X2 extends object = {}, R2 extends object = {}>(): Experiment<F, X2, R2> {
+    return this as unknown as Experiment<F, X2, R2>;
   }
 
   /** Prints a line unless --quiet. */
@@ -104,16 +118,23 @@ export class Experiment<F extends CommonFlags & { url?: string }> {
   }
 
   /** One measurement (--repeat K bursts, fired by --client), recorded for the results file. */
-  async measure(server: TargetServer, plan: PlannedBurst): Promise<Measurement> {
-    return (await this.measureWithProbes(server, [plan], [], 0))[0]!;
+  async measure(server: TargetServer, plan: PlannedBurst<X>): Promise<Measurement<X>> {
+    return (await this.measureAll(server, [plan], [], 0))[0]!;
   }
 
-  /** Bursts one after another, each with the same probes: the measurements in order, probes after their burst. */
-  async measureWithProbes(server: TargetServer, plans: PlannedBurst[], probes: Probe[], probeEveryMs: number): Promise<Measurement[]> {
-    const measured: Measurement[] = [];
+  /**
+   * Bursts one after another, each with the same probes: the measurements in order, probes after their burst. Only
+   * where the experiment adds no fields of its own to its measurements: a probe has none of them.
+   */
+  async measureWithProbes(this: Experiment<F, {}, R>, server: TargetServer, plans: PlannedBurst[], probes: Probe[], probeEveryMs: number): Promise<Measurement[]> {
+    return this.measureAll(server, plans, probes, probeEveryMs);
+  }
+
+  private async measureAll(server: TargetServer, plans: PlannedBurst<X>[], probes: Probe[], probeEveryMs: number): Promise<Measurement<X>[]> {
+    const measured: Measurement<X>[] = [];
     for (const plan of plans) {
       if (this.interruption) return this.endInterrupted();
-      const full: BurstPlan = {
+      const full: BurstPlan<X> = {
         repeat: this.flags.repeat,
         client: this.flags.client,
         // A --quick run checks shapes, not the last milliseconds: it warms the server up less.
@@ -125,7 +146,7 @@ export class Experiment<F extends CommonFlags & { url?: string }> {
       this.measuring = true;
       let run;
       try {
-        run = await measureBurstWithProbes(server, full, probes, probeEveryMs);
+        run = await measureBurstWithProbes<X>(server, full, probes, probeEveryMs);
       } catch (error) {
         // A server that stopped answering between bursts (its /stats failed): a cut run, not a stack trace.
         if (!this.interruption && !(await server.answers())) this.interruption = { by: (error as Error).message.replace(/\.$/, ''), exitCode: 1 };
@@ -137,7 +158,8 @@ export class Experiment<F extends CommonFlags & { url?: string }> {
       if (!this.interruption && hasConnectionErrors(run.burst) && !(await server.answers())) {
         this.interruption = { by: `the server at ${server.url} stopped answering`, exitCode: 1 };
       }
-      const burst = [run.burst, ...run.probes];
+      // Probes exist only where X adds nothing (measureWithProbes), so they are measurements of this experiment too.
+      const burst = [run.burst, ...(run.probes as Measurement<X>[])];
       if (this.interruption) {
         this.measurements.push(...burst.map((m) => ({ ...m, interrupted: true })));
         return this.endInterrupted();
@@ -149,8 +171,13 @@ export class Experiment<F extends CommonFlags & { url?: string }> {
   }
 
   /** Measurements made by hand (a burst fired directly), kept in the results like the others. */
-  record(...measurements: Measurement[]): void {
+  record(...measurements: Measurement<X>[]): void {
     this.measurements.push(...measurements);
+  }
+
+  /** Fields a measurement gets once it is measured (what only the whole burst tells, e.g. how it was split). */
+  amend(m: Measurement<X>, fields: SharedMeasurementFields & Partial<X>): void {
+    Object.assign(m, fields);
   }
 
   /** A claim the script checks did not hold: the results are still written, then the script exits 1. */
@@ -168,7 +195,7 @@ export class Experiment<F extends CommonFlags & { url?: string }> {
    * sentence if a burst had errors the experiment did not expect, or a claim it checks did not hold.
    * `more` adds fields to the results file (params beyond the flags, a sweep, calibration, …).
    */
-  async finish(more: Record<string, unknown> = {}): Promise<void> {
+  async finish(...[more]: {} extends R ? [FinishFields<R>?] : [FinishFields<R>]): Promise<void> {
     if (this.interruption) return this.endInterrupted();
     for (const m of this.measurements) {
       const unexpected = unexpectedErrors(m);
@@ -185,7 +212,7 @@ export class Experiment<F extends CommonFlags & { url?: string }> {
   }
 
   /** Nothing could be measured here (e.g. no Python with FastAPI): says why, writes a skipped file, exits 0. */
-  async skip(reason: string, more: Record<string, unknown> = {}): Promise<never> {
+  async skip(reason: string, more: { params?: Record<string, ParamValue> } = {}): Promise<never> {
     this.say(`${this.name} skipped: ${reason}`);
     this.say(`wrote ${await this.write({ ...more, skipped: reason })}`);
     this.ended = true;
@@ -194,21 +221,24 @@ export class Experiment<F extends CommonFlags & { url?: string }> {
   }
 
   /** What the script was run with: every flag but where the results go and how much it prints. */
-  params(): Record<string, unknown> {
+  params(): Record<string, ParamValue> {
     const { out: _out, quiet: _quiet, ...params } = this.flags;
     return params;
   }
 
-  private async write(more: Record<string, unknown>): Promise<string> {
+  /** The results file: the contract's fields, and `more` (typed where it comes from: finish, skip, an interruption). */
+  private async write(more: { params?: Record<string, ParamValue> } & Partial<Pick<ResultsFile, 'interrupted' | 'interruptedBy' | 'skipped' | 'failures'>>): Promise<string> {
     const body = {
+      ...more,
       experiment: this.name,
       whatItShows: this.whatItShows(),
-      ...more,
-      params: { ...this.params(), ...(more.params as Record<string, unknown> | undefined) },
+      environment: describeEnvironment(),
+      createdAt: new Date().toISOString(),
+      params: { ...this.params(), ...more.params },
       measurements: this.measurements,
-    } as Omit<ResultsFile, 'createdAt' | 'environment'>;
+    } as ResultsFile<R, X>;
     // An interrupted run draws no pictures: they would replace those of the complete run beside it.
-    if (!body.interrupted) body.charts = await writeCharts(resultsDir(this.flags.out), body as ResultsFile);
+    if (!body.interrupted) body.charts = await writeCharts(resultsDir(this.flags.out), body);
     return writeResults(this.flags.out, body);
   }
 

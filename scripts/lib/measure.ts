@@ -21,9 +21,9 @@
 import { fireBurst } from './burst.ts';
 import type { BurstClient, BurstResult, RequestRecord } from './burst-types.ts';
 import { predictQueuedPool, predictTotalMs, type Refusals } from './model.ts';
-import { toMeasurement, type Measurement, type MeasurementContext } from './results.ts';
-import { median, round3, summarize } from './stats.ts';
-import type { ServerStats } from '../../server/stats.ts';
+import { toMeasurement, type Measurement, type MeasurementContext, type SharedMeasurementFields } from './results.ts';
+import { median, round3, summarize } from './percentiles.ts';
+import type { ServerStats } from '../../server/stats-window.ts';
 import type { TargetServer } from './server-process.ts';
 import type { Progress } from './progress.ts';
 
@@ -33,7 +33,7 @@ export const QUICK_WARM_UP_REQUESTS = 200;
 /** Small bursts are warmed up in rounds of this many, so warming for N = 3 is not 334 rounds of 3. */
 const WARM_UP_BURST = 200;
 
-export interface BurstPlan {
+export interface BurstPlanCore {
   label: string;
   /** Route without the id, e.g. /sync-test */
   endpoint: string;
@@ -65,9 +65,14 @@ export interface BurstPlan {
   errorsExpected?: boolean;
   /** Ends the burst at once (Ctrl-C, a server that died): its open requests are recorded as 'interrupted'. */
   signal?: AbortSignal;
-  /** More fields for the measurement record, e.g. { workers: 2 }. */
-  extra?: Record<string, unknown>;
 }
+
+/**
+ * A burst to measure. `extra`: more fields for its measurement, the shared ones (e.g. { workers: 2 }) and X, those
+ * the experiment declared as its own (required where X requires them).
+ */
+export type BurstPlan<X extends object = {}> = BurstPlanCore & BurstExtra<X>;
+export type BurstExtra<X extends object> = {} extends X ? { extra?: SharedMeasurementFields & X } : { extra: SharedMeasurementFields & X };
 
 export interface Probe {
   label: string;
@@ -79,17 +84,17 @@ export interface Probe {
 
 type Server = Pick<TargetServer, 'url' | 'resetStats' | 'stats'>;
 
-export async function measureBurst(server: Server, plan: BurstPlan): Promise<Measurement> {
-  return (await measureBurstWithProbes(server, plan, [], 0)).burst;
+export async function measureBurst<X extends object = {}>(server: Server, plan: BurstPlan<NoInfer<X>>): Promise<Measurement<X>> {
+  return (await measureBurstWithProbes<X>(server, plan, [], 0)).burst;
 }
 
 /** The burst, and beside it each probe's requests as a measurement of its own (label `<burst>-probe-<probe>`). */
-export async function measureBurstWithProbes(
+export async function measureBurstWithProbes<X extends object = {}>(
   server: Server,
-  plan: BurstPlan,
+  plan: BurstPlan<NoInfer<X>>,
   probes: Probe[],
   probeEveryMs: number,
-): Promise<{ burst: Measurement; probes: Measurement[] }> {
+): Promise<{ burst: Measurement<X>; probes: Measurement[] }> {
   const queued = plan.queueLimit != null && plan.poolSize !== null ? { ...plan, poolSize: plan.poolSize, queueLimit: plan.queueLimit } : null;
   const predictedMs = plan.predictedMs !== undefined ? plan.predictedMs : queued ? predictQueuedPool(queued).totalMs : predictTotalMs(plan);
   const timeoutMs = plan.timeoutMs ?? (predictedMs ?? plan.delayMs) * 4 + 10_000;
@@ -135,8 +140,8 @@ export async function measureBurstWithProbes(
   }
 
   const { label, endpoint, poolSize, delayMs } = plan;
-  const main = {
-    ...combineRuns({ label, endpoint, poolSize, delayMs, predictedMs, client, ...plan.extra }, runs),
+  const main: Measurement<X> = {
+    ...combineRuns({ label, endpoint, poolSize, delayMs, predictedMs, client }, runs, plan.extra as SharedMeasurementFields & X),
     ...(plan.errorsExpected ? { errorsExpected: true } : {}),
     // Beyond P + queue: the model's refusals, judged against the server's own intake of the burst.
     ...(queued && queued.requests > queued.poolSize + queued.queueLimit ? refusalFields(predictQueuedPool(queued, intakeMs(nearestToMedian(runs).stats))) : {}),
@@ -202,6 +207,7 @@ async function probeMeasurements(
       toMeasurement(
         { label: `${burstLabel}-probe-${probe.label}`, endpoint: probe.path, poolSize: null, delayMs: probe.delayMs, predictedMs: null },
         { startedAt: burstStartedAt, connectMs: 0, totalMs: Math.max(0, ...records.map((r) => r.endMs)), requests: records },
+        { probe: { burst: burstLabel, name: probe.label } },
       ),
     );
   }
@@ -243,7 +249,7 @@ export function nearestToMedian<R extends MeasuredRun>(runs: R[]): R {
  * K bursts of the same plan as one measurement: the median total and all K; ok, errors and latencies over every
  * run; the request records and server stats of the run nearest the median.
  */
-export function combineRuns(context: Omit<MeasurementContext, 'server'> & Record<string, unknown>, runs: MeasuredRun[]): Measurement {
+export function combineRuns<X extends object = {}>(context: Omit<MeasurementContext, 'server'>, runs: MeasuredRun[], extra?: SharedMeasurementFields & NoInfer<X>): Measurement<X> {
   const measured = runs.map((run) => toMeasurement({ ...context, server: run.stats }, run.result));
   const totalsMs = measured.map((m) => m.totalMs);
   const middle = median(totalsMs);
@@ -273,6 +279,7 @@ export function combineRuns(context: Omit<MeasurementContext, 'server'> & Record
         };
   return {
     ...nearest,
+    ...(extra as X),
     ...outcomes,
     totalMs: round3(middle), // the median of the K totals; the single run's when K = 1
     repeats,

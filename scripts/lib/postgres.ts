@@ -30,7 +30,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { stopAfterServers, stopServersWhenThisProcessEnds } from './server-process.ts';
 import { isRunning } from './process-tree.ts';
-import { median } from './stats.ts';
+import { median } from './percentiles.ts';
 
 export interface Postgres {
   /** What the server connects with: the application role on the embedded cluster, or the user's URL. */
@@ -59,6 +59,13 @@ export interface Postgres {
    */
   refusalMs(): Promise<number | null>;
   stop(): Promise<void>;
+}
+
+/** What a results file says of the PostgreSQL it ran on. */
+export type PostgresDescription = Pick<Postgres, 'kind' | 'version' | 'maxConnections' | 'reservedConnections' | 'connectionLimit'>;
+
+export function describePostgres({ kind, version, maxConnections, reservedConnections, connectionLimit }: Postgres): PostgresDescription {
+  return { kind, version, maxConnections, reservedConnections, connectionLimit };
 }
 
 export interface PostgresOptions {

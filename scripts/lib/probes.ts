@@ -19,7 +19,7 @@ export function serverProbes(delayMs: number): Probe[] {
 }
 
 export function isProbe(m: Measurement): boolean {
-  return m.label.includes('-probe-');
+  return m.probe !== undefined;
 }
 
 /** The bursts beside the model, then what each probe saw beside the server's event-loop delay. */
@@ -32,7 +32,7 @@ export function printProbeReport(title: string, measurements: Measurement[], pro
     formatTable(
       ['probe', 'count', 'p50 ms', 'p99 ms', 'max ms', 'loop delay p50', 'p99', 'max'],
       measurements.filter(isProbe).map((m) => {
-        const loop = bursts.find((b) => m.label.startsWith(`${b.label}-probe-`))?.server?.eventLoopDelayMs;
+        const loop = bursts.find((b) => b.label === m.probe?.burst)?.server?.eventLoopDelayMs;
         return [m.label, m.concurrency, ms(m.latencyMs.p50), ms(m.latencyMs.p99), ms(m.latencyMs.max), ms(loop?.p50), ms(loop?.p99), ms(loop?.max)];
       }),
     ),

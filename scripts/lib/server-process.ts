@@ -13,7 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { get as httpGet, request as httpRequest } from 'node:http';
-import type { ServerStats } from '../../server/stats.ts';
+import type { ServerStats } from '../../server/stats-window.ts';
 import { DEFAULT_SETTINGS } from '../../server/settings.ts';
 import { UserError } from './user-error.ts';
 

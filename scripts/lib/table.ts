@@ -1,4 +1,4 @@
-import type { Measurement } from './results.ts';
+import type { Measurement, Sweep } from './results.ts';
 /** Tables for the terminal and for Markdown, from the same rows. */
 
 export type Row = (string | number)[];
@@ -71,4 +71,17 @@ export function printMeasurements(title: string, measurements: Measurement[], qu
 export function totalWithRange(m: { totalMs: number; repeats?: { totalsMs: number[]; min: number; max: number } }): string {
   const range = m.repeats && m.repeats.totalsMs.length > 1 ? ` (${ms(m.repeats.min)}–${ms(m.repeats.max)})` : '';
   return `${ms(m.totalMs)}${range}`;
+}
+
+/** A sweep, one measurement per setting: printed as the standard table, and returned for its chart. */
+export function printSweep(
+  measurements: Measurement[],
+  options: { title: string; xLabel: string; pointLabel: (m: Measurement) => string; quiet?: boolean },
+): Sweep {
+  printMeasurements(options.title, measurements, options.quiet);
+  return {
+    title: options.title,
+    xLabel: options.xLabel,
+    points: measurements.map((m) => ({ label: options.pointLabel(m), measuredMs: m.totalMs, predictedMs: m.predictedMs })),
+  };
 }

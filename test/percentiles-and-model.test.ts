@@ -1,6 +1,6 @@
 import { test } from './harness.ts';
 import assert from 'node:assert/strict';
-import { percentile, summarize, median } from '../scripts/lib/stats.ts';
+import { percentile, summarize, median } from '../scripts/lib/percentiles.ts';
 import { predictTotalMs, predictWaves, predictCpuTotalMs, predictCpuWaveMs, idealCores, predictQueuedPool, predictLimitedPool } from '../scripts/lib/model.ts';
 
 test('percentile interpolates between the nearest ranks', () => {
