@@ -16,7 +16,7 @@
  * Takes:  about 90 s (3 bursts each; about 7 s with --quick). Writes results/compare-fastapi.json.
  */
 import { defineExperiment } from './lib/experiment.ts';
-import type { TargetServer } from './lib/server-process.ts';
+import type { TargetServer } from './lib/start-server.ts';
 import { findFastApiPython, startFastApi, PYTHON_CANDIDATES, HOW_TO_INSTALL } from './lib/fastapi-process.ts';
 import type { Measurement } from './lib/results.ts';
 import { formatTable, seconds, totalWithRange } from './lib/table.ts';

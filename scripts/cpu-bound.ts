@@ -23,7 +23,7 @@ import { defineExperiment } from './lib/experiment.ts';
 import { idealCores, predictCpuTotalMs, predictCpuWaveMs } from './lib/model.ts';
 import { formatTable, ms } from './lib/table.ts';
 import { calibrate, measureCores, measureServedWorkMs } from './lib/calibrate.ts';
-import { round3 } from './lib/percentiles.ts';
+import { round3 } from '../server/numbers.ts';
 import { cpuWork } from '../server/pool-tasks.js';
 import type { Cores, ServedWork } from './lib/calibrate.ts';
 

@@ -22,9 +22,9 @@ import { defineExperiment } from './lib/experiment.ts';
 import { describePostgres, startPostgres } from './lib/postgres.ts';
 import { predictLimitedPool } from './lib/model.ts';
 import { refusalFields } from './lib/measure.ts';
-import { round3 } from './lib/percentiles.ts';
+import { round3 } from '../server/numbers.ts';
 import { formatTable, ms, printSweep } from './lib/table.ts';
-import type { TargetServer } from './lib/server-process.ts';
+import type { TargetServer } from './lib/start-server.ts';
 import type { PostgresDescription } from './lib/postgres.ts';
 
 /** What database-pool adds to its results: the PostgreSQL it ran on, and its limit for the server's role. */

@@ -21,13 +21,13 @@
  * Takes:  about 2 minutes (about 10 s with --quick: D = 200 ms, N up to 1000). Writes results/fidelity.json.
  */
 import { defineExperiment, type PlannedBurst } from './lib/experiment.ts';
-import { startServer } from './lib/server-process.ts';
+import { startServer } from './lib/start-server.ts';
 import { warmUpServer, combineRuns, accountOf, type Account, type MeasuredRun, QUICK_WARM_UP_REQUESTS } from './lib/measure.ts';
 import { fireBurst } from './lib/burst.ts';
 import { fireReference } from './lib/reference-client.ts';
 import { MAX_CURL_REQUESTS } from './lib/curl-burst.ts';
 import { predictTotalMs, predictWaves } from './lib/model.ts';
-import { round3 } from './lib/percentiles.ts';
+import { round3 } from '../server/numbers.ts';
 import type { Measurement } from './lib/results.ts';
 import { formatTable, ms, totalWithRange } from './lib/table.ts';
 

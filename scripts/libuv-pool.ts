@@ -26,9 +26,9 @@ import { defineExperiment } from './lib/experiment.ts';
 import { calibrate, measureCores, measureServedWorkMs } from './lib/calibrate.ts';
 import { idealCores, predictCpuTotalMs, predictCpuWaveMs } from './lib/model.ts';
 import { formatTable, ms, printSweep } from './lib/table.ts';
-import { round3 } from './lib/percentiles.ts';
+import { round3 } from '../server/numbers.ts';
 import type { Measurement } from './lib/results.ts';
-import type { TargetServer } from './lib/server-process.ts';
+import type { TargetServer } from './lib/start-server.ts';
 import { hashSync } from '../server/pool-tasks.js';
 
 const cores = availableParallelism();

@@ -22,7 +22,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { defineExperiment } from './lib/experiment.ts';
 import { UserError } from './lib/user-error.ts';
-import { startServer, type RunningServer } from './lib/server-process.ts';
+import { startServer, type RunningServer } from './lib/start-server.ts';
 import { fireBurst } from './lib/burst.ts';
 import { toMeasurement, type Measurement } from './lib/results.ts';
 import { predictQueuedPool, predictTotalMs } from './lib/model.ts';
@@ -30,7 +30,7 @@ import { intakeMs, refusalFields } from './lib/measure.ts';
 import { formatTable, ms } from './lib/table.ts';
 import { createProgress } from './lib/progress.ts';
 import { waitUntil } from './lib/wait-until.ts';
-import { round3 } from './lib/percentiles.ts';
+import { round3 } from '../server/numbers.ts';
 
 /** What reliability adds to its results: one record per claim. */
 export interface ReliabilityResults {

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { parseScriptFlags } from './lib/cli.ts';
 import { DEFAULT_RESULTS_DIR, readResults, resultsDir, writeAtomically, formatJson } from './lib/results-file.ts';
 import { writeReport } from './report.ts';
+import { exitCodeOf, STOP_SIGNALS, type StopSignal } from '../server/signals.ts';
 
 const NOT_EXPERIMENTS = new Set(['run-all.ts', 'report.ts']);
 const SCRIPTS_DIR = fileURLToPath(new URL('./', import.meta.url));
@@ -49,8 +50,8 @@ say(`run-all: ${scripts.length} experiments${flags.quick ? ' (--quick)' : ''} â†
 
 // 2. Run each in its own process; Ctrl-C stops the one running (it stops its server) and ends the run.
 let current: ReturnType<typeof spawn> | null = null;
-let interrupted: NodeJS.Signals | null = null;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+let interrupted: StopSignal | null = null;
+for (const signal of STOP_SIGNALS) {
   process.on(signal, () => {
     interrupted = signal;
     current?.kill(signal);
@@ -90,7 +91,7 @@ say(`\n${runs.map((r) => `${r.status.padEnd(7)} ${r.experiment} (${(r.durationMs
 say(`\nwrote ${join(outDir, 'summary.json')} and ${report}`);
 
 const failed = runs.filter((r) => r.status === 'failed');
-if (interrupted) process.exit(interrupted === 'SIGINT' ? 130 : 143);
+if (interrupted) process.exit(exitCodeOf(interrupted));
 if (failed.length > 0) {
   console.error(`run-all: ${failed.length} of ${runs.length} experiments failed: ${failed.map((r) => r.experiment).join(', ')}.`);
   process.exit(1);

@@ -18,7 +18,8 @@
  * Takes:  about 3.5 minutes (3 bursts of each; 10 s with --quick). Writes results/workers.json.
  */
 import { defineExperiment } from './lib/experiment.ts';
-import { startServer, type ServerProcess, type TargetServer } from './lib/server-process.ts';
+import { startServer, type TargetServer } from './lib/start-server.ts';
+import type { ServerProcess } from './lib/server-process.ts';
 import { findFastApiPython, startFastApi, PYTHON_CANDIDATES, HOW_TO_INSTALL } from './lib/fastapi-process.ts';
 import { treeRss } from './lib/process-tree.ts';
 import { predictTotalMs } from './lib/model.ts';

@@ -8,16 +8,8 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { ServerSettings } from './settings.ts';
-import type { LocalStatsWindow, ServerStats, StatsWindow } from './stats-window.ts';
-
-/** /stats of a cluster: the workers' figures added up (the worst for delays), and each worker's own. */
-export interface ClusterStats extends ServerStats {
-  workers: number;
-  /** worker PID → its own stats. */
-  perWorker: Record<string, ServerStats>;
-  /** The primary's own memory: rssBytes above adds it to the workers'. */
-  primaryRssBytes: number;
-}
+import { addUpStats, type ClusterStats, type LocalStatsWindow, type ServerStats, type StatsWindow } from './stats-window.ts';
+import { onStopSignals } from './signals.ts';
 
 type Message =
   | { kind: 'ready'; url: string; poolWarmUpMs: number }
@@ -66,7 +58,7 @@ export function runPrimary(settings: ServerSettings): void {
       const alive = Object.values(cluster.workers ?? {}).filter((w) => w?.isConnected()).length;
       if (request.got.size >= alive) {
         collecting.delete(message.id);
-        request.from.send({ kind: 'group-stats', id: message.id, stats: addUp(request.got) } satisfies Message);
+        request.from.send({ kind: 'group-stats', id: message.id, stats: addUpStats(request.got) } satisfies Message);
       }
     }
   };
@@ -77,7 +69,7 @@ export function runPrimary(settings: ServerSettings): void {
     if (!announced) {
       // A worker that could not start (a port in use, a bad setting) has said why on stderr: the group ends too.
       console.error(`server.ts: worker ${worker.process.pid} exited before it was ready (${code ?? signal}); stopping.`);
-      void stop(code && code > 0 ? code : 1);
+      if (begin()) void stop(code && code > 0 ? code : 1);
       return;
     }
     console.error(`worker ${worker.process.pid} exited (${code ?? signal}); starting another`);
@@ -95,20 +87,17 @@ export function runPrimary(settings: ServerSettings): void {
     clearTimeout(killer);
     process.exit(exitCode);
   };
-  const onSignal = (signal: NodeJS.Signals, exitCodeIfRepeated: number) => {
-    if (stopping) {
-      // A second signal: at once, workers included.
-      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
-      process.exit(exitCodeIfRepeated);
-    }
-    if (!settings.quiet) console.log(`${signal}: stopping ${Object.keys(cluster.workers ?? {}).length} workers`);
-    void stop(0);
-  };
-  process.on('SIGINT', () => onSignal('SIGINT', 130));
-  process.on('SIGTERM', () => onSignal('SIGTERM', 143));
+  // A second signal: at once, workers included.
+  const begin = onStopSignals(
+    (signal) => {
+      if (!settings.quiet) console.log(`${signal}: stopping ${Object.keys(cluster.workers ?? {}).length} workers`);
+      void stop(0);
+    },
+    () => Object.values(cluster.workers ?? {}).forEach((w) => w?.process.kill('SIGKILL')),
+  );
   // Started by a script with an IPC channel: if that script dies, even by SIGKILL, the group goes with it.
   if (process.channel) {
-    process.on('disconnect', () => void stop(1));
+    process.on('disconnect', () => void (begin() && stop(1)));
     process.channel.unref();
   }
   for (let i = 0; i < settings.workers; i++) fork();
@@ -147,62 +136,4 @@ export function groupStats(local: LocalStatsWindow): StatsWindow {
       process.send!({ kind: 'stats', id, reset } satisfies Message);
     });
   return { ...local, read: () => ask(false), reset: () => ask(true) };
-}
-
-/** The group's figures: counts added up, delays and times the worst worker's, memory summed with the primary's. */
-function addUp(byPid: Map<number, ServerStats>): ClusterStats {
-  const all = [...byPid.values()];
-  const sum = (f: (s: ServerStats) => number) => all.reduce((total, s) => total + f(s), 0);
-  const max = (f: (s: ServerStats) => number) => Math.max(...all.map(f));
-  const span = (f: (s: ServerStats) => ServerStats['arrivals']) => {
-    const firsts = all.map((s) => f(s).firstMs).filter((x): x is number => x !== null);
-    const lasts = all.map((s) => f(s).lastMs).filter((x): x is number => x !== null);
-    return {
-      count: sum((s) => f(s).count),
-      firstMs: firsts.length > 0 ? Math.min(...firsts) : null,
-      lastMs: lasts.length > 0 ? Math.max(...lasts) : null,
-    };
-  };
-  const databases = all.map((s) => s.database).filter((d) => d !== null);
-  const primaryRssBytes = process.memoryUsage.rss();
-  return {
-    poolSize: sum((s) => s.poolSize),
-    threadsAlive: sum((s) => s.threadsAlive),
-    activeTasks: sum((s) => s.activeTasks),
-    queuedTasks: sum((s) => s.queuedTasks),
-    queueLimit: sum((s) => s.queueLimit),
-    completed: sum((s) => s.completed),
-    rejected: sum((s) => s.rejected),
-    cancelled: sum((s) => s.cancelled),
-    failed: sum((s) => s.failed),
-    poolWarmUpMs: max((s) => s.poolWarmUpMs),
-    eventLoopDelayMs: {
-      samples: sum((s) => s.eventLoopDelayMs.samples),
-      min: Math.min(...all.map((s) => s.eventLoopDelayMs.min)),
-      mean: max((s) => s.eventLoopDelayMs.mean),
-      p50: max((s) => s.eventLoopDelayMs.p50),
-      p99: max((s) => s.eventLoopDelayMs.p99),
-      max: max((s) => s.eventLoopDelayMs.max),
-    },
-    arrivals: span((s) => s.arrivals),
-    answers: span((s) => s.answers),
-    inFlight: { now: sum((s) => s.inFlight.now), peak: sum((s) => s.inFlight.peak) },
-    connections: { open: sum((s) => s.connections.open), peak: sum((s) => s.connections.peak) },
-    database:
-      databases.length === 0
-        ? null
-        : {
-            poolSize: databases.reduce((t, d) => t + d!.poolSize, 0),
-            open: databases.reduce((t, d) => t + d!.open, 0),
-            idle: databases.reduce((t, d) => t + d!.idle, 0),
-            waiting: databases.reduce((t, d) => t + d!.waiting, 0),
-          },
-    libuvThreadpoolSize: all[0]?.libuvThreadpoolSize ?? 4,
-    windowMs: max((s) => s.windowMs),
-    rssBytes: sum((s) => s.rssBytes) + primaryRssBytes,
-    uptimeMs: max((s) => s.uptimeMs),
-    workers: all.length,
-    perWorker: Object.fromEntries(byPid),
-    primaryRssBytes,
-  };
 }

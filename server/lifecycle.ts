@@ -10,6 +10,7 @@ import { getRequestListener } from '@hono/node-server';
 import { answerUnparsableRequest, answerUnroutableRequest } from './answers.ts';
 import { parseServerSettings, SettingsError, USAGE, type ServerSettings } from './settings.ts';
 import { isClusterWorker } from './cluster.ts';
+import { onStopSignals } from './signals.ts';
 
 /** The settings, or: --help printed and exit 0; a bad value said in one sentence and exit 2. */
 export function settingsOrExit(argv: string[], env: NodeJS.ProcessEnv): ServerSettings {
@@ -42,24 +43,22 @@ export function settingsOrExit(argv: string[], env: NodeJS.ProcessEnv): ServerSe
  */
 export function stopOnSignals(quiet: boolean): { drainWith(stop: () => Promise<void>): void; stop(why: string): void } {
   let drain: (() => Promise<void>) | null = null;
-  let stopping = false;
-  const shutdown = async (why: string, exitCodeIfRepeated: number) => {
-    if (stopping) process.exit(exitCodeIfRepeated);
-    stopping = true;
+  const shutdown = async (why: string) => {
     if (!quiet) console.log(`${why}: shutting down`);
     if (drain) await drain();
     process.exit(0);
   };
-  process.on('SIGINT', () => void shutdown('SIGINT', 130));
-  process.on('SIGTERM', () => void shutdown('SIGTERM', 143));
-  // Started by a script with an IPC channel: if that script dies, even by SIGKILL, we go with it. (A --workers
-  // worker's channel is its primary's, and carries its listening socket: it must keep the process alive.)
+  const begin = onStopSignals((signal) => void shutdown(signal));
+  const stop = (why: string) => void (begin() && shutdown(why));
+  // Started by a script with an IPC channel: if that script dies, even by SIGKILL, we go with it (at once if we
+  // were stopping already). A --workers worker's channel is its primary's and carries its listening socket: it
+  // must keep the process alive.
   if (process.channel) {
-    process.on('disconnect', () => void shutdown('parent gone', 1));
+    process.on('disconnect', () => (begin() ? void shutdown('parent gone') : process.exit(1)));
     if (!isClusterWorker()) process.channel.unref();
-    if (!process.connected) void shutdown('parent gone', 1);
+    if (!process.connected) stop('parent gone');
   }
-  return { drainWith: (stop) => void (drain = stop), stop: (why) => void (stopping || shutdown(why, 0)) };
+  return { drainWith: (stop) => void (drain = stop), stop };
 }
 
 export interface Listening {

@@ -7,6 +7,7 @@
  * Here a reset only empties the window; the last tick is kept, so whatever blocks after it is counted.
  */
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
+import { round3 } from './numbers.ts';
 
 export interface LoopDelaySummary {
   /** How many ticks the window holds. */
@@ -60,12 +61,8 @@ export class LoopDelayWindow {
       const us = this.lateness.percentile(p);
       return us <= 1 ? 0 : Math.min(us / 1000, max);
     };
-    return { samples: count, min: round(min), mean: round(sum / count), p50: round(percentile(50)), p99: round(percentile(99)), max: round(max) };
+    return { samples: count, min: round3(min), mean: round3(sum / count), p50: round3(percentile(50)), p99: round3(percentile(99)), max: round3(max) };
   }
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
 }
 
 /** A window fed by a real timer every `intervalMs`; unref'd, so it never keeps the process alive. */

@@ -5,6 +5,7 @@
  */
 import Tinypool from 'tinypool';
 import { Failure } from './answers.ts';
+import { round3 } from './numbers.ts';
 
 /** The functions of server/pool-tasks.js a request may run. */
 export type PoolTask = 'blockingSleep' | 'cpuWork' | 'hashSync' | 'throwInThread' | 'exitThread';
@@ -76,7 +77,7 @@ export async function startBlockingPool(size: number, queueLimit: number): Promi
   if (!warm.every(Boolean)) throw new Error('The pool threads did not all start within 60 s.');
   const watchNewThreads = failTasksOfExitedThreads(pool);
   watchNewThreads();
-  const poolWarmUpMs = Math.round((performance.now() - warmUpStart) * 1000) / 1000;
+  const poolWarmUpMs = round3(performance.now() - warmUpStart);
 
   let inFlight = 0;
   const counts = { rejected: 0, cancelled: 0, failed: 0, completed: 0 };

@@ -4,6 +4,7 @@
  * starting anything.
  */
 import { parseArgs } from 'node:util';
+import { parseWholeNumber } from './numbers.ts';
 
 export interface ServerSettings {
   host: string;
@@ -68,49 +69,56 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   dbConnectTimeoutMs: 5000,
 };
 
-export const USAGE = `Usage: npx tsx server.ts [options]
-
-  --host HOST        address to bind (env HOST, default ${DEFAULT_SETTINGS.host})
-  --port PORT        port, 0 = any free port (env PORT, default ${DEFAULT_SETTINGS.port})
-  --pool N           worker threads for /sync-test (env POOL_SIZE, default ${DEFAULT_SETTINGS.poolSize}, FastAPI's limit)
-  --delay-ms MS      how long each endpoint waits (env DELAY_MS, default ${DEFAULT_SETTINGS.delayMs})
-  --queue N          blocking tasks allowed to wait for a thread; beyond it 503 (env QUEUE_LIMIT, default ${DEFAULT_SETTINGS.queueLimit})
-  --cpu-iterations N work per /cpu-*-test request (env CPU_ITERATIONS, default ${DEFAULT_SETTINGS.cpuIterations})
-  --hash-iterations N  pbkdf2 iterations per /hash-test and /hash-pool-test request (env HASH_ITERATIONS, default ${DEFAULT_SETTINGS.hashIterations})
-  --shutdown-grace-ms MS  after SIGINT/SIGTERM, how long in-flight requests may finish (env SHUTDOWN_GRACE_MS, default ${DEFAULT_SETTINGS.shutdownGraceMs})
-  --workers K        K processes through node:cluster, each with its own event loop and pool of --pool threads,
-                     like uvicorn --workers K (env WORKERS, default ${DEFAULT_SETTINGS.workers})
-  --upstream-url URL the slow API /upstream-test calls, e.g. another server.ts (env UPSTREAM_URL; without it 503)
-  --database-url URL the PostgreSQL /db-test queries, postgres://… (env DATABASE_URL; without it 503)
-  --db-pool N        connections in node-postgres' pool (env DB_POOL_SIZE, default: the driver's, 10)
-  --db-connect-timeout-ms MS  how long a new database connection may take (env DB_CONNECT_TIMEOUT_MS, default ${DEFAULT_SETTINGS.dbConnectTimeoutMs})
-  --quiet            no START/END line per request (env QUIET=1)
-  --fault-routes     add /fault-test/throw and /fault-test/exit, for tests (env FAULT_ROUTES=1)
-  -h, --help         this text
-
-Prints "listening on http://HOST:PORT" once it listens and every pool thread is warm.`;
-
 /** Thrown for a setting the user got wrong: the message is one sentence meant for them. */
 export class SettingsError extends Error {}
 
-const INTEGER_SETTINGS = {
-  port: { flag: 'port', env: 'PORT', min: 0, max: 65535 },
-  poolSize: { flag: 'pool', env: 'POOL_SIZE', min: 1, max: 1024 },
-  delayMs: { flag: 'delay-ms', env: 'DELAY_MS', min: 0, max: 3_600_000 },
-  queueLimit: { flag: 'queue', env: 'QUEUE_LIMIT', min: 0, max: 1_000_000 },
-  cpuIterations: { flag: 'cpu-iterations', env: 'CPU_ITERATIONS', min: 1, max: 100_000_000_000 },
-  hashIterations: { flag: 'hash-iterations', env: 'HASH_ITERATIONS', min: 1, max: 4_294_967_295 },
-  shutdownGraceMs: { flag: 'shutdown-grace-ms', env: 'SHUTDOWN_GRACE_MS', min: 0, max: 600_000 },
-  workers: { flag: 'workers', env: 'WORKERS', min: 1, max: 256 },
-  dbPoolSize: { flag: 'db-pool', env: 'DB_POOL_SIZE', min: 1, max: 10_000 },
-  dbConnectTimeoutMs: { flag: 'db-connect-timeout-ms', env: 'DB_CONNECT_TIMEOUT_MS', min: 1, max: 600_000 },
-} as const;
+type IntegerKey = 'port' | 'poolSize' | 'delayMs' | 'queueLimit' | 'cpuIterations' | 'hashIterations' | 'shutdownGraceMs' | 'workers' | 'dbPoolSize' | 'dbConnectTimeoutMs';
+type UrlKey = 'upstreamUrl' | 'databaseUrl';
+type SwitchKey = 'quiet' | 'faultRoutes';
 
-/** URLs, each checked for the schemes it may have; never echoed back (a database URL holds a password). */
-const URL_SETTINGS = {
-  upstreamUrl: { flag: 'upstream-url', env: 'UPSTREAM_URL', schemes: ['http:', 'https:'], example: 'http://127.0.0.1:8001' },
-  databaseUrl: { flag: 'database-url', env: 'DATABASE_URL', schemes: ['postgres:', 'postgresql:'], example: 'postgres://user:password@127.0.0.1:5432/db' },
-} as const;
+/** Every setting: its flag, its environment twin, what it accepts, and what --help says of it. One table for both. */
+const SETTINGS: (
+  | { key: 'host'; flag: string; env: string; value: string; help: string }
+  | { key: IntegerKey; flag: string; env: string; value: string; help: string; min: number; max: number; defaultText?: string }
+  | { key: UrlKey; flag: string; env: string; value: string; help: string; schemes: readonly string[]; example: string }
+  | { key: SwitchKey; flag: string; env: string; help: string }
+)[] = [
+  { key: 'host', flag: 'host', env: 'HOST', value: 'HOST', help: 'address to bind' },
+  { key: 'port', flag: 'port', env: 'PORT', value: 'PORT', help: 'port, 0 = any free port', min: 0, max: 65535 },
+  { key: 'poolSize', flag: 'pool', env: 'POOL_SIZE', value: 'N', help: "worker threads for /sync-test; 40 is FastAPI's limit", min: 1, max: 1024 },
+  { key: 'delayMs', flag: 'delay-ms', env: 'DELAY_MS', value: 'MS', help: 'how long each endpoint waits', min: 0, max: 3_600_000 },
+  { key: 'queueLimit', flag: 'queue', env: 'QUEUE_LIMIT', value: 'N', help: 'blocking tasks allowed to wait for a thread; beyond it 503', min: 0, max: 1_000_000 },
+  { key: 'cpuIterations', flag: 'cpu-iterations', env: 'CPU_ITERATIONS', value: 'N', help: 'work per /cpu-*-test request', min: 1, max: 100_000_000_000 },
+  { key: 'hashIterations', flag: 'hash-iterations', env: 'HASH_ITERATIONS', value: 'N', help: 'pbkdf2 iterations per /hash-test and /hash-pool-test request', min: 1, max: 4_294_967_295 },
+  { key: 'shutdownGraceMs', flag: 'shutdown-grace-ms', env: 'SHUTDOWN_GRACE_MS', value: 'MS', help: 'after SIGINT/SIGTERM, how long in-flight requests may finish', min: 0, max: 600_000 },
+  { key: 'workers', flag: 'workers', env: 'WORKERS', value: 'K', help: 'K processes through node:cluster, each with its own event loop and pool of --pool threads, like uvicorn --workers K', min: 1, max: 256 },
+  { key: 'upstreamUrl', flag: 'upstream-url', env: 'UPSTREAM_URL', value: 'URL', help: 'the slow API /upstream-test calls, e.g. another server.ts; without it 503', schemes: ['http:', 'https:'], example: 'http://127.0.0.1:8001' },
+  { key: 'databaseUrl', flag: 'database-url', env: 'DATABASE_URL', value: 'URL', help: 'the PostgreSQL /db-test queries, postgres://…; without it 503', schemes: ['postgres:', 'postgresql:'], example: 'postgres://user:password@127.0.0.1:5432/db' },
+  { key: 'dbPoolSize', flag: 'db-pool', env: 'DB_POOL_SIZE', value: 'N', help: "connections in node-postgres' pool", min: 1, max: 10_000, defaultText: "the driver's, 10" },
+  { key: 'dbConnectTimeoutMs', flag: 'db-connect-timeout-ms', env: 'DB_CONNECT_TIMEOUT_MS', value: 'MS', help: 'how long a new database connection may take', min: 1, max: 600_000 },
+  { key: 'quiet', flag: 'quiet', env: 'QUIET', help: 'no START/END line per request' },
+  { key: 'faultRoutes', flag: 'fault-routes', env: 'FAULT_ROUTES', help: 'add /fault-test/throw and /fault-test/exit, for tests' },
+];
+
+/** --help, from the table. */
+export const USAGE = (() => {
+  const rows = SETTINGS.map((setting) => {
+    const flag = 'value' in setting ? `--${setting.flag} ${setting.value}` : `--${setting.flag}`;
+    const fallback = 'defaultText' in setting && setting.defaultText ? setting.defaultText : DEFAULT_SETTINGS[setting.key];
+    const twin = 'value' in setting ? `env ${setting.env}` : `env ${setting.env}=1`;
+    const shown = 'value' in setting && fallback !== null ? `${twin}, default ${fallback}` : twin;
+    return [flag, `${setting.help} (${shown})`];
+  });
+  rows.push(['-h, --help', 'this text']);
+  const width = Math.max(...rows.map(([flag]) => flag!.length)) + 2;
+  return [
+    'Usage: npx tsx server.ts [options]',
+    '',
+    ...rows.map(([flag, text]) => `  ${flag!.padEnd(width)}${text}`),
+    '',
+    'Prints "listening on http://HOST:PORT" once it listens and every pool thread is warm.',
+  ].join('\n');
+})();
 
 /** Flags win over environment variables, which win over the defaults. Returns null when --help was asked. */
 export function parseServerSettings(argv: string[], env: NodeJS.ProcessEnv = {}): ServerSettings | null {
@@ -120,10 +128,7 @@ export function parseServerSettings(argv: string[], env: NodeJS.ProcessEnv = {})
       args: argv,
       strict: true,
       options: {
-        host: { type: 'string' },
-        ...Object.fromEntries([...Object.values(INTEGER_SETTINGS), ...Object.values(URL_SETTINGS)].map(({ flag }) => [flag, { type: 'string' as const }])),
-        quiet: { type: 'boolean' },
-        'fault-routes': { type: 'boolean' },
+        ...Object.fromEntries(SETTINGS.map((setting) => [setting.flag, { type: 'value' in setting ? ('string' as const) : ('boolean' as const) }])),
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -133,28 +138,29 @@ export function parseServerSettings(argv: string[], env: NodeJS.ProcessEnv = {})
   if (values.help) return null;
 
   const settings = { ...DEFAULT_SETTINGS };
-  for (const [key, spec] of Object.entries(INTEGER_SETTINGS)) {
-    const flagValue = values[spec.flag] as string | undefined;
-    const raw = flagValue ?? env[spec.env];
-    if (raw === undefined || raw === '') continue;
-    const source = flagValue !== undefined ? `--${spec.flag}` : spec.env;
-    settings[key as keyof typeof INTEGER_SETTINGS] = parseIntegerSetting(source, raw, spec.min, spec.max);
+  for (const setting of SETTINGS) {
+    const flagValue = values[setting.flag];
+    if (!('value' in setting)) {
+      settings[setting.key] = (flagValue as boolean | undefined) ?? isSet(env[setting.env]);
+      continue;
+    }
+    const raw = (flagValue as string | undefined) ?? env[setting.env];
+    if (raw === undefined || (raw === '' && setting.key !== 'host')) continue;
+    const source = flagValue !== undefined ? `--${setting.flag}` : setting.env;
+    if (setting.key === 'host') {
+      if (raw.trim() === '') throw new SettingsError('--host must not be empty.');
+      settings.host = raw;
+    } else if ('schemes' in setting) {
+      settings[setting.key] = parseUrlSetting(source, raw, setting);
+    } else {
+      const value = parseWholeNumber(raw, setting.min, setting.max);
+      if (value === null) throw new SettingsError(`${source} must be a whole number from ${setting.min} to ${setting.max}, got "${raw}".`);
+      settings[setting.key] = value;
+    }
   }
-  for (const [key, spec] of Object.entries(URL_SETTINGS)) {
-    const flagValue = values[spec.flag] as string | undefined;
-    const raw = flagValue ?? env[spec.env];
-    if (raw === undefined || raw === '') continue;
-    settings[key as keyof typeof URL_SETTINGS] = parseUrlSetting(flagValue !== undefined ? `--${spec.flag}` : spec.env, raw, spec);
-  }
-  const host = (values.host as string | undefined) ?? env.HOST;
-  if (host !== undefined) {
-    if (host.trim() === '') throw new SettingsError('--host must not be empty.');
-    settings.host = host;
-  }
-  settings.quiet = (values.quiet as boolean | undefined) ?? isSet(env.QUIET);
-  settings.faultRoutes = (values['fault-routes'] as boolean | undefined) ?? isSet(env.FAULT_ROUTES);
   return settings;
 }
+
 
 function isSet(envValue: string | undefined): boolean {
   return ['1', 'true', 'yes'].includes(envValue ?? '');
@@ -171,12 +177,4 @@ function parseUrlSetting(source: string, raw: string, spec: { schemes: readonly 
     throw new SettingsError(`${source} must be a ${spec.schemes.map((s) => `${s}//`).join(' or ')} URL with a host, like ${spec.example}.`);
   }
   return raw.trim();
-}
-
-function parseIntegerSetting(source: string, raw: string, min: number, max: number): number {
-  const value = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new SettingsError(`${source} must be a whole number from ${min} to ${max}, got "${raw}".`);
-  }
-  return value;
 }

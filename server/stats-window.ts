@@ -10,6 +10,7 @@ import { sampleLoopDelay, type LoopDelaySummary } from './loop-delay.ts';
 import type { PoolStats } from './pool.ts';
 import type { DatabaseStats } from './database.ts';
 import { libuvThreadpoolSize } from './libuv.ts';
+import { round3 } from './numbers.ts';
 
 export interface ServerStats extends PoolStats {
   /** How late the event loop ran a 10 ms timer since the last reset, in ms: how long it was busy beyond it. */
@@ -65,7 +66,7 @@ export function startStatsWindow({ pool, database }: { pool: { stats(): PoolStat
   let answers = { count: 0, first: NaN, last: NaN };
   const connections = { open: 0, peak: 0 };
   const inFlight = { now: 0, peak: 0 };
-  const sinceWindow = (t: number) => (Number.isNaN(t) ? null : round(t - windowStart));
+  const sinceWindow = (t: number) => (Number.isNaN(t) ? null : round3(t - windowStart));
 
   const read = (): ServerStats => ({
     ...pool.stats(),
@@ -76,9 +77,9 @@ export function startStatsWindow({ pool, database }: { pool: { stats(): PoolStat
     connections: { ...connections },
     database: database.stats(),
     libuvThreadpoolSize: libuvThreadpoolSize(),
-    windowMs: round(performance.now() - windowStart),
+    windowMs: round3(performance.now() - windowStart),
     rssBytes: process.memoryUsage.rss(),
-    uptimeMs: round(performance.now() - startedAt),
+    uptimeMs: round3(performance.now() - startedAt),
   });
 
   return {
@@ -120,6 +121,70 @@ export function startStatsWindow({ pool, database }: { pool: { stats(): PoolStat
   };
 }
 
-function round(x: number): number {
-  return Math.round(x * 1000) / 1000;
+
+/** /stats of a cluster: the workers' figures added up (the worst for delays), and each worker's own. */
+export interface ClusterStats extends ServerStats {
+  workers: number;
+  /** worker PID → its own stats. */
+  perWorker: Record<string, ServerStats>;
+  /** The primary's own memory: rssBytes above adds it to the workers'. */
+  primaryRssBytes: number;
+}
+
+/** The group's figures: counts added up, delays and times the worst worker's, memory summed with the primary's. */
+export function addUpStats(byPid: Map<number, ServerStats>): ClusterStats {
+  const all = [...byPid.values()];
+  const sum = (f: (s: ServerStats) => number) => all.reduce((total, s) => total + f(s), 0);
+  const max = (f: (s: ServerStats) => number) => Math.max(...all.map(f));
+  const span = (f: (s: ServerStats) => ServerStats['arrivals']) => {
+    const firsts = all.map((s) => f(s).firstMs).filter((x): x is number => x !== null);
+    const lasts = all.map((s) => f(s).lastMs).filter((x): x is number => x !== null);
+    return {
+      count: sum((s) => f(s).count),
+      firstMs: firsts.length > 0 ? Math.min(...firsts) : null,
+      lastMs: lasts.length > 0 ? Math.max(...lasts) : null,
+    };
+  };
+  const databases = all.map((s) => s.database).filter((d) => d !== null);
+  const primaryRssBytes = process.memoryUsage.rss();
+  return {
+    poolSize: sum((s) => s.poolSize),
+    threadsAlive: sum((s) => s.threadsAlive),
+    activeTasks: sum((s) => s.activeTasks),
+    queuedTasks: sum((s) => s.queuedTasks),
+    queueLimit: sum((s) => s.queueLimit),
+    completed: sum((s) => s.completed),
+    rejected: sum((s) => s.rejected),
+    cancelled: sum((s) => s.cancelled),
+    failed: sum((s) => s.failed),
+    poolWarmUpMs: max((s) => s.poolWarmUpMs),
+    eventLoopDelayMs: {
+      samples: sum((s) => s.eventLoopDelayMs.samples),
+      min: Math.min(...all.map((s) => s.eventLoopDelayMs.min)),
+      mean: max((s) => s.eventLoopDelayMs.mean),
+      p50: max((s) => s.eventLoopDelayMs.p50),
+      p99: max((s) => s.eventLoopDelayMs.p99),
+      max: max((s) => s.eventLoopDelayMs.max),
+    },
+    arrivals: span((s) => s.arrivals),
+    answers: span((s) => s.answers),
+    inFlight: { now: sum((s) => s.inFlight.now), peak: sum((s) => s.inFlight.peak) },
+    connections: { open: sum((s) => s.connections.open), peak: sum((s) => s.connections.peak) },
+    database:
+      databases.length === 0
+        ? null
+        : {
+            poolSize: databases.reduce((t, d) => t + d!.poolSize, 0),
+            open: databases.reduce((t, d) => t + d!.open, 0),
+            idle: databases.reduce((t, d) => t + d!.idle, 0),
+            waiting: databases.reduce((t, d) => t + d!.waiting, 0),
+          },
+    libuvThreadpoolSize: all[0]?.libuvThreadpoolSize ?? 4,
+    windowMs: max((s) => s.windowMs),
+    rssBytes: sum((s) => s.rssBytes) + primaryRssBytes,
+    uptimeMs: max((s) => s.uptimeMs),
+    workers: all.length,
+    perWorker: Object.fromEntries(byPid),
+    primaryRssBytes,
+  };
 }

@@ -5,7 +5,7 @@
  */
 import { test } from './harness.ts';
 import assert from 'node:assert/strict';
-import { startServer } from '../scripts/lib/server-process.ts';
+import { startServer } from '../scripts/lib/start-server.ts';
 import { fireBurst } from '../scripts/lib/burst.ts';
 import { waitUntil } from '../scripts/lib/wait-until.ts';
 import { waveSizes } from '../scripts/lib/waves.ts';

@@ -9,13 +9,12 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startServer } from '../scripts/lib/server-process.ts';
+import { startServer } from '../scripts/lib/start-server.ts';
 import { fireBurst, checkOpenFileLimit } from '../scripts/lib/burst.ts';
 import { toMeasurement } from '../scripts/lib/results.ts';
 import { UserError } from '../scripts/lib/user-error.ts';
+import { ROOT } from './run-script.ts';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const linuxOnly = { skip: !existsSync('/proc/self/limits') && 'needs /proc/self/limits' };
 
 test('a burst of 10 000 async requests completes with 0 errors', async (t) => {

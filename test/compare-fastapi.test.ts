@@ -10,15 +10,14 @@ import { createInterface } from 'node:readline';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { findFastApiPython } from '../scripts/lib/fastapi-process.ts';
 import type { ResultsFile } from '../scripts/lib/results.ts';
 import type { CompareFastApiResults } from '../scripts/compare-fastapi.ts';
 import { waveSizes } from '../scripts/lib/waves.ts';
 import { waitUntil } from '../scripts/lib/wait-until.ts';
 import { isRunning } from '../scripts/lib/process-tree.ts';
+import { ROOT } from './run-script.ts';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const found = await findFastApiPython();
 const noFastApi = 'missing' in found ? `FastAPI comparison not run: ${found.missing}` : undefined;
 

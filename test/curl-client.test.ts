@@ -4,7 +4,7 @@
 import { test, before, after } from './harness.ts';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { startServer, type RunningServer } from '../scripts/lib/server-process.ts';
+import { startServer, type RunningServer } from '../scripts/lib/start-server.ts';
 import { fireBurst } from '../scripts/lib/burst.ts';
 import { MAX_CURL_REQUESTS } from '../scripts/lib/curl-burst.ts';
 import { UserError } from '../scripts/lib/user-error.ts';

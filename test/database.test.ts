@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import pg from 'pg';
-import { startServer, type RunningServer } from '../scripts/lib/server-process.ts';
+import { startServer, type RunningServer } from '../scripts/lib/start-server.ts';
 import { startPostgres, type Postgres } from '../scripts/lib/postgres.ts';
 import { fireBurst } from '../scripts/lib/burst.ts';
 import { ROOT } from './run-script.ts';

@@ -9,15 +9,14 @@ import { createServer } from 'node:http';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startServer, useRunningServer } from '../scripts/lib/server-process.ts';
+import { startServer, useRunningServer } from '../scripts/lib/start-server.ts';
 import { measureBurst } from '../scripts/lib/measure.ts';
 import { parseScriptFlags, URL_FLAG } from '../scripts/lib/cli.ts';
 import { UserError } from '../scripts/lib/user-error.ts';
 import type { ResultsFile } from '../scripts/lib/results.ts';
 import { waveSizes } from '../scripts/lib/waves.ts';
+import { ROOT } from './run-script.ts';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 function runScript(args: string[]) {
   return spawnSync(process.execPath, ['--import', 'tsx', 'scripts/async-vs-sync.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });

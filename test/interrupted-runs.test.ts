@@ -14,7 +14,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import type { ResultsFile } from '../scripts/lib/results.ts';
-import { startServer } from '../scripts/lib/server-process.ts';
+import { startServer } from '../scripts/lib/start-server.ts';
 import { waitUntil } from '../scripts/lib/wait-until.ts';
 import { ROOT, runScript, runScriptAsync, tempDir, serverChildrenOf, embeddedPostgresProcesses } from './run-script.ts';
 import { isRunning } from '../scripts/lib/process-tree.ts';

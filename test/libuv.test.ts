@@ -7,7 +7,7 @@
  */
 import { test } from './harness.ts';
 import assert from 'node:assert/strict';
-import { startServer, type RunningServer } from '../scripts/lib/server-process.ts';
+import { startServer, type RunningServer } from '../scripts/lib/start-server.ts';
 import { fireBurst } from '../scripts/lib/burst.ts';
 import { calibrate } from '../scripts/lib/calibrate.ts';
 import { waitUntil } from '../scripts/lib/wait-until.ts';
@@ -26,20 +26,22 @@ const serverWith = async (t: { after: (fn: () => unknown) => void }, threadpool:
 const hashes = (server: RunningServer, path: string, n: number) => fireBurst({ baseUrl: server.url, path: (i) => `${path}/${i}`, requests: n, timeoutMs: 60_000 });
 
 test('UV_THREADPOOL_SIZE=1 runs 6 async hashes one at a time; with 2 threads, two at a time', async (t) => {
-  for (const [size, waves] of [
-    ['1', [1, 1, 1, 1, 1, 1]],
-    ['2', [2, 2, 2]],
-  ] as const) {
-    const server = await serverWith(t, size);
-    assert.equal((await server.stats()).libuvThreadpoolSize, Number(size), 'the server reports what it got');
+  for (const size of [1, 2]) {
+    const server = await serverWith(t, String(size));
+    assert.equal((await server.stats()).libuvThreadpoolSize, size, 'the server reports what it got');
     await hashes(server, '/hash-test', 2); // warm
     const burst = await hashes(server, '/hash-test', 6);
     assert.ok(burst.requests.every((r) => r.status === 200));
-    // D is how long the first wave took: one hash on one thread; two on two threads, which on fewer free cores
-    // than two share them and end together, later. The threads set how many run at once, the cores how fast.
+    // D is how long the first wave took: one hash on one thread; two on two threads, which on fewer free cores than
+    // two share them and end together, later. The threads set how many run at once, the cores how fast. Each thread
+    // then takes the next hash as it is free, so on cores of unequal speed (a busy neighbour) later pairs drift
+    // apart; but a thread's own hashes always end a whole hash apart, so no wave can hold more than the threads.
     const wave = Math.min(...burst.requests.map((r) => r.endMs));
-    assert.deepEqual(waveSizes(burst.requests, wave), waves, `${size} thread(s): ends at ${burst.requests.map((r) => r.endMs.toFixed(0))} ms`);
-    t.diagnostic(`UV_THREADPOOL_SIZE=${size}: 6 hashes in ${burst.totalMs.toFixed(0)} ms, waves of ${waves[0]} every ${wave.toFixed(0)} ms`);
+    const waves = waveSizes(burst.requests, wave);
+    const ends = `ends at ${burst.requests.map((r) => r.endMs.toFixed(0))} ms`;
+    if (size === 1) assert.deepEqual(waves, [1, 1, 1, 1, 1, 1], `one thread: ${ends}`);
+    else assert.ok(waves[0] === 2 && waves.every((n) => n <= 2), `two threads, waves ${waves}: ${ends}`);
+    t.diagnostic(`UV_THREADPOOL_SIZE=${size}: 6 hashes in ${burst.totalMs.toFixed(0)} ms, waves ${waves.join(', ')}, the first after ${wave.toFixed(0)} ms`);
     await server.stop();
   }
 });

@@ -12,12 +12,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { waitUntil } from '../scripts/lib/wait-until.ts';
-import { serverChildrenOf } from './run-script.ts';
+import { serverChildrenOf, ROOT } from './run-script.ts';
 import { isRunning } from '../scripts/lib/process-tree.ts';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const linuxOnly = { skip: !existsSync('/proc/self/task') && 'needs /proc' };
 
 for (const [signal, expected] of [

@@ -12,7 +12,7 @@ import { ROOT, projectWith } from './run-script.ts';
 
 const BREAKS = `throw new Error('this experiment breaks on purpose');\n`;
 const WORKS = `import { parseScriptFlags } from './lib/cli.ts';
-import { writeResults } from './lib/results.ts';
+import { writeResults } from './lib/results-file.ts';
 const flags = parseScriptFlags({ about: 'writes an empty result', defaultOut: 'results', numbers: {} });
 await writeResults(flags.out, { experiment: 'works', params: {}, measurements: [] });
 `;

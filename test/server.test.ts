@@ -3,7 +3,7 @@
  */
 import { test, before, after } from './harness.ts';
 import assert from 'node:assert/strict';
-import { startServer, type RunningServer } from '../scripts/lib/server-process.ts';
+import { startServer, type RunningServer } from '../scripts/lib/start-server.ts';
 import { fireBurst } from '../scripts/lib/burst.ts';
 import { waitUntil } from '../scripts/lib/wait-until.ts';
 import { waveSizes } from '../scripts/lib/waves.ts';

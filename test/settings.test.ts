@@ -1,12 +1,11 @@
 import { test } from './harness.ts';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { parseServerSettings, DEFAULT_SETTINGS, SettingsError } from '../server/settings.ts';
 import { parseScriptFlags } from '../scripts/lib/cli.ts';
 import { UserError } from '../scripts/lib/user-error.ts';
+import { ROOT } from './run-script.ts';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 test('server settings: defaults are uvicorn-like and FastAPI-sized', () => {
   assert.deepEqual(parseServerSettings([], {}), DEFAULT_SETTINGS);

@@ -22,6 +22,7 @@ import { connect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fireCurlBurst } from './curl-burst.ts';
+import { round3 } from '../../server/numbers.ts';
 import { UserError } from './user-error.ts';
 import type { BurstOptions, BurstResult, RequestRecord } from './burst-types.ts';
 
@@ -159,10 +160,6 @@ function requestOf(options: BurstOptions, target: Target, id: number): Buffer {
 
 function connectTo(target: Target): Socket {
   return target.tls ? tlsConnect({ host: target.host, port: target.port, ...target.tls }) : connect({ host: target.host, port: target.port, noDelay: true });
-}
-
-function round3(x: number): number {
-  return Math.round(x * 1000) / 1000;
 }
 
 /**

@@ -9,7 +9,8 @@
  *    quota or a busy neighbour gives less than availableParallelism() says).
  */
 import { fireBurst } from './burst.ts';
-import { median, round3 } from './percentiles.ts';
+import { median } from './percentiles.ts';
+import { round3 } from '../../server/numbers.ts';
 
 /** Doubles the iterations until one call takes a tenth of the target, then scales, then checks (medians of 3). */
 export function calibrate(targetMs: number, work: (iterations: number) => unknown, start = 10_000): { iterations: number; ms: number } {

@@ -11,6 +11,7 @@
 import { join } from 'node:path';
 import type { ChartFiles, Measurement, Overlay, RequestRecord, ResultsFile, Sweep, SweepPoint } from './results.ts';
 import { writeAtomically } from './results-file.ts';
+import { seconds } from './table.ts';
 
 export interface Box {
   width: number;
@@ -123,7 +124,7 @@ function drawTimeline(title: string, m: Measurement, requests: readonly SeriesRe
   const step = niceStep(geometry.spanMs / 1000) * 1000;
   for (let t = 0; t <= geometry.spanMs; t += step) {
     const x = box.left + t * geometry.pxPerMs;
-    parts.push(line(x, box.top, x, bottom, COLORS.grid), text(x, bottom + 18, seconds(t, step), 'middle', COLORS.muted));
+    parts.push(line(x, box.top, x, bottom, COLORS.grid), text(x, bottom + 18, tick(t, step), 'middle', COLORS.muted));
   }
   // The model's waves: a dashed line at each multiple of D up to the prediction.
   if (lastWave > 0 && waveMs > 0) {
@@ -191,7 +192,7 @@ export function sweepSvg(points: readonly SweepPoint[], title: string, xLabel: s
   const step = niceStep(geometry.maxMs / 1000, 6) * 1000;
   for (let t = 0; t <= geometry.maxMs; t += step) {
     const y = bottom - t * geometry.pxPerMs;
-    parts.push(line(box.left, y, box.width - box.right, y, COLORS.grid), text(box.left - 8, y + 4, seconds(t, step), 'end', COLORS.muted));
+    parts.push(line(box.left, y, box.width - box.right, y, COLORS.grid), text(box.left - 8, y + 4, tick(t, step), 'end', COLORS.muted));
   }
   geometry.bars.forEach((bar, i) => {
     const point = points[i]!;
@@ -273,9 +274,8 @@ function f(n: number): string {
 }
 
 /** A tick's label in seconds, with as many decimals as the step between ticks needs: 0.05 s, not 0.1 s. */
-function seconds(ms: number, stepMs: number): string {
-  const decimals = Math.max(0, Math.ceil(-Math.log10(stepMs / 1000) - 1e-9));
-  return `${(ms / 1000).toFixed(decimals)} s`;
+function tick(ms: number, stepMs: number): string {
+  return seconds(ms, Math.max(0, Math.ceil(-Math.log10(stepMs / 1000) - 1e-9)));
 }
 
 function trim(n: number): string {

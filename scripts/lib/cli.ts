@@ -8,6 +8,7 @@ import { accessSync, statSync, constants } from 'node:fs';
 import { resultsDir } from './results-file.ts';
 import { BURST_CLIENTS, type BurstClient } from './burst-types.ts';
 import { UserError, reportUserErrors } from './user-error.ts';
+import { parseWholeNumber } from '../../server/numbers.ts';
 
 export interface NumberFlag {
   help: string;
@@ -151,10 +152,8 @@ export function parseScriptFlags<K extends string, L extends string = never, T e
 function toNumber(script: string, name: string, raw: string, flag: { min?: number; max?: number }): number {
   const min = flag.min ?? 1;
   const max = flag.max ?? 1_000_000;
-  const value = /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new UserError(`${script}: --${kebab(name)} must be a whole number from ${min} to ${max}, got "${raw}".`, 2);
-  }
+  const value = parseWholeNumber(raw, min, max);
+  if (value === null) throw new UserError(`${script}: --${kebab(name)} must be a whole number from ${min} to ${max}, got "${raw}".`, 2);
   return value;
 }
 

@@ -15,15 +15,9 @@ import { setMaxListeners } from 'node:events';
 import { basename } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { parseScriptFlags, type CommonFlags, type ScriptSpec } from './cli.ts';
-import {
-  startServer,
-  useRunningServer,
-  stopAllServers,
-  handleSignals,
-  type ServerOptions,
-  type ServerProcess,
-  type TargetServer,
-} from './server-process.ts';
+import { startServer, useRunningServer, type ServerOptions, type TargetServer } from './start-server.ts';
+import { stopAllServers, handleSignals } from './cleanup.ts';
+import type { ServerProcess } from './server-process.ts';
 import { measureBurstWithProbes, QUICK_WARM_UP_REQUESTS, type BurstExtra, type BurstPlan, type BurstPlanCore, type Probe } from './measure.ts';
 import { describeEnvironment, writeResults, whatItShowsIn, DEFAULT_RESULTS_DIR, resultsDir } from './results-file.ts';
 import type { Measurement, ParamValue, ResultsFile, SharedFileFields, SharedMeasurementFields } from './results.ts';
@@ -56,7 +50,6 @@ export class Experiment<F extends CommonFlags & { url?: string } & Record<string
   private interruption: { by: string; exitCode: number } | null = null;
   private measuring = false;
   private ending: Promise<never> | null = null;
-  private readonly ours = new WeakSet<object>();
   /** Set once the script is ending: servers stopping now are stopped by us, not dying. */
   private ended = false;
 
@@ -96,13 +89,8 @@ export class Experiment<F extends CommonFlags & { url?: string } & Record<string
 
   /** A server this script started some other way (e.g. uvicorn): its death mid-run interrupts the run too. */
   watch<S extends ServerProcess>(server: S): S {
-    const stop = server.stop.bind(server);
-    server.stop = (graceMs?: number) => {
-      this.ours.add(server);
-      return stop(graceMs);
-    };
     void server.exit.then((status) => {
-      if (!this.ours.has(server) && !this.ended) this.interrupt(`the server (PID ${server.pid}) exited mid-run with ${status.code ?? status.signal}`, 1);
+      if (!server.stopRequested && !this.ended) this.interrupt(`the server (PID ${server.pid}) exited mid-run with ${status.code ?? status.signal}`, 1);
     });
     return server;
   }

@@ -22,9 +22,10 @@ import { fireBurst } from './burst.ts';
 import type { BurstClient, BurstResult, RequestRecord } from './burst-types.ts';
 import { predictQueuedPool, predictTotalMs, type Refusals } from './model.ts';
 import { toMeasurement, type Measurement, type MeasurementContext, type SharedMeasurementFields } from './results.ts';
-import { median, round3, summarize } from './percentiles.ts';
+import { median, summarize } from './percentiles.ts';
+import { round3 } from '../../server/numbers.ts';
 import type { ServerStats } from '../../server/stats-window.ts';
-import type { TargetServer } from './server-process.ts';
+import type { TargetServer } from './start-server.ts';
 import type { Progress } from './progress.ts';
 
 const WARM_UP_REQUESTS = 1000;

@@ -3,6 +3,7 @@
  * and most spreadsheets use by default), so p50 of [1, 2, 3, 4] is 2.5 and small samples are not rounded to
  * one of their members.
  */
+import { round3 } from '../../server/numbers.ts';
 
 export interface Summary {
   min: number;
@@ -44,8 +45,4 @@ export function summarize(values: readonly number[]): Summary {
 /** Median of a few totals (repeats). */
 export function median(values: readonly number[]): number {
   return percentile([...values].sort((a, b) => a - b), 50);
-}
-
-export function round3(x: number): number {
-  return Math.round(x * 1000) / 1000;
 }

@@ -28,7 +28,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { stopAfterServers, stopServersWhenThisProcessEnds } from './server-process.ts';
+import { stopAfterServers } from './cleanup.ts';
 import { isRunning } from './process-tree.ts';
 import { median } from './percentiles.ts';
 
@@ -96,7 +96,6 @@ const APP_ROLE = 'app';
 
 async function startEmbedded(maxConnections: number): Promise<Postgres> {
   const binaries = await embeddedBinaries();
-  stopServersWhenThisProcessEnds(); // Ctrl-C stops the servers, then this cluster
   // The cluster's folder: its data, and the password file initdb reads. Others may pass through it (as root,
   // PostgreSQL runs as the `postgres` user), not list it.
   const base = await mkdtemp(join(tmpdir(), 'embedded-postgres-'));

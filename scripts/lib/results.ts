@@ -10,7 +10,8 @@
  */
 import type { BurstClient, BurstResult, RequestRecord } from './burst-types.ts';
 import type { ServerStats } from '../../server/stats-window.ts';
-import { summarize, round3, type Summary } from './percentiles.ts';
+import { summarize, type Summary } from './percentiles.ts';
+import { round3 } from '../../server/numbers.ts';
 
 export type { RequestRecord };
 

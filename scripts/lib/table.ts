@@ -30,9 +30,9 @@ export function ms(value: number | null | undefined): string {
 }
 
 
-/** 3012.4 → "3.012 s". */
-export function seconds(value: number | null | undefined): string {
-  return value === null || value === undefined ? '–' : `${(value / 1000).toFixed(3)} s`;
+/** 3012.4 → "3.012 s" (or with as many decimals as given): one way to write a time in seconds, for tables and charts. */
+export function seconds(ms: number | null | undefined, decimals = 3): string {
+  return ms === null || ms === undefined ? '–' : `${(ms / 1000).toFixed(decimals)} s`;
 }
 
 /** The columns every experiment reports a measurement with, in the terminal and in REPORT.md. */
