@@ -40,40 +40,70 @@ export function createApp(settings: ServerSettings, { pool, stats, database, ups
   // ── The blog's two endpoints ──
 
   // `async def` + `await asyncio.sleep(3)`: awaits a timer on the event loop and holds no thread.
-  app.get('/asyncio-test/:user_id', endpoint(() => sleep(settings.delayMs)));
+  app.get(
+    '/asyncio-test/:user_id',
+    endpoint(() => sleep(settings.delayMs)),
+  );
 
   // `def` + `time.sleep(3)`: blocks a thread. Node has no automatic pool for blocking handlers (on the event
   // loop it would freeze every other request), so it goes to a tinypool pool of 40, FastAPI's number. The
   // blocking sleep stands in for a blocking library you cannot avoid: to wait, a Node server awaits.
-  app.get('/sync-test/:user_id', endpoint((c) => pool.blockingSleep(settings.delayMs, c.req.raw.signal)));
+  app.get(
+    '/sync-test/:user_id',
+    endpoint((c) => pool.blockingSleep(settings.delayMs, c.req.raw.signal)),
+  );
 
   // ── Experiments beyond the blog ──
 
   // The same blocking sleep with no pool, on the event loop itself: every other request waits behind it.
-  app.get('/blocking-loop-test/:user_id', endpoint(() => void blockingSleep(settings.delayMs)));
+  app.get(
+    '/blocking-loop-test/:user_id',
+    endpoint(() => void blockingSleep(settings.delayMs)),
+  );
 
   // A fixed amount of real CPU work, on the event loop and in the pool. Worker threads run JavaScript in
   // parallel (there is no GIL), so the pool's speed-up is bounded by the cores, not by the pool size.
-  app.get('/cpu-loop-test/:user_id', endpoint(() => ({ hash: cpuWork(settings.cpuIterations) })));
-  app.get('/cpu-pool-test/:user_id', endpoint((c) => pool.cpuWork(settings.cpuIterations, c.req.raw.signal)));
+  app.get(
+    '/cpu-loop-test/:user_id',
+    endpoint(() => ({ hash: cpuWork(settings.cpuIterations) })),
+  );
+  app.get(
+    '/cpu-pool-test/:user_id',
+    endpoint((c) => pool.cpuWork(settings.cpuIterations, c.req.raw.signal)),
+  );
 
   // ── Real I/O: the blog's "API calls, DB queries … are handled the same way" ──
 
   // A call to a slow API (another server.ts whose /asyncio-test takes D): fetch waits on the event loop.
-  app.get('/upstream-test/:user_id', endpoint((c, userId) => upstream.call(userId, c.req.raw.signal)));
+  app.get(
+    '/upstream-test/:user_id',
+    endpoint((c, userId) => upstream.call(userId, c.req.raw.signal)),
+  );
 
   // A real query, SELECT pg_sleep(D): it waits for one of node-postgres' pooled connections (10 by default),
   // then for PostgreSQL. The pool, not the event loop, sets the waves.
-  app.get('/db-test/:user_id', endpoint(() => database.sleep(settings.delayMs)));
+  app.get(
+    '/db-test/:user_id',
+    endpoint(() => database.sleep(settings.delayMs)),
+  );
 
   // ── Node's own hidden pool: libuv's threadpool, 4 threads unless UV_THREADPOOL_SIZE says otherwise ──
 
   // An async password hash: it leaves the event loop free, but holds one of libuv's threads while it runs.
-  app.get('/hash-test/:user_id', endpoint(() => libuv.hash(settings.hashIterations)));
+  app.get(
+    '/hash-test/:user_id',
+    endpoint(() => libuv.hash(settings.hashIterations)),
+  );
   // The same hash as pbkdf2Sync in a tinypool thread: libuv's threads stay free for everything else.
-  app.get('/hash-pool-test/:user_id', endpoint((c) => pool.hash(settings.hashIterations, c.req.raw.signal)));
+  app.get(
+    '/hash-pool-test/:user_id',
+    endpoint((c) => pool.hash(settings.hashIterations, c.req.raw.signal)),
+  );
   // One small async file read, one task on libuv's threadpool: it waits behind whatever holds those threads.
-  app.get('/file-test/:user_id', endpoint(() => libuv.readFile()));
+  app.get(
+    '/file-test/:user_id',
+    endpoint(() => libuv.readFile()),
+  );
 
   // ── Operations ──
 
@@ -107,13 +137,15 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   const pool = await startBlockingPool(settings.poolSize, settings.queueLimit);
   const database = createDatabase(settings.databaseUrl, settings.dbPoolSize, settings.dbConnectTimeoutMs);
   const db = await database.warm();
-  if (db.failure) console.warn(`warning: opened ${db.open} of ${db.poolSize} database connections (${db.failure}); /db-test may answer 503.`);
+  if (db.failure)
+    console.warn(`warning: opened ${db.open} of ${db.poolSize} database connections (${db.failure}); /db-test may answer 503.`);
   const libuv = await startLibuvWork();
   const local = startStatsWindow({ pool, database });
   const stats = isClusterWorker() ? groupStats(local) : local; // with --workers K, /stats speaks for all K
   const services = { pool, database, libuv, stats, upstream: createUpstream(settings.upstreamUrl) };
   // Queries still running get a moment to finish; the process is about to exit anyway.
-  const endWork = () => Promise.all([pool.destroy(), Promise.race([database.close(), sleep(1000)]), libuv.close()]).then(() => {});
+  const endWork = () =>
+    Promise.all([pool.destroy(), Promise.race([database.close(), sleep(1000)]), libuv.close()]).then(() => {});
   const { server, url } = await listenOrExit(createApp(settings, services).fetch, settings, endWork);
   local.watchConnections(server);
   shutdown.drainWith(() => stopGracefully(server, settings.shutdownGraceMs, endWork));
@@ -123,7 +155,9 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     stopWhenThePrimaryAsks(shutdown.stop);
     return reportReady(url, warmUpMs); // the primary prints the one ready line, once every worker is warm
   }
-  console.log(`listening on ${url} (pool ${settings.poolSize} threads warm in ${Math.round(warmUpMs)} ms, delay ${settings.delayMs} ms, queue ${settings.queueLimit})`);
+  console.log(
+    `listening on ${url} (pool ${settings.poolSize} threads warm in ${Math.round(warmUpMs)} ms, delay ${settings.delayMs} ms, queue ${settings.queueLimit})`,
+  );
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -25,7 +25,13 @@ const { flags } = experiment;
 const server = await experiment.server({ delayMs: flags.delayMs });
 
 // 3. One burst. poolSize null: nothing limits how many wait at once, so the model says one wave of D.
-await experiment.measure(server, { label: 'async', endpoint: '/asyncio-test', poolSize: null, requests: flags.requests, delayMs: flags.delayMs });
+await experiment.measure(server, {
+  label: 'async',
+  endpoint: '/asyncio-test',
+  poolSize: null,
+  requests: flags.requests,
+  delayMs: flags.delayMs,
+});
 
 // 4. The table; then the JSON with every request's start and end, and its timeline. The server is stopped.
 experiment.printTable(`${experiment.name} · ${flags.requests} requests of ${flags.delayMs} ms`);

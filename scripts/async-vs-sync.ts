@@ -39,12 +39,20 @@ const server = await experiment.server({ poolSize: flags.pool, delayMs: flags.de
 // 2. The same burst at each endpoint: the async one holds no thread, the sync one holds a pool thread.
 const burst = { requests: flags.requests, delayMs: flags.delayMs };
 await experiment.measure(server, { label: 'async', endpoint: '/asyncio-test', poolSize: null, ...burst });
-await experiment.measure(server, { label: 'sync', endpoint: '/sync-test', poolSize: flags.pool, queueLimit: server.queueLimit, ...burst });
+await experiment.measure(server, {
+  label: 'sync',
+  endpoint: '/sync-test',
+  poolSize: flags.pool,
+  queueLimit: server.queueLimit,
+  ...burst,
+});
 
 // 3. The blog's "TEST RESULTS", with the model beside each figure.
 const curl = flags.client === 'curl';
 const repeats = flags.repeat > 1 ? `, median (min–max) of ${flags.repeat} bursts` : '';
-experiment.say(`\nTEST RESULTS — ${flags.requests} concurrent requests, ${flags.delayMs} ms each, pool of ${flags.pool} threads${repeats}`);
+experiment.say(
+  `\nTEST RESULTS — ${flags.requests} concurrent requests, ${flags.delayMs} ms each, pool of ${flags.pool} threads${repeats}`,
+);
 experiment.say(curl ? "client: the blog's method, one background curl per request, timed by date +%s and $EPOCHREALTIME\n" : '');
 experiment.say(
   formatTable(

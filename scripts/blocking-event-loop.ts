@@ -45,5 +45,10 @@ const measurements = await experiment.measureWithProbes(
 );
 
 // 3. The bursts beside the model, then what the probes saw and the server's event-loop delay.
-printProbeReport(`blocking-event-loop · ${flags.requests} requests blocking ${flags.delayMs} ms each`, measurements, flags.probeEveryMs, flags.quiet);
+printProbeReport(
+  `blocking-event-loop · ${flags.requests} requests blocking ${flags.delayMs} ms each`,
+  measurements,
+  flags.probeEveryMs,
+  flags.quiet,
+);
 await experiment.finish();

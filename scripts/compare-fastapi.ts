@@ -32,8 +32,8 @@ export interface CompareFastApiResults {
 
 const experiment = defineExperiment({
   about:
-    'Runs the blog\'s FastAPI app (uvicorn, 1 worker) and server.ts one after the other, fires the same bursts at both,\n' +
-    'and prints the blog\'s figures, both measurements and the model side by side.',
+    "Runs the blog's FastAPI app (uvicorn, 1 worker) and server.ts one after the other, fires the same bursts at both,\n" +
+    "and prints the blog's figures, both measurements and the model side by side.",
   numbers: {
     // --quick keeps N = 100: with fewer than 41 requests FastAPI's 40 threads would serve them in one wave.
     requests: { help: 'requests fired at once, per endpoint', default: 100 },
@@ -41,7 +41,10 @@ const experiment = defineExperiment({
     raisedLimit: { help: "FastAPI's thread limit for the extra sync row; 0 = no extra row", default: 100, min: 0, max: 10_000 },
   },
   texts: {
-    python: { help: `the Python to run FastAPI with (default: the first of ${PYTHON_CANDIDATES.join(', ')} that has it)`, value: 'CMD' },
+    python: {
+      help: `the Python to run FastAPI with (default: the first of ${PYTHON_CANDIDATES.join(', ')} that has it)`,
+      value: 'CMD',
+    },
   },
   // The side-by-side table leads the README: a median of three bursts, never one on a shared machine.
   defaultRepeat: 3,
@@ -53,7 +56,9 @@ const params = { threadLimit: THREAD_LIMIT };
 // 1. A Python that can run the app, or a clean skip: run-all must not fail on a machine without Python.
 const search = await findFastApiPython(flags.python ? [flags.python] : PYTHON_CANDIDATES);
 const found = 'missing' in search ? await experiment.skip(`${search.missing} ${HOW_TO_INSTALL}`, { params }) : search;
-say(`FastAPI ${found.versions.fastapi}, uvicorn ${found.versions.uvicorn}, anyio ${found.versions.anyio} on Python ${found.versions.python} (${found.python})`);
+say(
+  `FastAPI ${found.versions.fastapi}, uvicorn ${found.versions.uvicorn}, anyio ${found.versions.anyio} on Python ${found.versions.python} (${found.python})`,
+);
 
 // 2. One server at a time, so neither competes with the other for the two cores; each stopped before the next.
 const burst = async (server: TargetServer, label: string, endpoint: string, poolSize: number | null) => {
@@ -70,8 +75,12 @@ const runs: { start: () => Promise<TargetServer>; bursts: (server: TargetServer)
   ...(flags.raisedLimit > 0
     ? [
         {
-          start: async () => experiment.watch(await startFastApi({ python: found.python, delayMs: flags.delayMs, threadLimit: flags.raisedLimit })),
-          bursts: (server: TargetServer) => burst(server, `fastapi-sync-limit-${flags.raisedLimit}`, '/sync-test', flags.raisedLimit),
+          start: async () =>
+            experiment.watch(
+              await startFastApi({ python: found.python, delayMs: flags.delayMs, threadLimit: flags.raisedLimit }),
+            ),
+          bursts: (server: TargetServer) =>
+            burst(server, `fastapi-sync-limit-${flags.raisedLimit}`, '/sync-test', flags.raisedLimit),
         },
       ]
     : []),
@@ -87,19 +96,36 @@ for (const run of runs) await experiment.withServer(run.start, run.bursts);
 
 // 3. One table: the blog's published figure, FastAPI and Hono measured here, the model; ratios to the model.
 const byLabel = (label: string) => experiment.measurements.find((m) => m.label === label);
-const measured = (m: Measurement | undefined) => (m ? `${totalWithRange(m)} ms (×${(m.totalMs / m.predictedMs!).toFixed(3)})` : '–');
+const measured = (m: Measurement | undefined) =>
+  m ? `${totalWithRange(m)} ms (×${(m.totalMs / m.predictedMs!).toFixed(3)})` : '–';
 const blogShape = flags.requests === BLOG.requests && flags.delayMs === BLOG.delayMs;
 const blog = (s: number) => (blogShape ? `${s} s` : '–');
 const raised = byLabel(`fastapi-sync-limit-${flags.raisedLimit}`);
 const rows = [
-  ['async  /asyncio-test', blog(BLOG.asyncSeconds), measured(byLabel('fastapi-async')), measured(byLabel('hono-async')), seconds(byLabel('hono-async')?.predictedMs)],
-  [`sync   /sync-test, ${THREAD_LIMIT} threads`, blog(BLOG.syncSeconds), measured(byLabel('fastapi-sync')), measured(byLabel('hono-sync')), seconds(byLabel('hono-sync')?.predictedMs)],
-  ...(raised ? [[`sync, FastAPI's limit raised to ${flags.raisedLimit}`, '–', measured(raised), '–', seconds(raised.predictedMs)]] : []),
+  [
+    'async  /asyncio-test',
+    blog(BLOG.asyncSeconds),
+    measured(byLabel('fastapi-async')),
+    measured(byLabel('hono-async')),
+    seconds(byLabel('hono-async')?.predictedMs),
+  ],
+  [
+    `sync   /sync-test, ${THREAD_LIMIT} threads`,
+    blog(BLOG.syncSeconds),
+    measured(byLabel('fastapi-sync')),
+    measured(byLabel('hono-sync')),
+    seconds(byLabel('hono-sync')?.predictedMs),
+  ],
+  ...(raised
+    ? [[`sync, FastAPI's limit raised to ${flags.raisedLimit}`, '–', measured(raised), '–', seconds(raised.predictedMs)]]
+    : []),
 ];
 const repeats = flags.repeat > 1 ? `, median (min–max) of ${flags.repeat} bursts` : '';
 say(`\nTHE ORIGINAL, SIDE BY SIDE — ${flags.requests} concurrent requests, ${flags.delayMs} ms each${repeats}\n`);
 say(formatTable(['endpoint', "blog's figure", 'FastAPI here', 'Hono here', 'model'], rows));
-say(`\n(×r) = measured / model.${blogShape ? '' : ` The blog's figures are for N = ${BLOG.requests}, ${BLOG.delayMs / 1000} s, so they are left out.`}`);
+say(
+  `\n(×r) = measured / model.${blogShape ? '' : ` The blog's figures are for N = ${BLOG.requests}, ${BLOG.delayMs / 1000} s, so they are left out.`}`,
+);
 
 // 4. Both servers' measurements, every request included, and what the FastAPI side ran on.
 await experiment.finish({ params: { ...params, python: found.python }, fastapi: found.versions });

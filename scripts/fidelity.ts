@@ -50,7 +50,13 @@ const experiment = defineExperiment({
     "them; and the server's start-up and memory.",
   notApplicable: { client: 'it runs every client itself' },
   numbers: {
-    maxRequests: { help: 'largest burst; bursts are 100, 1000, 10 000 up to it', default: 10_000, quick: 1000, min: 100, max: 10_000 },
+    maxRequests: {
+      help: 'largest burst; bursts are 100, 1000, 10 000 up to it',
+      default: 10_000,
+      quick: 1000,
+      min: 100,
+      max: 10_000,
+    },
     delayMs: { help: 'how long each async or sync request waits, ms', default: 3000, quick: 200, min: 0, max: 600_000 },
     pool: { help: 'worker threads in the server', default: 40, max: 1024 },
   },
@@ -75,7 +81,13 @@ const server = experiment.watch(await startServer({ poolSize: flags.pool, delayM
   const measure = (plan: PlannedBurst) => experiment.measure(server, plan);
 
   // 2. The blog's sync burst first, so the RSS after it is not that of the 10 000-request bursts below.
-  const sync = await measure({ label: 'sync-suite-100', endpoint: '/sync-test', poolSize: flags.pool, requests: 100, delayMs: flags.delayMs });
+  const sync = await measure({
+    label: 'sync-suite-100',
+    endpoint: '/sync-test',
+    poolSize: flags.pool,
+    requests: 100,
+    delayMs: flags.delayMs,
+  });
 
   // 3. Each burst by the suite's client and by the reference, taking turns (and swapping who goes first, so a busy
   //    moment of the machine, or the garbage of the burst before, falls on both alike); by curl where it can.
@@ -136,7 +148,10 @@ const server = experiment.watch(await startServer({ poolSize: flags.pool, delayM
     if (account) accounts[m.label] = account;
   }
   const trivial100 = find('trivial-suite-100')!;
-  const perRequest = { health100Ms: trivial100.totalMs, perRequestUs: round3((trivial100.totalMs / trivial100.concurrency) * 1000) };
+  const perRequest = {
+    health100Ms: trivial100.totalMs,
+    perRequestUs: round3((trivial100.totalMs / trivial100.concurrency) * 1000),
+  };
   const startup = { spawnToReadyMs: round3(server.startupMs), poolWarmUpMs: warm.poolWarmUpMs, poolSize: flags.pool };
   const memory = { rssWarmBytes: warm.rssBytes, rssAfterSyncBytes: sync.server?.rssBytes ?? null, rssEndBytes: end.rssBytes };
   const targets = judgeTargets(find, ratios, accounts);
@@ -144,7 +159,19 @@ const server = experiment.watch(await startServer({ poolSize: flags.pool, delayM
   say(`\nBURSTS — total: the median of the runs, min–max in brackets; intake and output: the server's own clock\n`);
   say(
     formatTable(
-      ['burst', 'N', 'runs', 'total ms', 'date +%s', 'intake ms', 'output ms', 'D + intake + output', '÷ reference', 'ok', 'errors'],
+      [
+        'burst',
+        'N',
+        'runs',
+        'total ms',
+        'date +%s',
+        'intake ms',
+        'output ms',
+        'D + intake + output',
+        '÷ reference',
+        'ok',
+        'errors',
+      ],
       measurements.map((m) => [
         m.label,
         m.concurrency,
@@ -166,10 +193,23 @@ const server = experiment.watch(await startServer({ poolSize: flags.pool, delayM
       `RSS ${mb(memory.rssWarmBytes)} warm, ${mb(memory.rssAfterSyncBytes)} after the sync burst, ${mb(memory.rssEndBytes)} at the end`,
   );
   say(`\nTARGETS (ratios, and allowances measured in this run: they hold or miss for a reason on any machine)\n`);
-  say(formatTable(['figure', 'target', 'measured', ''], targets.map((t) => [t.figure, t.target, t.measured, t.pass ? 'pass' : 'MISS'])));
+  say(
+    formatTable(
+      ['figure', 'target', 'measured', ''],
+      targets.map((t) => [t.figure, t.target, t.measured, t.pass ? 'pass' : 'MISS']),
+    ),
+  );
 
   await experiment.finish({
-    params: { sizes, repeats: Object.fromEntries(sizes.flatMap((n) => [[`trivial-${n}`, repeatOf('trivial', n)], [`async-${n}`, repeatOf('async', n)]])) },
+    params: {
+      sizes,
+      repeats: Object.fromEntries(
+        sizes.flatMap((n) => [
+          [`trivial-${n}`, repeatOf('trivial', n)],
+          [`async-${n}`, repeatOf('async', n)],
+        ]),
+      ),
+    },
     perRequest,
     startup,
     memory,
@@ -196,7 +236,11 @@ export interface Target {
  *  - the sync burst takes the model plus, for each wave, at most what answering N requests costs this machine
  *    (the /health burst of the same N, in this run).
  */
-function judgeTargets(find: (label: string) => Measurement | undefined, ratios: Record<string, number | null>, accounts: Record<string, Account>): Target[] {
+function judgeTargets(
+  find: (label: string) => Measurement | undefined,
+  ratios: Record<string, number | null>,
+  accounts: Record<string, Account>,
+): Target[] {
   const targets: Target[] = [];
   for (const n of sizes) {
     const m = find(`async-suite-${n}`);

@@ -51,7 +51,12 @@ const experiment = defineExperiment({
     probeEveryMs: { help: 'one /file-test probe every this many ms', default: 10, max: 10_000 },
   },
   lists: {
-    threadpools: { help: "UV_THREADPOOL_SIZE values to try (libuv's default is 4)", default: [1, 2, 4, 8], quick: [1, 2, 4], max: 1024 },
+    threadpools: {
+      help: "UV_THREADPOOL_SIZE values to try (libuv's default is 4)",
+      default: [1, 2, 4, 8],
+      quick: [1, 2, 4],
+      max: 1024,
+    },
   },
   // Eight threads time-sliced on two cores once came in 19 % above the model in a single burst and within 5 %
   // in the next two: a median of three, with the range, is the figure.
@@ -74,11 +79,16 @@ const measureInputs = async (server: TargetServer, name: string, route: string, 
   const path = (i: number) => `${route}/${i}`;
   const work = await measureServedWorkMs(server.url, path);
   // With fewer threads than cores, each has a core to itself and only w counts; else time the cores through them.
-  const measured = threads >= cores ? await measureCores(server.url, path, cores, work.ms) : { coreMs: idealCores(cores, work.ms), speedUp: cores };
+  const measured =
+    threads >= cores
+      ? await measureCores(server.url, path, cores, work.ms)
+      : { coreMs: idealCores(cores, work.ms), speedUp: cores };
   inputs[name] = { workMs: work.ms, ...measured };
   experiment.say(
     `${name}: one hash ${work.ms.toFixed(1)} ms on the server (mean of the middle ${work.samplesMs.length - 2} of ${work.samplesMs.length})` +
-      (threads >= cores ? `; ${cores} at once took ${measured.coreMs.map((t) => t.toFixed(0)).join(', ')} ms, ${measured.speedUp.toFixed(2)} side by side` : ''),
+      (threads >= cores
+        ? `; ${cores} at once took ${measured.coreMs.map((t) => t.toFixed(0)).join(', ')} ms, ${measured.speedUp.toFixed(2)} side by side`
+        : ''),
   );
   return inputs[name]!;
 };
@@ -91,11 +101,20 @@ const cpuModel = (requests: number, poolSize: number, { workMs, coreMs }: Inputs
 
 // libuv reads UV_THREADPOOL_SIZE once, at start: each size needs a server started with it in its environment.
 const serverWithThreadpool = (size: number | undefined, run: (server: TargetServer) => Promise<unknown>) =>
-  experiment.withServer({ poolSize: flags.pool, delayMs: 0, extraArgs: hashArgs, env: { UV_THREADPOOL_SIZE: size === undefined ? undefined : String(size) } }, async (server) => {
-    const reported = (await server.stats!()).libuvThreadpoolSize;
-    if (size !== undefined && reported !== size) experiment.fail(`a server started with UV_THREADPOOL_SIZE=${size} reported ${reported}`);
-    return run(server);
-  });
+  experiment.withServer(
+    {
+      poolSize: flags.pool,
+      delayMs: 0,
+      extraArgs: hashArgs,
+      env: { UV_THREADPOOL_SIZE: size === undefined ? undefined : String(size) },
+    },
+    async (server) => {
+      const reported = (await server.stats!()).libuvThreadpoolSize;
+      if (size !== undefined && reported !== size)
+        experiment.fail(`a server started with UV_THREADPOOL_SIZE=${size} reported ${reported}`);
+      return run(server);
+    },
+  );
 
 // 2. The threadpool sweep: N async hashes on T threads; the model knows both limits, threads and cores.
 const sweep: Measurement[] = [];
@@ -119,12 +138,29 @@ for (const size of flags.threadpools) {
 //    each with a one-read /file-test probed every few ms beside it.
 const file = { label: 'file', path: '/file-test/0', delayMs: 0 };
 const [libuvHashes, libuvReads, pooledHashes, pooledReads] = (await serverWithThreadpool(undefined, async (server) => {
-  const [libuv, pooled] = [await measureInputs(server, 'hash-libuv', '/hash-test', 4), await measureInputs(server, 'hash-pool', '/hash-pool-test', flags.pool)];
+  const [libuv, pooled] = [
+    await measureInputs(server, 'hash-libuv', '/hash-test', 4),
+    await measureInputs(server, 'hash-pool', '/hash-pool-test', flags.pool),
+  ];
   return experiment.measureWithProbes(
     server,
     [
-      { label: 'hash-libuv', endpoint: '/hash-test', poolSize: 4, requests: flags.hashes, delayMs: libuv.workMs, ...cpuModel(flags.hashes, 4, libuv, { libuvThreadpoolSize: 4 }) },
-      { label: 'hash-pool', endpoint: '/hash-pool-test', poolSize: flags.pool, requests: flags.hashes, delayMs: pooled.workMs, ...cpuModel(flags.hashes, flags.pool, pooled) },
+      {
+        label: 'hash-libuv',
+        endpoint: '/hash-test',
+        poolSize: 4,
+        requests: flags.hashes,
+        delayMs: libuv.workMs,
+        ...cpuModel(flags.hashes, 4, libuv, { libuvThreadpoolSize: 4 }),
+      },
+      {
+        label: 'hash-pool',
+        endpoint: '/hash-pool-test',
+        poolSize: flags.pool,
+        requests: flags.hashes,
+        delayMs: pooled.workMs,
+        ...cpuModel(flags.hashes, flags.pool, pooled),
+      },
     ],
     [file],
     flags.probeEveryMs,
@@ -146,8 +182,24 @@ experiment.say(
   formatTable(
     ['hashes run on', 'total ms', 'model ms', 'file reads', 'read p50 ms', 'read p99 ms', 'read max ms'],
     [
-      [`libuv's pool (4 threads)`, ms(libuvHashes!.totalMs), ms(libuvHashes!.predictedMs), libuvReads!.concurrency, ms(libuvReads!.latencyMs.p50), ms(libuvReads!.latencyMs.p99), ms(libuvReads!.latencyMs.max)],
-      [`tinypool (${flags.pool} threads)`, ms(pooledHashes!.totalMs), ms(pooledHashes!.predictedMs), pooledReads!.concurrency, ms(pooledReads!.latencyMs.p50), ms(pooledReads!.latencyMs.p99), ms(pooledReads!.latencyMs.max)],
+      [
+        `libuv's pool (4 threads)`,
+        ms(libuvHashes!.totalMs),
+        ms(libuvHashes!.predictedMs),
+        libuvReads!.concurrency,
+        ms(libuvReads!.latencyMs.p50),
+        ms(libuvReads!.latencyMs.p99),
+        ms(libuvReads!.latencyMs.max),
+      ],
+      [
+        `tinypool (${flags.pool} threads)`,
+        ms(pooledHashes!.totalMs),
+        ms(pooledHashes!.predictedMs),
+        pooledReads!.concurrency,
+        ms(pooledReads!.latencyMs.p50),
+        ms(pooledReads!.latencyMs.p99),
+        ms(pooledReads!.latencyMs.max),
+      ],
     ],
   ),
 );
@@ -157,9 +209,20 @@ await experiment.finish({
   work: { iterations, cores, inputs },
   sweep: chart,
   overlays: [
-    { name: 'hash-libuv', title: `libuv-pool · ${flags.hashes} async hashes (libuv, 4 threads) and /file-test reads beside them`, labels: ['hash-libuv', 'hash-libuv-probe-file'] },
-    { name: 'hash-pool', title: `libuv-pool · ${flags.hashes} pooled hashes (tinypool, ${flags.pool} threads) and /file-test reads beside them`, labels: ['hash-pool', 'hash-pool-probe-file'] },
+    {
+      name: 'hash-libuv',
+      title: `libuv-pool · ${flags.hashes} async hashes (libuv, 4 threads) and /file-test reads beside them`,
+      labels: ['hash-libuv', 'hash-libuv-probe-file'],
+    },
+    {
+      name: 'hash-pool',
+      title: `libuv-pool · ${flags.hashes} pooled hashes (tinypool, ${flags.pool} threads) and /file-test reads beside them`,
+      labels: ['hash-pool', 'hash-pool-probe-file'],
+    },
   ],
   fileReadP99Ratio: Math.round(ratio * 10) / 10,
-  ioUring: process.env.UV_USE_IO_URING === '1' ? 'on (UV_USE_IO_URING=1)' : 'off: Node 20 keeps it off unless UV_USE_IO_URING=1, so fs goes through the threadpool',
+  ioUring:
+    process.env.UV_USE_IO_URING === '1'
+      ? 'on (UV_USE_IO_URING=1)'
+      : 'off: Node 20 keeps it off unless UV_USE_IO_URING=1, so fs goes through the threadpool',
 });

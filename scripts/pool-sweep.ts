@@ -28,7 +28,14 @@ for (const poolSize of flags.pools) {
   // 1. A fresh server per pool size: the pool is fixed for a server's life, as FastAPI's limiter is.
   await experiment.withServer({ poolSize, delayMs: flags.delayMs }, (server) =>
     // 2. The same burst each time; only P changes.
-    experiment.measure(server, { label: `P=${poolSize}`, endpoint: '/sync-test', poolSize, queueLimit: server.queueLimit, requests: flags.requests, delayMs: flags.delayMs }),
+    experiment.measure(server, {
+      label: `P=${poolSize}`,
+      endpoint: '/sync-test',
+      poolSize,
+      queueLimit: server.queueLimit,
+      requests: flags.requests,
+      delayMs: flags.delayMs,
+    }),
   );
 }
 

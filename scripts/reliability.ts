@@ -92,7 +92,13 @@ const experiment = defineExperiment({
     pool: { help: 'abandon and shutdown: worker threads', default: 10, max: 1024 },
     delayMs: { help: 'abandon and shutdown: how long each request blocks, ms', default: 3000, quick: 600, max: 60_000 },
     hangUpAfterMs: { help: 'abandon: the client hangs up on every request after this long, ms', default: 500, max: 60_000 },
-    shutdownGraceMs: { help: "shutdown: the server's grace period for in-flight requests, ms", default: 2000, quick: 500, min: 0, max: 60_000 },
+    shutdownGraceMs: {
+      help: "shutdown: the server's grace period for in-flight requests, ms",
+      default: 2000,
+      quick: 500,
+      min: 0,
+      max: 60_000,
+    },
   },
 }).withResults<{}, ReliabilityResults>();
 const { flags } = experiment;
@@ -106,9 +112,13 @@ const MB = 2 ** 20;
  * latin1 characters because the client sends the path as latin1: these two are the bytes of "٣" (U+0663).
  */
 const BAD_INPUT: { path: string; expected: number; shown?: string }[] = [
-  ...['7', '+5', '-5', '-0', '007', '%31', '9007199254740991', '7?delay_ms=60000'].map((id) => ({ path: `/sync-test/${id}`, expected: 200 })),
-  ...['abc', '1.5', '1e3', '0x10', '1_000', '--1', '%20', '%D9%A3', '%EF%BC%91', '%F0%9F%98%80', '1%00', '1%2F2', '%ZZ']
-    .map((id) => ({ path: `/sync-test/${id}`, expected: 422 })),
+  ...['7', '+5', '-5', '-0', '007', '%31', '9007199254740991', '7?delay_ms=60000'].map((id) => ({
+    path: `/sync-test/${id}`,
+    expected: 200,
+  })),
+  ...['abc', '1.5', '1e3', '0x10', '1_000', '--1', '%20', '%D9%A3', '%EF%BC%91', '%F0%9F%98%80', '1%00', '1%2F2', '%ZZ'].map(
+    (id) => ({ path: `/sync-test/${id}`, expected: 422 }),
+  ),
   ...['9007199254740992', '-9007199254740992', '9'.repeat(4000)].map((id) => ({ path: `/sync-test/${id}`, expected: 422 })),
   ...['/sync-test/', '/sync-test/1/2', '//sync-test/1', '/SYNC-TEST/1', '/nope'].map((path) => ({ path, expected: 404 })),
   { path: '/stats/reset', expected: 405 }, // a GET on a POST route
@@ -118,8 +128,12 @@ const BAD_INPUT: { path: string; expected: number; shown?: string }[] = [
 ];
 const BAD_INPUT_DELAY_MS = 100;
 
-const shown = (c: { path: string; shown?: string }) => c.shown ?? (c.path.length > 40 ? `${c.path.slice(0, 24)}… (${c.path.length} chars)` : c.path);
-const counted = (counts: Record<string, number>) => Object.entries(counts).map(([status, n]) => `${n} × ${status}`).join(', ') || 'none';
+const shown = (c: { path: string; shown?: string }) =>
+  c.shown ?? (c.path.length > 40 ? `${c.path.slice(0, 24)}… (${c.path.length} chars)` : c.path);
+const counted = (counts: Record<string, number>) =>
+  Object.entries(counts)
+    .map(([status, n]) => `${n} × ${status}`)
+    .join(', ') || 'none';
 
 /** Every part's burst is meant to get answers other than 200 (422s, 503s, hang-ups): they are its data. */
 const record = (m: Measurement) => experiment.record({ ...m, errorsExpected: true });
@@ -128,8 +142,19 @@ const record = (m: Measurement) => experiment.record({ ...m, errorsExpected: tru
 const okCases = BAD_INPUT.filter((c) => c.expected === 200).length;
 const badInput = await withServer({ poolSize: okCases, delayMs: BAD_INPUT_DELAY_MS }, async (server) => {
   progress.step('bad input', BAD_INPUT.length);
-  const burst = await fireBurst({ baseUrl: server.url, path: (i) => BAD_INPUT[i - 1]!.path, requests: BAD_INPUT.length, timeoutMs: 10_000, onRequestDone: tick });
-  record(toMeasurement({ label: 'bad-input', endpoint: '/sync-test', poolSize: okCases, delayMs: BAD_INPUT_DELAY_MS, predictedMs: null }, burst));
+  const burst = await fireBurst({
+    baseUrl: server.url,
+    path: (i) => BAD_INPUT[i - 1]!.path,
+    requests: BAD_INPUT.length,
+    timeoutMs: 10_000,
+    onRequestDone: tick,
+  });
+  record(
+    toMeasurement(
+      { label: 'bad-input', endpoint: '/sync-test', poolSize: okCases, delayMs: BAD_INPUT_DELAY_MS, predictedMs: null },
+      burst,
+    ),
+  );
   const cases = BAD_INPUT.map((c, i) => {
     const status = burst.requests[i]!.status;
     return { path: shown(c), expected: c.expected, status, ok: status === c.expected };
@@ -138,35 +163,62 @@ const badInput = await withServer({ poolSize: okCases, delayMs: BAD_INPUT_DELAY_
   return cases;
 });
 const mismatched = badInput.filter((c) => !c.ok);
-if (mismatched.length > 0) experiment.fail(`bad input answered otherwise than documented: ${mismatched.map((c) => `${c.path} → ${c.status ?? 'no answer'} (expected ${c.expected})`).join(', ')}`);
+if (mismatched.length > 0)
+  experiment.fail(
+    `bad input answered otherwise than documented: ${mismatched.map((c) => `${c.path} → ${c.status ?? 'no answer'} (expected ${c.expected})`).join(', ')}`,
+  );
 
 // 2. Overload: 10× the queue at once; RSS from /stats before and after. The model says how many are refused, as
 //    long as the server takes the whole burst in before the first wave ends (it says so where it did not).
 const overloadRequests = 10 * flags.queue;
-const overload = await withServer({ poolSize: flags.overloadPool, delayMs: flags.overloadDelayMs, queueLimit: flags.queue }, async (server) => {
-  const before = await server.resetStats();
-  progress.step(`overload: ${overloadRequests} requests, P ${flags.overloadPool}, queue ${flags.queue}`, overloadRequests);
-  const workload = { requests: overloadRequests, poolSize: flags.overloadPool, queueLimit: flags.queue, delayMs: flags.overloadDelayMs };
-  const burst = await fireBurst({ baseUrl: server.url, path: (i) => `/sync-test/${i}`, requests: overloadRequests, timeoutMs: predictTotalMs(workload) * 4 + 10_000, onRequestDone: tick });
-  const after = await server.stats();
-  const model = predictQueuedPool(workload, intakeMs(after));
-  const m = toMeasurement({ label: 'overload', endpoint: '/sync-test', poolSize: flags.overloadPool, delayMs: flags.overloadDelayMs, predictedMs: model.totalMs, server: after }, burst);
-  record({ ...m, ...refusalFields(model) });
-  const latencies503 = burst.requests.filter((r) => r.status === 503).map((r) => r.endMs - r.startMs);
-  progress.done(counted(m.statusCounts));
-  return {
-    requests: overloadRequests,
-    poolSize: flags.overloadPool,
-    queueLimit: flags.queue,
-    delayMs: flags.overloadDelayMs,
-    statusCounts: m.statusCounts,
-    expected: model.refused === null ? null : { '200': model.served, '503': model.refused },
-    ...(model.unpredictable ? { unpredictable: model.unpredictable } : {}),
-    slowest503Ms: latencies503.length > 0 ? round3(Math.max(...latencies503)) : null,
-    rssBeforeBytes: before.rssBytes,
-    rssAfterBytes: after.rssBytes,
-  };
-});
+const overload = await withServer(
+  { poolSize: flags.overloadPool, delayMs: flags.overloadDelayMs, queueLimit: flags.queue },
+  async (server) => {
+    const before = await server.resetStats();
+    progress.step(`overload: ${overloadRequests} requests, P ${flags.overloadPool}, queue ${flags.queue}`, overloadRequests);
+    const workload = {
+      requests: overloadRequests,
+      poolSize: flags.overloadPool,
+      queueLimit: flags.queue,
+      delayMs: flags.overloadDelayMs,
+    };
+    const burst = await fireBurst({
+      baseUrl: server.url,
+      path: (i) => `/sync-test/${i}`,
+      requests: overloadRequests,
+      timeoutMs: predictTotalMs(workload) * 4 + 10_000,
+      onRequestDone: tick,
+    });
+    const after = await server.stats();
+    const model = predictQueuedPool(workload, intakeMs(after));
+    const m = toMeasurement(
+      {
+        label: 'overload',
+        endpoint: '/sync-test',
+        poolSize: flags.overloadPool,
+        delayMs: flags.overloadDelayMs,
+        predictedMs: model.totalMs,
+        server: after,
+      },
+      burst,
+    );
+    record({ ...m, ...refusalFields(model) });
+    const latencies503 = burst.requests.filter((r) => r.status === 503).map((r) => r.endMs - r.startMs);
+    progress.done(counted(m.statusCounts));
+    return {
+      requests: overloadRequests,
+      poolSize: flags.overloadPool,
+      queueLimit: flags.queue,
+      delayMs: flags.overloadDelayMs,
+      statusCounts: m.statusCounts,
+      expected: model.refused === null ? null : { '200': model.served, '503': model.refused },
+      ...(model.unpredictable ? { unpredictable: model.unpredictable } : {}),
+      slowest503Ms: latencies503.length > 0 ? round3(Math.max(...latencies503)) : null,
+      rssBeforeBytes: before.rssBytes,
+      rssAfterBytes: after.rssBytes,
+    };
+  },
+);
 if (overload.expected && !isDeepStrictEqual(overload.statusCounts, overload.expected)) {
   experiment.fail(`overload answered ${counted(overload.statusCounts)}, the model says ${counted(overload.expected)}`);
 }
@@ -174,10 +226,19 @@ if (overload.expected && !isDeepStrictEqual(overload.statusCounts, overload.expe
 // 3. Abandoned requests: the burst's deadline destroys every socket (the client hangs up); then /stats every ~10 ms until idle.
 const abandon = await withServer({ poolSize: flags.pool, delayMs: flags.delayMs }, async (server) => {
   progress.step(`abandon: ${flags.requests} requests, hang up after ${flags.hangUpAfterMs} ms`, flags.requests);
-  const burst = await fireBurst({ baseUrl: server.url, path: (i) => `/sync-test/${i}`, requests: flags.requests, timeoutMs: flags.hangUpAfterMs, onRequestDone: tick });
+  const burst = await fireBurst({
+    baseUrl: server.url,
+    path: (i) => `/sync-test/${i}`,
+    requests: flags.requests,
+    timeoutMs: flags.hangUpAfterMs,
+    onRequestDone: tick,
+  });
   const hungUpAt = burst.startedAt + burst.totalMs;
   // Bounded well below ceil(N / P) · D: a pool that only drains by sleeping its tasks out counts as not drained.
-  const boundMs = Math.min(10_000, predictTotalMs({ requests: flags.requests, poolSize: flags.pool, delayMs: flags.delayMs }) / 2);
+  const boundMs = Math.min(
+    10_000,
+    predictTotalMs({ requests: flags.requests, poolSize: flags.pool, delayMs: flags.delayMs }) / 2,
+  );
   const idle = await waitUntil(
     async () => {
       const stats = await server.stats();
@@ -188,7 +249,19 @@ const abandon = await withServer({ poolSize: flags.pool, delayMs: flags.delayMs 
     10,
   ).catch(() => null);
   const stats = idle?.stats ?? (await server.stats());
-  record(toMeasurement({ label: 'abandon', endpoint: '/sync-test', poolSize: flags.pool, delayMs: flags.delayMs, predictedMs: null, server: stats }, burst));
+  record(
+    toMeasurement(
+      {
+        label: 'abandon',
+        endpoint: '/sync-test',
+        poolSize: flags.pool,
+        delayMs: flags.delayMs,
+        predictedMs: null,
+        server: stats,
+      },
+      burst,
+    ),
+  );
   const drainMs = idle ? round3(idle.at - hungUpAt) : null;
   progress.done(drainMs === null ? 'the pool did not drain' : `pool idle ${drainMs.toFixed(0)} ms after the hang-up`);
   return {
@@ -212,10 +285,18 @@ const secondSignal = await shutdownDuringBurst('shutdown-second-signal', (server
   process.kill(server.pid, 'SIGINT');
   process.kill(server.pid, 'SIGTERM');
 });
-const shutdown = { requests: flags.requests, poolSize: flags.pool, delayMs: flags.delayMs, graceMs: flags.shutdownGraceMs, ...sigterm, secondSignal };
+const shutdown = {
+  requests: flags.requests,
+  poolSize: flags.pool,
+  delayMs: flags.delayMs,
+  graceMs: flags.shutdownGraceMs,
+  ...sigterm,
+  secondSignal,
+};
 if (sigterm.exitCode !== 0) experiment.fail(`SIGTERM ended the server with exit code ${sigterm.exitCode}, not 0`);
 // The exit code is the second signal's own (143 for SIGTERM, 130 for SIGINT, whichever the server handled second).
-if (![130, 143].includes(secondSignal.exitCode ?? 0)) experiment.fail(`a second signal ended the server with exit code ${secondSignal.exitCode}, not 143 or 130`);
+if (![130, 143].includes(secondSignal.exitCode ?? 0))
+  experiment.fail(`a second signal ended the server with exit code ${secondSignal.exitCode}, not 143 or 130`);
 
 // 5. One table of the figures, then the JSON (also when a claim failed: it shows which).
 const matched = badInput.filter((c) => c.ok).length;
@@ -260,11 +341,20 @@ async function shutdownDuringBurst(label: string, signal: (server: RunningServer
   const grace = ['--shutdown-grace-ms', String(flags.shutdownGraceMs)];
   return withServer({ poolSize: flags.pool, delayMs: flags.delayMs, extraArgs: grace }, async (server) => {
     progress.step(`${label}: ${flags.requests} requests`, flags.requests);
-    const burst = fireBurst({ baseUrl: server.url, path: (i) => `/sync-test/${i}`, requests: flags.requests, timeoutMs: 30_000, onRequestDone: tick });
+    const burst = fireBurst({
+      baseUrl: server.url,
+      path: (i) => `/sync-test/${i}`,
+      requests: flags.requests,
+      timeoutMs: 30_000,
+      onRequestDone: tick,
+    });
     await waitUntil(
       async () => {
         const stats = await server.stats();
-        return stats.activeTasks === Math.min(flags.pool, flags.requests) && stats.queuedTasks === Math.max(0, flags.requests - flags.pool);
+        return (
+          stats.activeTasks === Math.min(flags.pool, flags.requests) &&
+          stats.queuedTasks === Math.max(0, flags.requests - flags.pool)
+        );
       },
       'the burst to fill the pool and its queue',
       10_000,
@@ -277,7 +367,10 @@ async function shutdownDuringBurst(label: string, signal: (server: RunningServer
     const exit = await server.exit;
     const exitMs = round3(performance.now() - sent);
     const result = await burst;
-    const m = toMeasurement({ label, endpoint: '/sync-test', poolSize: flags.pool, delayMs: flags.delayMs, predictedMs: null }, result);
+    const m = toMeasurement(
+      { label, endpoint: '/sync-test', poolSize: flags.pool, delayMs: flags.delayMs, predictedMs: null },
+      result,
+    );
     record(m);
     progress.done(`exit ${exit.code ?? exit.signal} after ${exitMs.toFixed(0)} ms`);
     return { exitCode: exit.code, exitSignal: exit.signal, exitMs, statusCounts: m.statusCounts, errorCounts: m.errorCounts };

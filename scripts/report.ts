@@ -57,7 +57,9 @@ export function renderReport(results: ResultsFile[], setAside: Record<string, st
   const lines: string[] = ['# Results', ''];
   const env = results[0]?.environment;
   if (env) {
-    const packages = Object.entries(env.packages).map(([name, version]) => `${name} ${version}`).join(', ');
+    const packages = Object.entries(env.packages)
+      .map(([name, version]) => `${name} ${version}`)
+      .join(', ');
     lines.push(
       `Machine: ${env.cpuModel}, ${env.cpus} cores, ${(env.totalMemBytes / 2 ** 30).toFixed(0)} GiB, ${env.platform}/${env.arch}; ` +
         `Node ${env.node}; ${packages}.`,
@@ -73,12 +75,19 @@ export function renderReport(results: ResultsFile[], setAside: Record<string, st
     const title = result.experiment.charAt(0).toUpperCase() + result.experiment.slice(1);
     lines.push(`## ${result.experiment}`, '');
     if (result.interrupted) {
-      lines.push(`**Interrupted (${result.interruptedBy ?? 'cut short'}): not a result.** Only the measurements below finished; one marked interrupted was cut.`, '');
+      lines.push(
+        `**Interrupted (${result.interruptedBy ?? 'cut short'}): not a result.** Only the measurements below finished; one marked interrupted was cut.`,
+        '',
+      );
     }
     if (result.failures?.length) lines.push(`**Failed:** ${result.failures.join('; ')}.`, '');
     if (result.whatItShows) lines.push(result.whatItShows.charAt(0).toUpperCase() + result.whatItShows.slice(1), '');
-    lines.push(`Run ${result.createdAt}${result.params?.quick ? ' (--quick)' : ''}; params \`${JSON.stringify(result.params ?? {})}\`.`, '');
-    if (setAside[result.experiment]) lines.push(`An interrupted later run is kept beside it, not shown: ${setAside[result.experiment]}.`, '');
+    lines.push(
+      `Run ${result.createdAt}${result.params?.quick ? ' (--quick)' : ''}; params \`${JSON.stringify(result.params ?? {})}\`.`,
+      '',
+    );
+    if (setAside[result.experiment])
+      lines.push(`An interrupted later run is kept beside it, not shown: ${setAside[result.experiment]}.`, '');
     if (result.skipped) {
       lines.push(`Skipped: ${String(result.skipped)}`, '');
       continue;
@@ -111,8 +120,10 @@ export function renderReport(results: ResultsFile[], setAside: Record<string, st
     }
     const { charts } = result;
     if (charts?.sweep) lines.push(`![${title}: measured vs model](${charts.sweep})`, '');
-    for (const [name, file] of Object.entries(charts?.overlays ?? {})) lines.push(`![${result.experiment} · ${name}](${file})`, '');
-    for (const [label, file] of Object.entries(charts?.timelines ?? {})) lines.push(`![${result.experiment} · ${label}](${file})`, '');
+    for (const [name, file] of Object.entries(charts?.overlays ?? {}))
+      lines.push(`![${result.experiment} · ${name}](${file})`, '');
+    for (const [label, file] of Object.entries(charts?.timelines ?? {}))
+      lines.push(`![${result.experiment} · ${label}](${file})`, '');
   }
   return `${lines.join('\n').trimEnd()}\n`;
 }
@@ -132,10 +143,28 @@ function sideBySide(results: ResultsFile[]): string[] {
     '## The blog, side by side',
     '',
     markdownTable(
-      ['endpoint', `blog (FastAPI, N = ${BLOG.requests}), as it printed`, 'FastAPI, measured here', 'Hono + tinypool, here', 'model'],
       [
-        ['async (`/asyncio-test`)', `${BLOG.asyncSeconds} s`, shown(same(find(compare, 'fastapi-async'), asyncRun)), shown(asyncRun), `${ms(asyncRun?.predictedMs)} ms`],
-        ['sync (`/sync-test`)', `${BLOG.syncSeconds} s`, shown(same(find(compare, 'fastapi-sync'), syncRun)), shown(syncRun), `${ms(syncRun?.predictedMs)} ms`],
+        'endpoint',
+        `blog (FastAPI, N = ${BLOG.requests}), as it printed`,
+        'FastAPI, measured here',
+        'Hono + tinypool, here',
+        'model',
+      ],
+      [
+        [
+          'async (`/asyncio-test`)',
+          `${BLOG.asyncSeconds} s`,
+          shown(same(find(compare, 'fastapi-async'), asyncRun)),
+          shown(asyncRun),
+          `${ms(asyncRun?.predictedMs)} ms`,
+        ],
+        [
+          'sync (`/sync-test`)',
+          `${BLOG.syncSeconds} s`,
+          shown(same(find(compare, 'fastapi-sync'), syncRun)),
+          shown(syncRun),
+          `${ms(syncRun?.predictedMs)} ms`,
+        ],
       ],
     ),
     '',
@@ -143,7 +172,10 @@ function sideBySide(results: ResultsFile[]): string[] {
     '',
     "The blog's figures are whole seconds from `date +%s` around 100 background `curl` processes.",
   ];
-  const curl = find(results.find((r) => r.experiment === 'fidelity'), 'async-curl-100');
+  const curl = find(
+    results.find((r) => r.experiment === 'fidelity'),
+    'async-curl-100',
+  );
   if (curl?.wholeSeconds !== undefined) {
     lines.push(
       `Our own run of that method (fidelity, \`async-curl-100\`) took ${(curl.totalMs / 1000).toFixed(3)} s and printed ` +
@@ -156,6 +188,10 @@ function sideBySide(results: ResultsFile[]): string[] {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { parseScriptFlags } = await import('./lib/cli.ts');
-  const flags = parseScriptFlags({ about: 'Regenerates REPORT.md from the JSON results in --out.', defaultOut: DEFAULT_RESULTS_DIR, numbers: {} });
+  const flags = parseScriptFlags({
+    about: 'Regenerates REPORT.md from the JSON results in --out.',
+    defaultOut: DEFAULT_RESULTS_DIR,
+    numbers: {},
+  });
   console.log(`wrote ${await writeReport(resultsDir(flags.out))}`);
 }

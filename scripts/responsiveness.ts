@@ -42,5 +42,10 @@ const measurements = await experiment.measureWithProbes(
 );
 
 // 3. The bursts beside the model, then what the probes saw and the server's event-loop delay.
-printProbeReport(`responsiveness · ${flags.requests} requests of ${flags.delayMs} ms, pool of ${flags.pool}`, measurements, flags.probeEveryMs, flags.quiet);
+printProbeReport(
+  `responsiveness · ${flags.requests} requests of ${flags.delayMs} ms, pool of ${flags.pool}`,
+  measurements,
+  flags.probeEveryMs,
+  flags.quiet,
+);
 await experiment.finish();

@@ -45,7 +45,9 @@ export interface ExperimentRun {
 }
 
 // 1. Find the experiments: every script in the folder but the tools.
-const scripts = (await readdir(SCRIPTS_DIR)).filter((name) => name.endsWith('.ts') && !name.startsWith('_') && !NOT_EXPERIMENTS.has(name)).sort();
+const scripts = (await readdir(SCRIPTS_DIR))
+  .filter((name) => name.endsWith('.ts') && !name.startsWith('_') && !NOT_EXPERIMENTS.has(name))
+  .sort();
 say(`run-all: ${scripts.length} experiments${flags.quick ? ' (--quick)' : ''} → ${outDir}`);
 
 // 2. Run each in its own process; Ctrl-C stops the one running (it stops its server) and ends the run.
@@ -87,7 +89,9 @@ const summary = {
 };
 await writeAtomically(join(outDir, 'summary.json'), formatJson(summary));
 const report = await writeReport(outDir);
-say(`\n${runs.map((r) => `${r.status.padEnd(7)} ${r.experiment} (${(r.durationMs / 1000).toFixed(1)} s)${r.reason ? `: ${r.reason}` : ''}`).join('\n')}`);
+say(
+  `\n${runs.map((r) => `${r.status.padEnd(7)} ${r.experiment} (${(r.durationMs / 1000).toFixed(1)} s)${r.reason ? `: ${r.reason}` : ''}`).join('\n')}`,
+);
 say(`\nwrote ${join(outDir, 'summary.json')} and ${report}`);
 
 const failed = runs.filter((r) => r.status === 'failed');

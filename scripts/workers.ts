@@ -43,7 +43,10 @@ const experiment = defineExperiment({
     workers: { help: 'K: processes to try', default: [1, 2, 4], quick: [1, 2], max: 64 },
   },
   texts: {
-    python: { help: `the Python to run uvicorn with (default: the first of ${PYTHON_CANDIDATES.join(', ')} that has FastAPI)`, value: 'CMD' },
+    python: {
+      help: `the Python to run uvicorn with (default: the first of ${PYTHON_CANDIDATES.join(', ')} that has FastAPI)`,
+      value: 'CMD',
+    },
   },
   // Where uvicorn's workers take the connections varies from burst to burst: three of each, with the range.
   defaultRepeat: 3,
@@ -56,10 +59,20 @@ const search = await findFastApiPython(flags.python ? [flags.python] : PYTHON_CA
 const fastapiSkipped = 'missing' in search ? `${search.missing} ${HOW_TO_INSTALL}` : null;
 if (fastapiSkipped) experiment.say(`uvicorn skipped: ${fastapiSkipped}`);
 const servers: { name: 'hono' | 'fastapi'; start: (k: number) => Promise<ServerProcess> }[] = [
-  { name: 'hono', start: async (k) => experiment.watch(await startServer({ poolSize: P, delayMs: flags.delayMs, extraArgs: ['--workers', String(k)] })) },
+  {
+    name: 'hono',
+    start: async (k) =>
+      experiment.watch(await startServer({ poolSize: P, delayMs: flags.delayMs, extraArgs: ['--workers', String(k)] })),
+  },
   ...('missing' in search
     ? []
-    : [{ name: 'fastapi' as const, start: async (k: number) => experiment.watch(await startFastApi({ python: search.python, delayMs: flags.delayMs, threadLimit: P, workers: k })) }]),
+    : [
+        {
+          name: 'fastapi' as const,
+          start: async (k: number) =>
+            experiment.watch(await startFastApi({ python: search.python, delayMs: flags.delayMs, threadLimit: P, workers: k })),
+        },
+      ]),
 ];
 
 /** The model from the split that really happened: the busiest process's waves. */
@@ -84,16 +97,25 @@ for (const k of flags.workers) {
             requests: flags.requests,
             delayMs: flags.delayMs,
             // The even split: K pools of P.
-            predictedMs: predictTotalMs({ requests: flags.requests, poolSize: poolSize === null ? null : k * poolSize, delayMs: flags.delayMs }),
+            predictedMs: predictTotalMs({
+              requests: flags.requests,
+              poolSize: poolSize === null ? null : k * poolSize,
+              delayMs: flags.delayMs,
+            }),
             extra: { workers: k },
           });
           // Each burst's split, and the model it implies; the measurement's own is that of its median burst.
           experiment.amend(m, {
             predictedFromSplitMs: splitModelMs(m.requests.length > 0 ? countByWorker(m) : m.perWorker, poolSize),
-            splits: (m.repeats?.runs ?? []).map((run) => ({ perWorker: run.perWorker ?? {}, totalMs: run.totalMs, predictedFromSplitMs: splitModelMs(run.perWorker, poolSize) })),
+            splits: (m.repeats?.runs ?? []).map((run) => ({
+              perWorker: run.perWorker ?? {},
+              totalMs: run.totalMs,
+              predictedFromSplitMs: splitModelMs(run.perWorker, poolSize),
+            })),
           });
           const counted = Object.values(m.perWorker ?? {}).reduce((a, b) => a + b, 0);
-          if (counted !== m.ok) experiment.fail(`${m.label}: the X-Worker counts add up to ${counted}, not to the ${m.ok} answers`);
+          if (counted !== m.ok)
+            experiment.fail(`${m.label}: the X-Worker counts add up to ${counted}, not to the ${m.ok} answers`);
         }
         const rss = treeRss(server.pid);
         if (rss) memory.push({ server: name, workers: k, ...rss });
@@ -119,18 +141,25 @@ experiment.say(
     ]),
   ),
 );
-experiment.say(`\nmemory of all processes, after the bursts: ${memory.map((x) => `${x.server} K=${x.workers} ${(x.rssBytes / 2 ** 20).toFixed(0)} MB (${x.processes} process${x.processes === 1 ? "" : "es"})`).join(', ')}`);
+experiment.say(
+  `\nmemory of all processes, after the bursts: ${memory.map((x) => `${x.server} K=${x.workers} ${(x.rssBytes / 2 ** 20).toFixed(0)} MB (${x.processes} process${x.processes === 1 ? '' : 'es'})`).join(', ')}`,
+);
 
 await experiment.finish({ memory, ...(fastapiSkipped ? { fastapiSkipped } : {}) });
 
 /** The split of the measurement's own requests (its median burst), by X-Worker. */
 function countByWorker(m: Measurement): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const r of m.requests) if (r.worker !== undefined && r.status !== null && r.status < 300) counts[r.worker] = (counts[r.worker] ?? 0) + 1;
+  for (const r of m.requests)
+    if (r.worker !== undefined && r.status !== null && r.status < 300) counts[r.worker] = (counts[r.worker] ?? 0) + 1;
   return counts;
 }
 
 /** 48/52: the requests each process served, largest first. */
 function splitText(perWorker: Record<string, number>): string {
-  return Object.values(perWorker).sort((a, b) => b - a).join('/') || '–';
+  return (
+    Object.values(perWorker)
+      .sort((a, b) => b - a)
+      .join('/') || '–'
+  );
 }

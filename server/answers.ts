@@ -96,10 +96,13 @@ export function answerUnparsableRequest(error: NodeJS.ErrnoException, socket: Du
     return;
   }
   const status =
-    error.code === 'HPE_HEADER_OVERFLOW' ? 431
-    : error.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW' ? 413
-    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408
-    : 400;
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? 431
+      : error.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
+        ? 413
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? 408
+          : 400;
   const body = JSON.stringify({ detail: STATUS_CODES[status] });
   const head = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nX-Worker: ${process.pid}\r\nContent-Length: ${Buffer.byteLength(body)}`;
   socket.end(`${head}\r\nConnection: close\r\n\r\n${body}`, () => socket.destroy());

@@ -27,7 +27,10 @@ export interface Database {
   close(): Promise<void>;
 }
 
-const NOT_CONFIGURED = new Failure(503, 'Service Unavailable: /db-test needs a database; start the server with --database-url (or DATABASE_URL)');
+const NOT_CONFIGURED = new Failure(
+  503,
+  'Service Unavailable: /db-test needs a database; start the server with --database-url (or DATABASE_URL)',
+);
 
 /**
  * `connectTimeoutMs` bounds opening a connection only: a query waiting in the pool's queue for a free connection
@@ -36,7 +39,12 @@ const NOT_CONFIGURED = new Failure(503, 'Service Unavailable: /db-test needs a d
  */
 export function createDatabase(url: string | null, poolSize: number | null, connectTimeoutMs: number): Database {
   if (url === null) {
-    return { sleep: async () => NOT_CONFIGURED, stats: () => null, warm: async () => ({ open: 0, poolSize: 0, failure: null }), close: async () => {} };
+    return {
+      sleep: async () => NOT_CONFIGURED,
+      stats: () => null,
+      warm: async () => ({ open: 0, poolSize: 0, failure: null }),
+      close: async () => {},
+    };
   }
   class TimedClient extends pg.Client {
     constructor(config?: pg.ClientConfig) {
@@ -52,7 +60,9 @@ export function createDatabase(url: string | null, poolSize: number | null, conn
   });
   // An idle connection the database drops (a restart, pg_terminate_backend) is reported here; unheard, node-
   // postgres would throw it and take the server down. The next query opens a new connection.
-  pool.on('error', (error: Error & { code?: string }) => console.error(`database: an idle connection failed: ${describe(error)}`));
+  pool.on('error', (error: Error & { code?: string }) =>
+    console.error(`database: an idle connection failed: ${describe(error)}`),
+  );
 
   return {
     async sleep(ms) {
@@ -102,7 +112,9 @@ function failureOf(error: Error & { code?: string }, connectTimeoutMs: number): 
     return new Failure(503, `Service Unavailable: the database is not reachable (${why})`, { 'Retry-After': '1' });
   }
   if (/connection timeout|timeout expired/i.test(error.message)) {
-    return new Failure(503, `Service Unavailable: the database did not accept a connection within ${connectTimeoutMs} ms`, { 'Retry-After': '1' });
+    return new Failure(503, `Service Unavailable: the database did not accept a connection within ${connectTimeoutMs} ms`, {
+      'Retry-After': '1',
+    });
   }
   if (/Connection terminated/i.test(error.message)) {
     return new Failure(503, `Service Unavailable: the database connection was lost mid-query (${why})`, { 'Retry-After': '1' });

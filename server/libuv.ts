@@ -28,7 +28,9 @@ export async function startLibuvWork(): Promise<LibuvWork> {
   const file: FileHandle = await open(new URL(import.meta.url), 'r');
   return {
     hash: (iterations) =>
-      new Promise((resolve, reject) => pbkdf2('password', 'salt', iterations, 64, 'sha512', (error) => (error ? reject(error) : resolve()))),
+      new Promise((resolve, reject) =>
+        pbkdf2('password', 'salt', iterations, 64, 'sha512', (error) => (error ? reject(error) : resolve())),
+      ),
     readFile: async () => {
       await file.read(Buffer.alloc(1024), 0, 1024, 0); // a buffer per read: reads may run side by side
     },

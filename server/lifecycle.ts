@@ -71,7 +71,11 @@ export interface Listening {
  * Serves `fetch` over node:http on the settings' host and port, or says why it cannot in one sentence and
  * exits 2 (after `cleanUp`, e.g. ending the pool's threads).
  */
-export async function listenOrExit(fetch: (request: Request) => Response | Promise<Response>, settings: ServerSettings, cleanUp: () => Promise<void>): Promise<Listening> {
+export async function listenOrExit(
+  fetch: (request: Request) => Response | Promise<Response>,
+  settings: ServerSettings,
+  cleanUp: () => Promise<void>,
+): Promise<Listening> {
   const server = createServer(
     // Node would answer an HTTP/1.1 request without Host with an empty 400; Hono's error handler gives it a body.
     { requireHostHeader: false },

@@ -61,7 +61,14 @@ export class LoopDelayWindow {
       const us = this.lateness.percentile(p);
       return us <= 1 ? 0 : Math.min(us / 1000, max);
     };
-    return { samples: count, min: round3(min), mean: round3(sum / count), p50: round3(percentile(50)), p99: round3(percentile(99)), max: round3(max) };
+    return {
+      samples: count,
+      min: round3(min),
+      mean: round3(sum / count),
+      p50: round3(percentile(50)),
+      p99: round3(percentile(99)),
+      max: round3(max),
+    };
   }
 }
 

@@ -70,9 +70,7 @@ export async function startBlockingPool(size: number, queueLimit: number): Promi
   // Each warm-up task waits for all the others, so `size` of them occupy `size` distinct threads.
   const arrivals = new SharedArrayBuffer(4);
   const warm = await Promise.all(
-    Array.from({ length: size }, () =>
-      pool.run({ arrivals, parties: size, timeoutMs: 60_000 }, { name: 'warmUpBarrier' }),
-    ),
+    Array.from({ length: size }, () => pool.run({ arrivals, parties: size, timeoutMs: 60_000 }, { name: 'warmUpBarrier' })),
   );
   if (!warm.every(Boolean)) throw new Error('The pool threads did not all start within 60 s.');
   const watchNewThreads = failTasksOfExitedThreads(pool);

@@ -72,7 +72,17 @@ export const DEFAULT_SETTINGS: ServerSettings = {
 /** Thrown for a setting the user got wrong: the message is one sentence meant for them. */
 export class SettingsError extends Error {}
 
-type IntegerKey = 'port' | 'poolSize' | 'delayMs' | 'queueLimit' | 'cpuIterations' | 'hashIterations' | 'shutdownGraceMs' | 'workers' | 'dbPoolSize' | 'dbConnectTimeoutMs';
+type IntegerKey =
+  | 'port'
+  | 'poolSize'
+  | 'delayMs'
+  | 'queueLimit'
+  | 'cpuIterations'
+  | 'hashIterations'
+  | 'shutdownGraceMs'
+  | 'workers'
+  | 'dbPoolSize'
+  | 'dbConnectTimeoutMs';
 type UrlKey = 'upstreamUrl' | 'databaseUrl';
 type SwitchKey = 'quiet' | 'faultRoutes';
 
@@ -85,19 +95,113 @@ const SETTINGS: (
 )[] = [
   { key: 'host', flag: 'host', env: 'HOST', value: 'HOST', help: 'address to bind' },
   { key: 'port', flag: 'port', env: 'PORT', value: 'PORT', help: 'port, 0 = any free port', min: 0, max: 65535 },
-  { key: 'poolSize', flag: 'pool', env: 'POOL_SIZE', value: 'N', help: "worker threads for /sync-test; 40 is FastAPI's limit", min: 1, max: 1024 },
-  { key: 'delayMs', flag: 'delay-ms', env: 'DELAY_MS', value: 'MS', help: 'how long each endpoint waits', min: 0, max: 3_600_000 },
-  { key: 'queueLimit', flag: 'queue', env: 'QUEUE_LIMIT', value: 'N', help: 'blocking tasks allowed to wait for a thread; beyond it 503', min: 0, max: 1_000_000 },
-  { key: 'cpuIterations', flag: 'cpu-iterations', env: 'CPU_ITERATIONS', value: 'N', help: 'work per /cpu-*-test request', min: 1, max: 100_000_000_000 },
-  { key: 'hashIterations', flag: 'hash-iterations', env: 'HASH_ITERATIONS', value: 'N', help: 'pbkdf2 iterations per /hash-test and /hash-pool-test request', min: 1, max: 4_294_967_295 },
-  { key: 'shutdownGraceMs', flag: 'shutdown-grace-ms', env: 'SHUTDOWN_GRACE_MS', value: 'MS', help: 'after SIGINT/SIGTERM, how long in-flight requests may finish', min: 0, max: 600_000 },
-  { key: 'workers', flag: 'workers', env: 'WORKERS', value: 'K', help: 'K processes through node:cluster, each with its own event loop and pool of --pool threads, like uvicorn --workers K', min: 1, max: 256 },
-  { key: 'upstreamUrl', flag: 'upstream-url', env: 'UPSTREAM_URL', value: 'URL', help: 'the slow API /upstream-test calls, e.g. another server.ts; without it 503', schemes: ['http:', 'https:'], example: 'http://127.0.0.1:8001' },
-  { key: 'databaseUrl', flag: 'database-url', env: 'DATABASE_URL', value: 'URL', help: 'the PostgreSQL /db-test queries, postgres://…; without it 503', schemes: ['postgres:', 'postgresql:'], example: 'postgres://user:password@127.0.0.1:5432/db' },
-  { key: 'dbPoolSize', flag: 'db-pool', env: 'DB_POOL_SIZE', value: 'N', help: "connections in node-postgres' pool", min: 1, max: 10_000, defaultText: "the driver's, 10" },
-  { key: 'dbConnectTimeoutMs', flag: 'db-connect-timeout-ms', env: 'DB_CONNECT_TIMEOUT_MS', value: 'MS', help: 'how long a new database connection may take', min: 1, max: 600_000 },
+  {
+    key: 'poolSize',
+    flag: 'pool',
+    env: 'POOL_SIZE',
+    value: 'N',
+    help: "worker threads for /sync-test; 40 is FastAPI's limit",
+    min: 1,
+    max: 1024,
+  },
+  {
+    key: 'delayMs',
+    flag: 'delay-ms',
+    env: 'DELAY_MS',
+    value: 'MS',
+    help: 'how long each endpoint waits',
+    min: 0,
+    max: 3_600_000,
+  },
+  {
+    key: 'queueLimit',
+    flag: 'queue',
+    env: 'QUEUE_LIMIT',
+    value: 'N',
+    help: 'blocking tasks allowed to wait for a thread; beyond it 503',
+    min: 0,
+    max: 1_000_000,
+  },
+  {
+    key: 'cpuIterations',
+    flag: 'cpu-iterations',
+    env: 'CPU_ITERATIONS',
+    value: 'N',
+    help: 'work per /cpu-*-test request',
+    min: 1,
+    max: 100_000_000_000,
+  },
+  {
+    key: 'hashIterations',
+    flag: 'hash-iterations',
+    env: 'HASH_ITERATIONS',
+    value: 'N',
+    help: 'pbkdf2 iterations per /hash-test and /hash-pool-test request',
+    min: 1,
+    max: 4_294_967_295,
+  },
+  {
+    key: 'shutdownGraceMs',
+    flag: 'shutdown-grace-ms',
+    env: 'SHUTDOWN_GRACE_MS',
+    value: 'MS',
+    help: 'after SIGINT/SIGTERM, how long in-flight requests may finish',
+    min: 0,
+    max: 600_000,
+  },
+  {
+    key: 'workers',
+    flag: 'workers',
+    env: 'WORKERS',
+    value: 'K',
+    help: 'K processes through node:cluster, each with its own event loop and pool of --pool threads, like uvicorn --workers K',
+    min: 1,
+    max: 256,
+  },
+  {
+    key: 'upstreamUrl',
+    flag: 'upstream-url',
+    env: 'UPSTREAM_URL',
+    value: 'URL',
+    help: 'the slow API /upstream-test calls, e.g. another server.ts; without it 503',
+    schemes: ['http:', 'https:'],
+    example: 'http://127.0.0.1:8001',
+  },
+  {
+    key: 'databaseUrl',
+    flag: 'database-url',
+    env: 'DATABASE_URL',
+    value: 'URL',
+    help: 'the PostgreSQL /db-test queries, postgres://…; without it 503',
+    schemes: ['postgres:', 'postgresql:'],
+    example: 'postgres://user:password@127.0.0.1:5432/db',
+  },
+  {
+    key: 'dbPoolSize',
+    flag: 'db-pool',
+    env: 'DB_POOL_SIZE',
+    value: 'N',
+    help: "connections in node-postgres' pool",
+    min: 1,
+    max: 10_000,
+    defaultText: "the driver's, 10",
+  },
+  {
+    key: 'dbConnectTimeoutMs',
+    flag: 'db-connect-timeout-ms',
+    env: 'DB_CONNECT_TIMEOUT_MS',
+    value: 'MS',
+    help: 'how long a new database connection may take',
+    min: 1,
+    max: 600_000,
+  },
   { key: 'quiet', flag: 'quiet', env: 'QUIET', help: 'no START/END line per request' },
-  { key: 'faultRoutes', flag: 'fault-routes', env: 'FAULT_ROUTES', help: 'add /fault-test/throw and /fault-test/exit, for tests' },
+  {
+    key: 'faultRoutes',
+    flag: 'fault-routes',
+    env: 'FAULT_ROUTES',
+    help: 'add /fault-test/throw and /fault-test/exit, for tests',
+  },
 ];
 
 /** --help, from the table. */
@@ -128,7 +232,9 @@ export function parseServerSettings(argv: string[], env: NodeJS.ProcessEnv = {})
       args: argv,
       strict: true,
       options: {
-        ...Object.fromEntries(SETTINGS.map((setting) => [setting.flag, { type: 'value' in setting ? ('string' as const) : ('boolean' as const) }])),
+        ...Object.fromEntries(
+          SETTINGS.map((setting) => [setting.flag, { type: 'value' in setting ? ('string' as const) : ('boolean' as const) }]),
+        ),
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -154,13 +260,13 @@ export function parseServerSettings(argv: string[], env: NodeJS.ProcessEnv = {})
       settings[setting.key] = parseUrlSetting(source, raw, setting);
     } else {
       const value = parseWholeNumber(raw, setting.min, setting.max);
-      if (value === null) throw new SettingsError(`${source} must be a whole number from ${setting.min} to ${setting.max}, got "${raw}".`);
+      if (value === null)
+        throw new SettingsError(`${source} must be a whole number from ${setting.min} to ${setting.max}, got "${raw}".`);
       settings[setting.key] = value;
     }
   }
   return settings;
 }
-
 
 function isSet(envValue: string | undefined): boolean {
   return ['1', 'true', 'yes'].includes(envValue ?? '');
@@ -174,7 +280,9 @@ function parseUrlSetting(source: string, raw: string, spec: { schemes: readonly 
     throw new SettingsError(`${source} is not a URL; give one like ${spec.example}.`);
   }
   if (!spec.schemes.includes(url.protocol) || url.hostname === '') {
-    throw new SettingsError(`${source} must be a ${spec.schemes.map((s) => `${s}//`).join(' or ')} URL with a host, like ${spec.example}.`);
+    throw new SettingsError(
+      `${source} must be a ${spec.schemes.map((s) => `${s}//`).join(' or ')} URL with a host, like ${spec.example}.`,
+    );
   }
   return raw.trim();
 }

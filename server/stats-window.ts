@@ -58,7 +58,13 @@ export interface LocalStatsWindow extends StatsWindow {
 
 const LOOP_DELAY_INTERVAL_MS = 10;
 
-export function startStatsWindow({ pool, database }: { pool: { stats(): PoolStats }; database: { stats(): DatabaseStats | null } }): LocalStatsWindow {
+export function startStatsWindow({
+  pool,
+  database,
+}: {
+  pool: { stats(): PoolStats };
+  database: { stats(): DatabaseStats | null };
+}): LocalStatsWindow {
   const startedAt = performance.now();
   const loopDelay = sampleLoopDelay(LOOP_DELAY_INTERVAL_MS);
   let windowStart = startedAt;
@@ -120,7 +126,6 @@ export function startStatsWindow({ pool, database }: { pool: { stats(): PoolStat
     stop: () => loopDelay.stop(),
   };
 }
-
 
 /** /stats of a cluster: the workers' figures added up (the worst for delays), and each worker's own. */
 export interface ClusterStats extends ServerStats {

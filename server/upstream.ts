@@ -10,7 +10,10 @@ export interface Upstream {
   call(userId: number, clientGone: AbortSignal): Promise<Failure | undefined>;
 }
 
-const NOT_CONFIGURED = new Failure(503, 'Service Unavailable: /upstream-test needs an upstream; start the server with --upstream-url (or UPSTREAM_URL)');
+const NOT_CONFIGURED = new Failure(
+  503,
+  'Service Unavailable: /upstream-test needs an upstream; start the server with --upstream-url (or UPSTREAM_URL)',
+);
 
 export function createUpstream(url: string | null): Upstream {
   if (url === null) return { call: async () => NOT_CONFIGURED };
@@ -27,7 +30,10 @@ export function createUpstream(url: string | null): Upstream {
       } catch (error) {
         if (clientGone.aborted) return new Failure(503, 'Client disconnected');
         const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-        return new Failure(502, `Bad Gateway: the upstream could not be reached (${cause?.code ?? cause?.message ?? (error as Error).message})`);
+        return new Failure(
+          502,
+          `Bad Gateway: the upstream could not be reached (${cause?.code ?? cause?.message ?? (error as Error).message})`,
+        );
       }
     },
   };

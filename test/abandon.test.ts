@@ -30,11 +30,17 @@ test('100 sync requests abandoned mid-wait: queued tasks removed, running ones e
   const drainMs = performance.now() - hungUp;
   assert.equal(idle.cancelled, REQUESTS, 'every task was cancelled: 10 running + 90 queued');
   assert.equal(idle.completed, 0, 'none slept its 3 s to the end: the pool was idle before any could have');
-  t.diagnostic(`${REQUESTS} abandoned sync requests (P ${POOL}, D ${DELAY} ms): pool idle ${drainMs.toFixed(0)} ms after the hang-up`);
+  t.diagnostic(
+    `${REQUESTS} abandoned sync requests (P ${POOL}, D ${DELAY} ms): pool idle ${drainMs.toFixed(0)} ms after the hang-up`,
+  );
 
   // The ended threads were replaced: the whole pool serves the next burst in one wave.
   const next = await fireBurst({ baseUrl: server.url, path: (i) => `/sync-test/${i}`, requests: POOL, timeoutMs: 3 * DELAY });
   assert.ok(next.requests.every((r) => r.status === 200));
-  assert.deepEqual(waveSizes(next.requests, DELAY), [POOL], `the next ${POOL} requests, one wave: ends at ${next.requests.map((r) => r.endMs)}`);
+  assert.deepEqual(
+    waveSizes(next.requests, DELAY),
+    [POOL],
+    `the next ${POOL} requests, one wave: ends at ${next.requests.map((r) => r.endMs)}`,
+  );
   assert.equal((await server.stats()).threadsAlive, POOL);
 });

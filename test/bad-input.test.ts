@@ -59,7 +59,8 @@ function exchange(request: string | Buffer): Promise<RawAnswer> {
 }
 
 const get = (path: string, headers = 'Host: t\r\n') => `GET ${path} HTTP/1.1\r\n${headers}Connection: close\r\n\r\n`;
-const withMethod = (method: string, path: string) => `${method} ${path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
+const withMethod = (method: string, path: string) =>
+  `${method} ${path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
 
 test('ids FastAPI would accept as an int are answered 200 with the integer', async () => {
   for (const [id, user] of [
@@ -102,7 +103,12 @@ test('ids that are not integers: 422 int_parsing, with the decoded input echoed'
       answer.body,
       {
         detail: [
-          { type: 'int_parsing', loc: ['path', 'user_id'], msg: 'Input should be a valid integer, unable to parse string as an integer', input },
+          {
+            type: 'int_parsing',
+            loc: ['path', 'user_id'],
+            msg: 'Input should be a valid integer, unable to parse string as an integer',
+            input,
+          },
         ],
       },
       id,
@@ -162,7 +168,12 @@ test('requests that are not HTTP, or not routable: 400/431 with a JSON body, nev
     ['a target that is not a path', get('sync-test/1'), 400, bad],
     ['OPTIONS *', 'OPTIONS * HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n', 400, bad],
     ['URL of 20 000 characters', get(`/sync-test/${'1'.repeat(20_000)}`), 431, { detail: 'Request Header Fields Too Large' }],
-    ['header of 20 000 characters', get('/sync-test/1', `Host: t\r\nX-Big: ${'a'.repeat(20_000)}\r\n`), 431, { detail: 'Request Header Fields Too Large' }],
+    [
+      'header of 20 000 characters',
+      get('/sync-test/1', `Host: t\r\nX-Big: ${'a'.repeat(20_000)}\r\n`),
+      431,
+      { detail: 'Request Header Fields Too Large' },
+    ],
   ] as const) {
     const answer = await exchange(request);
     assert.equal(answer.status, status, name);

@@ -75,27 +75,45 @@ test('a request that is never answered ends as a timeout; the others keep their 
 });
 
 test('a server that hangs up mid-response or refuses connections gives errors by kind', async (t) => {
-  const rude = createTcpServer((socket) => socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\ncut')));
+  const rude = createTcpServer((socket) =>
+    socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\ncut')),
+  );
   const rudeUrl = await listen(rude);
   t.after(() => rude.close());
   const cut = await fireBurst({ baseUrl: rudeUrl, path: (i) => `/${i}`, requests: 3, timeoutMs: 3000 });
-  assert.deepEqual(cut.requests.map((r) => r.error), ['closed', 'closed', 'closed']);
+  assert.deepEqual(
+    cut.requests.map((r) => r.error),
+    ['closed', 'closed', 'closed'],
+  );
 
   const gone = createServer();
   const goneUrl = await listen(gone);
   await new Promise((resolve) => gone.close(resolve)); // the port is free again: nobody listens
   const refused = await fireBurst({ baseUrl: goneUrl, path: (i) => `/${i}`, requests: 3, timeoutMs: 3000 });
-  assert.deepEqual(refused.requests.map((r) => [r.status, r.error]), [[null, 'ECONNREFUSED'], [null, 'ECONNREFUSED'], [null, 'ECONNREFUSED']]);
+  assert.deepEqual(
+    refused.requests.map((r) => [r.status, r.error]),
+    [
+      [null, 'ECONNREFUSED'],
+      [null, 'ECONNREFUSED'],
+      [null, 'ECONNREFUSED'],
+    ],
+  );
 });
 
 test('the reference client (fidelity) counts a request that never ends in its total, at the deadline', async (t) => {
   const url = await neverAnswersThree(t);
   const burst = await fireReference(url, (i) => `/r/${i}`, 5, 300);
-  assert.deepEqual(burst.requests.map((r) => r.status ?? r.error), [200, 200, 'timeout', 200, 200]);
+  assert.deepEqual(
+    burst.requests.map((r) => r.status ?? r.error),
+    [200, 200, 'timeout', 200, 200],
+  );
   // The total is the unanswered request's, ended by the 300 ms deadline (a libuv timer: whole milliseconds, so
   // it may fire a fraction of one early by the high-resolution clock), not the answered ones' few ms.
   const unanswered = burst.requests[2]!;
   assert.equal(burst.totalMs, unanswered.endMs);
   assert.ok(unanswered.endMs >= 299, `total ${burst.totalMs} ms: the unanswered request counts until the deadline`);
-  assert.ok(burst.requests.filter((r) => r.status === 200).every((r) => r.endMs < unanswered.endMs), 'the answered ones ended first');
+  assert.ok(
+    burst.requests.filter((r) => r.status === 200).every((r) => r.endMs < unanswered.endMs),
+    'the answered ones ended first',
+  );
 });

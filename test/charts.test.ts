@@ -1,6 +1,14 @@
 import { test } from './harness.ts';
 import assert from 'node:assert/strict';
-import { timelineGeometry, sweepGeometry, timelineSvg, overlaySvg, niceStep, CHART_BOX, MAX_BARS } from '../scripts/lib/charts.ts';
+import {
+  timelineGeometry,
+  sweepGeometry,
+  timelineSvg,
+  overlaySvg,
+  niceStep,
+  CHART_BOX,
+  MAX_BARS,
+} from '../scripts/lib/charts.ts';
 import { toMeasurement } from '../scripts/lib/results.ts';
 import type { RequestRecord } from '../scripts/lib/burst.ts';
 
@@ -20,7 +28,11 @@ test('timeline bars start where the request started and are as long as it took',
   const g = timelineGeometry(requests, box);
   assert.equal(g.spanMs, 300);
   assert.equal(g.pxPerMs, plotWidth / 300);
-  assert.deepEqual(g.bars.map((b) => b.id), [1, 2, 3, 4, 5], 'one row per request, sorted by start');
+  assert.deepEqual(
+    g.bars.map((b) => b.id),
+    [1, 2, 3, 4, 5],
+    'one row per request, sorted by start',
+  );
   for (const bar of g.bars) {
     const r = requests.find((x) => x.id === bar.id)!;
     assert.ok(Math.abs(bar.x - (box.left + r.startMs * g.pxPerMs)) < 1e-9);
@@ -31,21 +43,33 @@ test('timeline bars start where the request started and are as long as it took',
   assert.ok(Math.abs(g.bars[4]!.y - (box.top + (4 * plotHeight) / 5)) < 1e-9);
   // The last wave's bars reach the right edge of the plot; errors are marked.
   assert.ok(Math.abs(g.bars[4]!.x + g.bars[4]!.width - (box.width - box.right)) < 1);
-  assert.deepEqual(g.bars.map((b) => b.ok), [true, true, true, false, true]);
+  assert.deepEqual(
+    g.bars.map((b) => b.ok),
+    [true, true, true, false, true],
+  );
 });
 
 test('a timeline can span past the data (to show the model) and samples huge bursts', () => {
-  const requests = Array.from({ length: 2500 }, (_, i): RequestRecord => ({ id: i + 1, startMs: i / 100, endMs: 3000, status: 200 }));
+  const requests = Array.from(
+    { length: 2500 },
+    (_, i): RequestRecord => ({ id: i + 1, startMs: i / 100, endMs: 3000, status: 200 }),
+  );
   const g = timelineGeometry(requests, box, 6000);
   assert.equal(g.spanMs, 6000);
   assert.equal(g.sampledEvery, 3);
   assert.ok(g.bars.length <= MAX_BARS);
-  assert.deepEqual(g.bars.slice(0, 3).map((b) => b.id), [1, 4, 7]);
+  assert.deepEqual(
+    g.bars.slice(0, 3).map((b) => b.id),
+    [1, 4, 7],
+  );
 });
 
 test('the timeline SVG draws one rect per request plus the background, and a dashed line per wave', () => {
   const requests: RequestRecord[] = [1, 2, 3, 4].map((id) => ({ id, startMs: 0, endMs: id <= 2 ? 100 : 200, status: 200 }));
-  const m = toMeasurement({ label: 'sync', endpoint: '/sync-test', poolSize: 2, delayMs: 100, predictedMs: 200 }, { startedAt: 0, totalMs: 200, connectMs: 1, requests });
+  const m = toMeasurement(
+    { label: 'sync', endpoint: '/sync-test', poolSize: 2, delayMs: 100, predictedMs: 200 },
+    { startedAt: 0, totalMs: 200, connectMs: 1, requests },
+  );
   const svg = timelineSvg(m, 'a <title> & more');
   assert.equal((svg.match(/<rect /g) ?? []).length, 1 + 4);
   assert.equal((svg.match(/stroke-dasharray/g) ?? []).length, 2);
@@ -77,18 +101,33 @@ test('a burst answered by several processes is drawn one colour per process; an 
     { id: 2, startMs: 0.1, endMs: 100, status: 200, worker: '22' },
     { id: 3, startMs: 0.2, endMs: 200, status: 200, worker: '11' },
   ];
-  const m = toMeasurement({ label: 'k2', endpoint: '/sync-test', poolSize: 1, delayMs: 100, predictedMs: 200 }, { startedAt: 0, totalMs: 200, connectMs: 1, requests: records });
+  const m = toMeasurement(
+    { label: 'k2', endpoint: '/sync-test', poolSize: 1, delayMs: 100, predictedMs: 200 },
+    { startedAt: 0, totalMs: 200, connectMs: 1, requests: records },
+  );
   assert.deepEqual(m.perWorker, { 11: 2, 22: 1 });
   const svg = timelineSvg(m, 'k2');
-  const fills = [...svg.matchAll(/<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="[\d.]+" fill="(#[0-9a-f]+)"><title>#(\d)/g)].map((x) => [x[2], x[1]]);
+  const fills = [
+    ...svg.matchAll(/<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="[\d.]+" fill="(#[0-9a-f]+)"><title>#(\d)/g),
+  ].map((x) => [x[2], x[1]]);
   assert.equal(fills.length, 3);
   assert.equal(fills[0]![1], fills[2]![1], 'requests 1 and 3: the same process, the same colour');
   assert.notEqual(fills[0]![1], fills[1]![1], 'request 2: another process, another colour');
   assert.match(svg, /PID 11: 2/);
 
-  const probe = toMeasurement({ label: 'k2-probe-health', endpoint: '/health', poolSize: null, delayMs: 0, predictedMs: null }, { startedAt: 0, totalMs: 150, connectMs: 0, requests: [{ id: 1, startMs: 50, endMs: 150, status: 200 }] });
-  const g = timelineGeometry([...m.requests.map((r) => ({ ...r, series: 0 })), ...probe.requests.map((r) => ({ ...r, series: 1 }))]);
-  assert.deepEqual(g.bars.map((b) => b.series), [0, 0, 0, 1], 'sorted by start, each keeps its series');
+  const probe = toMeasurement(
+    { label: 'k2-probe-health', endpoint: '/health', poolSize: null, delayMs: 0, predictedMs: null },
+    { startedAt: 0, totalMs: 150, connectMs: 0, requests: [{ id: 1, startMs: 50, endMs: 150, status: 200 }] },
+  );
+  const g = timelineGeometry([
+    ...m.requests.map((r) => ({ ...r, series: 0 })),
+    ...probe.requests.map((r) => ({ ...r, series: 1 })),
+  ]);
+  assert.deepEqual(
+    g.bars.map((b) => b.series),
+    [0, 0, 0, 1],
+    'sorted by start, each keeps its series',
+  );
   const overlay = overlaySvg([m, probe], 'burst and probe');
   assert.equal((overlay.match(/<title>#/g) ?? []).length, 4);
   assert.match(overlay, /k2 \(3\).*k2-probe-health \(1\)/s);

@@ -38,11 +38,18 @@ test('--workers 2 --pool 15: one ready line, two processes answering, 40 sync re
   // Node's primary does not always deal them evenly).
   const split = pids.map((pid) => burst.requests.filter((r) => r.worker === pid).length);
   const waves = Math.max(...split.map((n) => Math.ceil(n / 15)));
-  assert.equal(waveSizes(burst.requests, D).length, waves, `split ${split.join('/')}: ends at ${burst.requests.map((r) => r.endMs)}`);
+  assert.equal(
+    waveSizes(burst.requests, D).length,
+    waves,
+    `split ${split.join('/')}: ends at ${burst.requests.map((r) => r.endMs)}`,
+  );
   const after = (await server.stats()) as ClusterStats;
   assert.equal(after.completed - stats.completed, 40);
   assert.equal(after.arrivals.count, 40, 'the reset reached every worker');
-  assert.equal(Object.values(after.perWorker).reduce((sum, s) => sum + s.arrivals.count, 0), 40);
+  assert.equal(
+    Object.values(after.perWorker).reduce((sum, s) => sum + s.arrivals.count, 0),
+    40,
+  );
 });
 
 test('a worker that dies is reported and replaced; SIGTERM to the primary stops them all, exit 0', async (t) => {
@@ -50,10 +57,14 @@ test('a worker that dies is reported and replaced; SIGTERM to the primary stops 
   t.after(() => server.stop());
   const [victim, survivor] = Object.keys(((await server.stats()) as ClusterStats).perWorker).map(Number);
   process.kill(victim!, 'SIGKILL');
-  const replaced = await waitUntil(async () => {
-    const pids = Object.keys(((await server.stats().catch(() => ({ perWorker: {} }))) as ClusterStats).perWorker).map(Number);
-    return pids.length === 2 && !pids.includes(victim!) && pids;
-  }, 'a new worker in place of the dead one', 15_000);
+  const replaced = await waitUntil(
+    async () => {
+      const pids = Object.keys(((await server.stats().catch(() => ({ perWorker: {} }))) as ClusterStats).perWorker).map(Number);
+      return pids.length === 2 && !pids.includes(victim!) && pids;
+    },
+    'a new worker in place of the dead one',
+    15_000,
+  );
   assert.ok(replaced.includes(survivor!));
   assert.equal((await fetch(`${server.url}/health`)).status, 200);
 
@@ -68,7 +79,10 @@ test('the process that started a cluster is killed outright: the primary and eve
   const parent = spawn(
     process.execPath,
     [
-      '--import', 'tsx', '--input-type=module', '-e',
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
       `import { startServer } from './scripts/lib/start-server.ts';
        const server = await startServer({ poolSize: 1, delayMs: 100, extraArgs: ['--workers', '2'] });
        const stats = await server.stats();
@@ -79,7 +93,10 @@ test('the process that started a cluster is killed outright: the primary and eve
   );
   t.after(() => parent.kill('SIGKILL'));
   const pids = await new Promise<number[]>((resolve, reject) => {
-    createInterface({ input: parent.stdout! }).on('line', (line) => line.startsWith('pids ') && resolve(line.split(' ').slice(1).map(Number)));
+    createInterface({ input: parent.stdout! }).on(
+      'line',
+      (line) => line.startsWith('pids ') && resolve(line.split(' ').slice(1).map(Number)),
+    );
     parent.once('exit', (code) => reject(new Error(`the parent exited first (${code})`)));
   });
   t.after(() => pids.forEach((pid) => isRunning(pid) && process.kill(pid, 'SIGKILL')));

@@ -22,7 +22,11 @@ const found = await findFastApiPython();
 const noFastApi = 'missing' in found ? `FastAPI comparison not run: ${found.missing}` : undefined;
 
 function runCompare(args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'scripts/compare-fastapi.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  return spawnSync(process.execPath, ['--import', 'tsx', 'scripts/compare-fastapi.ts', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
 }
 
 async function tempDir(t: { after: (fn: () => Promise<void>) => void }) {
@@ -53,7 +57,11 @@ test('compare-fastapi --quick: both servers run sync in ceil(N/40) waves; FastAP
   for (const [label, n] of Object.entries(waves)) {
     const m = totals[label]!;
     assert.equal(m.predictedMs, n * D, label);
-    assert.equal(waveSizes(m.requests, D).length, n, `${label}: ${n} wave(s) of ${D} ms: ends at ${m.requests.map((r) => r.endMs)}`);
+    assert.equal(
+      waveSizes(m.requests, D).length,
+      n,
+      `${label}: ${n} wave(s) of ${D} ms: ends at ${m.requests.map((r) => r.endMs)}`,
+    );
   }
   // Only server.ts has /stats.
   assert.equal(totals['fastapi-sync']!.server, undefined);
@@ -79,7 +87,10 @@ test('uvicorn stops by itself when the process that started it is killed outrigh
   const parent = spawn(
     process.execPath,
     [
-      '--import', 'tsx', '--input-type=module', '-e',
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
       `import { startFastApi } from './scripts/lib/fastapi-process.ts';
        const server = await startFastApi({ python: ${JSON.stringify(found.python)}, delayMs: 100 });
        console.log('uvicorn', server.pid);

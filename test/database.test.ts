@@ -38,13 +38,27 @@ const serverWith = (t: { after: (fn: () => unknown) => void }, ...extraArgs: str
   });
 
 test('30 concurrent /db-test: 3 waves on the driver’s pool of 10, one wave with --db-pool 30', async (t) => {
-  for (const [extra, waves] of [[[], 3], [['--db-pool', '30'], 1]] as const) {
+  for (const [extra, waves] of [
+    [[], 3],
+    [['--db-pool', '30'], 1],
+  ] as const) {
     const server = await serverWith(t, '--database-url', postgres.url, ...extra);
     const stats = await server.stats();
-    assert.deepEqual(stats.database, { poolSize: extra.length ? 30 : 10, open: extra.length ? 30 : 10, idle: extra.length ? 30 : 10, waiting: 0 }, 'warm before ready');
+    assert.deepEqual(
+      stats.database,
+      { poolSize: extra.length ? 30 : 10, open: extra.length ? 30 : 10, idle: extra.length ? 30 : 10, waiting: 0 },
+      'warm before ready',
+    );
     const burst = await fireBurst({ baseUrl: server.url, path: (i) => `/db-test/${i}`, requests: 30, timeoutMs: 10_000 });
-    assert.ok(burst.requests.every((r) => r.status === 200), JSON.stringify(burst.requests.find((r) => r.status !== 200)));
-    assert.equal(waveSizes(burst.requests, D).length, waves, `${waves} wave(s) of ${D} ms: ends at ${burst.requests.map((r) => r.endMs)}`);
+    assert.ok(
+      burst.requests.every((r) => r.status === 200),
+      JSON.stringify(burst.requests.find((r) => r.status !== 200)),
+    );
+    assert.equal(
+      waveSizes(burst.requests, D).length,
+      waves,
+      `${waves} wave(s) of ${D} ms: ends at ${burst.requests.map((r) => r.endMs)}`,
+    );
     await server.stop();
   }
 });
@@ -57,7 +71,9 @@ test('/db-test and /upstream-test without their flag: 503 naming the flag', asyn
   });
   assert.deepEqual(await get(server, '/upstream-test/1'), {
     status: 503,
-    body: { detail: 'Service Unavailable: /upstream-test needs an upstream; start the server with --upstream-url (or UPSTREAM_URL)' },
+    body: {
+      detail: 'Service Unavailable: /upstream-test needs an upstream; start the server with --upstream-url (or UPSTREAM_URL)',
+    },
   });
   assert.equal((await get(server, '/db-test/abc')).status, 422, 'the id is checked first, as for every route');
 });
@@ -82,11 +98,21 @@ test('/upstream-test awaits the slow API: one wave for 20 calls, and a 502 when 
 
 test('a bad --database-url is refused at start: one sentence, exit 2, the URL not echoed', () => {
   for (const [url, said] of [
-    ['not a url', /^server\.ts: --database-url is not a URL; give one like postgres:\/\/user:password@127\.0\.0\.1:5432\/db\.\n$/],
-    ['mysql://u:secret@host/db', /^server\.ts: --database-url must be a postgres:\/\/ or postgresql:\/\/ URL with a host, like .*\n$/],
+    [
+      'not a url',
+      /^server\.ts: --database-url is not a URL; give one like postgres:\/\/user:password@127\.0\.0\.1:5432\/db\.\n$/,
+    ],
+    [
+      'mysql://u:secret@host/db',
+      /^server\.ts: --database-url must be a postgres:\/\/ or postgresql:\/\/ URL with a host, like .*\n$/,
+    ],
     ['postgres://u:secret@host:notaport/db', /^server\.ts: --database-url is not a URL/],
   ] as const) {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'server.ts', '--database-url', url], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'server.ts', '--database-url', url], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     assert.equal(run.status, 2, url);
     assert.match(run.stderr, said, url);
     assert.doesNotMatch(run.stderr, /secret/, 'no password in the message');
@@ -122,7 +148,13 @@ test('a database slow to accept: 503 after --db-connect-timeout-ms, not a hang',
   // Two servers with two timeouts: each answers after its own, so the second takes longer by about the difference.
   const took: number[] = [];
   for (const timeoutMs of [300, 900]) {
-    const server = await serverWith(t, '--database-url', `postgres://app:x@127.0.0.1:${port}/postgres`, '--db-connect-timeout-ms', String(timeoutMs));
+    const server = await serverWith(
+      t,
+      '--database-url',
+      `postgres://app:x@127.0.0.1:${port}/postgres`,
+      '--db-connect-timeout-ms',
+      String(timeoutMs),
+    );
     const began = performance.now();
     const slow = await get(server, '/db-test/1');
     took.push(performance.now() - began);
@@ -132,7 +164,10 @@ test('a database slow to accept: 503 after --db-connect-timeout-ms, not a hang',
     assert.equal((await get(server, '/health')).status, 200);
     await server.stop();
   }
-  assert.ok(took[1]! - took[0]! >= 600 * 0.75, `the timeouts 600 ms apart: answered after ${took.map((x) => x.toFixed(0)).join(' and ')} ms`);
+  assert.ok(
+    took[1]! - took[0]! >= 600 * 0.75,
+    `the timeouts 600 ms apart: answered after ${took.map((x) => x.toFixed(0)).join(' and ')} ms`,
+  );
 });
 
 test('a connection dropped mid-query, or while idle: 503 for that request, then the pool reconnects; the server lives on', async (t) => {
@@ -142,10 +177,18 @@ test('a connection dropped mid-query, or while idle: 503 for that request, then 
   await admin.connect();
   t.after(() => admin.end());
   const terminate = (state: string) =>
-    admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = current_user AND pid <> pg_backend_pid() AND state = $1`, [state]);
+    admin.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = current_user AND pid <> pg_backend_pid() AND state = $1`,
+      [state],
+    );
 
   const running = get(server, '/db-test/1');
-  await waitUntil(async () => ((await terminate('active')).rowCount ?? 0) > 0, 'the query to show up as active, and be ended', 10_000, 10);
+  await waitUntil(
+    async () => ((await terminate('active')).rowCount ?? 0) > 0,
+    'the query to show up as active, and be ended',
+    10_000,
+    10,
+  );
   const cut = await running;
   assert.equal(cut.status, 503);
   assert.match(cut.body.detail!, /^Service Unavailable: the database closed the connection .*57P01/);

@@ -39,7 +39,10 @@ test('a thread that exits mid-task: 500 at once, a fresh thread, and the next re
     assert.deepEqual(await get('/fault-test/exit'), FAILED);
   }
   const burst = await fireBurst({ baseUrl: server.url, path: (i) => `/sync-test/${i}`, requests: POOL * 2, timeoutMs: 10_000 });
-  assert.deepEqual(burst.requests.map((r) => r.status), Array(POOL * 2).fill(200));
+  assert.deepEqual(
+    burst.requests.map((r) => r.status),
+    Array(POOL * 2).fill(200),
+  );
   // Two waves of the full pool: every thread is back, not just some.
   assert.deepEqual(waveSizes(burst.requests, DELAY), [POOL, POOL], `ends at ${burst.requests.map((r) => r.endMs)}`);
   const after = await server.stats();

@@ -16,7 +16,17 @@ import { runScript, tempDir } from './run-script.ts';
 test("fidelity --quick: both clients on the same bursts, every async total taken apart by the server's clock, targets that follow from the figures", async (t) => {
   const out = await tempDir(t);
   const D = 200;
-  const run = runScript('fidelity.ts', ['--quick', '--max-requests', '100', '--pool', '4', '--delay-ms', String(D), '--out', out]);
+  const run = runScript('fidelity.ts', [
+    '--quick',
+    '--max-requests',
+    '100',
+    '--pool',
+    '4',
+    '--delay-ms',
+    String(D),
+    '--out',
+    out,
+  ]);
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /TARGETS/);
   assert.match(run.stdout, /this machine: \/health × 100 in [\d.]+ ms/);
@@ -50,7 +60,10 @@ test("fidelity --quick: both clients on the same bursts, every async total taken
     assert.ok(Math.min(...waited) >= D * 0.95, `async-${client}-100: a request answered in ${Math.min(...waited)} ms`);
     if (client === 'curl') continue;
     const answered = find(`trivial-${client}-100`).requests.map((r) => r.endMs - r.startMs);
-    assert.ok(Math.max(...answered) < Math.min(...waited), `${client}: the slowest /health answer came after the fastest async one`);
+    assert.ok(
+      Math.max(...answered) < Math.min(...waited),
+      `${client}: the slowest /health answer came after the fastest async one`,
+    );
   }
   assert.deepEqual(waveSizes(find('sync-suite-100').requests, D), Array(25).fill(4), 'sync: 100 requests on 4 threads');
 
@@ -91,7 +104,9 @@ test("fidelity --quick: both clients on the same bursts, every async total taken
     }
     assert.equal(target.pass, pass, `${target.figure}: ${target.measured} (${target.target})`);
   }
-  assert.ok(results.targets.some((x) => /D \+ intake \+ output/.test(x.figure)) && results.targets.some((x) => /^sync/.test(x.figure)));
+  assert.ok(
+    results.targets.some((x) => /D \+ intake \+ output/.test(x.figure)) && results.targets.some((x) => /^sync/.test(x.figure)),
+  );
   assert.equal(results.perRequest.health100Ms, find('trivial-suite-100').totalMs);
   assert.ok(results.startup.poolWarmUpMs > 0 && results.startup.spawnToReadyMs > results.startup.poolWarmUpMs);
   for (const bytes of Object.values(results.memory)) assert.ok(bytes !== null && bytes > 10 * 2 ** 20);

@@ -17,9 +17,12 @@ import type { ResultsFile } from '../scripts/lib/results.ts';
 import { waveSizes } from '../scripts/lib/waves.ts';
 import { ROOT } from './run-script.ts';
 
-
 function runScript(args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'scripts/async-vs-sync.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  return spawnSync(process.execPath, ['--import', 'tsx', 'scripts/async-vs-sync.ts', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
 }
 
 test('async-vs-sync --url fires at a running server, reads its /stats, and leaves it running', async (t) => {
@@ -29,7 +32,20 @@ test('async-vs-sync --url fires at a running server, reads its /stats, and leave
   t.after(() => rm(out, { recursive: true, force: true }));
 
   const before = (await server.stats()).completed;
-  const run = runScript(['--url', `${server.url}/ignored/path`, '--requests', '10', '--pool', '4', '--delay-ms', '200', '--repeat', '1', '--out', out]);
+  const run = runScript([
+    '--url',
+    `${server.url}/ignored/path`,
+    '--requests',
+    '10',
+    '--pool',
+    '4',
+    '--delay-ms',
+    '200',
+    '--repeat',
+    '1',
+    '--out',
+    out,
+  ]);
   assert.equal(run.status, 0, run.stderr);
 
   const results = JSON.parse(await readFile(join(out, 'async-vs-sync.json'), 'utf8')) as ResultsFile;
@@ -53,7 +69,14 @@ test('a server without /stats (like FastAPI) still gives a measurement, without 
   t.after(() => foreign.close());
   const target = await useRunningServer(`http://127.0.0.1:${(foreign.address() as { port: number }).port}`);
   assert.equal(target.stats, undefined);
-  const m = await measureBurst(target, { label: 'foreign', endpoint: '/asyncio-test', poolSize: null, requests: 5, delayMs: 100, warmUp: false });
+  const m = await measureBurst(target, {
+    label: 'foreign',
+    endpoint: '/asyncio-test',
+    poolSize: null,
+    requests: 5,
+    delayMs: 100,
+    warmUp: false,
+  });
   assert.equal(m.ok, 5);
   assert.equal(m.server, undefined);
   await target.stop(); // does nothing: not ours
@@ -68,16 +91,25 @@ test('--url where nothing answers, or not an http:// address: one sentence and a
 
   const refused = runScript(['--url', `http://127.0.0.1:${port}`]);
   assert.equal(refused.status, 1);
-  assert.equal(refused.stderr, `nothing answers at http://127.0.0.1:${port} (ECONNREFUSED): start the server first, e.g. npx tsx server.ts.\n`);
+  assert.equal(
+    refused.stderr,
+    `nothing answers at http://127.0.0.1:${port} (ECONNREFUSED): start the server first, e.g. npx tsx server.ts.\n`,
+  );
 
   const wrong = runScript(['--url', 'https://127.0.0.1:8000']);
   assert.equal(wrong.status, 2);
-  assert.match(wrong.stderr, /^--url must be an http:\/\/ address such as http:\/\/127\.0\.0\.1:8000, got "https:\/\/127\.0\.0\.1:8000"\.\n$/);
+  assert.match(
+    wrong.stderr,
+    /^--url must be an http:\/\/ address such as http:\/\/127\.0\.0\.1:8000, got "https:\/\/127\.0\.0\.1:8000"\.\n$/,
+  );
 });
 
 test('text flags: absent when not given, kept when given, refused when empty', () => {
   const spec = { about: 'test', defaultOut: 'results', numbers: {}, texts: { url: URL_FLAG } };
   assert.deepEqual(parseScriptFlags(spec, []), { out: 'results', quick: false, quiet: false, repeat: 1, client: 'raw' });
   assert.equal(parseScriptFlags(spec, ['--url', 'http://127.0.0.1:1']).url, 'http://127.0.0.1:1');
-  assert.throws(() => parseScriptFlags(spec, ['--url', ' ']), (e: unknown) => e instanceof UserError && e.exitCode === 2);
+  assert.throws(
+    () => parseScriptFlags(spec, ['--url', ' ']),
+    (e: unknown) => e instanceof UserError && e.exitCode === 2,
+  );
 });

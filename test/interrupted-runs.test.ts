@@ -44,31 +44,47 @@ async function startAsyncVsSync(t: { after: (fn: () => unknown) => void }, args:
 
 const readJson = async (path: string) => JSON.parse(await readFile(path, 'utf8')) as ResultsFile;
 
-test('SIGINT mid-burst: exit 130, no server left, the finished burst kept and the cut one marked interrupted', linuxOnly, async (t) => {
-  const out = await tempDir(t);
-  const { script, exited, stderr } = await startAsyncVsSync(t, ['--requests', '10', '--pool', '2', '--delay-ms', '1000', '--out', out]);
-  const [serverPid] = serverChildrenOf(script.pid!);
-  assert.ok(serverPid, 'found the server among the script’s children');
-  t.after(() => isRunning(serverPid) && process.kill(serverPid, 'SIGKILL'));
+test(
+  'SIGINT mid-burst: exit 130, no server left, the finished burst kept and the cut one marked interrupted',
+  linuxOnly,
+  async (t) => {
+    const out = await tempDir(t);
+    const { script, exited, stderr } = await startAsyncVsSync(t, [
+      '--requests',
+      '10',
+      '--pool',
+      '2',
+      '--delay-ms',
+      '1000',
+      '--out',
+      out,
+    ]);
+    const [serverPid] = serverChildrenOf(script.pid!);
+    assert.ok(serverPid, 'found the server among the script’s children');
+    t.after(() => isRunning(serverPid) && process.kill(serverPid, 'SIGKILL'));
 
-  script.kill('SIGINT');
-  const [code] = await exited;
-  assert.equal(code, 130);
-  await waitUntil(() => !isRunning(serverPid), 'the server to be gone', 10_000);
-  assert.match(stderr(), /async-vs-sync: interrupted \(SIGINT\): kept 1 finished measurement\(s\) and the cut one \(sync\), marked interrupted, in .*async-vs-sync\.json\.\n$/);
+    script.kill('SIGINT');
+    const [code] = await exited;
+    assert.equal(code, 130);
+    await waitUntil(() => !isRunning(serverPid), 'the server to be gone', 10_000);
+    assert.match(
+      stderr(),
+      /async-vs-sync: interrupted \(SIGINT\): kept 1 finished measurement\(s\) and the cut one \(sync\), marked interrupted, in .*async-vs-sync\.json\.\n$/,
+    );
 
-  const results = await readJson(join(out, 'async-vs-sync.json'));
-  assert.equal(results.interrupted, true);
-  assert.equal(results.interruptedBy, 'SIGINT');
-  const [asyncRun, syncRun] = results.measurements;
-  assert.equal(asyncRun?.label, 'async');
-  assert.equal(asyncRun.interrupted, undefined, 'the async burst finished before the signal');
-  assert.equal(asyncRun.ok, 10);
-  assert.equal(syncRun?.label, 'sync');
-  assert.equal(syncRun.interrupted, true);
-  assert.ok((syncRun.errorCounts.interrupted ?? 0) > 0, JSON.stringify(syncRun.errorCounts));
-  assert.equal(results.charts, undefined, 'an interrupted run draws no pictures');
-});
+    const results = await readJson(join(out, 'async-vs-sync.json'));
+    assert.equal(results.interrupted, true);
+    assert.equal(results.interruptedBy, 'SIGINT');
+    const [asyncRun, syncRun] = results.measurements;
+    assert.equal(asyncRun?.label, 'async');
+    assert.equal(asyncRun.interrupted, undefined, 'the async burst finished before the signal');
+    assert.equal(asyncRun.ok, 10);
+    assert.equal(syncRun?.label, 'sync');
+    assert.equal(syncRun.interrupted, true);
+    assert.ok((syncRun.errorCounts.interrupted ?? 0) > 0, JSON.stringify(syncRun.errorCounts));
+    assert.equal(results.charts, undefined, 'an interrupted run draws no pictures');
+  },
+);
 
 test('an interrupted run never replaces a complete result: it goes beside it', linuxOnly, async (t) => {
   const out = await tempDir(t);
@@ -88,17 +104,36 @@ test('a server that dies mid-run: one sentence, exit 1, the finished burst kept 
   const out = await tempDir(t);
   const server = await startServer({ poolSize: 2, delayMs: 1000 });
   t.after(() => server.stop());
-  const { exited, stderr } = await startAsyncVsSync(t, ['--url', server.url, '--requests', '10', '--pool', '2', '--delay-ms', '1000', '--out', out]);
+  const { exited, stderr } = await startAsyncVsSync(t, [
+    '--url',
+    server.url,
+    '--requests',
+    '10',
+    '--pool',
+    '2',
+    '--delay-ms',
+    '1000',
+    '--out',
+    out,
+  ]);
   process.kill(server.pid, 'SIGKILL');
   const [code] = await exited;
   assert.equal(code, 1);
-  assert.match(stderr(), new RegExp(`async-vs-sync: interrupted \\(the server at ${server.url} stopped answering\\): kept 1 finished measurement\\(s\\) and the cut one \\(sync\\)`));
+  assert.match(
+    stderr(),
+    new RegExp(
+      `async-vs-sync: interrupted \\(the server at ${server.url} stopped answering\\): kept 1 finished measurement\\(s\\) and the cut one \\(sync\\)`,
+    ),
+  );
   assert.doesNotMatch(stderr(), /TypeError|\n\s+at /, 'no stack trace');
   const results = await readJson(join(out, 'async-vs-sync.json'));
   assert.equal(results.interrupted, true);
   assert.deepEqual(
     results.measurements.map((m) => [m.label, m.interrupted ?? false]),
-    [['async', false], ['sync', true]],
+    [
+      ['async', false],
+      ['sync', true],
+    ],
   );
 });
 
@@ -107,7 +142,19 @@ test('refusals the model predicts are a result: a burst beyond the pool and its 
   // One thread and no queue: of 6 sync requests, 5 are answered 503 at once, as the model says.
   const server = await startServer({ poolSize: 1, delayMs: 100, queueLimit: 0 });
   t.after(() => server.stop());
-  const run = runScript('async-vs-sync.ts', ['--url', server.url, '--requests', '6', '--pool', '1', '--delay-ms', '100', '--quick', '--out', out]);
+  const run = runScript('async-vs-sync.ts', [
+    '--url',
+    server.url,
+    '--requests',
+    '6',
+    '--pool',
+    '1',
+    '--delay-ms',
+    '100',
+    '--quick',
+    '--out',
+    out,
+  ]);
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /\/sync-test .* 5 \(model 5\)/);
   const sync = (await readJson(join(out, 'async-vs-sync.json'))).measurements.find((m) => m.label === 'sync')!;
@@ -119,12 +166,27 @@ test('a burst with errors the experiment does not expect fails it: exit 1, one s
   // Not server.ts: its async route answers, its sync route fails every time.
   const broken = createServer((request, response) => {
     const failing = request.url?.startsWith('/sync-test/');
-    response.writeHead(failing ? 500 : 200, { 'Content-Type': 'application/json' }).end(JSON.stringify(failing ? { detail: 'boom' } : { status: 'done' }));
+    response
+      .writeHead(failing ? 500 : 200, { 'Content-Type': 'application/json' })
+      .end(JSON.stringify(failing ? { detail: 'boom' } : { status: 'done' }));
   });
   await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
   t.after(() => broken.close());
   const url = `http://127.0.0.1:${(broken.address() as { port: number }).port}`;
-  const run = await runScriptAsync('async-vs-sync.ts', ['--url', url, '--requests', '6', '--pool', '1', '--delay-ms', '100', '--quick', '--quiet', '--out', out]);
+  const run = await runScriptAsync('async-vs-sync.ts', [
+    '--url',
+    url,
+    '--requests',
+    '6',
+    '--pool',
+    '1',
+    '--delay-ms',
+    '100',
+    '--quick',
+    '--quiet',
+    '--out',
+    out,
+  ]);
   assert.equal(run.status, 1, run.stderr);
   assert.equal(run.stderr, 'async-vs-sync: sync: 6 of 6 requests failed (6 × HTTP 500).\n');
   const results = await readJson(join(out, 'async-vs-sync.json'));
@@ -132,23 +194,34 @@ test('a burst with errors the experiment does not expect fails it: exit 1, one s
   assert.equal(results.measurements.find((m) => m.label === 'async')?.ok, 6);
 });
 
-test('real-io killed outright (SIGKILL) mid-burst: its PostgreSQL and the cluster’s folder are gone soon after', linuxOnly, async (t) => {
-  const out = await tempDir(t);
-  const clusters = () => new Set(readdirSync(tmpdir()).filter((name) => name.startsWith('embedded-postgres-')));
-  const before = clusters();
-  const script = spawn(process.execPath, ['--import', 'tsx', 'scripts/real-io.ts', '--quick', '--delay-ms', '2000', '--out', out], {
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  t.after(() => script.exitCode === null && script.signalCode === null && script.kill('SIGKILL'));
-  const exited = once(script, 'exit');
-  await new Promise<void>((resolve, reject) => {
-    createInterface({ input: script.stderr! }).on('line', (line) => /database: \d+ requests to \/db-test/.test(line) && resolve());
-    void exited.then(() => reject(new Error('real-io ended before its database burst')));
-  });
-  assert.ok(embeddedPostgresProcesses().length > 0, 'PostgreSQL runs during the burst');
-  script.kill('SIGKILL');
-  await exited;
-  await waitUntil(() => embeddedPostgresProcesses().length === 0, 'PostgreSQL to be gone', 10_000);
-  await waitUntil(() => [...clusters()].every((name) => before.has(name)), 'the cluster’s folder to be deleted', 10_000);
-});
+test(
+  'real-io killed outright (SIGKILL) mid-burst: its PostgreSQL and the cluster’s folder are gone soon after',
+  linuxOnly,
+  async (t) => {
+    const out = await tempDir(t);
+    const clusters = () => new Set(readdirSync(tmpdir()).filter((name) => name.startsWith('embedded-postgres-')));
+    const before = clusters();
+    const script = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/real-io.ts', '--quick', '--delay-ms', '2000', '--out', out],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    t.after(() => script.exitCode === null && script.signalCode === null && script.kill('SIGKILL'));
+    const exited = once(script, 'exit');
+    await new Promise<void>((resolve, reject) => {
+      createInterface({ input: script.stderr! }).on(
+        'line',
+        (line) => /database: \d+ requests to \/db-test/.test(line) && resolve(),
+      );
+      void exited.then(() => reject(new Error('real-io ended before its database burst')));
+    });
+    assert.ok(embeddedPostgresProcesses().length > 0, 'PostgreSQL runs during the burst');
+    script.kill('SIGKILL');
+    await exited;
+    await waitUntil(() => embeddedPostgresProcesses().length === 0, 'PostgreSQL to be gone', 10_000);
+    await waitUntil(() => [...clusters()].every((name) => before.has(name)), 'the cluster’s folder to be deleted', 10_000);
+  },
+);

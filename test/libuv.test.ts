@@ -19,11 +19,17 @@ import { hashSync } from '../server/pool-tasks.js';
 const { iterations } = calibrate(150, hashSync);
 
 const serverWith = async (t: { after: (fn: () => unknown) => void }, threadpool: string | undefined, pool = 2) => {
-  const server = await startServer({ poolSize: pool, delayMs: 0, extraArgs: ['--hash-iterations', String(iterations)], env: { UV_THREADPOOL_SIZE: threadpool } });
+  const server = await startServer({
+    poolSize: pool,
+    delayMs: 0,
+    extraArgs: ['--hash-iterations', String(iterations)],
+    env: { UV_THREADPOOL_SIZE: threadpool },
+  });
   t.after(() => server.stop());
   return server;
 };
-const hashes = (server: RunningServer, path: string, n: number) => fireBurst({ baseUrl: server.url, path: (i) => `${path}/${i}`, requests: n, timeoutMs: 60_000 });
+const hashes = (server: RunningServer, path: string, n: number) =>
+  fireBurst({ baseUrl: server.url, path: (i) => `${path}/${i}`, requests: n, timeoutMs: 60_000 });
 
 test('UV_THREADPOOL_SIZE=1 runs 6 async hashes one at a time; with 2 threads, two at a time', async (t) => {
   for (const size of [1, 2]) {
@@ -41,7 +47,9 @@ test('UV_THREADPOOL_SIZE=1 runs 6 async hashes one at a time; with 2 threads, tw
     const ends = `ends at ${burst.requests.map((r) => r.endMs.toFixed(0))} ms`;
     if (size === 1) assert.deepEqual(waves, [1, 1, 1, 1, 1, 1], `one thread: ${ends}`);
     else assert.ok(waves[0] === 2 && waves.every((n) => n <= 2), `two threads, waves ${waves}: ${ends}`);
-    t.diagnostic(`UV_THREADPOOL_SIZE=${size}: 6 hashes in ${burst.totalMs.toFixed(0)} ms, waves ${waves.join(', ')}, the first after ${wave.toFixed(0)} ms`);
+    t.diagnostic(
+      `UV_THREADPOOL_SIZE=${size}: 6 hashes in ${burst.totalMs.toFixed(0)} ms, waves ${waves.join(', ')}, the first after ${wave.toFixed(0)} ms`,
+    );
     await server.stop();
   }
 });
@@ -64,7 +72,10 @@ test('unset, libuv has 4 threads; a file read sent behind a dozen async hashes w
   // On the one clock both bursts share: the read was answered only after hashes had ended.
   const hashEnds = asyncHashes.requests.map((r) => asyncHashes.startedAt + r.endMs);
   const endedBefore = hashEnds.filter((end) => end < readEnd).length;
-  assert.ok(endedBefore >= 1, `the read (sent ${(sent - asyncHashes.startedAt).toFixed(0)} ms into the hashes) ended before any of them`);
+  assert.ok(
+    endedBefore >= 1,
+    `the read (sent ${(sent - asyncHashes.startedAt).toFixed(0)} ms into the hashes) ended before any of them`,
+  );
 
   // The same dozen hashes in tinypool: libuv's threads are free, the read is answered before any hash ends.
   const pooled = hashes(server, '/hash-pool-test', 12);
@@ -75,6 +86,9 @@ test('unset, libuv has 4 threads; a file read sent behind a dozen async hashes w
   assert.equal(free.requests[0]?.status, 200);
   assert.ok(inPool.requests.every((r) => r.status === 200));
   const firstPooledEnd = Math.min(...inPool.requests.map((r) => inPool.startedAt + r.endMs));
-  assert.ok(freeEnd < firstPooledEnd, `beside pooled hashes the read ended ${(freeEnd - firstPooledEnd).toFixed(0)} ms after the first hash`);
+  assert.ok(
+    freeEnd < firstPooledEnd,
+    `beside pooled hashes the read ended ${(freeEnd - firstPooledEnd).toFixed(0)} ms after the first hash`,
+  );
   t.diagnostic(`a read behind 12 async hashes ended after ${endedBefore} of them; behind pooled hashes after none`);
 });

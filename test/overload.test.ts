@@ -44,7 +44,10 @@ test(`a burst of 10× the queue: P + queue served, the rest 503 + Retry-After at
   const slowest503 = Math.max(...rejected.map((r) => r.endMs));
   const firstServed = Math.min(...served.map((r) => r.endMs));
   assert.ok(slowest503 < firstServed, `the slowest 503 took ${slowest503} ms, the first answer ${firstServed} ms`);
-  assert.ok(healthAnswered < result.startedAt + firstServed, '/health answered while the pool was saturated, before any blocking task ended');
+  assert.ok(
+    healthAnswered < result.startedAt + firstServed,
+    '/health answered while the pool was saturated, before any blocking task ended',
+  );
   // The accepted ones ran as the model says: ceil((P + queue) / P) waves.
   assert.deepEqual(waveSizes(served, DELAY), [POOL, POOL, QUEUE - POOL], `ends at ${served.map((r) => r.endMs)}`);
 

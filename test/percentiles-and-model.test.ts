@@ -1,7 +1,15 @@
 import { test } from './harness.ts';
 import assert from 'node:assert/strict';
 import { percentile, summarize, median } from '../scripts/lib/percentiles.ts';
-import { predictTotalMs, predictWaves, predictCpuTotalMs, predictCpuWaveMs, idealCores, predictQueuedPool, predictLimitedPool } from '../scripts/lib/model.ts';
+import {
+  predictTotalMs,
+  predictWaves,
+  predictCpuTotalMs,
+  predictCpuWaveMs,
+  idealCores,
+  predictQueuedPool,
+  predictLimitedPool,
+} from '../scripts/lib/model.ts';
 
 test('percentile interpolates between the nearest ranks', () => {
   assert.equal(percentile([1, 2, 3, 4], 50), 2.5);

@@ -10,7 +10,19 @@ import { runScript, tempDir } from './run-script.ts';
 
 test('--repeat 3 gives three totals per measurement, the median as totalMs, and the range in the table', async (t) => {
   const out = await tempDir(t);
-  const run = runScript('async-vs-sync.ts', ['--quick', '--repeat', '3', '--requests', '6', '--pool', '2', '--delay-ms', '100', '--out', out]);
+  const run = runScript('async-vs-sync.ts', [
+    '--quick',
+    '--repeat',
+    '3',
+    '--requests',
+    '6',
+    '--pool',
+    '2',
+    '--delay-ms',
+    '100',
+    '--out',
+    out,
+  ]);
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /median \(min–max\) of 3 bursts/);
   const results = JSON.parse(await readFile(join(out, 'async-vs-sync.json'), 'utf8')) as ResultsFile;
@@ -18,14 +30,26 @@ test('--repeat 3 gives three totals per measurement, the median as totalMs, and 
   for (const m of results.measurements) {
     const { totalsMs, median, min, max } = m.repeats!;
     assert.equal(totalsMs.length, 3, m.label);
-    assert.deepEqual([min, median, max], [...totalsMs].sort((a, b) => a - b), m.label);
+    assert.deepEqual(
+      [min, median, max],
+      [...totalsMs].sort((a, b) => a - b),
+      m.label,
+    );
     assert.equal(m.totalMs, median);
     assert.ok(run.stdout.includes(`(${min.toFixed(1)}–${max.toFixed(1)})`), `${m.label} range printed`);
     assert.equal(m.requests.length, 6, 'one burst of records, not three');
     // Every run's outcomes count: an error in any of the three would show here.
     assert.equal(m.ok + m.errors, 18, m.label);
     assert.equal(m.ok, 18, m.label);
-    assert.deepEqual(m.repeats!.runs!.map((run) => [run.ok, run.errors]), [[6, 0], [6, 0], [6, 0]], m.label);
+    assert.deepEqual(
+      m.repeats!.runs!.map((run) => [run.ok, run.errors]),
+      [
+        [6, 0],
+        [6, 0],
+        [6, 0],
+      ],
+      m.label,
+    );
   }
 });
 

@@ -24,10 +24,23 @@ test("a measurement carries the shared fields and the experiment's own, typed; a
   // @ts-expect-error: read by a name the type does not know
   assert.equal(m.racks, undefined);
 
-  const planned: PlannedBurst<{ rack: string }> = { label: 'sync', endpoint: '/sync-test', poolSize: 2, requests: 4, delayMs: 10, extra: { rack: 'b', workers: 2 } };
+  const planned: PlannedBurst<{ rack: string }> = {
+    label: 'sync',
+    endpoint: '/sync-test',
+    poolSize: 2,
+    requests: 4,
+    delayMs: 10,
+    extra: { rack: 'b', workers: 2 },
+  };
   assert.equal(planned.extra.rack, 'b');
   // @ts-expect-error: a declared field is required of every burst
-  const lacking: PlannedBurst<{ rack: string }> = { label: 'sync', endpoint: '/sync-test', poolSize: 2, requests: 4, delayMs: 10 };
+  const lacking: PlannedBurst<{ rack: string }> = {
+    label: 'sync',
+    endpoint: '/sync-test',
+    poolSize: 2,
+    requests: 4,
+    delayMs: 10,
+  };
   assert.equal(lacking.extra, undefined);
 });
 

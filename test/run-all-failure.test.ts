@@ -42,15 +42,24 @@ test('one experiment fails: run-all still writes the others, summary.json and RE
   assert.equal(run.status, 1, run.stderr);
   assert.match(run.stderr, /run-all: 1 of 2 experiments failed: breaks\.\n$/);
 
-  const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8')) as { experiments: { experiment: string; status: string }[] };
+  const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8')) as {
+    experiments: { experiment: string; status: string }[];
+  };
   assert.deepEqual(
     summary.experiments.map((e) => [e.experiment, e.status]),
-    [['breaks', 'failed'], ['works', 'ok']],
+    [
+      ['breaks', 'failed'],
+      ['works', 'ok'],
+    ],
   );
   assert.equal(JSON.parse(await readFile(join(out, 'works.json'), 'utf8')).experiment, 'works');
   assert.equal(await readFile(join(out, 'breaks.json'), 'utf8'), earlier, 'the earlier results survive the failed run');
   assert.match(await readFile(join(out, 'REPORT.md'), 'utf8'), /## works/);
-  assert.deepEqual((await readdir(out)).sort(), ['REPORT.md', 'breaks.json', 'summary.json', 'works.json'], 'no temporary files left');
+  assert.deepEqual(
+    (await readdir(out)).sort(),
+    ['REPORT.md', 'breaks.json', 'summary.json', 'works.json'],
+    'no temporary files left',
+  );
 });
 
 test('an experiment whose burst gets errors it did not expect is failed by run-all, with the reason, its results kept', async (t) => {
@@ -63,8 +72,13 @@ test('an experiment whose burst gets errors it did not expect is failed by run-a
   });
   assert.equal(run.status, 1, run.stderr);
   assert.match(run.stderr, /gets-errors: nope: 3 of 3 requests failed \(3 × HTTP 404\)\./);
-  const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8')) as { experiments: { experiment: string; status: string; reason: string }[] };
-  assert.deepEqual(summary.experiments.map((e) => [e.experiment, e.status, e.reason]), [['gets-errors', 'failed', 'nope: 3 of 3 requests failed (3 × HTTP 404)']]);
+  const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8')) as {
+    experiments: { experiment: string; status: string; reason: string }[];
+  };
+  assert.deepEqual(
+    summary.experiments.map((e) => [e.experiment, e.status, e.reason]),
+    [['gets-errors', 'failed', 'nope: 3 of 3 requests failed (3 × HTTP 404)']],
+  );
   const results = JSON.parse(await readFile(join(out, 'gets-errors.json'), 'utf8'));
   assert.equal(results.measurements[0].statusCounts['404'], 3, 'the results stay on disk');
   assert.match(await readFile(join(out, 'REPORT.md'), 'utf8'), /\*\*Failed:\*\* nope: 3 of 3 requests failed/);

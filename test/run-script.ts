@@ -24,9 +24,17 @@ export function runScript(script: string, args: string[], timeout = 120_000) {
  * The same, without blocking this process: for a script that fires at a server running in this test's own process
  * (spawnSync would stop that server's event loop for as long as the script runs).
  */
-export function runScriptAsync(script: string, args: string[], timeout = 120_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
+export function runScriptAsync(
+  script: string,
+  args: string[],
+  timeout = 120_000,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', `scripts/${script}`, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], timeout });
+    const child = spawn(process.execPath, ['--import', 'tsx', `scripts/${script}`, ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
@@ -49,9 +57,11 @@ export function serverChildrenOf(parent: number): number[] {
   return children.filter((pid) => isRunning(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('server.ts'));
 }
 
-
 /** The project's run-all, libraries and server in a temporary folder, with experiments of our own instead of the real ones. */
-export async function projectWith(t: { after: (fn: () => Promise<void>) => void }, experiments: Record<string, string>): Promise<string> {
+export async function projectWith(
+  t: { after: (fn: () => Promise<void>) => void },
+  experiments: Record<string, string>,
+): Promise<string> {
   const project = await mkdtemp(join(tmpdir(), 'run-all-'));
   t.after(() => rm(project, { recursive: true, force: true }));
   await mkdir(join(project, 'scripts'));

@@ -61,7 +61,8 @@ describe('run-all --quick', () => {
   let out = '';
   let run: ReturnType<typeof runScript>;
   // Each experiment's file, typed with the fields it declares it adds (the script exports them).
-  const results = <F extends object = {}>(experiment: string) => readFile(join(out, `${experiment}.json`), 'utf8').then((text) => JSON.parse(text) as ResultsFile<F>);
+  const results = <F extends object = {}>(experiment: string) =>
+    readFile(join(out, `${experiment}.json`), 'utf8').then((text) => JSON.parse(text) as ResultsFile<F>);
   const measurement = (r: ResultsFile, label: string) => r.measurements.find((m) => m.label === label)!;
 
   // Every experiment, one after the other: minutes on a slow machine, so its own deadlines, the script's and the hook's.
@@ -77,8 +78,13 @@ describe('run-all --quick', () => {
   test('runs every experiment script and writes summary.json and REPORT.md with pictures', async () => {
     assert.equal(run.status, 0, run.stderr);
     const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8'));
-    const scripts = (await readdir(join(ROOT, 'scripts'))).filter((f) => f.endsWith('.ts') && !f.startsWith('_') && !['run-all.ts', 'report.ts'].includes(f));
-    assert.deepEqual(summary.experiments.map((e: { script: string }) => e.script).sort(), scripts.map((f) => `scripts/${f}`).sort());
+    const scripts = (await readdir(join(ROOT, 'scripts'))).filter(
+      (f) => f.endsWith('.ts') && !f.startsWith('_') && !['run-all.ts', 'report.ts'].includes(f),
+    );
+    assert.deepEqual(
+      summary.experiments.map((e: { script: string }) => e.script).sort(),
+      scripts.map((f) => `scripts/${f}`).sort(),
+    );
     // Skipped only where this machine really lacks what the experiment needs, and saying so.
     const python = await findFastApiPython();
     // (workers measures server.ts even without Python: it skips only its uvicorn half, and says so in its JSON.)
@@ -106,7 +112,8 @@ describe('run-all --quick', () => {
     const rebuilt = runScript('report.ts', ['--out', out]);
     assert.equal(rebuilt.status, 0, rebuilt.stderr);
     assert.equal(await readFile(join(out, 'REPORT.md'), 'utf8'), before);
-    for (const image of before.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)) assert.match(await readFile(join(out, image[1]!), 'utf8'), /^<svg /);
+    for (const image of before.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g))
+      assert.match(await readFile(join(out, image[1]!), 'utf8'), /^<svg /);
   });
 
   test('pool-sweep: each total follows ceil(N / P) · D, with a sweep chart', async () => {
@@ -115,7 +122,11 @@ describe('run-all --quick', () => {
     for (const m of r.measurements) {
       assert.equal(m.errors, 0);
       assert.equal(m.predictedMs, Math.ceil(m.concurrency / m.poolSize!) * m.delayMs);
-      assert.equal(waveSizes(m.requests, m.delayMs).length, Math.ceil(m.concurrency / m.poolSize!), `${m.label}: ends at ${m.requests.map((q) => q.endMs)}`);
+      assert.equal(
+        waveSizes(m.requests, m.delayMs).length,
+        Math.ceil(m.concurrency / m.poolSize!),
+        `${m.label}: ends at ${m.requests.map((q) => q.endMs)}`,
+      );
     }
     assert.ok(r.charts?.sweep);
   });
@@ -125,7 +136,12 @@ describe('run-all --quick', () => {
     const sync = r.measurements.filter((m) => m.endpoint === '/sync-test');
     const asyncRuns = r.measurements.filter((m) => m.endpoint === '/asyncio-test');
     assert.ok(sync.length >= 2 && asyncRuns.length >= 1);
-    for (const m of sync) assert.equal(waveSizes(m.requests, m.delayMs).length, Math.ceil(m.concurrency / m.poolSize!), `${m.label}: ends at ${m.requests.map((q) => q.endMs)}`);
+    for (const m of sync)
+      assert.equal(
+        waveSizes(m.requests, m.delayMs).length,
+        Math.ceil(m.concurrency / m.poolSize!),
+        `${m.label}: ends at ${m.requests.map((q) => q.endMs)}`,
+      );
     const pool = sync[0]!.poolSize!;
     for (const m of asyncRuns) {
       assert.equal(m.errors, 0);
@@ -142,7 +158,11 @@ describe('run-all --quick', () => {
     const loop = measurement(r, 'loop');
     const pool = measurement(r, 'pool');
     assert.ok(loop.totalMs >= loop.concurrency * loop.delayMs * 0.95, `loop total ${loop.totalMs}`);
-    assert.deepEqual(waveSizes(pool.requests, pool.delayMs), [pool.concurrency], `pool: one wave, ends at ${pool.requests.map((q) => q.endMs)}`);
+    assert.deepEqual(
+      waveSizes(pool.requests, pool.delayMs),
+      [pool.concurrency],
+      `pool: one wave, ends at ${pool.requests.map((q) => q.endMs)}`,
+    );
     const stalled = measurement(r, 'loop-probe-health').latencyMs.max;
     const free = measurement(r, 'pool-probe-health').latencyMs.max;
     assert.ok(stalled >= loop.delayMs * 0.5, `health probe during the loop burst: max ${stalled} ms`);
@@ -175,7 +195,10 @@ describe('run-all --quick', () => {
       const m = measurement(r, `loop N=${n}`);
       const first = Math.min(...m.requests.map((q) => q.endMs));
       const max = m.server!.eventLoopDelayMs.max;
-      assert.ok(max >= first * 0.8 && max <= m.totalMs, `loop N=${n}: event-loop delay max ${max} ms, the first request ${first} ms, the burst ${m.totalMs} ms`);
+      assert.ok(
+        max >= first * 0.8 && max <= m.totalMs,
+        `loop N=${n}: event-loop delay max ${max} ms, the first request ${first} ms, the burst ${m.totalMs} ms`,
+      );
     }
   });
 
@@ -198,7 +221,11 @@ describe('run-all --quick', () => {
     const [sleep, call, database] = ['sleep', 'upstream', 'database'].map((label) => measurement(r, label));
     for (const m of [sleep!, call!, database!]) {
       assert.equal(m.errors, 0, m.label);
-      assert.equal(waveSizes(m.requests, m.delayMs).length, m.predictedMs! / m.delayMs, `${m.label}: ends at ${m.requests.map((q) => q.endMs)}, model ${m.predictedMs}`);
+      assert.equal(
+        waveSizes(m.requests, m.delayMs).length,
+        m.predictedMs! / m.delayMs,
+        `${m.label}: ends at ${m.requests.map((q) => q.endMs)}, model ${m.predictedMs}`,
+      );
     }
     assert.equal(sleep!.predictedMs, sleep!.delayMs);
     assert.equal(call!.predictedMs, call!.delayMs);
@@ -233,30 +260,49 @@ describe('run-all --quick', () => {
       for (const request of m.requests.filter((q) => q.status !== 200)) {
         assert.equal(request.status, 503);
         assert.match(request.detail!, /too many clients \(53300/);
-        assert.ok(request.endMs < firstAnswer, `${m.label}: a refusal after ${request.endMs} ms, the first answer at ${firstAnswer} ms`);
+        assert.ok(
+          request.endMs < firstAnswer,
+          `${m.label}: a refusal after ${request.endMs} ms, the first answer at ${firstAnswer} ms`,
+        );
       }
     }
-    assert.ok(r.measurements.some((m) => (m.expectedRefused ?? 0) > 0), 'beyond the limit, refusals the model predicted');
+    assert.ok(
+      r.measurements.some((m) => (m.expectedRefused ?? 0) > 0),
+      'beyond the limit, refusals the model predicted',
+    );
     assert.ok(r.charts?.sweep);
   });
 
   test('libuv-pool: async hashes in waves of libuv’s threads (and the cores); file reads wait behind them, not behind pooled ones', async () => {
     const r = await results<LibuvPoolResults>('libuv-pool');
     const sweep = r.measurements.filter((m) => m.label.startsWith('threadpool='));
-    assert.deepEqual(sweep.map((m) => m.libuvThreadpoolSize), r.params.threadpools);
+    assert.deepEqual(
+      sweep.map((m) => m.libuvThreadpoolSize),
+      r.params.threadpools,
+    );
     for (const m of sweep) {
       assert.equal(m.errors, 0);
       // The model's inputs (one hash, the cores) were measured on that server in the same run; how close it comes
       // is the benchmark's to say (results/libuv-pool.json), a quick run on a noisy machine only shows the shape.
-      assert.ok(m.totalMs > m.predictedMs! / 1.5 && m.totalMs < m.predictedMs! * 1.5, `${m.label}: ${m.totalMs} ms, model ${m.predictedMs}`);
+      assert.ok(
+        m.totalMs > m.predictedMs! / 1.5 && m.totalMs < m.predictedMs! * 1.5,
+        `${m.label}: ${m.totalMs} ms, model ${m.predictedMs}`,
+      );
     }
     // One thread runs them one at a time: they end one hash apart (w as that server did one, alone).
     const one = sweep.find((m) => m.libuvThreadpoolSize === 1)!;
-    assert.deepEqual(waveSizes(one.requests, one.delayMs), Array(one.concurrency).fill(1), `one thread: ends at ${one.requests.map((q) => q.endMs)}`);
+    assert.deepEqual(
+      waveSizes(one.requests, one.delayMs),
+      Array(one.concurrency).fill(1),
+      `one thread: ends at ${one.requests.map((q) => q.endMs)}`,
+    );
     const w = one.delayMs;
     const reads = (label: string) => measurement(r, `${label}-probe-file`);
     assert.equal(reads('hash-libuv').errors, 0);
-    assert.ok(reads('hash-libuv').latencyMs.p50 > w / 2, `reads beside async hashes: p50 ${reads('hash-libuv').latencyMs.p50} ms`);
+    assert.ok(
+      reads('hash-libuv').latencyMs.p50 > w / 2,
+      `reads beside async hashes: p50 ${reads('hash-libuv').latencyMs.p50} ms`,
+    );
     assert.ok(reads('hash-pool').latencyMs.p50 < w / 2, `reads beside pooled hashes: p50 ${reads('hash-pool').latencyMs.p50} ms`);
     assert.ok(r.charts?.overlays?.['hash-libuv']);
   });
@@ -275,7 +321,11 @@ describe('run-all --quick', () => {
       assert.ok(Object.keys(m.perWorker ?? {}).length <= m.workers!, `${m.label}: at most K processes answered`);
       // Whatever the split, the busiest process's waves are the burst's.
       const fromSplit = m.predictedFromSplitMs!;
-      assert.equal(waveSizes(m.requests, m.delayMs).length, fromSplit / m.delayMs, `${m.label}: ends at ${m.requests.map((q) => q.endMs)}, from its split ${fromSplit} ms`);
+      assert.equal(
+        waveSizes(m.requests, m.delayMs).length,
+        fromSplit / m.delayMs,
+        `${m.label}: ends at ${m.requests.map((q) => q.endMs)}, from its split ${fromSplit} ms`,
+      );
     }
     const oneNode = measurement(r, 'hono-sync-k1');
     assert.deepEqual(Object.keys(oneNode.perWorker!).length, 1);

@@ -48,7 +48,11 @@ test('sync requests run in waves of the pool size: P = 4, N = 10 → 3 waves; as
 
   const asyncBurst = await fireBurst({ baseUrl: server.url, path: (i) => `/asyncio-test/${i}`, requests: 10, timeoutMs: 10_000 });
   assert.ok(asyncBurst.requests.every((r) => r.status === 200));
-  assert.deepEqual(waveSizes(asyncBurst.requests, DELAY), [10], `async: one wave, ends at ${asyncBurst.requests.map((r) => r.endMs)}`);
+  assert.deepEqual(
+    waveSizes(asyncBurst.requests, DELAY),
+    [10],
+    `async: one wave, ends at ${asyncBurst.requests.map((r) => r.endMs)}`,
+  );
   assert.ok(asyncBurst.totalMs >= DELAY * 0.95, `async total ${asyncBurst.totalMs}`);
 });
 
@@ -57,7 +61,12 @@ test('a non-integer user_id is a FastAPI-shaped 422', async () => {
   assert.equal(status, 422);
   assert.deepEqual(body, {
     detail: [
-      { type: 'int_parsing', loc: ['path', 'user_id'], msg: 'Input should be a valid integer, unable to parse string as an integer', input: 'abc' },
+      {
+        type: 'int_parsing',
+        loc: ['path', 'user_id'],
+        msg: 'Input should be a valid integer, unable to parse string as an integer',
+        input: 'abc',
+      },
     ],
   });
   for (const id of ['1.5', '1e3', '0x10', '%20', '99999999999999999999']) {
@@ -81,10 +90,15 @@ test('unknown paths are 404 and other methods 405, with FastAPI bodies', async (
 test('/health answers at once, even while every pool thread is busy', async () => {
   const busy = fireBurst({ baseUrl: server.url, path: (i) => `/sync-test/${i}`, requests: POOL * 2, timeoutMs: 10_000 });
   // Busy means busy: every thread blocked and the rest queued, seen by the server itself.
-  await waitUntil(async () => {
-    const stats = await server.stats();
-    return stats.activeTasks === POOL && stats.queuedTasks === POOL;
-  }, 'every pool thread to be busy', 5000, 5);
+  await waitUntil(
+    async () => {
+      const stats = await server.stats();
+      return stats.activeTasks === POOL && stats.queuedTasks === POOL;
+    },
+    'every pool thread to be busy',
+    5000,
+    5,
+  );
   const { status, body } = await get('/health');
   const answered = performance.now();
   assert.equal(status, 200);
@@ -98,10 +112,15 @@ test('/stats reports the pool and the event loop, and can be reset', async () =>
   await server.resetStats();
   const during = fireBurst({ baseUrl: server.url, path: (i) => `/sync-test/${i}`, requests: POOL + 3, timeoutMs: 10_000 });
   // The first wave in flight: wait for the server to have taken all of it in, then read what it says.
-  const busy = await waitUntil(async () => {
-    const stats = await server.stats();
-    return stats.activeTasks + stats.queuedTasks === POOL + 3 && stats;
-  }, 'the burst to reach the pool', 5000, 5);
+  const busy = await waitUntil(
+    async () => {
+      const stats = await server.stats();
+      return stats.activeTasks + stats.queuedTasks === POOL + 3 && stats;
+    },
+    'the burst to reach the pool',
+    5000,
+    5,
+  );
   assert.equal(busy.poolSize, POOL);
   assert.equal(busy.threadsAlive, POOL);
   assert.equal(busy.activeTasks, POOL);
@@ -116,7 +135,10 @@ test('/stats reports the pool and the event loop, and can be reset', async () =>
   assert.equal(after.arrivals.count, POOL + 3, 'every request of the burst arrived in this window');
   // The pool kept the event loop free: it was never late by anything like one of the blocking tasks it served.
   const shortest = Math.min(...burst.requests.map((r) => r.endMs - r.startMs));
-  assert.ok(after.eventLoopDelayMs.max < shortest / 2, `event loop max delay ${after.eventLoopDelayMs.max} ms, the shortest request ${shortest} ms`);
+  assert.ok(
+    after.eventLoopDelayMs.max < shortest / 2,
+    `event loop max delay ${after.eventLoopDelayMs.max} ms, the shortest request ${shortest} ms`,
+  );
   assert.ok(after.rssBytes > 10e6 && after.uptimeMs > 0);
   const closed = await server.resetStats();
   assert.ok(closed.windowMs >= after.windowMs);

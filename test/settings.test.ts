@@ -6,7 +6,6 @@ import { parseScriptFlags } from '../scripts/lib/cli.ts';
 import { UserError } from '../scripts/lib/user-error.ts';
 import { ROOT } from './run-script.ts';
 
-
 test('server settings: defaults are uvicorn-like and FastAPI-sized', () => {
   assert.deepEqual(parseServerSettings([], {}), DEFAULT_SETTINGS);
   assert.equal(DEFAULT_SETTINGS.host, '127.0.0.1');
@@ -19,7 +18,14 @@ test('server settings: defaults are uvicorn-like and FastAPI-sized', () => {
 test('server settings: flags win over environment variables, which win over defaults', () => {
   const env = { POOL_SIZE: '8', DELAY_MS: '250', PORT: '0', HOST: '::1', QUEUE_LIMIT: '5', QUIET: '1' };
   assert.deepEqual(parseServerSettings([], { ...env, FAULT_ROUTES: '1' }), {
-    ...DEFAULT_SETTINGS, host: '::1', port: 0, poolSize: 8, delayMs: 250, queueLimit: 5, quiet: true, faultRoutes: true,
+    ...DEFAULT_SETTINGS,
+    host: '::1',
+    port: 0,
+    poolSize: 8,
+    delayMs: 250,
+    queueLimit: 5,
+    quiet: true,
+    faultRoutes: true,
   });
   assert.equal(parseServerSettings(['--fault-routes'], {})?.faultRoutes, true);
   const flagged = parseServerSettings(['--pool', '3', '--delay-ms', '10', '--port', '9001'], env);
@@ -27,8 +33,13 @@ test('server settings: flags win over environment variables, which win over defa
   assert.equal(flagged?.delayMs, 10);
   assert.equal(flagged?.port, 9001);
   assert.equal(parseServerSettings(['--help'], {}), null);
-  const io = parseServerSettings(['--database-url', 'postgres://app:pw@127.0.0.1:5432/db', '--db-pool', '30'], { UPSTREAM_URL: 'http://127.0.0.1:8001' });
-  assert.deepEqual([io?.databaseUrl, io?.dbPoolSize, io?.upstreamUrl], ['postgres://app:pw@127.0.0.1:5432/db', 30, 'http://127.0.0.1:8001']);
+  const io = parseServerSettings(['--database-url', 'postgres://app:pw@127.0.0.1:5432/db', '--db-pool', '30'], {
+    UPSTREAM_URL: 'http://127.0.0.1:8001',
+  });
+  assert.deepEqual(
+    [io?.databaseUrl, io?.dbPoolSize, io?.upstreamUrl],
+    ['postgres://app:pw@127.0.0.1:5432/db', 30, 'http://127.0.0.1:8001'],
+  );
   assert.equal(DEFAULT_SETTINGS.dbPoolSize, null, "no --db-pool: node-postgres' own default");
 });
 
@@ -46,21 +57,46 @@ test('server settings: bad values are refused with a sentence naming the setting
     [[], { DATABASE_URL: 'localhost:5432' }, /^DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/],
     [['--db-pool', '0'], {}, /^--db-pool must be a whole number from 1/],
   ] as const) {
-    assert.throws(() => parseServerSettings([...argv], env), (e: unknown) => e instanceof SettingsError && pattern.test(e.message));
+    assert.throws(
+      () => parseServerSettings([...argv], env),
+      (e: unknown) => e instanceof SettingsError && pattern.test(e.message),
+    );
   }
 });
 
 test('server.ts refuses a bad flag at start: one line on stderr, exit code 2', () => {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'server.ts', '--pool', 'lots'], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'server.ts', '--pool', 'lots'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   assert.equal(run.status, 2);
   assert.match(run.stderr, /^server\.ts: --pool must be a whole number from 1 to 1024, got "lots"\.\n$/);
   assert.equal(run.stdout, '');
 });
 
 test('server.ts --help lists every setting with its environment twin', () => {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'server.ts', '--help'], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'server.ts', '--help'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   assert.equal(run.status, 0);
-  for (const word of ['--host', 'HOST', '--port', 'PORT', '--pool', 'POOL_SIZE', '--delay-ms', 'DELAY_MS', '--queue', 'QUEUE_LIMIT', '--quiet', '--fault-routes', 'FAULT_ROUTES']) {
+  for (const word of [
+    '--host',
+    'HOST',
+    '--port',
+    'PORT',
+    '--pool',
+    'POOL_SIZE',
+    '--delay-ms',
+    'DELAY_MS',
+    '--queue',
+    'QUEUE_LIMIT',
+    '--quiet',
+    '--fault-routes',
+    'FAULT_ROUTES',
+  ]) {
     assert.ok(run.stdout.includes(word), `help mentions ${word}`);
   }
 });
@@ -71,11 +107,22 @@ test('script flags: --quick changes defaults, explicit flags win, bad numbers ar
     defaultOut: 'results',
     numbers: { requests: { help: 'n', default: 100, quick: 10 }, delayMs: { help: 'd', default: 3000, min: 0 } },
   };
-  assert.deepEqual(parseScriptFlags(spec, []), { requests: 100, delayMs: 3000, out: 'results', quick: false, quiet: false, repeat: 1, client: 'raw' });
+  assert.deepEqual(parseScriptFlags(spec, []), {
+    requests: 100,
+    delayMs: 3000,
+    out: 'results',
+    quick: false,
+    quiet: false,
+    repeat: 1,
+    client: 'raw',
+  });
   assert.equal(parseScriptFlags(spec, ['--quick']).requests, 10);
   assert.equal(parseScriptFlags(spec, ['--quick', '--requests', '7']).requests, 7);
   assert.equal(parseScriptFlags(spec, ['--delay-ms', '0', '--out', '/tmp/x']).out, '/tmp/x');
   for (const argv of [['--requests', '0'], ['--requests', 'ten'], ['--delay-ms', '-1'], ['--nope'], ['--out', '']]) {
-    assert.throws(() => parseScriptFlags(spec, argv), (e: unknown) => e instanceof UserError && e.exitCode === 2);
+    assert.throws(
+      () => parseScriptFlags(spec, argv),
+      (e: unknown) => e instanceof UserError && e.exitCode === 2,
+    );
   }
 });

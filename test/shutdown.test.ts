@@ -60,8 +60,14 @@ test('a second signal exits at once, without waiting for the grace period', asyn
   const exit = await signalAndTime(server, 'SIGINT', 'SIGTERM');
   assert.equal(exit.signal, null);
   assert.ok(exit.code === 143 || exit.code === 130, `exit code ${exit.code}`);
-  assert.ok(exit.afterMs < GRACE_MS, `exited ${exit.afterMs.toFixed(0)} ms after the second signal (the grace period is ${GRACE_MS} ms)`);
+  assert.ok(
+    exit.afterMs < GRACE_MS,
+    `exited ${exit.afterMs.toFixed(0)} ms after the second signal (the grace period is ${GRACE_MS} ms)`,
+  );
   const result = await burst;
-  assert.ok(result.requests.every((r) => r.error !== 'timeout'), 'the connections closed with the process');
+  assert.ok(
+    result.requests.every((r) => r.error !== 'timeout'),
+    'the connections closed with the process',
+  );
   t.diagnostic(`second signal: exit ${exit.code} after ${exit.afterMs.toFixed(0)} ms`);
 });

@@ -16,7 +16,11 @@ test('cp scripts/_template.ts scripts/mine.ts && npx tsx scripts/mine.ts --quick
   await copyFile(join(ROOT, 'scripts', '_template.ts'), join(project, 'scripts', '_template.ts'));
   await copyFile(join(project, 'scripts', '_template.ts'), join(project, 'scripts', 'mine.ts'));
   const run = (script: string, args: string[]) =>
-    spawnSync(process.execPath, ['--import', 'tsx', join(project, 'scripts', script), ...args], { cwd: project, encoding: 'utf8', timeout: 60_000 });
+    spawnSync(process.execPath, ['--import', 'tsx', join(project, 'scripts', script), ...args], {
+      cwd: project,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
 
   const out = join(project, 'out');
   const mine = run('mine.ts', ['--quick', '--out', out]);
@@ -34,7 +38,13 @@ test('cp scripts/_template.ts scripts/mine.ts && npx tsx scripts/mine.ts --quick
 
   const all = run('run-all.ts', ['--quick', '--quiet', '--out', join(project, 'all')]);
   assert.equal(all.status, 0, all.stderr);
-  const summary = JSON.parse(await readFile(join(project, 'all', 'summary.json'), 'utf8')) as { experiments: { experiment: string; status: string }[] };
-  assert.deepEqual(summary.experiments.map((e) => [e.experiment, e.status]), [['mine', 'ok']], 'the copy runs; the template does not');
+  const summary = JSON.parse(await readFile(join(project, 'all', 'summary.json'), 'utf8')) as {
+    experiments: { experiment: string; status: string }[];
+  };
+  assert.deepEqual(
+    summary.experiments.map((e) => [e.experiment, e.status]),
+    [['mine', 'ok']],
+    'the copy runs; the template does not',
+  );
   assert.match(await readFile(join(project, 'all', 'REPORT.md'), 'utf8'), /## mine\n\nN requests fired at once/);
 });

@@ -37,7 +37,9 @@ export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
 
   // 1. Open every connection first; the clock has not started. (Timed from the connect, each opens inside it.)
   const connectStart = performance.now();
-  const sockets: (Socket | string | null)[] = fromConnect ? Array(n).fill(null) : await openConnections(target, n, options.connectBatch ?? 1000);
+  const sockets: (Socket | string | null)[] = fromConnect
+    ? Array(n).fill(null)
+    : await openConnections(target, n, options.connectBatch ?? 1000);
   const connectMs = fromConnect ? null : performance.now() - connectStart;
 
   // 2. Before the clock: each request's bytes and its record.
@@ -142,7 +144,8 @@ interface Target {
 
 function targetOf(baseUrl: string, insecure = false): Target {
   const url = new URL(baseUrl);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`only http:// and https:// targets are supported, got ${baseUrl}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error(`only http:// and https:// targets are supported, got ${baseUrl}`);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const https = url.protocol === 'https:';
   // SNI takes a name, never an address.
@@ -159,7 +162,9 @@ function requestOf(options: BurstOptions, target: Target, id: number): Buffer {
 }
 
 function connectTo(target: Target): Socket {
-  return target.tls ? tlsConnect({ host: target.host, port: target.port, ...target.tls }) : connect({ host: target.host, port: target.port, noDelay: true });
+  return target.tls
+    ? tlsConnect({ host: target.host, port: target.port, ...target.tls })
+    : connect({ host: target.host, port: target.port, noDelay: true });
 }
 
 /**

@@ -13,7 +13,11 @@ import { median } from './percentiles.ts';
 import { round3 } from '../../server/numbers.ts';
 
 /** Doubles the iterations until one call takes a tenth of the target, then scales, then checks (medians of 3). */
-export function calibrate(targetMs: number, work: (iterations: number) => unknown, start = 10_000): { iterations: number; ms: number } {
+export function calibrate(
+  targetMs: number,
+  work: (iterations: number) => unknown,
+  start = 10_000,
+): { iterations: number; ms: number } {
   const time = (iterations: number) => {
     const began = performance.now();
     work(iterations);
@@ -43,7 +47,8 @@ export async function measureServedWorkMs(baseUrl: string, path: (id: number) =>
   for (let i = 0; i <= count; i++) {
     const burst = await fireBurst({ baseUrl, path, requests: 1, timeoutMs: 120_000 });
     const [request] = burst.requests;
-    if (request?.status !== 200) throw new Error(`${path(1)} answered ${request?.status ?? request?.error} while its work was being timed`);
+    if (request?.status !== 200)
+      throw new Error(`${path(1)} answered ${request?.status ?? request?.error} while its work was being timed`);
     if (i > 0) samplesMs.push(round3(request.endMs - request.startMs));
   }
   const middle = [...samplesMs].sort((a, b) => a - b).slice(1, -1);
@@ -64,7 +69,13 @@ export interface Cores {
  * A CPU quota, or a neighbour on the same physical core, shows here as slower cores, which a count of the cores
  * (availableParallelism()) does not see.
  */
-export async function measureCores(baseUrl: string, path: (id: number) => string, cores: number, workMs: number, runs = 5): Promise<Cores> {
+export async function measureCores(
+  baseUrl: string,
+  path: (id: number) => string,
+  cores: number,
+  workMs: number,
+  runs = 5,
+): Promise<Cores> {
   const byRank: number[][] = Array.from({ length: cores }, () => []);
   for (let k = 0; k <= runs; k++) {
     const burst = await fireBurst({ baseUrl, path, requests: cores, timeoutMs: 120_000 + cores * workMs * 4 });

@@ -97,7 +97,12 @@ export function timelineSvg(m: Measurement, title: string): string {
   if (workers.length < 2) return drawTimeline(title, m, m.requests, []);
   const series = new Map(workers.map((pid, i) => [pid, i]));
   const requests = m.requests.map((r) => ({ ...r, series: r.worker === undefined ? 0 : (series.get(r.worker) ?? 0) }));
-  return drawTimeline(title, m, requests, workers.map((pid) => `PID ${pid}: ${drawn[pid]}`));
+  return drawTimeline(
+    title,
+    m,
+    requests,
+    workers.map((pid) => `PID ${pid}: ${drawn[pid]}`),
+  );
 }
 
 /**
@@ -108,7 +113,12 @@ export function overlaySvg(measurements: readonly Measurement[], title: string):
   const [main] = measurements;
   if (!main) throw new Error('an overlay needs at least one measurement');
   const requests = measurements.flatMap((m, series) => m.requests.map((r) => ({ ...r, series })));
-  return drawTimeline(title, main, requests, measurements.map((m) => `${m.label} (${m.concurrency})`));
+  return drawTimeline(
+    title,
+    main,
+    requests,
+    measurements.map((m) => `${m.label} (${m.concurrency})`),
+  );
 }
 
 function drawTimeline(title: string, m: Measurement, requests: readonly SeriesRecord[], legend: string[]): string {
@@ -135,11 +145,16 @@ function drawTimeline(title: string, m: Measurement, requests: readonly SeriesRe
   }
   for (const bar of geometry.bars) {
     const fill = bar.ok ? SERIES_COLORS[bar.series % SERIES_COLORS.length] : COLORS.error;
-    parts.push(`<rect x="${f(bar.x)}" y="${f(bar.y)}" width="${f(bar.width)}" height="${f(bar.height)}" fill="${fill}"><title>#${bar.id}</title></rect>`);
+    parts.push(
+      `<rect x="${f(bar.x)}" y="${f(bar.y)}" width="${f(bar.width)}" height="${f(bar.height)}" fill="${fill}"><title>#${bar.id}</title></rect>`,
+    );
   }
   let x = box.left;
   for (const [i, name] of legend.entries()) {
-    parts.push(`<rect x="${f(x)}" y="50" width="10" height="10" fill="${SERIES_COLORS[i % SERIES_COLORS.length]}"/>`, text(x + 14, 59, name, 'start', COLORS.muted));
+    parts.push(
+      `<rect x="${f(x)}" y="50" width="10" height="10" fill="${SERIES_COLORS[i % SERIES_COLORS.length]}"/>`,
+      text(x + 14, 59, name, 'start', COLORS.muted),
+    );
     x += 14 + name.length * 6.5 + 16;
   }
   const sampled = geometry.sampledEvery > 1 ? ` (every ${geometry.sampledEvery}th of ${requests.length} drawn)` : '';
@@ -153,7 +168,13 @@ function drawTimeline(title: string, m: Measurement, requests: readonly SeriesRe
       'start',
       COLORS.muted,
     ),
-    text(box.left + (box.width - box.left - box.right) / 2, box.height - 10, 'time since the first request was sent', 'middle', COLORS.muted),
+    text(
+      box.left + (box.width - box.left - box.right) / 2,
+      box.height - 10,
+      'time since the first request was sent',
+      'middle',
+      COLORS.muted,
+    ),
     `<text x="18" y="${f((box.top + bottom) / 2)}" transform="rotate(-90 18 ${f((box.top + bottom) / 2)})" text-anchor="middle" font-size="12" fill="${COLORS.muted}">requests, by start${sampled}</text>`,
   );
   return svg(box, parts);
@@ -192,7 +213,10 @@ export function sweepSvg(points: readonly SweepPoint[], title: string, xLabel: s
   const step = niceStep(geometry.maxMs / 1000, 6) * 1000;
   for (let t = 0; t <= geometry.maxMs; t += step) {
     const y = bottom - t * geometry.pxPerMs;
-    parts.push(line(box.left, y, box.width - box.right, y, COLORS.grid), text(box.left - 8, y + 4, tick(t, step), 'end', COLORS.muted));
+    parts.push(
+      line(box.left, y, box.width - box.right, y, COLORS.grid),
+      text(box.left - 8, y + 4, tick(t, step), 'end', COLORS.muted),
+    );
   }
   geometry.bars.forEach((bar, i) => {
     const point = points[i]!;
@@ -201,7 +225,8 @@ export function sweepSvg(points: readonly SweepPoint[], title: string, xLabel: s
       text(bar.x + bar.width / 2, bar.y - 6, `${(point.measuredMs / 1000).toFixed(2)} s`, 'middle', COLORS.text),
       text(bar.x + bar.width / 2, bottom + 18, bar.label, 'middle', COLORS.muted),
     );
-    if (bar.modelY !== null) parts.push(line(bar.x - 6, bar.modelY, bar.x + bar.width + 6, bar.modelY, COLORS.model, undefined, 3));
+    if (bar.modelY !== null)
+      parts.push(line(bar.x - 6, bar.modelY, bar.x + bar.width + 6, bar.modelY, COLORS.model, undefined, 3));
   });
   parts.push(
     text(box.left, 22, title, 'start', COLORS.text, 15, 'bold'),
@@ -217,7 +242,9 @@ export function renderCharts(results: ResultsFile): { files: ChartFiles; svgs: M
   const files: ChartFiles = { timelines: {} };
   for (const m of results.measurements) {
     const file = `${results.experiment}-${slug(m.label)}.svg`;
-    const setting = [`N = ${m.concurrency}`, m.poolSize === null ? null : `P = ${m.poolSize}`, `D = ${m.delayMs} ms`].filter(Boolean).join(', ');
+    const setting = [`N = ${m.concurrency}`, m.poolSize === null ? null : `P = ${m.poolSize}`, `D = ${m.delayMs} ms`]
+      .filter(Boolean)
+      .join(', ');
     svgs.set(file, timelineSvg(m, `${results.experiment} · ${m.label} · ${m.endpoint} · ${setting}`));
     files.timelines[m.label] = file;
   }
@@ -244,7 +271,10 @@ export async function writeCharts(dir: string, results: ResultsFile): Promise<Ch
 }
 
 export function slug(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 }
 
 function svg(box: Box, parts: string[]): string {
@@ -261,7 +291,15 @@ function line(x1: number, y1: number, x2: number, y2: number, stroke: string, da
   return `<line x1="${f(x1)}" y1="${f(y1)}" x2="${f(x2)}" y2="${f(y2)}" stroke="${stroke}" stroke-width="${width}"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`;
 }
 
-function text(x: number, y: number, content: string, anchor: 'start' | 'middle' | 'end', fill: string, size = 12, weight = 'normal'): string {
+function text(
+  x: number,
+  y: number,
+  content: string,
+  anchor: 'start' | 'middle' | 'end',
+  fill: string,
+  size = 12,
+  weight = 'normal',
+): string {
   return `<text x="${f(x)}" y="${f(y)}" text-anchor="${anchor}" font-size="${size}" font-weight="${weight}" fill="${fill}">${escape(content)}</text>`;
 }
 

@@ -39,7 +39,12 @@ export function trackedCount(): number {
  */
 export async function stopAllServers(graceMs = 5000): Promise<void> {
   const all = [...children];
-  const exits = all.map((child) => new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.once('exit', resolve))));
+  const exits = all.map(
+    (child) =>
+      new Promise((resolve) =>
+        child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.once('exit', resolve),
+      ),
+  );
   for (const child of all) child.kill('SIGTERM');
   const killer = setTimeout(() => all.forEach((child) => child.kill('SIGKILL')), graceMs);
   await Promise.all(exits);

@@ -106,7 +106,8 @@ export function parseScriptFlags<K extends string, L extends string = never, T e
   const quick = values.quick === true;
   // A --quick run is a smoke test: one burst each unless --repeat says otherwise.
   const repeatFlag: NumberFlag = { help: '', default: quick ? 1 : (spec.defaultRepeat ?? 1), max: 1000 };
-  const repeat = values.repeat === undefined ? repeatFlag.default : toNumber(script, 'repeat', values.repeat as string, repeatFlag);
+  const repeat =
+    values.repeat === undefined ? repeatFlag.default : toNumber(script, 'repeat', values.repeat as string, repeatFlag);
   const client = (values.client as string | undefined) ?? 'raw';
   if (!(BURST_CLIENTS as readonly string[]).includes(client)) {
     throw new UserError(`${script}: --client must be one of ${BURST_CLIENTS.join(', ')}, got "${client}".`, 2);
@@ -153,7 +154,8 @@ function toNumber(script: string, name: string, raw: string, flag: { min?: numbe
   const min = flag.min ?? 1;
   const max = flag.max ?? 1_000_000;
   const value = parseWholeNumber(raw, min, max);
-  if (value === null) throw new UserError(`${script}: --${kebab(name)} must be a whole number from ${min} to ${max}, got "${raw}".`, 2);
+  if (value === null)
+    throw new UserError(`${script}: --${kebab(name)} must be a whole number from ${min} to ${max}, got "${raw}".`, 2);
   return value;
 }
 
@@ -172,7 +174,10 @@ function whyNotWritable(dir: string): string | null {
   }
 }
 
-export function helpText<K extends string, L extends string, T extends string>(script: string, spec: ScriptSpec<K, L, T>): string {
+export function helpText<K extends string, L extends string, T extends string>(
+  script: string,
+  spec: ScriptSpec<K, L, T>,
+): string {
   const rows: [string, string][] = [
     ...Object.entries<NumberFlag>(spec.numbers).map(([name, flag]): [string, string] => [
       `--${kebab(name)} N`,
@@ -187,7 +192,10 @@ export function helpText<K extends string, L extends string, T extends string>(s
     rows.push([`--${kebab(name)} ${flag.value}`, flag.help]);
   }
   if (!spec.notApplicable?.repeat) {
-    rows.push(['--repeat K', `measured bursts per measurement; the JSON and tables give median, min, max (default ${spec.defaultRepeat ?? 1}, --quick 1)`]);
+    rows.push([
+      '--repeat K',
+      `measured bursts per measurement; the JSON and tables give median, min, max (default ${spec.defaultRepeat ?? 1}, --quick 1)`,
+    ]);
   }
   if (!spec.notApplicable?.client) {
     rows.push(['--client NAME', "raw (default): raw sockets, sub-ms; curl: the blog's method, one background curl per request"]);

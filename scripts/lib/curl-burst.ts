@@ -47,7 +47,8 @@ export async function fireCurlBurst(options: BurstOptions): Promise<BurstResult>
       2,
     );
   }
-  if (spawnSync('curl', ['--version'], { stdio: 'ignore' }).error) throw new UserError('--client curl needs curl on the PATH.', 2);
+  if (spawnSync('curl', ['--version'], { stdio: 'ignore' }).error)
+    throw new UserError('--client curl needs curl on the PATH.', 2);
 
   const base = options.baseUrl.replace(/\/$/, '');
   const urls = Array.from({ length: n }, (_, i) => `${base}${options.path(i + 1)}`);
@@ -75,7 +76,13 @@ export async function fireCurlBurst(options: BurstOptions): Promise<BurstResult>
     const [id, launched, code, seconds, exitCode] = fields;
     const status = Number(code);
     const error = status > 0 ? undefined : (CURL_ERRORS[exitCode ?? ''] ?? `curl exit ${exitCode}`);
-    seen.push({ id: Number(id), launched: Number(launched), status: status > 0 ? status : null, seconds: Number(seconds), error });
+    seen.push({
+      id: Number(id),
+      launched: Number(launched),
+      status: status > 0 ? status : null,
+      seconds: Number(seconds),
+      error,
+    });
     options.onRequestDone?.(seen.length, n);
   });
   const spawnedAt = performance.now();
@@ -91,14 +98,29 @@ export async function fireCurlBurst(options: BurstOptions): Promise<BurstResult>
   // A shell that died before its last line still leaves the records it printed; the rest are timeouts.
   if (burstLine === undefined || burstLine.length !== 4 || burstLine.some(Number.isNaN)) {
     const elapsedMs = performance.now() - spawnedAt;
-    if (!options.signal?.aborted) console.error(`curl burst: the shell ended without its timing line (exit ${exitCode}); timing from Node instead. ${stderr.trim()}`);
+    if (!options.signal?.aborted)
+      console.error(
+        `curl burst: the shell ended without its timing line (exit ${exitCode}); timing from Node instead. ${stderr.trim()}`,
+      );
     burstLine = [0, Math.round(elapsedMs / 1000), seen[0]?.launched ?? 0, (seen[0]?.launched ?? 0) + elapsedMs / 1000];
   }
   const [start, end, t0, t1] = burstLine as [number, number, number, number];
-  const records: RequestRecord[] = Array.from({ length: n }, (_, i) => ({ id: i + 1, startMs: 0, endMs: (t1 - t0) * 1000, status: null, error: unfinished }));
+  const records: RequestRecord[] = Array.from({ length: n }, (_, i) => ({
+    id: i + 1,
+    startMs: 0,
+    endMs: (t1 - t0) * 1000,
+    status: null,
+    error: unfinished,
+  }));
   for (const r of seen) {
     const startMs = (r.launched - t0) * 1000;
-    records[r.id - 1] = { id: r.id, startMs, endMs: startMs + r.seconds * 1000, status: r.status, ...(r.error ? { error: r.error } : {}) };
+    records[r.id - 1] = {
+      id: r.id,
+      startMs,
+      endMs: startMs + r.seconds * 1000,
+      status: r.status,
+      ...(r.error ? { error: r.error } : {}),
+    };
   }
   // startedAt only lines bursts up side by side in this process; the shell's own clock times the burst.
   return { startedAt: spawnedAt, totalMs: (t1 - t0) * 1000, connectMs: null, wholeSeconds: end - start, requests: records };

@@ -18,7 +18,14 @@ import { parseScriptFlags, type CommonFlags, type ScriptSpec } from './cli.ts';
 import { startServer, useRunningServer, type ServerOptions, type TargetServer } from './start-server.ts';
 import { stopAllServers, handleSignals } from './cleanup.ts';
 import type { ServerProcess } from './server-process.ts';
-import { measureBurstWithProbes, QUICK_WARM_UP_REQUESTS, type BurstExtra, type BurstPlan, type BurstPlanCore, type Probe } from './measure.ts';
+import {
+  measureBurstWithProbes,
+  QUICK_WARM_UP_REQUESTS,
+  type BurstExtra,
+  type BurstPlan,
+  type BurstPlanCore,
+  type Probe,
+} from './measure.ts';
 import { describeEnvironment, writeResults, whatItShowsIn, DEFAULT_RESULTS_DIR, resultsDir } from './results-file.ts';
 import type { Measurement, ParamValue, ResultsFile, SharedFileFields, SharedMeasurementFields } from './results.ts';
 import { writeCharts } from './charts.ts';
@@ -40,7 +47,11 @@ export function defineExperiment<K extends string, L extends string = never, T e
   return new Experiment(spec, parseScriptFlags({ ...spec, defaultOut: DEFAULT_RESULTS_DIR }));
 }
 
-export class Experiment<F extends CommonFlags & { url?: string } & Record<string, ParamValue>, X extends object = {}, R extends object = {}> {
+export class Experiment<
+  F extends CommonFlags & { url?: string } & Record<string, ParamValue>,
+  X extends object = {},
+  R extends object = {},
+> {
   /** The script's file name without .ts: its results are `<name>.json`. */
   readonly name = basename(process.argv[1] ?? 'experiment').replace(/\.[cm]?[jt]s$/, '');
   readonly measurements: Measurement<X>[] = [];
@@ -90,13 +101,17 @@ export class Experiment<F extends CommonFlags & { url?: string } & Record<string
   /** A server this script started some other way (e.g. uvicorn): its death mid-run interrupts the run too. */
   watch<S extends ServerProcess>(server: S): S {
     void server.exit.then((status) => {
-      if (!server.stopRequested && !this.ended) this.interrupt(`the server (PID ${server.pid}) exited mid-run with ${status.code ?? status.signal}`, 1);
+      if (!server.stopRequested && !this.ended)
+        this.interrupt(`the server (PID ${server.pid}) exited mid-run with ${status.code ?? status.signal}`, 1);
     });
     return server;
   }
 
   /** Starts a server, runs `run` with it, and stops it afterwards, whatever happens. */
-  async withServer<S extends TargetServer, R>(start: ServerOptions | (() => Promise<S>), run: (server: S) => Promise<R>): Promise<R> {
+  async withServer<S extends TargetServer, R>(
+    start: ServerOptions | (() => Promise<S>),
+    run: (server: S) => Promise<R>,
+  ): Promise<R> {
     const server = typeof start === 'function' ? await start() : ((await this.server(start)) as S);
     try {
       return await run(server);
@@ -114,11 +129,22 @@ export class Experiment<F extends CommonFlags & { url?: string } & Record<string
    * Bursts one after another, each with the same probes: the measurements in order, probes after their burst. Only
    * where the experiment adds no fields of its own to its measurements: a probe has none of them.
    */
-  async measureWithProbes(this: Experiment<F, {}, R>, server: TargetServer, plans: PlannedBurst[], probes: Probe[], probeEveryMs: number): Promise<Measurement[]> {
+  async measureWithProbes(
+    this: Experiment<F, {}, R>,
+    server: TargetServer,
+    plans: PlannedBurst[],
+    probes: Probe[],
+    probeEveryMs: number,
+  ): Promise<Measurement[]> {
     return this.measureAll(server, plans, probes, probeEveryMs);
   }
 
-  private async measureAll(server: TargetServer, plans: PlannedBurst<X>[], probes: Probe[], probeEveryMs: number): Promise<Measurement<X>[]> {
+  private async measureAll(
+    server: TargetServer,
+    plans: PlannedBurst<X>[],
+    probes: Probe[],
+    probeEveryMs: number,
+  ): Promise<Measurement<X>[]> {
     const measured: Measurement<X>[] = [];
     for (const plan of plans) {
       if (this.interruption) return this.endInterrupted();
@@ -137,7 +163,8 @@ export class Experiment<F extends CommonFlags & { url?: string } & Record<string
         run = await measureBurstWithProbes<X>(server, full, probes, probeEveryMs);
       } catch (error) {
         // A server that stopped answering between bursts (its /stats failed): a cut run, not a stack trace.
-        if (!this.interruption && !(await server.answers())) this.interruption = { by: (error as Error).message.replace(/\.$/, ''), exitCode: 1 };
+        if (!this.interruption && !(await server.answers()))
+          this.interruption = { by: (error as Error).message.replace(/\.$/, ''), exitCode: 1 };
         if (this.interruption) return this.endInterrupted();
         throw error;
       } finally {
@@ -215,7 +242,11 @@ export class Experiment<F extends CommonFlags & { url?: string } & Record<string
   }
 
   /** The results file: the contract's fields, and `more` (typed where it comes from: finish, skip, an interruption). */
-  private async write(more: { params?: Record<string, ParamValue> } & Partial<Pick<ResultsFile, 'interrupted' | 'interruptedBy' | 'skipped' | 'failures'>>): Promise<string> {
+  private async write(
+    more: { params?: Record<string, ParamValue> } & Partial<
+      Pick<ResultsFile, 'interrupted' | 'interruptedBy' | 'skipped' | 'failures'>
+    >,
+  ): Promise<string> {
     const body = {
       ...more,
       experiment: this.name,
@@ -277,12 +308,18 @@ export class Experiment<F extends CommonFlags & { url?: string } & Record<string
  */
 export function unexpectedErrors(m: Measurement): string | null {
   if (m.errors === 0 || m.errorsExpected) return null;
-  const kinds = (counts: Record<string, number>) => Object.entries(counts).map(([kind, n]) => `${n} × ${kind}`).join(', ');
-  if (m.expectedRefused === undefined) return `${m.label}: ${m.errors} of ${m.ok + m.errors} requests failed (${kinds(m.errorCounts)})`;
+  const kinds = (counts: Record<string, number>) =>
+    Object.entries(counts)
+      .map(([kind, n]) => `${n} × ${kind}`)
+      .join(', ');
+  if (m.expectedRefused === undefined)
+    return `${m.label}: ${m.errors} of ${m.ok + m.errors} requests failed (${kinds(m.errorCounts)})`;
   for (const run of m.repeats?.runs ?? [m]) {
     const refused = run.errorCounts['HTTP 503'] ?? 0;
-    if (refused !== run.errors) return `${m.label}: ${run.errors - refused} requests failed other than by a refusal (${kinds(run.errorCounts)})`;
-    if (m.expectedRefused !== null && refused !== m.expectedRefused) return `${m.label}: ${refused} refused, the model says ${m.expectedRefused}`;
+    if (refused !== run.errors)
+      return `${m.label}: ${run.errors - refused} requests failed other than by a refusal (${kinds(run.errorCounts)})`;
+    if (m.expectedRefused !== null && refused !== m.expectedRefused)
+      return `${m.label}: ${refused} refused, the model says ${m.expectedRefused}`;
   }
   return null;
 }
@@ -291,4 +328,3 @@ export function unexpectedErrors(m: Measurement): string | null {
 function hasConnectionErrors(m: Measurement): boolean {
   return Object.keys(m.errorCounts).some((kind) => !kind.startsWith('HTTP ') && kind !== 'timeout');
 }
-

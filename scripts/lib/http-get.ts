@@ -7,7 +7,10 @@ import { request } from 'node:http';
 import { UserError } from './user-error.ts';
 
 /** The answer (any status), or what went wrong instead, in a few words: a refusal's code, a timeout. */
-export function httpRequest(url: string, { method = 'GET', timeoutMs = 10_000 } = {}): Promise<{ status: number; body: string } | { error: string }> {
+export function httpRequest(
+  url: string,
+  { method = 'GET', timeoutMs = 10_000 } = {},
+): Promise<{ status: number; body: string } | { error: string }> {
   return new Promise((resolve) => {
     const asked = request(url, { method, agent: false, timeout: timeoutMs }, (response) => {
       let body = '';
@@ -15,7 +18,9 @@ export function httpRequest(url: string, { method = 'GET', timeoutMs = 10_000 } 
       response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
       response.on('error', () => resolve({ error: 'the answer was cut short' }));
     });
-    asked.on('timeout', () => asked.destroy(Object.assign(new Error('timeout'), { code: `no answer within ${timeoutMs / 1000} s` })));
+    asked.on('timeout', () =>
+      asked.destroy(Object.assign(new Error('timeout'), { code: `no answer within ${timeoutMs / 1000} s` })),
+    );
     asked.on('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? error.message }));
     asked.end();
   });

@@ -73,7 +73,9 @@ export interface BurstPlanCore {
  * the experiment declared as its own (required where X requires them).
  */
 export type BurstPlan<X extends object = {}> = BurstPlanCore & BurstExtra<X>;
-export type BurstExtra<X extends object> = {} extends X ? { extra?: SharedMeasurementFields & X } : { extra: SharedMeasurementFields & X };
+export type BurstExtra<X extends object> = {} extends X
+  ? { extra?: SharedMeasurementFields & X }
+  : { extra: SharedMeasurementFields & X };
 
 export interface Probe {
   label: string;
@@ -96,8 +98,10 @@ export async function measureBurstWithProbes<X extends object = {}>(
   probes: Probe[],
   probeEveryMs: number,
 ): Promise<{ burst: Measurement<X>; probes: Measurement[] }> {
-  const queued = plan.queueLimit != null && plan.poolSize !== null ? { ...plan, poolSize: plan.poolSize, queueLimit: plan.queueLimit } : null;
-  const predictedMs = plan.predictedMs !== undefined ? plan.predictedMs : queued ? predictQueuedPool(queued).totalMs : predictTotalMs(plan);
+  const queued =
+    plan.queueLimit != null && plan.poolSize !== null ? { ...plan, poolSize: plan.poolSize, queueLimit: plan.queueLimit } : null;
+  const predictedMs =
+    plan.predictedMs !== undefined ? plan.predictedMs : queued ? predictQueuedPool(queued).totalMs : predictTotalMs(plan);
   const timeoutMs = plan.timeoutMs ?? (predictedMs ?? plan.delayMs) * 4 + 10_000;
   const client = plan.client ?? 'raw';
   const repeat = plan.repeat ?? 1;
@@ -110,8 +114,12 @@ export async function measureBurstWithProbes<X extends object = {}>(
   const runs: MeasuredRun[] = [];
   for (let k = 0; k < repeat; k++) {
     await server.resetStats?.();
-    progress?.step(`${plan.label}: ${plan.requests} requests to ${plan.endpoint}${repeat > 1 ? ` (run ${k + 1} of ${repeat})` : ''}`, plan.requests);
-    if (repeat > 1 && k === repeat - 1) progress?.rename(`${plan.label}: ${plan.requests} requests to ${plan.endpoint}, ${repeat} runs`);
+    progress?.step(
+      `${plan.label}: ${plan.requests} requests to ${plan.endpoint}${repeat > 1 ? ` (run ${k + 1} of ${repeat})` : ''}`,
+      plan.requests,
+    );
+    if (repeat > 1 && k === repeat - 1)
+      progress?.rename(`${plan.label}: ${plan.requests} requests to ${plan.endpoint}, ${repeat} runs`);
     const probing = probes.map((probe) => ({ probe, runs: [] as Promise<BurstResult>[] }));
     let firing = true;
     const result = fireBurst({
@@ -145,7 +153,9 @@ export async function measureBurstWithProbes<X extends object = {}>(
     ...combineRuns({ label, endpoint, poolSize, delayMs, predictedMs, client }, runs, plan.extra as SharedMeasurementFields & X),
     ...(plan.errorsExpected ? { errorsExpected: true } : {}),
     // Beyond P + queue: the model's refusals, judged against the server's own intake of the burst.
-    ...(queued && queued.requests > queued.poolSize + queued.queueLimit ? refusalFields(predictQueuedPool(queued, intakeMs(nearestToMedian(runs).stats))) : {}),
+    ...(queued && queued.requests > queued.poolSize + queued.queueLimit
+      ? refusalFields(predictQueuedPool(queued, intakeMs(nearestToMedian(runs).stats)))
+      : {}),
   };
   if (plan.signal?.aborted) progress?.done(`cut short after ${main.totalMs.toFixed(1)} ms`);
   else {
@@ -183,7 +193,11 @@ export function accountOf(stats: ServerStats | undefined, delayMs: number): Acco
 }
 
 /** A model's refusals as the measurement records them: the count it expects (null: it cannot say), and why not. */
-export function refusalFields(refusals: Refusals): { predictedMs: number | null; expectedRefused: number | null; refusalsUnpredictable?: string } {
+export function refusalFields(refusals: Refusals): {
+  predictedMs: number | null;
+  expectedRefused: number | null;
+  refusalsUnpredictable?: string;
+} {
   return {
     predictedMs: refusals.totalMs,
     expectedRefused: refusals.refused,
@@ -206,7 +220,13 @@ async function probeMeasurements(
     });
     measurements.push(
       toMeasurement(
-        { label: `${burstLabel}-probe-${probe.label}`, endpoint: probe.path, poolSize: null, delayMs: probe.delayMs, predictedMs: null },
+        {
+          label: `${burstLabel}-probe-${probe.label}`,
+          endpoint: probe.path,
+          poolSize: null,
+          delayMs: probe.delayMs,
+          predictedMs: null,
+        },
         { startedAt: burstStartedAt, connectMs: 0, totalMs: Math.max(0, ...records.map((r) => r.endMs)), requests: records },
         { probe: { burst: burstLabel, name: probe.label } },
       ),
@@ -243,14 +263,20 @@ export interface MeasuredRun {
 /** The run whose total is nearest the median of all runs' totals. */
 export function nearestToMedian<R extends MeasuredRun>(runs: R[]): R {
   const middle = median(runs.map((run) => run.result.totalMs));
-  return runs.reduce((best, run) => (Math.abs(run.result.totalMs - middle) < Math.abs(best.result.totalMs - middle) ? run : best));
+  return runs.reduce((best, run) =>
+    Math.abs(run.result.totalMs - middle) < Math.abs(best.result.totalMs - middle) ? run : best,
+  );
 }
 
 /**
  * K bursts of the same plan as one measurement: the median total and all K; ok, errors and latencies over every
  * run; the request records and server stats of the run nearest the median.
  */
-export function combineRuns<X extends object = {}>(context: Omit<MeasurementContext, 'server'>, runs: MeasuredRun[], extra?: SharedMeasurementFields & NoInfer<X>): Measurement<X> {
+export function combineRuns<X extends object = {}>(
+  context: Omit<MeasurementContext, 'server'>,
+  runs: MeasuredRun[],
+  extra?: SharedMeasurementFields & NoInfer<X>,
+): Measurement<X> {
   const measured = runs.map((run) => toMeasurement({ ...context, server: run.stats }, run.result));
   const totalsMs = measured.map((m) => m.totalMs);
   const middle = median(totalsMs);
@@ -262,7 +288,13 @@ export function combineRuns<X extends object = {}>(context: Omit<MeasurementCont
     min: Math.min(...totalsMs),
     max: Math.max(...totalsMs),
     ...(wholeSeconds.length > 0 ? { wholeSeconds } : {}),
-    runs: measured.map((m) => ({ totalMs: m.totalMs, ok: m.ok, errors: m.errors, errorCounts: m.errorCounts, ...(m.perWorker ? { perWorker: m.perWorker } : {}) })),
+    runs: measured.map((m) => ({
+      totalMs: m.totalMs,
+      ok: m.ok,
+      errors: m.errors,
+      errorCounts: m.errorCounts,
+      ...(m.perWorker ? { perWorker: m.perWorker } : {}),
+    })),
   };
   const errorDetails = addCounts(measured.map((m) => m.errorDetails ?? {}));
   const perWorker = addCounts(measured.map((m) => m.perWorker ?? {}));

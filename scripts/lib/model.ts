@@ -121,7 +121,10 @@ export interface QueuedWorkload extends Workload {
  * ends, that is while the server's intake is shorter than D: from then on each request that ends frees a place.
  * Give the intake (measured by the server, after the burst) and the model says whether it could predict.
  */
-export function predictQueuedPool({ requests, poolSize, queueLimit, delayMs }: QueuedWorkload, intakeMs?: number | null): Refusals {
+export function predictQueuedPool(
+  { requests, poolSize, queueLimit, delayMs }: QueuedWorkload,
+  intakeMs?: number | null,
+): Refusals {
   const served = Math.min(requests, poolSize + queueLimit);
   const refused = requests - served;
   if (refused > 0 && intakeMs != null && intakeMs >= delayMs) {
@@ -155,7 +158,8 @@ export interface LimitedPoolWorkload extends Workload {
  * waiting requests instead, and how many is a race: the model says so rather than guess.
  */
 export function predictLimitedPool({ requests, poolSize, connectionLimit, delayMs, refusalMs }: LimitedPoolWorkload): Refusals {
-  if (poolSize <= connectionLimit) return { served: requests, refused: 0, totalMs: predictTotalMs({ requests, poolSize, delayMs }) };
+  if (poolSize <= connectionLimit)
+    return { served: requests, refused: 0, totalMs: predictTotalMs({ requests, poolSize, delayMs }) };
   const served = Math.min(requests, connectionLimit);
   const waiting = requests - served;
   if (waiting > 0 && waiting * refusalMs >= delayMs / 2) {

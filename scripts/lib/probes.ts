@@ -8,7 +8,12 @@ import { formatTable, ms, printMeasurements } from './table.ts';
 import type { NumberFlag } from './cli.ts';
 
 /** --probe-every-ms, shared by the probe experiments. */
-export const PROBE_EVERY_FLAG: NumberFlag = { help: 'one probe of each kind every this many ms', default: 50, quick: 25, max: 10_000 };
+export const PROBE_EVERY_FLAG: NumberFlag = {
+  help: 'one probe of each kind every this many ms',
+  default: 50,
+  quick: 25,
+  max: 10_000,
+};
 
 /** /health should answer at once; the async endpoint should take its own delay and no more. */
 export function serverProbes(delayMs: number): Probe[] {
@@ -27,13 +32,24 @@ export function printProbeReport(title: string, measurements: Measurement[], pro
   if (quiet) return;
   const bursts = measurements.filter((m) => !isProbe(m));
   printMeasurements(title, bursts);
-  console.log(`\nProbes every ${probeEveryMs} ms during each burst (the async probe includes its own delay), and the server's event-loop delay:\n`);
+  console.log(
+    `\nProbes every ${probeEveryMs} ms during each burst (the async probe includes its own delay), and the server's event-loop delay:\n`,
+  );
   console.log(
     formatTable(
       ['probe', 'count', 'p50 ms', 'p99 ms', 'max ms', 'loop delay p50', 'p99', 'max'],
       measurements.filter(isProbe).map((m) => {
         const loop = bursts.find((b) => b.label === m.probe?.burst)?.server?.eventLoopDelayMs;
-        return [m.label, m.concurrency, ms(m.latencyMs.p50), ms(m.latencyMs.p99), ms(m.latencyMs.max), ms(loop?.p50), ms(loop?.p99), ms(loop?.max)];
+        return [
+          m.label,
+          m.concurrency,
+          ms(m.latencyMs.p50),
+          ms(m.latencyMs.p99),
+          ms(m.latencyMs.max),
+          ms(loop?.p50),
+          ms(loop?.p99),
+          ms(loop?.max),
+        ];
       }),
     ),
   );

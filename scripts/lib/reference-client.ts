@@ -13,9 +13,16 @@ import type { BurstResult } from './burst-types.ts';
  * more than the suite's client does (less: no parser, no record objects), so whatever the suite's client adds
  * beyond this is its own cost. A request that never ends counts at the deadline, in the total too.
  */
-export async function fireReference(baseUrl: string, path: (id: number) => string, n: number, timeoutMs: number): Promise<BurstResult> {
+export async function fireReference(
+  baseUrl: string,
+  path: (id: number) => string,
+  n: number,
+  timeoutMs: number,
+): Promise<BurstResult> {
   const { hostname, port, host } = new URL(baseUrl);
-  const requests = Array.from({ length: n }, (_, i) => Buffer.from(`GET ${path(i + 1)} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`));
+  const requests = Array.from({ length: n }, (_, i) =>
+    Buffer.from(`GET ${path(i + 1)} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`),
+  );
   const connectStart = performance.now();
   const sockets: (Socket | null)[] = [];
   for (let first = 0; first < n; first += 1000) {

@@ -30,7 +30,11 @@ export function describeEnvironment(): Environment {
     cpus: cpuList.length,
     totalMemBytes: totalmem(),
     packages,
-    libuv: { version: process.versions.uv ?? 'unknown', UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? null, UV_USE_IO_URING: process.env.UV_USE_IO_URING ?? null },
+    libuv: {
+      version: process.versions.uv ?? 'unknown',
+      UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? null,
+      UV_USE_IO_URING: process.env.UV_USE_IO_URING ?? null,
+    },
   };
 }
 
@@ -101,7 +105,13 @@ export async function writeAtomically(target: string, text: string): Promise<voi
 /** The "What it shows:" paragraph of a script's header comment, as one line; '' if it has none. */
 export function whatItShowsIn(source: string): string {
   const match = /What it shows:([\s\S]*?)\n \*\s*\n/.exec(source);
-  return match ? match[1]!.split('\n').map((line) => line.replace(/^\s*\*\s?/, '').trim()).join(' ').trim() : '';
+  return match
+    ? match[1]!
+        .split('\n')
+        .map((line) => line.replace(/^\s*\*\s?/, '').trim())
+        .join(' ')
+        .trim()
+    : '';
 }
 
 export async function readResults(file: string): Promise<ResultsFile> {

@@ -125,7 +125,13 @@ export interface Repeats {
   /** The curl client only: each burst's whole-second total. */
   wholeSeconds?: number[];
   /** Each burst's own outcome, in the order they ran (with the split over server processes, where they say). */
-  runs?: { totalMs: number; ok: number; errors: number; errorCounts: Record<string, number>; perWorker?: Record<string, number> }[];
+  runs?: {
+    totalMs: number;
+    ok: number;
+    errors: number;
+    errorCounts: Record<string, number>;
+    perWorker?: Record<string, number>;
+  }[];
 }
 
 /** A flag's value as the file records what a script was run with. */
@@ -205,7 +211,11 @@ export interface MeasurementContext {
 }
 
 /** A burst, as the contract records it, with any more fields it has (shared, or the experiment's own). */
-export function toMeasurement<X extends object = {}>(context: MeasurementContext, burst: BurstResult, extra?: SharedMeasurementFields & NoInfer<X>): Measurement<X> {
+export function toMeasurement<X extends object = {}>(
+  context: MeasurementContext,
+  burst: BurstResult,
+  extra?: SharedMeasurementFields & NoInfer<X>,
+): Measurement<X> {
   const statusCounts: Record<string, number> = {};
   const errorCounts: Record<string, number> = {};
   const perWorker: Record<string, number> = {};

@@ -103,6 +103,10 @@ export async function useRunningServer(url: string): Promise<TargetServer> {
     throw new UserError(`nothing answers at ${origin} (${answer.error}): start the server first, e.g. npx tsx server.ts.`);
   }
   const queueLimit = answer.status === 200 ? /"queueLimit":\s*(\d+)/.exec(answer.body)?.[1] : undefined;
-  const base = { url: origin, stop: async () => {}, answers: async () => !('error' in (await httpRequest(`${origin}/stats`, { timeoutMs: 2000 }))) };
+  const base = {
+    url: origin,
+    stop: async () => {},
+    answers: async () => !('error' in (await httpRequest(`${origin}/stats`, { timeoutMs: 2000 }))),
+  };
   return queueLimit !== undefined ? { ...base, queueLimit: Number(queueLimit), ...statsOf(origin) } : base;
 }

@@ -29,14 +29,26 @@ export function ms(value: number | null | undefined): string {
   return value === null || value === undefined || Number.isNaN(value) ? '–' : value.toFixed(1);
 }
 
-
 /** 3012.4 → "3.012 s" (or with as many decimals as given): one way to write a time in seconds, for tables and charts. */
 export function seconds(ms: number | null | undefined, decimals = 3): string {
   return ms === null || ms === undefined ? '–' : `${(ms / 1000).toFixed(decimals)} s`;
 }
 
 /** The columns every experiment reports a measurement with, in the terminal and in REPORT.md. */
-export const MEASUREMENT_HEADERS = ['measurement', 'endpoint', 'N', 'P', 'D ms', 'total ms', 'model ms', 'ratio', 'p50 ms', 'p99 ms', 'ok', 'errors'];
+export const MEASUREMENT_HEADERS = [
+  'measurement',
+  'endpoint',
+  'N',
+  'P',
+  'D ms',
+  'total ms',
+  'model ms',
+  'ratio',
+  'p50 ms',
+  'p99 ms',
+  'ok',
+  'errors',
+];
 
 export function measurementRow(m: Measurement): Row {
   return [
