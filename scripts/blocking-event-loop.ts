@@ -15,40 +15,28 @@
  * Takes:  about 10 s; --quick about 2 s. Writes results/blocking-event-loop.json.
  */
 import { defineExperiment } from './lib/experiment.ts';
-import { URL_FLAG } from './lib/cli.ts';
-import { serverProbes, printProbeReport, PROBE_EVERY_FLAG } from './lib/probes.ts';
+import { measureBesideProbes, probeExperimentFlags } from './lib/probes.ts';
 
 const experiment = defineExperiment({
   about: 'Runs the blocking sleep on the event loop, then in the pool, probing /health and the async endpoint meanwhile.',
-  numbers: {
+  // Its bursts' N and D and the pool; every probe experiment also has --probe-every-ms and --url.
+  ...probeExperimentFlags({
     requests: { help: 'blocking requests fired at once', default: 5, quick: 3 },
     delayMs: { help: 'how long each request blocks, ms', default: 1000, quick: 200, min: 1, max: 60_000 },
     pool: { help: 'worker threads for the pooled run', default: 40, quick: 10, max: 1024 },
-    probeEveryMs: PROBE_EVERY_FLAG,
-  },
-  texts: { url: URL_FLAG },
+  }),
 });
 const { flags } = experiment;
 
-const server = await experiment.server({ poolSize: flags.pool, delayMs: flags.delayMs });
-const burst = { requests: flags.requests, delayMs: flags.delayMs };
-const measurements = await experiment.measureWithProbes(
-  server,
-  [
+// The bursts, each with /health and the async endpoint probed beside it; then the bursts beside the model, what
+// the probes saw and the server's event-loop delay, and the results.
+await measureBesideProbes(
+  experiment,
+  `blocking-event-loop · ${flags.requests} requests blocking ${flags.delayMs} ms each`,
+  (server, burst) => [
     // 1. On the event loop: a "pool" of one, and it is the only thread that answers anything.
     { label: 'loop', endpoint: '/blocking-loop-test', poolSize: 1, ...burst },
     // 2. In the pool: the loop stays free.
     { label: 'pool', endpoint: '/sync-test', poolSize: flags.pool, queueLimit: server.queueLimit, ...burst },
   ],
-  serverProbes(flags.delayMs),
-  flags.probeEveryMs,
 );
-
-// 3. The bursts beside the model, then what the probes saw and the server's event-loop delay.
-printProbeReport(
-  `blocking-event-loop · ${flags.requests} requests blocking ${flags.delayMs} ms each`,
-  measurements,
-  flags.probeEveryMs,
-  flags.quiet,
-);
-await experiment.finish();

@@ -17,7 +17,7 @@
  */
 import { defineExperiment } from './lib/experiment.ts';
 import type { TargetServer } from './lib/start-server.ts';
-import { findFastApiPython, startFastApi, PYTHON_CANDIDATES, HOW_TO_INSTALL } from './lib/fastapi-process.ts';
+import { findFastApiPython, startFastApi, PYTHON_CANDIDATES, HOW_TO_INSTALL, pythonFlag } from './lib/fastapi-process.ts';
 import type { Measurement } from './lib/results.ts';
 import { formatTable, seconds, totalWithRange } from './lib/table.ts';
 import { BLOG } from './lib/model.ts';
@@ -41,14 +41,11 @@ const experiment = defineExperiment({
     raisedLimit: { help: "FastAPI's thread limit for the extra sync row; 0 = no extra row", default: 100, min: 0, max: 10_000 },
   },
   texts: {
-    python: {
-      help: `the Python to run FastAPI with (default: the first of ${PYTHON_CANDIDATES.join(', ')} that has it)`,
-      value: 'CMD',
-    },
+    python: pythonFlag('FastAPI'),
   },
   // The side-by-side table leads the README: a median of three bursts, never one on a shared machine.
   defaultRepeat: 3,
-}).withResults<{}, CompareFastApiResults>();
+}).withResults<CompareFastApiResults>();
 const { flags } = experiment;
 const say = (text: string) => experiment.say(text);
 const params = { threadLimit: THREAD_LIMIT };

@@ -15,9 +15,8 @@
  */
 import { defineExperiment } from './lib/experiment.ts';
 import { URL_FLAG } from './lib/cli.ts';
-import { accountOf } from './lib/measure.ts';
+import { accountOf, type Account } from './lib/server-account.ts';
 import { formatTable, ms, printSweep } from './lib/table.ts';
-import type { Account } from './lib/measure.ts';
 
 /** What concurrency-sweep adds to its results: each async total taken apart by the server's clock. */
 export interface ConcurrencySweepResults {
@@ -35,7 +34,7 @@ const experiment = defineExperiment({
     asyncRequests: { help: 'N for the async endpoint', default: [100, 1000, 10_000], quick: [100, 1000], max: 100_000 },
   },
   texts: { url: URL_FLAG },
-}).withResults<{}, ConcurrencySweepResults>();
+}).withResults<ConcurrencySweepResults>();
 const { flags } = experiment;
 
 // 1. One server for the whole sweep; only N changes.

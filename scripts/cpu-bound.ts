@@ -44,7 +44,7 @@ const experiment = defineExperiment({
   },
   // One burst of CPU work on a shared machine can be 10 % off for no reason of its own: a median of three.
   defaultRepeat: 3,
-}).withResults<{}, CpuBoundResults>();
+}).withResults<CpuBoundResults>();
 const { flags } = experiment;
 const cores = availableParallelism();
 

@@ -56,7 +56,7 @@ const experiment = defineExperiment({
       value: 'URL',
     },
   },
-}).withResults<{}, DatabasePoolResults>();
+}).withResults<DatabasePoolResults>();
 const { flags } = experiment;
 
 // 1. A real PostgreSQL, and how many connections it lets the server's role open: the limit beyond the pool.

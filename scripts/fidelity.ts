@@ -22,7 +22,9 @@
  */
 import { defineExperiment, type PlannedBurst } from './lib/experiment.ts';
 import { startServer } from './lib/start-server.ts';
-import { warmUpServer, combineRuns, accountOf, type Account, type MeasuredRun, QUICK_WARM_UP_REQUESTS } from './lib/measure.ts';
+import { warmUpServer, QUICK_WARM_UP_REQUESTS } from './lib/measure.ts';
+import { combineRuns, type MeasuredRun } from './lib/repeats.ts';
+import { accountOf, type Account } from './lib/server-account.ts';
 import { fireBurst } from './lib/burst.ts';
 import { fireReference } from './lib/reference-client.ts';
 import { MAX_CURL_REQUESTS } from './lib/curl-burst.ts';
@@ -60,7 +62,7 @@ const experiment = defineExperiment({
     delayMs: { help: 'how long each async or sync request waits, ms', default: 3000, quick: 200, min: 0, max: 600_000 },
     pool: { help: 'worker threads in the server', default: 40, max: 1024 },
   },
-}).withResults<{}, FidelityResults>();
+}).withResults<FidelityResults>();
 const { flags } = experiment;
 const say = (text: string) => experiment.say(text);
 const sizes = [100, 1000, 10_000].filter((n) => n <= flags.maxRequests);

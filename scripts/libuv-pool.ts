@@ -61,7 +61,7 @@ const experiment = defineExperiment({
   // Eight threads time-sliced on two cores once came in 19 % above the model in a single burst and within 5 %
   // in the next two: a median of three, with the range, is the figure.
   defaultRepeat: 3,
-}).withResults<{}, LibuvPoolResults>();
+}).withResults<LibuvPoolResults>();
 const { flags } = experiment;
 
 // 1. How much work a hash is: the pbkdf2 iterations of about hashMs here (the same function the pool threads run).

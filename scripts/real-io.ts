@@ -48,7 +48,7 @@ const experiment = defineExperiment({
       value: 'URL',
     },
   },
-}).withResults<{}, RealIoResults>();
+}).withResults<RealIoResults>();
 const { flags } = experiment;
 const burst = { requests: flags.requests, delayMs: flags.delayMs };
 

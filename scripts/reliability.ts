@@ -26,7 +26,8 @@ import { startServer, type RunningServer } from './lib/start-server.ts';
 import { fireBurst } from './lib/burst.ts';
 import { toMeasurement, type Measurement } from './lib/results.ts';
 import { predictQueuedPool, predictTotalMs } from './lib/model.ts';
-import { intakeMs, refusalFields } from './lib/measure.ts';
+import { refusalFields } from './lib/measure.ts';
+import { intakeMs } from './lib/server-account.ts';
 import { formatTable, ms } from './lib/table.ts';
 import { createProgress } from './lib/progress.ts';
 import { waitUntil } from './lib/wait-until.ts';
@@ -100,7 +101,7 @@ const experiment = defineExperiment({
       max: 60_000,
     },
   },
-}).withResults<{}, ReliabilityResults>();
+}).withResults<ReliabilityResults>();
 const { flags } = experiment;
 const say = (text: string) => experiment.say(text);
 const progress = createProgress('reliability', { quiet: flags.quiet });

@@ -12,40 +12,28 @@
  * Takes:  about 20 s; --quick about 2 s. Writes results/responsiveness.json.
  */
 import { defineExperiment } from './lib/experiment.ts';
-import { URL_FLAG } from './lib/cli.ts';
-import { serverProbes, printProbeReport, PROBE_EVERY_FLAG } from './lib/probes.ts';
+import { measureBesideProbes, probeExperimentFlags } from './lib/probes.ts';
 
 const experiment = defineExperiment({
   about: 'Probes /health and the async endpoint every few ms while a burst saturates the pool.',
-  numbers: {
+  // Its bursts' N and D and the pool; every probe experiment also has --probe-every-ms and --url.
+  ...probeExperimentFlags({
     requests: { help: 'requests in the saturating burst', default: 100, quick: 30 },
     delayMs: { help: 'how long each request waits or blocks, ms', default: 3000, quick: 200, min: 1, max: 600_000 },
     pool: { help: 'worker threads for the sync endpoint', default: 40, quick: 10, max: 1024 },
-    probeEveryMs: PROBE_EVERY_FLAG,
-  },
-  texts: { url: URL_FLAG },
+  }),
 });
 const { flags } = experiment;
 
-const server = await experiment.server({ poolSize: flags.pool, delayMs: flags.delayMs });
-const burst = { requests: flags.requests, delayMs: flags.delayMs };
-const measurements = await experiment.measureWithProbes(
-  server,
-  [
+// The bursts, each with /health and the async endpoint probed beside it; then the bursts beside the model, what
+// the probes saw and the server's event-loop delay, and the results.
+await measureBesideProbes(
+  experiment,
+  `responsiveness · ${flags.requests} requests of ${flags.delayMs} ms, pool of ${flags.pool}`,
+  (server, burst) => [
     // 1. The pool saturated: every thread blocked, the rest queued.
     { label: 'sync', endpoint: '/sync-test', poolSize: flags.pool, queueLimit: server.queueLimit, ...burst },
     // 2. The same number of awaited timers, for contrast.
     { label: 'async', endpoint: '/asyncio-test', poolSize: null, ...burst },
   ],
-  serverProbes(flags.delayMs),
-  flags.probeEveryMs,
 );
-
-// 3. The bursts beside the model, then what the probes saw and the server's event-loop delay.
-printProbeReport(
-  `responsiveness · ${flags.requests} requests of ${flags.delayMs} ms, pool of ${flags.pool}`,
-  measurements,
-  flags.probeEveryMs,
-  flags.quiet,
-);
-await experiment.finish();

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { parseScriptFlags } from './lib/cli.ts';
 import { DEFAULT_RESULTS_DIR, readResults, resultsDir, writeAtomically, formatJson } from './lib/results-file.ts';
 import { writeReport } from './report.ts';
+import type { ResultsFile } from './lib/results.ts';
 import { exitCodeOf, STOP_SIGNALS, type StopSignal } from '../server/signals.ts';
 
 const NOT_EXPERIMENTS = new Set(['run-all.ts', 'report.ts']);
@@ -105,7 +106,7 @@ if (failed.length > 0) {
 async function judge(experiment: string, script: string, exitCode: number | null, durationMs: number): Promise<ExperimentRun> {
   const file = `${experiment}.json`;
   const run = { experiment, script: `scripts/${script}`, exitCode, durationMs: Math.round(durationMs), file };
-  let results;
+  let results: ResultsFile | undefined;
   try {
     results = await readResults(join(outDir, file));
     if (new Date(results.createdAt) < startedAt) results = undefined;

@@ -20,7 +20,7 @@
 import { defineExperiment } from './lib/experiment.ts';
 import { startServer, type TargetServer } from './lib/start-server.ts';
 import type { ServerProcess } from './lib/server-process.ts';
-import { findFastApiPython, startFastApi, PYTHON_CANDIDATES, HOW_TO_INSTALL } from './lib/fastapi-process.ts';
+import { findFastApiPython, startFastApi, PYTHON_CANDIDATES, HOW_TO_INSTALL, pythonFlag } from './lib/fastapi-process.ts';
 import { treeRss } from './lib/process-tree.ts';
 import { predictTotalMs } from './lib/model.ts';
 import { formatTable, ms, totalWithRange } from './lib/table.ts';
@@ -43,14 +43,11 @@ const experiment = defineExperiment({
     workers: { help: 'K: processes to try', default: [1, 2, 4], quick: [1, 2], max: 64 },
   },
   texts: {
-    python: {
-      help: `the Python to run uvicorn with (default: the first of ${PYTHON_CANDIDATES.join(', ')} that has FastAPI)`,
-      value: 'CMD',
-    },
+    python: pythonFlag('uvicorn'),
   },
   // Where uvicorn's workers take the connections varies from burst to burst: three of each, with the range.
   defaultRepeat: 3,
-}).withResults<{}, WorkersResults>();
+}).withResults<WorkersResults>();
 const { flags } = experiment;
 const P = flags.pool;
 

@@ -48,7 +48,7 @@ export function runPrimary(settings: ServerSettings): void {
         );
       } else if (announced && !settings.quiet) console.log(`worker ${worker.process.pid} ready`);
     } else if (message.kind === 'stats') {
-      const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected());
+      const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w?.isConnected() === true);
       collecting.set(message.id, { from: worker, reset: message.reset, got: new Map() });
       for (const w of workers) w.send({ kind: 'collect', id: message.id, reset: message.reset } satisfies Message);
     } else if (message.kind === 'collected') {
@@ -82,7 +82,9 @@ export function runPrimary(settings: ServerSettings): void {
     const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
     const exited = workers.map((w) => new Promise((resolve) => (w.isDead() ? resolve(null) : w.once('exit', resolve))));
     for (const w of workers) if (w.isConnected()) w.send({ kind: 'shutdown' } satisfies Message);
-    const killer = setTimeout(() => workers.forEach((w) => w.process.kill('SIGKILL')), settings.shutdownGraceMs + 3000);
+    const killer = setTimeout(() => {
+      for (const w of workers) w.process.kill('SIGKILL');
+    }, settings.shutdownGraceMs + 3000);
     await Promise.all(exited);
     clearTimeout(killer);
     process.exit(exitCode);
@@ -93,7 +95,9 @@ export function runPrimary(settings: ServerSettings): void {
       if (!settings.quiet) console.log(`${signal}: stopping ${Object.keys(cluster.workers ?? {}).length} workers`);
       void stop(0);
     },
-    () => Object.values(cluster.workers ?? {}).forEach((w) => w?.process.kill('SIGKILL')),
+    () => {
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+    },
   );
   // Started by a script with an IPC channel: if that script dies, even by SIGKILL, the group goes with it.
   if (process.channel) {

@@ -14,7 +14,7 @@ import { onStopSignals } from './signals.ts';
 
 /** The settings, or: --help printed and exit 0; a bad value said in one sentence and exit 2. */
 export function settingsOrExit(argv: string[], env: NodeJS.ProcessEnv): ServerSettings {
-  let settings;
+  let settings: ServerSettings | null;
   try {
     settings = parseServerSettings(argv, env);
   } catch (error) {
@@ -58,7 +58,12 @@ export function stopOnSignals(quiet: boolean): { drainWith(stop: () => Promise<v
     if (!isClusterWorker()) process.channel.unref();
     if (!process.connected) stop('parent gone');
   }
-  return { drainWith: (stop) => void (drain = stop), stop };
+  return {
+    drainWith: (stop) => {
+      drain = stop;
+    },
+    stop,
+  };
 }
 
 export interface Listening {

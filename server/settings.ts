@@ -2,6 +2,8 @@
  * The server's settings: each a flag with an environment twin, a default, and a clear refusal of a bad value.
  * Separate from server.ts so the routes read like the blog's app.py, and so tests can parse settings without
  * starting anything.
+ *
+ * About 300 lines, one job: the table of every setting is most of it, and it is the server's reference.
  */
 import { parseArgs } from 'node:util';
 import { parseWholeNumber } from './numbers.ts';

@@ -20,7 +20,11 @@ export function exitCodeOf(signal: StopSignal): number {
  */
 export function onStopSignals(stop: (signal: StopSignal) => void, atOnce: () => void = () => {}): () => boolean {
   let stopping = false;
-  const begin = () => !stopping && (stopping = true);
+  const begin = () => {
+    if (stopping) return false;
+    stopping = true;
+    return true;
+  };
   for (const signal of STOP_SIGNALS) {
     process.on(signal, () => {
       if (!begin()) {

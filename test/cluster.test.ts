@@ -5,13 +5,11 @@
  */
 import { test } from './harness.ts';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { startServer } from '../scripts/lib/start-server.ts';
 import { fireBurst } from '../scripts/lib/burst.ts';
 import { waitUntil } from '../scripts/lib/wait-until.ts';
 import type { ClusterStats } from '../server/stats-window.ts';
-import { ROOT } from './run-script.ts';
+import { parentThatStarts } from './run-script.ts';
 import { isRunning } from '../scripts/lib/process-tree.ts';
 import { waveSizes } from '../scripts/lib/waves.ts';
 
@@ -76,30 +74,13 @@ test('a worker that dies is reported and replaced; SIGTERM to the primary stops 
 
 test('the process that started a cluster is killed outright: the primary and every worker go too', async (t) => {
   // A parent that starts a 2-worker server, prints its PIDs, and waits to be killed.
-  const parent = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '--input-type=module',
-      '-e',
-      `import { startServer } from './scripts/lib/start-server.ts';
-       const server = await startServer({ poolSize: 1, delayMs: 100, extraArgs: ['--workers', '2'] });
-       const stats = await server.stats();
-       console.log('pids', server.pid, ...Object.keys(stats.perWorker));
-       setInterval(() => {}, 1000);`,
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  const { parent, pids } = await parentThatStarts(
+    t,
+    'pids',
+    `import { startServer } from './scripts/lib/start-server.ts';
+     const server = await startServer({ poolSize: 1, delayMs: 100, extraArgs: ['--workers', '2'] });
+     console.log('pids', server.pid, ...Object.keys((await server.stats()).perWorker));`,
   );
-  t.after(() => parent.kill('SIGKILL'));
-  const pids = await new Promise<number[]>((resolve, reject) => {
-    createInterface({ input: parent.stdout! }).on(
-      'line',
-      (line) => line.startsWith('pids ') && resolve(line.split(' ').slice(1).map(Number)),
-    );
-    parent.once('exit', (code) => reject(new Error(`the parent exited first (${code})`)));
-  });
-  t.after(() => pids.forEach((pid) => isRunning(pid) && process.kill(pid, 'SIGKILL')));
   assert.equal(pids.length, 3);
   parent.kill('SIGKILL');
   await waitUntil(() => pids.every((pid) => !isRunning(pid)), `primary and workers (${pids.join(', ')}) to exit`, 15_000);

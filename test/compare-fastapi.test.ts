@@ -5,8 +5,7 @@
  */
 import { test } from './harness.ts';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +15,7 @@ import type { CompareFastApiResults } from '../scripts/compare-fastapi.ts';
 import { waveSizes } from '../scripts/lib/waves.ts';
 import { waitUntil } from '../scripts/lib/wait-until.ts';
 import { isRunning } from '../scripts/lib/process-tree.ts';
-import { ROOT } from './run-script.ts';
+import { ROOT, parentThatStarts } from './run-script.ts';
 
 const found = await findFastApiPython();
 const noFastApi = 'missing' in found ? `FastAPI comparison not run: ${found.missing}` : undefined;
@@ -84,33 +83,14 @@ test('without FastAPI: says what is missing and how to get it, writes a skipped 
 test('uvicorn stops by itself when the process that started it is killed outright', async (t) => {
   if (noFastApi || 'missing' in found) return t.skip(noFastApi);
   // A parent that starts FastAPI, prints uvicorn's PID, and waits to be killed.
-  const parent = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '--input-type=module',
-      '-e',
-      `import { startFastApi } from './scripts/lib/fastapi-process.ts';
-       const server = await startFastApi({ python: ${JSON.stringify(found.python)}, delayMs: 100 });
-       console.log('uvicorn', server.pid);
-       setInterval(() => {}, 1000);`,
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  const { parent, pids } = await parentThatStarts(
+    t,
+    'uvicorn',
+    `import { startFastApi } from './scripts/lib/fastapi-process.ts';
+     const server = await startFastApi({ python: ${JSON.stringify(found.python)}, delayMs: 100 });
+     console.log('uvicorn', server.pid);`,
   );
-  t.after(() => parent.kill('SIGKILL'));
-  const pid = await new Promise<number>((resolve, reject) => {
-    createInterface({ input: parent.stdout! }).on('line', (line) => {
-      const match = /^uvicorn (\d+)$/.exec(line);
-      if (match) resolve(Number(match[1]));
-    });
-    parent.once('exit', (code) => reject(new Error(`the parent exited first (${code})`)));
-  });
-  t.after(() => {
-    try {
-      process.kill(pid, 'SIGKILL'); // only if the test failed and it is still there
-    } catch {}
-  });
+  const pid = pids[0]!;
   assert.doesNotThrow(() => process.kill(pid, 0), 'uvicorn runs');
 
   parent.kill('SIGKILL');

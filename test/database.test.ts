@@ -141,7 +141,7 @@ test('a database slow to accept: 503 after --db-connect-timeout-ms, not a hang',
   const mute = createTcpServer((socket) => silent.push(socket));
   await new Promise<void>((resolve) => mute.listen(0, '127.0.0.1', resolve));
   t.after(() => {
-    silent.forEach((socket) => socket.destroy());
+    for (const socket of silent) socket.destroy();
     mute.close();
   });
   const port = (mute.address() as { port: number }).port;

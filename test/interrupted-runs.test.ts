@@ -22,8 +22,10 @@ import { isRunning } from '../scripts/lib/process-tree.ts';
 const linuxOnly = { skip: !existsSync('/proc/self/task') && 'needs /proc' };
 
 /** async-vs-sync with a short async burst and a long sync one; resolves once the sync burst is being fired. */
-async function startAsyncVsSync(t: { after: (fn: () => unknown) => void }, args: string[]) {
-  const script = spawn(process.execPath, ['--import', 'tsx', 'scripts/async-vs-sync.ts', '--repeat', '1', ...args], {
+/** async-vs-sync with 10 requests of 1 s on 2 threads into `out` (and `more` flags), once its sync burst has begun. */
+async function startAsyncVsSync(t: { after: (fn: () => unknown) => void }, out: string, more: string[] = []) {
+  const args = ['--repeat', '1', '--requests', '10', '--pool', '2', '--delay-ms', '1000', '--out', out, ...more];
+  const script = spawn(process.execPath, ['--import', 'tsx', 'scripts/async-vs-sync.ts', ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -49,16 +51,7 @@ test(
   linuxOnly,
   async (t) => {
     const out = await tempDir(t);
-    const { script, exited, stderr } = await startAsyncVsSync(t, [
-      '--requests',
-      '10',
-      '--pool',
-      '2',
-      '--delay-ms',
-      '1000',
-      '--out',
-      out,
-    ]);
+    const { script, exited, stderr } = await startAsyncVsSync(t, out);
     const [serverPid] = serverChildrenOf(script.pid!);
     assert.ok(serverPid, 'found the server among the script’s children');
     t.after(() => isRunning(serverPid) && process.kill(serverPid, 'SIGKILL'));
@@ -90,7 +83,7 @@ test('an interrupted run never replaces a complete result: it goes beside it', l
   const out = await tempDir(t);
   const complete = `${JSON.stringify({ experiment: 'async-vs-sync', createdAt: '2026-01-01T00:00:00.000Z', params: {}, measurements: [] })}\n`;
   await writeFile(join(out, 'async-vs-sync.json'), complete);
-  const { script, exited } = await startAsyncVsSync(t, ['--requests', '10', '--pool', '2', '--delay-ms', '1000', '--out', out]);
+  const { script, exited } = await startAsyncVsSync(t, out);
   script.kill('SIGTERM');
   const [code] = await exited;
   assert.equal(code, 143);
@@ -104,18 +97,7 @@ test('a server that dies mid-run: one sentence, exit 1, the finished burst kept 
   const out = await tempDir(t);
   const server = await startServer({ poolSize: 2, delayMs: 1000 });
   t.after(() => server.stop());
-  const { exited, stderr } = await startAsyncVsSync(t, [
-    '--url',
-    server.url,
-    '--requests',
-    '10',
-    '--pool',
-    '2',
-    '--delay-ms',
-    '1000',
-    '--out',
-    out,
-  ]);
+  const { exited, stderr } = await startAsyncVsSync(t, out, ['--url', server.url]);
   process.kill(server.pid, 'SIGKILL');
   const [code] = await exited;
   assert.equal(code, 1);
@@ -137,24 +119,15 @@ test('a server that dies mid-run: one sentence, exit 1, the finished burst kept 
   );
 });
 
+/** A quick async-vs-sync of 6 requests of 100 ms with one thread: the sync burst is mostly beyond the pool. */
+const SIX_ON_ONE_THREAD = ['--requests', '6', '--pool', '1', '--delay-ms', '100', '--quick'];
+
 test('refusals the model predicts are a result: a burst beyond the pool and its queue exits 0, the refusals counted', async (t) => {
   const out = await tempDir(t);
   // One thread and no queue: of 6 sync requests, 5 are answered 503 at once, as the model says.
   const server = await startServer({ poolSize: 1, delayMs: 100, queueLimit: 0 });
   t.after(() => server.stop());
-  const run = runScript('async-vs-sync.ts', [
-    '--url',
-    server.url,
-    '--requests',
-    '6',
-    '--pool',
-    '1',
-    '--delay-ms',
-    '100',
-    '--quick',
-    '--out',
-    out,
-  ]);
+  const run = runScript('async-vs-sync.ts', ['--url', server.url, ...SIX_ON_ONE_THREAD, '--out', out]);
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /\/sync-test .* 5 \(model 5\)/);
   const sync = (await readJson(join(out, 'async-vs-sync.json'))).measurements.find((m) => m.label === 'sync')!;
@@ -173,20 +146,7 @@ test('a burst with errors the experiment does not expect fails it: exit 1, one s
   await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
   t.after(() => broken.close());
   const url = `http://127.0.0.1:${(broken.address() as { port: number }).port}`;
-  const run = await runScriptAsync('async-vs-sync.ts', [
-    '--url',
-    url,
-    '--requests',
-    '6',
-    '--pool',
-    '1',
-    '--delay-ms',
-    '100',
-    '--quick',
-    '--quiet',
-    '--out',
-    out,
-  ]);
+  const run = await runScriptAsync('async-vs-sync.ts', ['--url', url, ...SIX_ON_ONE_THREAD, '--quiet', '--out', out]);
   assert.equal(run.status, 1, run.stderr);
   assert.equal(run.stderr, 'async-vs-sync: sync: 6 of 6 requests failed (6 × HTTP 500).\n');
   const results = await readJson(join(out, 'async-vs-sync.json'));

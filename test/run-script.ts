@@ -3,6 +3,7 @@
  * server processes a script started (from /proc, so those tests run on Linux only).
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { readFileSync, readdirSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -41,6 +42,34 @@ export function runScriptAsync(
     child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
     child.once('close', (status) => resolve({ status, stdout, stderr }));
   });
+}
+
+/**
+ * A parent process that runs `code` (an ES module, through tsx, in the project folder) and then waits to be killed:
+ * `code` prints one line, `tag` and the PIDs of what it started. For the tests of what becomes of servers when the
+ * process that started them is killed outright. Resolves with the parent and those PIDs; both are killed after.
+ */
+export async function parentThatStarts(t: { after: (fn: () => unknown) => void }, tag: string, code: string) {
+  const parent = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--input-type=module', '-e', `${code}\nsetInterval(() => {}, 1000);`],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  t.after(() => parent.kill('SIGKILL'));
+  const pids = await new Promise<number[]>((resolve, reject) => {
+    createInterface({ input: parent.stdout }).on(
+      'line',
+      (line) => line.startsWith(`${tag} `) && resolve(line.split(' ').slice(1).map(Number)),
+    );
+    parent.once('exit', (code) => reject(new Error(`the parent exited first (${code})`)));
+  });
+  t.after(() => {
+    for (const pid of pids) if (isRunning(pid)) process.kill(pid, 'SIGKILL'); // only if the test failed and they are still there
+  });
+  return { parent, pids };
 }
 
 export async function tempDir(t: { after: (fn: () => Promise<void>) => void }) {

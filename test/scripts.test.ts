@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ResultsFile } from '../scripts/lib/results.ts';
+import type { NoFields, ResultsFile } from '../scripts/lib/results.ts';
 import type { CpuBoundResults } from '../scripts/cpu-bound.ts';
 import type { ReliabilityResults } from '../scripts/reliability.ts';
 import type { RealIoResults } from '../scripts/real-io.ts';
@@ -61,7 +61,7 @@ describe('run-all --quick', () => {
   let out = '';
   let run: ReturnType<typeof runScript>;
   // Each experiment's file, typed with the fields it declares it adds (the script exports them).
-  const results = <F extends object = {}>(experiment: string) =>
+  const results = <F extends object = NoFields>(experiment: string) =>
     readFile(join(out, `${experiment}.json`), 'utf8').then((text) => JSON.parse(text) as ResultsFile<F>);
   const measurement = (r: ResultsFile, label: string) => r.measurements.find((m) => m.label === label)!;
 

@@ -17,6 +17,9 @@
  * A failing request never loses the others' records.
  *
  * `client: 'curl'` fires the same burst the blog's way instead (./curl-burst.ts), to show what that costs.
+ *
+ * One file of about 300 lines on purpose: what happens inside the clock is the measurement, and it reads best in
+ * one place, from the connections opened to the last response parsed.
  */
 import { connect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
@@ -186,7 +189,7 @@ export function checkOpenFileLimit(connections: number): void {
 
 /** The soft and hard open-file limits from /proc/self/limits (Linux), or null where there is none. */
 function openFileLimit(): { soft: number; hard: number } | null {
-  let text;
+  let text: string;
   try {
     text = readFileSync('/proc/self/limits', 'utf8');
   } catch {

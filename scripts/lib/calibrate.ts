@@ -83,7 +83,7 @@ export async function measureCores(
     if (failed) throw new Error(`${path(1)} answered ${failed.status ?? failed.error} while the cores were being measured`);
     if (k === 0) continue;
     const times = burst.requests.map((r) => r.endMs - r.startMs).sort((a, b) => a - b);
-    times.forEach((ms, rank) => byRank[rank]!.push(ms));
+    for (const [rank, ms] of times.entries()) byRank[rank]!.push(ms);
   }
   const coreMs = byRank.map((times) => round3(median(times)));
   return { coreMs, speedUp: round3(coreMs.reduce((sum, ms) => sum + workMs / ms, 0)) };

@@ -9,7 +9,7 @@
  * data without parsing SVG.
  */
 import { join } from 'node:path';
-import type { ChartFiles, Measurement, Overlay, RequestRecord, ResultsFile, Sweep, SweepPoint } from './results.ts';
+import type { ChartFiles, Measurement, RequestRecord, ResultsFile, SweepPoint } from './results.ts';
 import { writeAtomically } from './results-file.ts';
 import { seconds } from './table.ts';
 
@@ -221,7 +221,7 @@ export function sweepSvg(points: readonly SweepPoint[], title: string, xLabel: s
   geometry.bars.forEach((bar, i) => {
     const point = points[i]!;
     parts.push(
-      `<rect x="${f(bar.x)}" y="${f(bar.y)}" width="${f(bar.width)}" height="${f(bar.height)}" fill="${COLORS.ok}"><title>${escape(bar.label)}: ${trim(point.measuredMs)} ms</title></rect>`,
+      `<rect x="${f(bar.x)}" y="${f(bar.y)}" width="${f(bar.width)}" height="${f(bar.height)}" fill="${COLORS.ok}"><title>${escapeXml(bar.label)}: ${trim(point.measuredMs)} ms</title></rect>`,
       text(bar.x + bar.width / 2, bar.y - 6, `${(point.measuredMs / 1000).toFixed(2)} s`, 'middle', COLORS.text),
       text(bar.x + bar.width / 2, bottom + 18, bar.label, 'middle', COLORS.muted),
     );
@@ -253,7 +253,7 @@ export function renderCharts(results: ResultsFile): { files: ChartFiles; svgs: M
     if (measurements.length === 0) continue;
     const file = `${results.experiment}-overlay-${slug(overlay.name)}.svg`;
     svgs.set(file, overlaySvg(measurements, overlay.title));
-    (files.overlays ??= {})[overlay.name] = file;
+    files.overlays = { ...files.overlays, [overlay.name]: file };
   }
   const { sweep } = results;
   if (sweep) {
@@ -300,10 +300,10 @@ function text(
   size = 12,
   weight = 'normal',
 ): string {
-  return `<text x="${f(x)}" y="${f(y)}" text-anchor="${anchor}" font-size="${size}" font-weight="${weight}" fill="${fill}">${escape(content)}</text>`;
+  return `<text x="${f(x)}" y="${f(y)}" text-anchor="${anchor}" font-size="${size}" font-weight="${weight}" fill="${fill}">${escapeXml(content)}</text>`;
 }
 
-function escape(s: string): string {
+function escapeXml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 

@@ -46,7 +46,9 @@ export async function stopAllServers(graceMs = 5000): Promise<void> {
       ),
   );
   for (const child of all) child.kill('SIGTERM');
-  const killer = setTimeout(() => all.forEach((child) => child.kill('SIGKILL')), graceMs);
+  const killer = setTimeout(() => {
+    for (const child of all) child.kill('SIGKILL');
+  }, graceMs);
   await Promise.all(exits);
   clearTimeout(killer);
   const stops = [...services];

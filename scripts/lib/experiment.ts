@@ -10,6 +10,9 @@
  *    replaced by an interrupted one: that goes to `<experiment>.interrupted.json` beside it.
  *  - A burst with errors the experiment does not expect fails it: the results are written, marked with the
  *    failure, and the script exits 1 (run-all then marks it failed).
+ *
+ * About 330 lines, one job seen from a script: everything a script does goes through this frame, and what makes a
+ * run a result (interruptions, failures, the file) is easier to trust read in one place than in five.
  */
 import { setMaxListeners } from 'node:events';
 import { basename } from 'node:path';
@@ -27,7 +30,7 @@ import {
   type Probe,
 } from './measure.ts';
 import { describeEnvironment, writeResults, whatItShowsIn, DEFAULT_RESULTS_DIR, resultsDir } from './results-file.ts';
-import type { Measurement, ParamValue, ResultsFile, SharedFileFields, SharedMeasurementFields } from './results.ts';
+import type { Measurement, NoFields, ParamValue, ResultsFile, SharedFileFields, SharedMeasurementFields } from './results.ts';
 import { writeCharts } from './charts.ts';
 import { printMeasurements } from './table.ts';
 import { createProgress, type Progress } from './progress.ts';
@@ -36,10 +39,10 @@ import { createProgress, type Progress } from './progress.ts';
 export type ExperimentSpec<K extends string, L extends string, T extends string> = Omit<ScriptSpec<K, L, T>, 'defaultOut'>;
 
 /** A burst as a script plans it; the frame adds the common flags, the progress line and the interruption. */
-export type PlannedBurst<X extends object = {}> = Omit<BurstPlanCore, 'progress' | 'signal'> & BurstExtra<X>;
+export type PlannedBurst<X extends object = NoFields> = Omit<BurstPlanCore, 'progress' | 'signal'> & BurstExtra<X>;
 
 /** What `finish` adds to the results file: the shared fields, R (the experiment's own), and params beyond the flags. */
-export type FinishFields<R extends object = {}> = SharedFileFields & R & { params?: Record<string, ParamValue> };
+export type FinishFields<R extends object = NoFields> = SharedFileFields & R & { params?: Record<string, ParamValue> };
 
 export function defineExperiment<K extends string, L extends string = never, T extends string = never>(
   spec: ExperimentSpec<K, L, T>,
@@ -49,8 +52,8 @@ export function defineExperiment<K extends string, L extends string = never, T e
 
 export class Experiment<
   F extends CommonFlags & { url?: string } & Record<string, ParamValue>,
-  X extends object = {},
-  R extends object = {},
+  X extends object = NoFields,
+  R extends object = NoFields,
 > {
   /** The script's file name without .ts: its results are `<name>.json`. */
   readonly name = basename(process.argv[1] ?? 'experiment').replace(/\.[cm]?[jt]s$/, '');
@@ -75,12 +78,12 @@ export class Experiment<
   }
 
   /**
-   * Declares what this experiment adds to its results beyond the contract's fields and the shared ones: X to each
-   * measurement (given as a burst's `extra`), R to the file (given to `finish`). Types only, nothing happens at run
+   * Declares what this experiment adds to its results beyond the contract's fields and the shared ones: R to the file
+   * (given to `finish`), X to each measurement (given as a burst's `extra`; most experiments add none). Types only, nothing happens at run
    * time; from then on a field that is not declared, or misspelt, does not compile. Export R and X from the script,
    * and a test reads its results file with them.
    */
-  withResults<X2 extends object = {}, R2 extends object = {}>(): Experiment<F, X2, R2> {
+  withResults<R2 extends object = NoFields, X2 extends object = NoFields>(): Experiment<F, X2, R2> {
     return this as unknown as Experiment<F, X2, R2>;
   }
 
@@ -130,7 +133,7 @@ export class Experiment<
    * where the experiment adds no fields of its own to its measurements: a probe has none of them.
    */
   async measureWithProbes(
-    this: Experiment<F, {}, R>,
+    this: Experiment<F, NoFields, R>,
     server: TargetServer,
     plans: PlannedBurst[],
     probes: Probe[],
@@ -158,7 +161,7 @@ export class Experiment<
         signal: this.abort.signal,
       };
       this.measuring = true;
-      let run;
+      let run: Awaited<ReturnType<typeof measureBurstWithProbes<X>>>;
       try {
         run = await measureBurstWithProbes<X>(server, full, probes, probeEveryMs);
       } catch (error) {
@@ -210,7 +213,7 @@ export class Experiment<
    * sentence if a burst had errors the experiment did not expect, or a claim it checks did not hold.
    * `more` adds fields to the results file (params beyond the flags, a sweep, calibration, …).
    */
-  async finish(...[more]: {} extends R ? [FinishFields<R>?] : [FinishFields<R>]): Promise<void> {
+  async finish(...[more]: NoFields extends R ? [FinishFields<R>?] : [FinishFields<R>]): Promise<void> {
     if (this.interruption) return this.endInterrupted();
     for (const m of this.measurements) {
       const unexpected = unexpectedErrors(m);

@@ -10,8 +10,17 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startServerProcess, type ServerProcess } from './server-process.ts';
 import { UserError } from './user-error.ts';
+import type { TextFlag } from './cli.ts';
 
 export const PYTHON_CANDIDATES = ['python3', '/usr/bin/python3', 'python'];
+
+/** --python CMD, for the scripts that run the blog's app: which interpreter, and the default search. */
+export function pythonFlag(runs: string): TextFlag {
+  return {
+    help: `the Python to run ${runs} with (default: the first of ${PYTHON_CANDIDATES.join(', ')} that has FastAPI)`,
+    value: 'CMD',
+  };
+}
 
 const RUN_UVICORN = fileURLToPath(new URL('../../reference/run_uvicorn.py', import.meta.url));
 // uvicorn logs this to stderr once the app's startup (THREAD_LIMIT included) is done and it listens.

@@ -13,7 +13,7 @@
  *     --url) gives a measurement without them.
  *  Steps 2–4 run `repeat` times (--repeat K).
  *
- * With K repeats the measurement's totalMs is the median of the K totals (with K = 1, the single run's), and
+ * With K repeats (./repeats.ts) the measurement's totalMs is the median of the K totals (with K = 1, the single run's), and
  * `repeats` keeps all K with min and max and each run's outcome. ok, errors and the latencies count every run,
  * so an error in any of them shows; the request records, server stats and probes are those of the run whose
  * total is nearest the median, so one burst's records are never mixed with another's.
@@ -21,10 +21,9 @@
 import { fireBurst } from './burst.ts';
 import type { BurstClient, BurstResult, RequestRecord } from './burst-types.ts';
 import { predictQueuedPool, predictTotalMs, type Refusals } from './model.ts';
-import { toMeasurement, type Measurement, type MeasurementContext, type SharedMeasurementFields } from './results.ts';
-import { median, summarize } from './percentiles.ts';
-import { round3 } from '../../server/numbers.ts';
-import type { ServerStats } from '../../server/stats-window.ts';
+import { intakeMs } from './server-account.ts';
+import { combineRuns, nearestToMedian, type MeasuredRun } from './repeats.ts';
+import { toMeasurement, type Measurement, type NoFields, type SharedMeasurementFields } from './results.ts';
 import type { TargetServer } from './start-server.ts';
 import type { Progress } from './progress.ts';
 
@@ -72,8 +71,8 @@ export interface BurstPlanCore {
  * A burst to measure. `extra`: more fields for its measurement, the shared ones (e.g. { workers: 2 }) and X, those
  * the experiment declared as its own (required where X requires them).
  */
-export type BurstPlan<X extends object = {}> = BurstPlanCore & BurstExtra<X>;
-export type BurstExtra<X extends object> = {} extends X
+export type BurstPlan<X extends object = NoFields> = BurstPlanCore & BurstExtra<X>;
+export type BurstExtra<X extends object> = NoFields extends X
   ? { extra?: SharedMeasurementFields & X }
   : { extra: SharedMeasurementFields & X };
 
@@ -87,12 +86,15 @@ export interface Probe {
 
 type Server = Pick<TargetServer, 'url' | 'resetStats' | 'stats'>;
 
-export async function measureBurst<X extends object = {}>(server: Server, plan: BurstPlan<NoInfer<X>>): Promise<Measurement<X>> {
+export async function measureBurst<X extends object = NoFields>(
+  server: Server,
+  plan: BurstPlan<NoInfer<X>>,
+): Promise<Measurement<X>> {
   return (await measureBurstWithProbes<X>(server, plan, [], 0)).burst;
 }
 
 /** The burst, and beside it each probe's requests as a measurement of its own (label `<burst>-probe-<probe>`). */
-export async function measureBurstWithProbes<X extends object = {}>(
+export async function measureBurstWithProbes<X extends object = NoFields>(
   server: Server,
   plan: BurstPlan<NoInfer<X>>,
   probes: Probe[],
@@ -167,31 +169,6 @@ export async function measureBurstWithProbes<X extends object = {}>(
   return { burst: main, probes: nearestToMedian(runs).probes ?? [] };
 }
 
-/** How long the server took to take a burst in: its first request's arrival to its last (from /stats); null without. */
-export function intakeMs(stats: ServerStats | undefined): number | null {
-  const arrivals = stats?.arrivals;
-  return arrivals && arrivals.firstMs !== null && arrivals.lastMs !== null ? round3(arrivals.lastMs - arrivals.firstMs) : null;
-}
-
-/** The server's own account of a burst of awaited timers of D, from its /stats: what a total holds besides the client. */
-export interface Account {
-  /** First arrival → last arrival: the one event loop reading N requests. */
-  intakeMs: number;
-  /** The last timer due (last arrival + D) → the last answer written: the loop writing N answers. */
-  outputMs: number;
-  /** D + intake + output. */
-  accountedMs: number;
-}
-
-/** D + intake + output for one burst of awaited timers, or null where the server does not say (not server.ts). */
-export function accountOf(stats: ServerStats | undefined, delayMs: number): Account | null {
-  const intake = intakeMs(stats);
-  const lastAnswer = stats?.answers?.lastMs ?? null;
-  if (intake === null || lastAnswer === null || stats!.arrivals.lastMs === null) return null;
-  const outputMs = round3(lastAnswer - (stats!.arrivals.lastMs + delayMs));
-  return { intakeMs: intake, outputMs, accountedMs: round3(delayMs + intake + outputMs) };
-}
-
 /** A model's refusals as the measurement records them: the count it expects (null: it cannot say), and why not. */
 export function refusalFields(refusals: Refusals): {
   predictedMs: number | null;
@@ -250,82 +227,4 @@ export async function warmUpServer(
   for (let round = 0; round < Math.ceil(total / size); round++) {
     await fireBurst({ baseUrl, path, requests: size, timeoutMs: 60_000 });
   }
-}
-
-export interface MeasuredRun {
-  result: BurstResult;
-  /** The server's stats for this burst alone. */
-  stats?: ServerStats;
-  /** What the probes saw during this burst. */
-  probes?: Measurement[];
-}
-
-/** The run whose total is nearest the median of all runs' totals. */
-export function nearestToMedian<R extends MeasuredRun>(runs: R[]): R {
-  const middle = median(runs.map((run) => run.result.totalMs));
-  return runs.reduce((best, run) =>
-    Math.abs(run.result.totalMs - middle) < Math.abs(best.result.totalMs - middle) ? run : best,
-  );
-}
-
-/**
- * K bursts of the same plan as one measurement: the median total and all K; ok, errors and latencies over every
- * run; the request records and server stats of the run nearest the median.
- */
-export function combineRuns<X extends object = {}>(
-  context: Omit<MeasurementContext, 'server'>,
-  runs: MeasuredRun[],
-  extra?: SharedMeasurementFields & NoInfer<X>,
-): Measurement<X> {
-  const measured = runs.map((run) => toMeasurement({ ...context, server: run.stats }, run.result));
-  const totalsMs = measured.map((m) => m.totalMs);
-  const middle = median(totalsMs);
-  const { requests, ...nearest } = measured[runs.indexOf(nearestToMedian(runs))]!;
-  const wholeSeconds = runs.flatMap((run) => (run.result.wholeSeconds === undefined ? [] : [run.result.wholeSeconds]));
-  const repeats = {
-    totalsMs,
-    median: round3(middle),
-    min: Math.min(...totalsMs),
-    max: Math.max(...totalsMs),
-    ...(wholeSeconds.length > 0 ? { wholeSeconds } : {}),
-    runs: measured.map((m) => ({
-      totalMs: m.totalMs,
-      ok: m.ok,
-      errors: m.errors,
-      errorCounts: m.errorCounts,
-      ...(m.perWorker ? { perWorker: m.perWorker } : {}),
-    })),
-  };
-  const errorDetails = addCounts(measured.map((m) => m.errorDetails ?? {}));
-  const perWorker = addCounts(measured.map((m) => m.perWorker ?? {}));
-  const outcomes =
-    measured.length === 1
-      ? {}
-      : {
-          ok: sum(measured.map((m) => m.ok)),
-          errors: sum(measured.map((m) => m.errors)),
-          statusCounts: addCounts(measured.map((m) => m.statusCounts)),
-          errorCounts: addCounts(measured.map((m) => m.errorCounts)),
-          ...(Object.keys(errorDetails).length > 0 ? { errorDetails } : {}),
-          latencyMs: summarize(runs.flatMap((run) => run.result.requests.map((r) => r.endMs - r.startMs))),
-          ...(Object.keys(perWorker).length > 0 ? { perWorker } : {}),
-        };
-  return {
-    ...nearest,
-    ...(extra as X),
-    ...outcomes,
-    totalMs: round3(middle), // the median of the K totals; the single run's when K = 1
-    repeats,
-    requests, // last: the one long list in the file
-  };
-}
-
-function sum(values: number[]): number {
-  return values.reduce((a, b) => a + b, 0);
-}
-
-function addCounts(counts: Record<string, number>[]): Record<string, number> {
-  const total: Record<string, number> = {};
-  for (const count of counts) for (const [key, n] of Object.entries(count)) total[key] = (total[key] ?? 0) + n;
-  return total;
 }

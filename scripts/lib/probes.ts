@@ -1,11 +1,13 @@
 /**
  * Probes: while a burst runs, single requests to other routes on a fixed schedule, to see whether the
- * server still answers. The probe experiments (blocking-event-loop, responsiveness) share these.
+ * server still answers. The probe experiments (blocking-event-loop, responsiveness) share these, and their shape.
  */
 import type { Probe } from './measure.ts';
-import type { Measurement } from './results.ts';
+import type { Measurement, NoFields, ParamValue } from './results.ts';
 import { formatTable, ms, printMeasurements } from './table.ts';
-import type { NumberFlag } from './cli.ts';
+import { URL_FLAG, type CommonFlags, type NumberFlag } from './cli.ts';
+import type { Experiment, PlannedBurst } from './experiment.ts';
+import type { TargetServer } from './start-server.ts';
 
 /** --probe-every-ms, shared by the probe experiments. */
 export const PROBE_EVERY_FLAG: NumberFlag = {
@@ -53,4 +55,33 @@ export function printProbeReport(title: string, measurements: Measurement[], pro
       }),
     ),
   );
+}
+
+/**
+ * The flags of a probe experiment, with its own defaults for its bursts' N and D and the pool: how often to probe
+ * comes with them, and --url (a server already running).
+ */
+export function probeExperimentFlags(numbers: { requests: NumberFlag; delayMs: NumberFlag; pool: NumberFlag }) {
+  return { numbers: { ...numbers, probeEveryMs: PROBE_EVERY_FLAG }, texts: { url: URL_FLAG } };
+}
+
+/** What a probe experiment is run with: its bursts' N and D, the pool, how often to probe, a server at --url. */
+type ProbeFlags = { requests: number; delayMs: number; pool: number; probeEveryMs: number; url?: string };
+
+/**
+ * A probe experiment from its server to its file: server.ts started with the flags' pool and D (or the one at
+ * --url), the script's bursts one after another with /health and the async endpoint probed beside each, the report
+ * of both, and the results.
+ */
+export async function measureBesideProbes(
+  experiment: Experiment<ProbeFlags & CommonFlags & Record<string, ParamValue>, NoFields, NoFields>,
+  title: string,
+  bursts: (server: TargetServer, burst: { requests: number; delayMs: number }) => PlannedBurst[],
+): Promise<void> {
+  const { flags } = experiment;
+  const server = await experiment.server({ poolSize: flags.pool, delayMs: flags.delayMs });
+  const plans = bursts(server, { requests: flags.requests, delayMs: flags.delayMs });
+  const measurements = await experiment.measureWithProbes(server, plans, serverProbes(flags.delayMs), flags.probeEveryMs);
+  printProbeReport(title, measurements, flags.probeEveryMs, flags.quiet);
+  await experiment.finish();
 }

@@ -80,7 +80,7 @@ export async function fireReference(
   if (n > 0) await done;
   clearTimeout(deadline);
   const stoppedMs = performance.now() - t0;
-  sockets.forEach((socket) => socket?.destroy());
+  for (const socket of sockets) socket?.destroy();
 
   let totalMs = 0;
   const records = Array.from({ length: n }, (_, i) => {

@@ -114,8 +114,11 @@ export interface Split {
   predictedFromSplitMs: number;
 }
 
+/** What an experiment adds of its own when it adds nothing: no field at all. */
+export type NoFields = Record<never, never>;
+
 /** A measurement: the common fields, the shared ones, and X, the fields an experiment of its own adds. */
-export type Measurement<X extends object = {}> = MeasurementCore & SharedMeasurementFields & X;
+export type Measurement<X extends object = NoFields> = MeasurementCore & SharedMeasurementFields & X;
 
 export interface Repeats {
   totalsMs: number[];
@@ -138,7 +141,7 @@ export interface Repeats {
 export type ParamValue = string | number | boolean | null | readonly (string | number)[] | { readonly [key: string]: ParamValue };
 
 /** The fields of every results file. */
-export interface ResultsFileCore<X extends object = {}> {
+export interface ResultsFileCore<X extends object = NoFields> {
   experiment: string;
   createdAt: string;
   environment: Environment;
@@ -168,7 +171,7 @@ export interface SharedFileFields {
 }
 
 /** A results file: the common fields, the shared ones, and F, the fields an experiment of its own adds. */
-export type ResultsFile<F extends object = {}, X extends object = {}> = ResultsFileCore<X> & SharedFileFields & F;
+export type ResultsFile<F extends object = NoFields, X extends object = NoFields> = ResultsFileCore<X> & SharedFileFields & F;
 
 export interface SweepPoint {
   /** What was varied, e.g. "P = 10" or "N = 41". */
@@ -211,7 +214,7 @@ export interface MeasurementContext {
 }
 
 /** A burst, as the contract records it, with any more fields it has (shared, or the experiment's own). */
-export function toMeasurement<X extends object = {}>(
+export function toMeasurement<X extends object = NoFields>(
   context: MeasurementContext,
   burst: BurstResult,
   extra?: SharedMeasurementFields & NoInfer<X>,
