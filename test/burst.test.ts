@@ -23,6 +23,10 @@ test('ResponseReader knows when Content-Length, chunked and close-delimited resp
   const chunked = new ResponseReader();
   assert.equal(chunked.push(Buffer.from('HTTP/1.1 503 Busy\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n')), undefined);
   assert.equal(chunked.push(Buffer.from('0\r\n\r\n')), 503);
+  assert.equal(chunked.detail(), 'abc', "an error's text without the chunk sizes");
+  const fastApi = new ResponseReader();
+  fastApi.push(Buffer.from('HTTP/1.1 400 Bad\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"det\r\na\r\nail":"no"}\r\n0\r\n\r\n'));
+  assert.equal(fastApi.detail(), 'no', "FastAPI's detail read across chunks");
 
   const closing = new ResponseReader();
   assert.equal(closing.push(Buffer.from('HTTP/1.0 404 Not Found\r\n\r\nbody')), undefined);

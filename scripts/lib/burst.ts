@@ -273,7 +273,8 @@ export class ResponseReader {
 
   /** What an error answer says: FastAPI's `detail` if the body is its JSON, else the body's start. */
   detail(): string {
-    const body = this.bodyStart < 0 ? '' : this.buffered.subarray(this.bodyStart, this.bodyStart + 2000).toString('utf8');
+    const raw = this.bodyStart < 0 ? Buffer.alloc(0) : this.buffered.subarray(this.bodyStart);
+    const body = (this.chunked ? dechunked(raw) : raw).subarray(0, 2000).toString('utf8');
     try {
       const { detail } = JSON.parse(body) as { detail?: unknown };
       if (detail !== undefined) return (typeof detail === 'string' ? detail : JSON.stringify(detail)).slice(0, 300);
@@ -288,4 +289,18 @@ export class ResponseReader {
     if (this.bodyStart < 0 || this.contentLength !== undefined || this.chunked) return undefined;
     return this.status;
   }
+}
+
+/** A chunked body's data, its chunk sizes taken out (as far as it is complete). */
+function dechunked(raw: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let at = 0;
+  while (at < raw.length) {
+    const lineEnd = raw.indexOf('\r\n', at);
+    const size = lineEnd < 0 ? 0 : Number.parseInt(raw.subarray(at, lineEnd).toString('latin1'), 16);
+    if (!(size > 0)) break;
+    parts.push(raw.subarray(lineEnd + 2, lineEnd + 2 + size));
+    at = lineEnd + 2 + size + 2;
+  }
+  return Buffer.concat(parts);
 }
