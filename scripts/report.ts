@@ -122,6 +122,8 @@ export function renderReport(results: ResultsFile[], setAside: Record<string, st
     if (charts?.sweep) lines.push(`![${title}: measured vs model](${charts.sweep})`, '');
     for (const [name, file] of Object.entries(charts?.overlays ?? {}))
       lines.push(`![${result.experiment} · ${name}](${file})`, '');
+    for (const [name, file] of Object.entries(charts?.staircases ?? {}))
+      lines.push(`![${result.experiment} · ${name}: total as N grows, beside the model's steps](${file})`, '');
     for (const [label, file] of Object.entries(charts?.timelines ?? {}))
       lines.push(`![${result.experiment} · ${label}](${file})`, '');
   }

@@ -1,14 +1,8 @@
 import { test } from './harness.ts';
 import assert from 'node:assert/strict';
-import {
-  timelineGeometry,
-  sweepGeometry,
-  timelineSvg,
-  overlaySvg,
-  niceStep,
-  CHART_BOX,
-  MAX_BARS,
-} from '../scripts/lib/charts.ts';
+import { timelineGeometry, timelineSvg, overlaySvg, MAX_BARS } from '../scripts/lib/charts.ts';
+import { sweepGeometry, staircaseGeometry } from '../scripts/lib/sweep-charts.ts';
+import { niceStep, CHART_BOX } from '../scripts/lib/svg.ts';
 import { toMeasurement } from '../scripts/lib/results.ts';
 import type { RequestRecord } from '../scripts/lib/burst.ts';
 
@@ -87,6 +81,25 @@ test('sweep bars are as tall as the measured total; the model mark sits at the p
   for (const bar of g.bars) assert.ok(Math.abs(bar.y + bar.height - bottom) < 1e-9, 'bars stand on the axis');
   assert.ok(Math.abs(g.bars[1]!.modelY! - (bottom - 9_000 * g.pxPerMs)) < 1e-9);
   assert.ok(g.bars[0]!.x < g.bars[1]!.x);
+});
+
+test('a staircase: measured points at their N and total, the model steps up exactly where N passes a multiple of P', () => {
+  // P = 2, D = 100: the model is 100, 100, 200, 200, 300, 300 for N = 1…6; measured at N = 1, 2, 4 and 6.
+  const model = [1, 2, 3, 4, 5, 6].map((requests) => ({ requests, predictedMs: Math.ceil(requests / 2) * 100 }));
+  const points = [1, 2, 4, 6].map((requests) => ({ requests, totalMs: Math.ceil(requests / 2) * 100 + 3 }));
+  const g = staircaseGeometry({ name: 'p2', title: 'P = 2', points, model });
+  const bottom = box.height - box.bottom;
+  for (const p of g.points) assert.ok(Math.abs(p.y - (bottom - p.totalMs * g.pxPerMs)) < 1e-9, `N = ${p.requests}`);
+  // x grows with N (doubling N moves it the same distance: a log scale, as find-pool doubles).
+  assert.ok(Math.abs(g.xOf(4) - g.xOf(2) - (g.xOf(2) - g.xOf(1))) < 1e-9);
+  // The steps' heights are the model's three totals, and each rise sits between N = 2k and 2k + 1.
+  const heights = [...new Set(g.steps.map((s) => s.y))];
+  assert.deepEqual(
+    heights,
+    [100, 200, 300].map((ms) => bottom - ms * g.pxPerMs),
+  );
+  const rises = g.steps.filter((s, i) => i > 0 && s.x === g.steps[i - 1]!.x && s.y !== g.steps[i - 1]!.y).map((s) => s.x);
+  assert.deepEqual(rises, [g.xOf(2.5), g.xOf(4.5)]);
 });
 
 test('axis ticks are round numbers', () => {

@@ -1,28 +1,18 @@
 /**
- * Pictures as plain SVG strings, no dependencies: they open in any browser and render on Git hosts.
- *
+ * The pictures of a results file, drawn from its JSON alone (so report.ts can draw them again):
  *  - timelineSvg: one horizontal bar per request, from when it was sent to when it was answered, sorted by
  *    start. A burst that waits together is one block; a pool of 40 serving 100 is three stacked blocks.
- *  - sweepSvg: measured total beside the model's prediction for each setting of a sweep.
+ *  - overlaySvg: a burst and what was fired beside it, on one clock;
+ *  - and the sweep and staircase charts of ./sweep-charts.ts.
  *
  * The geometry (where each bar goes) is computed by separate functions, so tests can check it against the
  * data without parsing SVG.
  */
 import { join } from 'node:path';
-import type { ChartFiles, Measurement, RequestRecord, ResultsFile, SweepPoint } from './results.ts';
+import type { ChartFiles, Measurement, RequestRecord, ResultsFile } from './results.ts';
 import { writeAtomically } from './results-file.ts';
-import { seconds } from './table.ts';
-
-export interface Box {
-  width: number;
-  height: number;
-  left: number;
-  right: number;
-  top: number;
-  bottom: number;
-}
-
-export const CHART_BOX: Box = { width: 860, height: 430, left: 64, right: 24, top: 58, bottom: 48 };
+import { CHART_BOX, COLORS, SERIES_COLORS, f, line, niceStep, svg, text, tick, trim, type Box } from './svg.ts';
+import { staircaseSvg, sweepSvg } from './sweep-charts.ts';
 
 /** Timelines draw at most this many bars; beyond it every k-th request (in start order) is drawn. */
 export const MAX_BARS = 1000;
@@ -73,18 +63,6 @@ export function timelineGeometry(requests: readonly SeriesRecord[], box: Box = C
   return { bars, pxPerMs, spanMs, sampledEvery };
 }
 
-/** Round tick spacing (1, 2 or 5 × 10^k) giving about `count` ticks over `span`. */
-export function niceStep(span: number, count = 8): number {
-  const raw = span / count;
-  const magnitude = 10 ** Math.floor(Math.log10(raw));
-  return ([1, 2, 5, 10].find((m) => m * magnitude >= raw) ?? 10) * magnitude;
-}
-
-const COLORS = { ok: '#2563eb', error: '#dc2626', model: '#f59e0b', grid: '#e5e7eb', text: '#111827', muted: '#6b7280' };
-
-/** Series colours: the first is the burst's; errors are always red. */
-const SERIES_COLORS = ['#2563eb', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#db2777', '#65a30d', '#4f46e5'];
-
 /**
  * One burst. Where the answers came from several server processes (X-Worker, server.ts --workers K), each
  * process has its colour: the picture shows who took which requests.
@@ -94,7 +72,7 @@ export function timelineSvg(m: Measurement, title: string): string {
   const drawn: Record<string, number> = {};
   for (const r of m.requests) if (r.worker !== undefined) drawn[r.worker] = (drawn[r.worker] ?? 0) + 1;
   const workers = Object.keys(drawn);
-  if (workers.length < 2) return drawTimeline(title, m, m.requests, []);
+  if (workers.length < 2) return m.waves && m.waves.length > 1 ? byWave(m, title) : drawTimeline(title, m, m.requests, []);
   const series = new Map(workers.map((pid, i) => [pid, i]));
   const requests = m.requests.map((r) => ({ ...r, series: r.worker === undefined ? 0 : (series.get(r.worker) ?? 0) }));
   return drawTimeline(
@@ -102,6 +80,24 @@ export function timelineSvg(m: Measurement, title: string): string {
     m,
     requests,
     workers.map((pid) => `PID ${pid}: ${drawn[pid]}`),
+  );
+}
+
+/** A burst whose waves were read (find-pool): the answers in the order they came, each wave in its colour. */
+function byWave(m: Measurement, title: string): string {
+  const answered = m.requests.filter((r) => r.status !== null && r.status < 300).sort((a, b) => a.endMs - b.endMs);
+  const wave = new Map<number, number>();
+  let next = 0;
+  for (const [i, size] of (m.waves ?? []).entries()) {
+    for (const r of answered.slice(next, next + size)) wave.set(r.id, i);
+    next += size;
+  }
+  const requests = m.requests.map((r) => ({ ...r, series: wave.get(r.id) ?? 0 }));
+  return drawTimeline(
+    title,
+    m,
+    requests,
+    (m.waves ?? []).map((size, i) => `wave ${i + 1}: ${size}`),
   );
 }
 
@@ -180,62 +176,6 @@ function drawTimeline(title: string, m: Measurement, requests: readonly SeriesRe
   return svg(box, parts);
 }
 
-export interface SweepGeometry {
-  bars: { label: string; x: number; width: number; y: number; height: number; modelY: number | null }[];
-  /** Pixels per ms along y; y = bottom - ms * pxPerMs. */
-  pxPerMs: number;
-  maxMs: number;
-}
-
-/** One bar per point, height the measured total; the model's figure as a mark at its height. */
-export function sweepGeometry(points: readonly SweepPoint[], box: Box = CHART_BOX): SweepGeometry {
-  const maxMs = Math.max(...points.flatMap((p) => [p.measuredMs, p.predictedMs ?? 0]), 1) * 1.1;
-  const plotWidth = box.width - box.left - box.right;
-  const bottom = box.height - box.bottom;
-  const pxPerMs = (bottom - box.top) / maxMs;
-  const slot = plotWidth / Math.max(points.length, 1);
-  const bars = points.map((p, i) => ({
-    label: p.label,
-    x: box.left + i * slot + slot * 0.2,
-    width: slot * 0.6,
-    y: bottom - p.measuredMs * pxPerMs,
-    height: p.measuredMs * pxPerMs,
-    modelY: p.predictedMs === null ? null : bottom - p.predictedMs * pxPerMs,
-  }));
-  return { bars, pxPerMs, maxMs };
-}
-
-export function sweepSvg(points: readonly SweepPoint[], title: string, xLabel: string): string {
-  const box = CHART_BOX;
-  const geometry = sweepGeometry(points, box);
-  const bottom = box.height - box.bottom;
-  const parts: string[] = [];
-  const step = niceStep(geometry.maxMs / 1000, 6) * 1000;
-  for (let t = 0; t <= geometry.maxMs; t += step) {
-    const y = bottom - t * geometry.pxPerMs;
-    parts.push(
-      line(box.left, y, box.width - box.right, y, COLORS.grid),
-      text(box.left - 8, y + 4, tick(t, step), 'end', COLORS.muted),
-    );
-  }
-  geometry.bars.forEach((bar, i) => {
-    const point = points[i]!;
-    parts.push(
-      `<rect x="${f(bar.x)}" y="${f(bar.y)}" width="${f(bar.width)}" height="${f(bar.height)}" fill="${COLORS.ok}"><title>${escapeXml(bar.label)}: ${trim(point.measuredMs)} ms</title></rect>`,
-      text(bar.x + bar.width / 2, bar.y - 6, `${(point.measuredMs / 1000).toFixed(2)} s`, 'middle', COLORS.text),
-      text(bar.x + bar.width / 2, bottom + 18, bar.label, 'middle', COLORS.muted),
-    );
-    if (bar.modelY !== null)
-      parts.push(line(bar.x - 6, bar.modelY, bar.x + bar.width + 6, bar.modelY, COLORS.model, undefined, 3));
-  });
-  parts.push(
-    text(box.left, 22, title, 'start', COLORS.text, 15, 'bold'),
-    text(box.left, 40, 'bars: measured total · orange: the model ceil(N / P) · D', 'start', COLORS.muted),
-    text(box.left + (box.width - box.left - box.right) / 2, box.height - 10, xLabel, 'middle', COLORS.muted),
-  );
-  return svg(box, parts);
-}
-
 /** Every picture of one results file, by file name: a timeline per measurement, a sweep chart if it has one. */
 export function renderCharts(results: ResultsFile): { files: ChartFiles; svgs: Map<string, string> } {
   const svgs = new Map<string, string>();
@@ -260,6 +200,11 @@ export function renderCharts(results: ResultsFile): { files: ChartFiles; svgs: M
     files.sweep = `${results.experiment}-sweep.svg`;
     svgs.set(files.sweep, sweepSvg(sweep.points, sweep.title, sweep.xLabel));
   }
+  for (const staircase of results.staircases ?? []) {
+    const file = `${results.experiment}-staircase-${slug(staircase.name)}.svg`;
+    svgs.set(file, staircaseSvg(staircase));
+    files.staircases = { ...files.staircases, [staircase.name]: file };
+  }
   return { files, svgs };
 }
 
@@ -275,47 +220,4 @@ export function slug(text: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-|-$/g, '');
-}
-
-function svg(box: Box, parts: string[]): string {
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${box.width}" height="${box.height}" viewBox="0 0 ${box.width} ${box.height}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif">`,
-    `<rect width="100%" height="100%" fill="#ffffff"/>`,
-    ...parts,
-    '</svg>',
-    '',
-  ].join('\n');
-}
-
-function line(x1: number, y1: number, x2: number, y2: number, stroke: string, dash?: string, width = 1): string {
-  return `<line x1="${f(x1)}" y1="${f(y1)}" x2="${f(x2)}" y2="${f(y2)}" stroke="${stroke}" stroke-width="${width}"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`;
-}
-
-function text(
-  x: number,
-  y: number,
-  content: string,
-  anchor: 'start' | 'middle' | 'end',
-  fill: string,
-  size = 12,
-  weight = 'normal',
-): string {
-  return `<text x="${f(x)}" y="${f(y)}" text-anchor="${anchor}" font-size="${size}" font-weight="${weight}" fill="${fill}">${escapeXml(content)}</text>`;
-}
-
-function escapeXml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-function f(n: number): string {
-  return String(Math.round(n * 100) / 100);
-}
-
-/** A tick's label in seconds, with as many decimals as the step between ticks needs: 0.05 s, not 0.1 s. */
-function tick(ms: number, stepMs: number): string {
-  return seconds(ms, Math.max(0, Math.ceil(-Math.log10(stepMs / 1000) - 1e-9)));
-}
-
-function trim(n: number): string {
-  return String(Math.round(n * 10) / 10);
 }

@@ -51,13 +51,28 @@ export type CommonFlags = {
   client: BurstClient;
 };
 
-export interface ScriptSpec<K extends string, L extends string = never, T extends string = never> {
+/** A flag that is there or not: --insecure. */
+export interface SwitchFlag {
+  help: string;
+}
+
+export interface ScriptSpec<
+  K extends string,
+  L extends string = never,
+  T extends string = never,
+  R extends string = never,
+  S extends string = never,
+> {
   /** The text --help prints above the options: what the script shows, how long it takes. */
   about: string;
   numbers: Record<K, NumberFlag>;
   /** Comma-separated whole numbers, e.g. --pools 10,20,40. */
   lists?: Record<L, ListFlag>;
   texts?: Record<T, TextFlag>;
+  /** Text flags that may be given again and again: --header 'A: 1' --header 'B: 2'. An empty list when not given. */
+  repeated?: Record<R, TextFlag>;
+  /** Flags that are there or not, false when not given: --insecure. */
+  switches?: Record<S, SwitchFlag>;
   /** Default for --out. */
   defaultOut: string;
   /** Default for --repeat: 1 for the long experiments, more where a burst takes a moment. */
@@ -70,14 +85,17 @@ export interface ScriptSpec<K extends string, L extends string = never, T extend
  * Parses process.argv for a script (and from then on reports UserErrors as one sentence). Number flags are named in camelCase in the spec and on the command line
  * in kebab-case (delayMs → --delay-ms). Prints help and exits 0 on --help; throws UserError on a bad flag.
  */
-export function parseScriptFlags<K extends string, L extends string = never, T extends string = never>(
-  spec: ScriptSpec<K, L, T>,
-  argv = process.argv.slice(2),
-): Record<K, number> & Record<L, number[]> & Partial<Record<T, string>> & CommonFlags {
+export function parseScriptFlags<
+  K extends string,
+  L extends string = never,
+  T extends string = never,
+  R extends string = never,
+  S extends string = never,
+>(spec: ScriptSpec<K, L, T, R, S>, argv = process.argv.slice(2)): ScriptFlags<K, L, T, R, S> {
   reportUserErrors();
   const script = basename(process.argv[1] ?? 'script');
   const numberNames = Object.keys(spec.numbers) as K[];
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {
     out: { type: 'string' },
     quick: { type: 'boolean' },
     quiet: { type: 'boolean' },
@@ -87,9 +105,13 @@ export function parseScriptFlags<K extends string, L extends string = never, T e
   };
   const listNames = Object.keys(spec.lists ?? {}) as L[];
   const textNames = Object.keys(spec.texts ?? {}) as T[];
+  const repeatedNames = Object.keys(spec.repeated ?? {}) as R[];
+  const switchNames = Object.keys(spec.switches ?? {}) as S[];
   for (const name of [...numberNames, ...listNames, ...textNames]) options[kebab(name)] = { type: 'string' };
+  for (const name of repeatedNames) options[kebab(name)] = { type: 'string', multiple: true };
+  for (const name of switchNames) options[kebab(name)] = { type: 'boolean' };
 
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
     ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
   } catch (error) {
@@ -143,12 +165,32 @@ export function parseScriptFlags<K extends string, L extends string = never, T e
     if (raw.trim() === '') throw new UserError(`${script}: --${kebab(name)} needs a ${spec.texts![name].value}.`, 2);
     texts[name] = raw;
   }
+  const repeated = {} as Record<R, string[]>;
+  for (const name of repeatedNames) {
+    const raw = (values[kebab(name)] as string[] | undefined) ?? [];
+    if (raw.some((item) => item.trim() === ''))
+      throw new UserError(`${script}: --${kebab(name)} needs a ${spec.repeated![name].value}.`, 2);
+    repeated[name] = raw;
+  }
+  const switches = {} as Record<S, boolean>;
+  for (const name of switchNames) switches[name] = values[kebab(name)] === true;
   if (parsed.out.trim() === '') throw new UserError(`${script}: --out needs a folder.`, 2);
   // Now, not after a run of minutes whose results would then be lost.
   const unwritable = whyNotWritable(resultsDir(parsed.out));
   if (unwritable) throw new UserError(`${script}: --out ${parsed.out}: ${unwritable}; pick another folder.`, 2);
-  return { ...numbers, ...lists, ...texts, ...parsed };
+  return { ...numbers, ...lists, ...texts, ...repeated, ...switches, ...parsed };
 }
+
+/** What a script's flags parse to: numbers, lists of numbers, texts (absent unless given), repeated texts, switches. */
+export type ScriptFlags<K extends string, L extends string, T extends string, R extends string, S extends string> = Record<
+  K,
+  number
+> &
+  Record<L, number[]> &
+  Partial<Record<T, string>> &
+  Record<R, string[]> &
+  Record<S, boolean> &
+  CommonFlags;
 
 function toNumber(script: string, name: string, raw: string, flag: { min?: number; max?: number }): number {
   const min = flag.min ?? 1;
@@ -174,9 +216,9 @@ function whyNotWritable(dir: string): string | null {
   }
 }
 
-export function helpText<K extends string, L extends string, T extends string>(
+export function helpText<K extends string, L extends string, T extends string, R extends string, S extends string>(
   script: string,
-  spec: ScriptSpec<K, L, T>,
+  spec: ScriptSpec<K, L, T, R, S>,
 ): string {
   const rows: [string, string][] = [
     ...Object.entries<NumberFlag>(spec.numbers).map(([name, flag]): [string, string] => [
@@ -190,6 +232,12 @@ export function helpText<K extends string, L extends string, T extends string>(
   ];
   for (const [name, flag] of Object.entries<TextFlag>(spec.texts ?? ({} as Record<T, TextFlag>))) {
     rows.push([`--${kebab(name)} ${flag.value}`, flag.help]);
+  }
+  for (const [name, flag] of Object.entries<TextFlag>(spec.repeated ?? ({} as Record<R, TextFlag>))) {
+    rows.push([`--${kebab(name)} ${flag.value}`, `${flag.help} (may be given again)`]);
+  }
+  for (const [name, flag] of Object.entries<SwitchFlag>(spec.switches ?? ({} as Record<S, SwitchFlag>))) {
+    rows.push([`--${kebab(name)}`, flag.help]);
   }
   if (!spec.notApplicable?.repeat) {
     rows.push([

@@ -17,7 +17,7 @@
 import { setMaxListeners } from 'node:events';
 import { basename } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { parseScriptFlags, type CommonFlags, type ScriptSpec } from './cli.ts';
+import { parseScriptFlags, type CommonFlags, type ScriptFlags, type ScriptSpec } from './cli.ts';
 import { startServer, useRunningServer, type ServerOptions, type TargetServer } from './start-server.ts';
 import { stopAllServers, handleSignals } from './cleanup.ts';
 import type { ServerProcess } from './server-process.ts';
@@ -36,7 +36,10 @@ import { printMeasurements } from './table.ts';
 import { createProgress, type Progress } from './progress.ts';
 
 /** What a script declares: what it shows, and its own flags (the common ones come with every experiment). */
-export type ExperimentSpec<K extends string, L extends string, T extends string> = Omit<ScriptSpec<K, L, T>, 'defaultOut'>;
+export type ExperimentSpec<K extends string, L extends string, T extends string, R extends string, S extends string> = Omit<
+  ScriptSpec<K, L, T, R, S>,
+  'defaultOut'
+>;
 
 /** A burst as a script plans it; the frame adds the common flags, the progress line and the interruption. */
 export type PlannedBurst<X extends object = NoFields> = Omit<BurstPlanCore, 'progress' | 'signal'> & BurstExtra<X>;
@@ -44,9 +47,13 @@ export type PlannedBurst<X extends object = NoFields> = Omit<BurstPlanCore, 'pro
 /** What `finish` adds to the results file: the shared fields, R (the experiment's own), and params beyond the flags. */
 export type FinishFields<R extends object = NoFields> = SharedFileFields & R & { params?: Record<string, ParamValue> };
 
-export function defineExperiment<K extends string, L extends string = never, T extends string = never>(
-  spec: ExperimentSpec<K, L, T>,
-): Experiment<Record<K, number> & Record<L, number[]> & Partial<Record<T, string>> & CommonFlags> {
+export function defineExperiment<
+  K extends string,
+  L extends string = never,
+  T extends string = never,
+  R extends string = never,
+  S extends string = never,
+>(spec: ExperimentSpec<K, L, T, R, S>): Experiment<ScriptFlags<K, L, T, R, S>> {
   return new Experiment(spec, parseScriptFlags({ ...spec, defaultOut: DEFAULT_RESULTS_DIR }));
 }
 
@@ -68,7 +75,7 @@ export class Experiment<
   private ended = false;
 
   constructor(
-    private readonly spec: ExperimentSpec<string, string, string>,
+    private readonly spec: ExperimentSpec<string, string, string, string, string>,
     readonly flags: F,
   ) {
     this.progress = createProgress(this.name, { quiet: flags.quiet });

@@ -82,6 +82,8 @@ export interface MeasurementCore {
 export interface SharedMeasurementFields {
   /** A probe fired beside a burst (its label is `<burst>-probe-<name>`): which burst, and which probe. */
   probe?: { burst: string; name: string };
+  /** How the answers came, wave by wave, earliest first: each wave's size (./waves.ts). Its timeline colours them. */
+  waves?: number[];
   /** CPU work: how long one wave lasts where it is not D (threads beyond the cores share them). */
   waveMs?: number;
   /** CPU work: the cores as the server got them, each one's time for a request while all were busy, ms. */
@@ -168,6 +170,16 @@ export interface SharedFileFields {
   sweep?: Sweep;
   /** Pictures of several measurements on one clock (a burst and its probes). */
   overlays?: Overlay[];
+  /** Totals as N grows, beside the model's steps: one picture each (find-pool, for each target). */
+  staircases?: Staircase[];
+}
+
+/** The total of each burst as N grew, and the model's total at every N up to the largest, for its steps. */
+export interface Staircase {
+  name: string;
+  title: string;
+  points: { requests: number; totalMs: number }[];
+  model: { requests: number; predictedMs: number }[];
 }
 
 /** A results file: the common fields, the shared ones, and F, the fields an experiment of its own adds. */
@@ -199,8 +211,8 @@ export interface ChartFiles {
   sweep?: string;
   /** overlay name → its file: several measurements on one clock (a burst and its probes). */
   overlays?: Record<string, string>;
-  /** More pictures an experiment draws of itself: name → file. */
-  more?: Record<string, string>;
+  /** staircase name → its file. */
+  staircases?: Record<string, string>;
 }
 
 export interface MeasurementContext {

@@ -34,6 +34,11 @@ export function seconds(ms: number | null | undefined, decimals = 3): string {
   return ms === null || ms === undefined ? '–' : `${(ms / 1000).toFixed(decimals)} s`;
 }
 
+/** A duration as a person reads it: "3.0 s" from a second up, "200 ms" below. */
+export function duration(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
+}
+
 /** The columns every experiment reports a measurement with, in the terminal and in REPORT.md. */
 export const MEASUREMENT_HEADERS = [
   'measurement',
