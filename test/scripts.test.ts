@@ -14,6 +14,7 @@ import type { DatabasePoolResults } from '../scripts/database-pool.ts';
 import type { WorkersResults } from '../scripts/workers.ts';
 import type { LibuvPoolResults } from '../scripts/libuv-pool.ts';
 import type { ConcurrencySweepResults } from '../scripts/concurrency-sweep.ts';
+import type { FindPoolResults } from '../scripts/find-pool.ts';
 import { findFastApiPython } from '../scripts/lib/fastapi-process.ts';
 
 import { runScript, tempDir, ROOT, embeddedPostgresProcesses } from './run-script.ts';
@@ -332,6 +333,22 @@ describe('run-all --quick', () => {
     const { memory } = r;
     const hono = memory.filter((x) => x.server === 'hono');
     assert.ok(hono.length === (r.params.workers as number[]).length && hono.every((x) => x.processes >= x.workers));
+  });
+
+  test('find-pool: found = configured on every suite endpoint it was not told about, each with a staircase', async () => {
+    const r = await results<FindPoolResults>('find-pool');
+    const names = r.findings.map((f) => new URL(f.target.replaceAll('{id}', '0')).pathname.split('/')[1]);
+    for (const endpoint of ['sync-test', 'blocking-loop-test', 'asyncio-test', 'hash-test']) assert.ok(names.includes(endpoint));
+    for (const f of r.findings) {
+      const c = f.configured!;
+      const label = `${f.target} (${c.note}): ${f.sentence}`;
+      if (c.kind === 'uneven') assert.ok(f.kind === 'uneven' || (f.kind === 'pool' && f.poolSize === c.poolSize), label);
+      else if (c.kind === 'cpu') assert.equal(f.kind, 'cpu', label);
+      else assert.deepEqual([f.kind, f.poolSize], [c.kind, c.poolSize], label);
+    }
+    const queue = r.findings.find((f) => f.configured!.refusedBeyond !== undefined)!;
+    assert.equal(queue.refusedBeyond, queue.configured!.refusedBeyond, queue.sentence);
+    assert.equal(r.staircases?.length, r.findings.length);
   });
 
   test('no PostgreSQL process is left behind by the database experiments', () => {

@@ -1,0 +1,294 @@
+/**
+ * find-pool — the P of any endpoint, found from the outside with nothing but requests.
+ *
+ * What it shows: every kind of waiting has a pool somewhere; find its P, and ceil(N / P) · D tells you the rest.
+ * Given an endpoint, it fires bursts of N = 2, 4, 8, … until a second wave of completions appears, reads P from the
+ * first wave and D from one request alone, confirms with N = P (one wave) and N = P + 1 (two), and says what kind of
+ * limit it is: a pool, no limit up to the N it may try, CPU work that shares the cores, several processes that split
+ * a burst unevenly, a queue that refuses beyond some N. Run with no --url, it proves itself on the suite's own
+ * endpoints, started with settings it is not told: /sync-test with FastAPI's 40 and with 7, a bounded queue,
+ * /db-test (node-postgres' 10), /blocking-loop-test (1), /asyncio-test (none), /hash-test (CPU, in steps of libuv's
+ * 4 threads), server.ts --workers 2, and the blog's FastAPI app (40, and 100) where a Python has it.
+ *
+ * Run:    npx tsx scripts/find-pool.ts --url 'http://127.0.0.1:8000/sync-test/{id}'
+ *         npx tsx scripts/find-pool.ts --url 'https://127.0.0.1:8443/orders/{id}' --insecure \
+ *           --method POST --header 'Content-Type: application/json' --body '{"item": 1}'
+ *         npx tsx scripts/find-pool.ts           # the self-check: the suite's endpoints, found = configured
+ * Expect: for server.ts's defaults, "… serves 40 requests at once, each for 3.0 s: a pool of 40" after about 33 s of
+ *         bursts (11 · D); in the self-check, found = configured for every pool, and the right kind for the others.
+ * Takes:  with --url, at most --budget-s (180 s by default); the self-check about 3 minutes (--quick about a
+ *         minute, fewer targets). Writes results/find-pool.json, a staircase and each burst's timeline by wave.
+ */
+import { isIP } from 'node:net';
+import { defineExperiment } from './lib/experiment.ts';
+import { searchForPool, type Step } from './lib/pool-finder.ts';
+import { judge, modelMs, type Finding } from './lib/pool-verdict.ts';
+import { toMeasurement, type Staircase } from './lib/results.ts';
+import type { ServerOptions, TargetServer } from './lib/start-server.ts';
+import { startPostgres } from './lib/postgres.ts';
+import { findFastApiPython, startFastApi } from './lib/fastapi-process.ts';
+import { calibrate } from './lib/calibrate.ts';
+import { UserError } from './lib/user-error.ts';
+import { duration, formatTable, ms } from './lib/table.ts';
+import { hashSync } from '../server/pool-tasks.js';
+
+/** What find-pool adds to its results: one finding per target, and the staircase of each. */
+export interface FindPoolResults {
+  findings: Finding[];
+}
+
+const experiment = defineExperiment({
+  about:
+    "Finds how many requests an endpoint serves at once (P), for how long (D), and what kind of limit it is, from bursts alone. Without --url, a self-check on the suite's own endpoints.",
+  notApplicable: {
+    repeat: 'it chooses its bursts itself',
+    client: 'it times each request from its connect, with its own client',
+  },
+  numbers: {
+    maxRequests: { help: 'the most requests in one burst', default: 256, min: 2, max: 10_000 },
+    budgetS: { help: 'the most time for one target, bursts included, s', default: 180, min: 1, max: 86_400 },
+    delayMs: {
+      help: "the self-check: the servers' delay, ms (not told to the finder)",
+      default: 1000,
+      quick: 300,
+      min: 10,
+      max: 600_000,
+    },
+  },
+  texts: {
+    url: { help: 'the endpoint; {id} is replaced by a different integer in each request (none: the self-check)', value: 'URL' },
+    method: { help: 'the request method (default GET)', value: 'METHOD' },
+    body: { help: 'the request body, sent with every request', value: 'TEXT' },
+    workerHeader: { help: 'the response header that names the process that answered (default X-Worker)', value: 'NAME' },
+  },
+  repeated: { header: { help: "a request header, 'Name: value'", value: "'NAME: VALUE'" } },
+  switches: {
+    insecure: { help: 'https:// only: accept a certificate that no authority signed' },
+    allowRemote: { help: 'fire at a host that is not this machine (be sure it is yours to load)' },
+  },
+}).withResults<FindPoolResults>();
+const { flags } = experiment;
+const findings: Finding[] = [];
+const staircases: Staircase[] = [];
+
+/** One target: search, judge, print the sentence and the table, record every burst with the model's figure. */
+async function find(name: string, url: string, configured?: Finding['configured']): Promise<Finding> {
+  experiment.say(`\n${name}: ${url}`);
+  const search = await searchForPool({
+    url,
+    request: { method: flags.method ?? 'GET', headers: flags.header, ...(flags.body !== undefined ? { body: flags.body } : {}) },
+    insecure: flags.insecure,
+    workerHeader: flags.workerHeader ?? 'X-Worker',
+    maxRequests: flags.maxRequests,
+    budgetMs: flags.budgetS * 1000,
+    onPlan: (plan) => experiment.say(`  plan: ${plan}`),
+    onStep: (step) =>
+      experiment.say(`  N = ${step.requests}${step.purpose === 'doubling' ? '' : ` (${step.purpose})`}: ${stepText(step)}`),
+  });
+  const finding = { ...judge(search, url, flags.budgetS * 1000), ...(configured ? { configured } : {}) };
+  findings.push(finding);
+  experiment.say(`\n${finding.sentence}${finding.hint ? `\nHint: ${finding.hint}` : ''}`);
+  const path = new URL(url.replaceAll('{id}', '0')).pathname.replace(/\/0(?=\/|$)/, '/{id}');
+  const rows = search.steps.map((step) => {
+    const predictedMs = step.purpose === 'refusals?' ? null : modelMs(finding, step.requests - step.refused);
+    // Refusals, hang-ups and failures are what the finder reads, not failures of the run: it says what they were.
+    experiment.record({
+      ...toMeasurement(
+        {
+          label: `${name} N=${step.requests}`,
+          endpoint: path,
+          poolSize: finding.poolSize,
+          delayMs: finding.delayMs,
+          predictedMs,
+        },
+        step.burst,
+        { waves: step.waves, ...(Object.keys(step.perWorker).length > 1 ? { workers: Object.keys(step.perWorker).length } : {}) },
+      ),
+      errorsExpected: true,
+    });
+    return [
+      step.requests,
+      step.purpose,
+      ms(step.burst.totalMs),
+      ms(predictedMs),
+      step.waves.join(', ') || '–',
+      step.ok,
+      step.refused,
+      step.purpose === 'refusals?' ? `${step.failed} hung up` : step.failed,
+      ms(step.slowestConnectMs),
+    ];
+  });
+  if (!flags.quiet) {
+    console.log(
+      `\n${formatTable(['N', 'why', 'total ms', 'model ms', 'waves', 'ok', 'refused', 'failed', 'slowest connect ms'], rows)}`,
+    );
+    console.log(
+      `\nD = ${duration(finding.delayMs)} (one request alone); ${finding.connections}; ${duration(finding.elapsedMs)} of bursts.` +
+        (finding.littlesLawPoolSize
+          ? `\nLittle's law, as a cross-check: completions per second × D = ${finding.littlesLawPoolSize.toFixed(1)} in service at once.`
+          : ''),
+    );
+  }
+  const largest = Math.max(...search.steps.map((s) => s.requests));
+  staircases.push({
+    name,
+    title: `find-pool · ${name} · ${finding.kind}${finding.poolSize ? `, P = ${finding.poolSize}` : ''}, D = ${duration(finding.delayMs)}`,
+    points: search.steps.map((s) => ({ requests: s.requests, totalMs: s.burst.totalMs })),
+    model: Array.from({ length: largest }, (_, i) => i + 1).flatMap((requests) => {
+      const predictedMs = modelMs(finding, requests);
+      return predictedMs === null ? [] : [{ requests, predictedMs }];
+    }),
+  });
+  return finding;
+}
+
+/** One line per burst as it ends: its waves, its first answer, its total (the refusal probe: what it was told). */
+function stepText(step: Step): string {
+  if (step.purpose === 'refusals?') {
+    const refused = step.refused ? `${step.refused} refused (${Object.keys(step.refusedKinds).join(', ')})` : 'none refused';
+    return `hung up after ${duration(step.burst.totalMs)}, before a first answer could come: ${refused}, the other ${step.requests - step.refused} taken`;
+  }
+  if (step.ok === 0)
+    return `no 2xx answer: ${[...Object.entries(step.refusedKinds), ...Object.entries(step.failedKinds)].map(([k, n]) => `${n} × ${k}`).join(', ')}`;
+  const waves = step.waves.length === 1 ? 'one wave' : `${step.waves.length} waves (${step.waves.join(', ')})`;
+  const trouble = [step.refused ? `${step.refused} refused` : '', step.failed ? `${step.failed} failed` : '']
+    .filter(Boolean)
+    .join(', ');
+  return `${waves}, the first after ${duration(step.firstMs ?? 0)}, all in ${duration(step.burst.totalMs)}${trouble ? `; ${trouble}` : ''}`;
+}
+
+if (flags.url) {
+  // 1. An endpoint of the user's: checked, then searched.
+  await find('target', checkedUrl(flags.url));
+} else {
+  // 1. The self-check: the suite's own endpoints, each started with settings the finder is not told.
+  await selfCheck();
+}
+
+// 2. Every burst with the model's figure for what was concluded, each target's staircase, the findings.
+const mismatches = findings.filter((f) => f.configured && !matches(f));
+for (const f of mismatches)
+  experiment.fail(
+    `${f.target}: found ${f.kind} ${f.poolSize ?? ''}, configured ${f.configured!.kind} ${f.configured!.poolSize ?? ''}`.trim(),
+  );
+await experiment.finish({ findings, staircases, params: { selfCheck: !flags.url } });
+
+/** An http(s) URL of this machine (or --allow-remote), or one sentence. */
+function checkedUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw.replaceAll('{id}', '0'));
+  } catch {
+    throw new UserError(
+      `find-pool: --url must be an http:// or https:// address such as 'http://127.0.0.1:8000/sync-test/{id}', got "${raw}".`,
+      2,
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UserError(`find-pool: --url must be an http:// or https:// address, got ${url.protocol}//.`, 2);
+  }
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const loopback = host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+  if (!loopback && !flags.allowRemote) {
+    throw new UserError(
+      `find-pool: ${host} is not this machine; a burst of up to ${flags.maxRequests} requests is a load test, so fire at it only if it is yours: add --allow-remote.`,
+      2,
+    );
+  }
+  return raw;
+}
+
+/** Whether a finding is what its server was started with: exactly, wherever the limit is a pool. */
+function matches(f: Finding): boolean {
+  const c = f.configured!;
+  if (c.kind === 'uneven') return f.kind === 'uneven' || (f.kind === 'pool' && f.poolSize === c.poolSize);
+  if (c.kind === 'cpu') return f.kind === 'cpu' && (c.poolSize === null || f.poolSize === c.poolSize);
+  const refusals = c.refusedBeyond === undefined || (f.refusedBeyond === c.refusedBeyond && f.refusedBeyondConfirmed === true);
+  return f.kind === c.kind && f.poolSize === c.poolSize && refusals;
+}
+
+async function selfCheck(): Promise<void> {
+  const d = flags.delayMs;
+  const sync = (pool: number, more: string[] = []) => ({ poolSize: pool, delayMs: d, extraArgs: more });
+  const own = async (name: string, options: ServerOptions, path: string, configured: Finding['configured']) =>
+    experiment.withServer(options, (server: TargetServer) => find(name, `${server.url}${path}`, configured));
+
+  if (!flags.quick)
+    await own('sync-40', sync(40), '/sync-test/{id}', {
+      kind: 'pool',
+      poolSize: 40,
+      note: "tinypool, --pool 40: FastAPI's number",
+    });
+  await own('sync-7', sync(7), '/sync-test/{id}', { kind: 'pool', poolSize: 7, note: 'tinypool, --pool 7' });
+  await own('queue', sync(4, ['--queue', '10']), '/sync-test/{id}', {
+    kind: 'pool',
+    poolSize: 4,
+    note: '--pool 4 --queue 10: beyond 14 at once, 503',
+    refusedBeyond: 14,
+  });
+  await own('loop-1', sync(1), '/blocking-loop-test/{id}', { kind: 'pool', poolSize: 1, note: 'the event loop itself, blocked' });
+  await own('async', sync(1), '/asyncio-test/{id}', {
+    kind: 'none',
+    poolSize: null,
+    note: 'awaited timers: nothing limits them',
+  });
+  const { iterations } = calibrate(flags.quick ? 100 : 200, hashSync, 10_000);
+  await own('hash', { poolSize: 1, delayMs: d, extraArgs: ['--hash-iterations', String(iterations)] }, '/hash-test/{id}', {
+    kind: 'cpu',
+    poolSize: null,
+    note: "async pbkdf2 on libuv's 4 threads, which share this machine's cores (steps of 4 where they show)",
+  });
+  const perWorker = flags.quick ? 5 : 40;
+  await own('workers-2', sync(perWorker, ['--workers', '2']), '/sync-test/{id}', {
+    kind: 'uneven',
+    poolSize: 2 * perWorker,
+    note: `--workers 2 --pool ${perWorker}: two pools, and node:cluster deals the connections`,
+  });
+
+  const started = await startPostgres();
+  if ('unavailable' in started) experiment.say(`\ndb-10 skipped: ${started.unavailable}`);
+  else {
+    await own('db-10', { poolSize: 1, delayMs: d, extraArgs: ['--database-url', started.url] }, '/db-test/{id}', {
+      kind: 'pool',
+      poolSize: 10,
+      note: "node-postgres' default pg.Pool",
+    });
+    await started.stop();
+  }
+
+  const python = await findFastApiPython();
+  if ('missing' in python) experiment.say(`\nthe blog's FastAPI app skipped: ${python.missing}`);
+  else {
+    for (const limit of flags.quick ? [40] : [40, 100]) {
+      await experiment.withServer(
+        async () =>
+          experiment.watch(
+            await startFastApi({ python: python.python, delayMs: d, ...(limit === 40 ? {} : { threadLimit: limit }) }),
+          ),
+        (server) =>
+          find(`fastapi-${limit}`, `${server.url}/sync-test/{id}`, {
+            kind: 'pool',
+            poolSize: limit,
+            note: limit === 40 ? "anyio's default CapacityLimiter(40)" : "anyio's limiter raised to 100",
+          }),
+      );
+    }
+  }
+
+  experiment.say(`\nFOUND FROM THE OUTSIDE, BESIDE HOW EACH SERVER WAS STARTED\n`);
+  experiment.say(
+    formatTable(
+      ['target', 'configured', 'found', 'P found', 'D found', 'refused beyond', 'bursts took', ''],
+      findings.map((f) => [
+        f.target,
+        f.configured?.note ?? '–',
+        f.kind,
+        f.poolSize ?? (f.poolSizeRange ? `${f.poolSizeRange[0]}–${f.poolSizeRange[1] ?? '?'}` : '–'),
+        duration(f.delayMs),
+        f.refusedBeyond ?? '–',
+        duration(f.elapsedMs),
+        matches(f) ? 'as configured' : 'MISMATCH',
+      ]),
+    ),
+  );
+}
