@@ -82,6 +82,7 @@ async function find(name: string, url: string, configured?: Finding['configured'
     maxRequests: flags.maxRequests,
     budgetMs: flags.budgetS * 1000,
     onPlan: (plan) => experiment.say(`  plan: ${plan}`),
+    onNote: (note) => experiment.say(`  note: ${note}`),
     onStep: (step) =>
       experiment.say(`  N = ${step.requests}${step.purpose === 'doubling' ? '' : ` (${step.purpose})`}: ${stepText(step)}`),
   });
@@ -89,20 +90,31 @@ async function find(name: string, url: string, configured?: Finding['configured'
   findings.push(finding);
   experiment.say(`\n${finding.sentence}${finding.hint ? `\nHint: ${finding.hint}` : ''}`);
   const path = new URL(url.replaceAll('{id}', '0')).pathname.replace(/\/0(?=\/|$)/, '/{id}');
+  // One timeline per target: the burst that revealed P (else the largest one answered in full), coloured by wave.
+  const full = search.steps.filter((s) => s.ok === s.requests);
+  const drawn = search.revealed?.step ?? full.reduce((a, b) => (b.requests > a.requests ? b : a), full[0]!);
+  const labels = new Set<string>();
   const rows = search.steps.map((step) => {
     const predictedMs = step.purpose === 'refusals?' ? null : modelMs(finding, step.requests - step.refused);
+    let label = `${name} N=${step.requests}`;
+    for (let again = 2; labels.has(label); again++) label = `${name} N=${step.requests} #${again}`;
+    labels.add(label);
     // Refusals, hang-ups and failures are what the finder reads, not failures of the run: it says what they were.
     experiment.record({
       ...toMeasurement(
         {
-          label: `${name} N=${step.requests}`,
+          label,
           endpoint: path,
           poolSize: finding.poolSize,
           delayMs: finding.delayMs,
           predictedMs,
         },
         step.burst,
-        { waves: step.waves, ...(Object.keys(step.perWorker).length > 1 ? { workers: Object.keys(step.perWorker).length } : {}) },
+        {
+          waves: step.waves,
+          ...(Object.keys(step.perWorker).length > 1 ? { workers: Object.keys(step.perWorker).length } : {}),
+          ...(step === drawn ? {} : { timeline: false as const }),
+        },
       ),
       errorsExpected: true,
     });
@@ -129,11 +141,12 @@ async function find(name: string, url: string, configured?: Finding['configured'
           : ''),
     );
   }
-  const largest = Math.max(...search.steps.map((s) => s.requests));
+  // The staircase: bursts answered in full (a hung-up probe's total is when it hung up, not a total).
+  const largest = Math.max(...full.map((s) => s.requests));
   staircases.push({
     name,
     title: `find-pool · ${name} · ${finding.kind}${finding.poolSize ? `, P = ${finding.poolSize}` : ''}, D = ${duration(finding.delayMs)}`,
-    points: search.steps.map((s) => ({ requests: s.requests, totalMs: s.burst.totalMs })),
+    points: full.map((s) => ({ requests: s.requests, totalMs: s.burst.totalMs })),
     model: Array.from({ length: largest }, (_, i) => i + 1).flatMap((requests) => {
       const predictedMs = modelMs(finding, requests);
       return predictedMs === null ? [] : [{ requests, predictedMs }];

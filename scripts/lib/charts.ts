@@ -176,11 +176,12 @@ function drawTimeline(title: string, m: Measurement, requests: readonly SeriesRe
   return svg(box, parts);
 }
 
-/** Every picture of one results file, by file name: a timeline per measurement, a sweep chart if it has one. */
+/** Every picture of one results file, by file name: a timeline per measurement (unless it says not), a sweep, staircases. */
 export function renderCharts(results: ResultsFile): { files: ChartFiles; svgs: Map<string, string> } {
   const svgs = new Map<string, string>();
   const files: ChartFiles = { timelines: {} };
   for (const m of results.measurements) {
+    if (m.timeline === false) continue;
     const file = `${results.experiment}-${slug(m.label)}.svg`;
     const setting = [`N = ${m.concurrency}`, m.poolSize === null ? null : `P = ${m.poolSize}`, `D = ${m.delayMs} ms`]
       .filter(Boolean)

@@ -33,8 +33,9 @@ export interface FinderOptions {
   /** The most time the whole finding may take, bursts included, ms. */
   budgetMs: number;
   signal?: AbortSignal;
-  /** Told the plan before the first burst, and each burst as it ends. */
+  /** Told the plan before the first burst, each burst as it ends, and what it notices on the way. */
   onPlan?: (plan: string) => void;
+  onNote?: (note: string) => void;
   onStep?: (step: Step) => void;
 }
 
@@ -94,8 +95,13 @@ export interface Search {
    * and whether N = A was answered in full and N = A + 1 had exactly one refused.
    */
   refusals: { acceptedAtOnce: number; seenIn: Step; confirmed: boolean } | null;
+  /** The size of the hung-up burst that asked whether the server refuses, if one was fired. */
+  probed: number | null;
   elapsedMs: number;
 }
+
+/** The refusal probe is at most this many waves of the pool found: the work a server that does not cancel is left with. */
+const PROBE_WAVES = 4;
 
 /** A CPU-bound endpoint's earliest answer moves out this far beyond a request's own time as N grows. */
 const SHARES_CORES = 1.5;
@@ -111,6 +117,8 @@ export async function searchForPool(options: FinderOptions): Promise<Search> {
   };
   const steps: Step[] = [];
   let waveUnitMs = Number.POSITIVE_INFINITY;
+  /** The longest a burst's first wave took: what the next burst's waves may take, for the budget. */
+  let slowestWave = 0;
 
   /**
    * A burst of n within what is left of the budget: each request's deadline is the budget's end, or `hangUpMs` (a
@@ -131,6 +139,18 @@ export async function searchForPool(options: FinderOptions): Promise<Search> {
     const step = readStep(requests, purpose, burst, waveUnitMs);
     steps.push(step);
     options.onStep?.(step);
+    // An answer far sooner than the first request alone: that one waited behind work that was there before (a
+    // previous run's leftovers, someone else's load) or a server warming up. The sooner one is the unit, and what was
+    // read with the old one is read again (the first request as one that only waited for the server to settle).
+    if (Number.isFinite(waveUnitMs) && step.firstMs !== null && step.firstMs * SHARES_CORES < waveUnitMs) {
+      options.onNote?.(
+        `an answer after ${(step.firstMs / 1000).toFixed(2)} s, the first request alone took ${(waveUnitMs / 1000).toFixed(2)} s: it waited behind earlier work; read again with the sooner one`,
+      );
+      waveUnitMs = step.firstMs;
+      slowestWave = waveUnitMs;
+      for (const s of steps)
+        Object.assign(s, readStep(s.requests, s.purpose === 'first' ? 'settle' : s.purpose, s.burst, waveUnitMs));
+    }
     return step;
   };
 
@@ -157,6 +177,7 @@ export async function searchForPool(options: FinderOptions): Promise<Search> {
     );
   }
   waveUnitMs = first.firstMs!;
+  slowestWave = waveUnitMs;
   first.waves = [1];
   // Two more bursts at least are needed to say anything: one of two requests, one of four.
   if (3 * waveUnitMs > left()) {
@@ -173,7 +194,6 @@ export async function searchForPool(options: FinderOptions): Promise<Search> {
   let confirmed = false;
   const poolPerProcess: Record<string, number> = {};
   let oneWaveUpTo = 1;
-  let slowestWave = waveUnitMs;
   let outOfBudget = false;
   const confirm = async (p: number): Promise<boolean | 'out of budget'> => {
     let holds = true;
@@ -248,13 +268,23 @@ export async function searchForPool(options: FinderOptions): Promise<Search> {
     if (step.refused > 0) break; // more would only be refused too
   }
 
-  // 3. A bounded queue refuses what it cannot hold at once: one burst of the most allowed, hung up before a first
-  //    wave could end, shows whether the server refuses, and about how many it took (what it was still serving is let
-  //    go). Then the edge, with bursts answered in full: N = A (none refused) and N = A + 1 (one refused).
+  // 3. A bounded queue refuses what it cannot hold at once: one burst, hung up before a first wave could end, shows
+  //    whether the server refuses, and about how many it took. Gently: a server that does not cancel what a client
+  //    gave up on still serves all it took, so the burst is at most PROBE_WAVES waves of the pool found (the most
+  //    allowed where no pool showed). Then the edge, with bursts answered in full: N = A (none refused) and N = A + 1
+  //    (one refused).
   let refusals: Search['refusals'] = null;
   const largest = Math.max(...steps.map((s) => s.requests));
-  if (!outOfBudget && !steps.some((s) => s.refused > 0) && largest < options.maxRequests && waveUnitMs < left()) {
-    await fire(options.maxRequests, 'refusals?', waveUnitMs * 0.75);
+  const probeSize = Math.min(options.maxRequests, revealed ? PROBE_WAVES * revealed.poolSize : options.maxRequests);
+  let probed: number | null = null;
+  if (!outOfBudget && !steps.some((s) => s.refused > 0) && largest < probeSize && waveUnitMs < left()) {
+    const probe = await fire(probeSize, 'refusals?', waveUnitMs * 0.75);
+    probed = probeSize;
+    const taken = probe.requests - probe.refused;
+    if (taken > 0 && revealed)
+      options.onNote?.(
+        `the server may go on serving the ${taken} requests it took and this burst gave up on (if it does not cancel abandoned work), for up to ${Math.ceil(taken / revealed.poolSize)} × D`,
+      );
   }
   const refusing = steps.filter((s) => s.refused > 0).sort((a, b) => a.requests - b.requests)[0];
   // What the hung-up burst left running may still hold the pool (a server that does not cancel abandoned work keeps
@@ -299,6 +329,7 @@ export async function searchForPool(options: FinderOptions): Promise<Search> {
     outOfBudget,
     oneWaveUpTo,
     refusals,
+    probed,
     elapsedMs: round3(performance.now() - began),
   };
 }

@@ -25,6 +25,8 @@ export interface Finding {
    */
   refusedBeyond: number | null;
   sentence: string;
+  /** A pool that grew under the bursts to poolSize (first waves that only grew): its first wave's size at first. */
+  grewFrom?: number;
   /** uneven and undecided: what is known of P, at least and at most (null: no upper bound known). */
   poolSizeRange?: [number, number | null];
   /** CPU work: requests' worth of it done side by side, N · D / total, in the largest burst. */
@@ -117,7 +119,9 @@ export function judge(search: Search, target: string, budgetMs: number): Finding
       (refused.confirmed
         ? `; N = ${refused.acceptedAtOnce} answered in full, N = ${refused.acceptedAtOnce + 1} had one refused).`
         : `; ${refused.acceptedAtOnce} is what that burst had taken, not confirmed by N = A and A + 1).`)
-    : '';
+    : search.probed
+      ? ` It took ${search.probed} at once without refusing any.`
+      : '';
   const d = duration(delayMs);
   const firstWaves = served.filter((s) => s.waves.length >= 2).map((s) => s.waves[0]!);
   const revealed = search.revealed;
@@ -140,24 +144,41 @@ export function judge(search: Search, target: string, budgetMs: number): Finding
         refusals,
     };
   }
-  if (revealed && processes === 1 && search.confirmed && new Set(firstWaves).size === 1) {
+  // A pool that starts small and adds workers under load (php-fpm's pm = dynamic) shows first waves that only grow,
+  // burst after burst, up to the P it then holds: confirmed at that P, it is a pool, and the sentence says it grew.
+  const grew = firstWaves.every((size, i) => i === 0 || size >= firstWaves[i - 1]!) && firstWaves.at(-1) === revealed?.poolSize;
+  if (revealed && processes === 1 && search.confirmed && (new Set(firstWaves).size === 1 || grew)) {
     const p = revealed.poolSize;
     const hint = hintFor(p);
     const three = steps.some((s) => s.requests === 2 * p + 1 && s.waves.length === 3) ? `, N = ${2 * p + 1} in three` : '';
+    const from = Math.min(...firstWaves);
+    const grown =
+      from < p
+        ? ` It grew there: the first waves held ${[...new Set(firstWaves)].join(', then ')} as the bursts came (a pool that starts small and adds workers under load).`
+        : '';
     return {
       ...base,
       kind: 'pool',
       poolSize: p,
-      sentence: `${target} serves ${plural(p, 'request')} at once, each for ${d}: a pool of ${p}. N = ${p} ran in one wave, N = ${p + 1} in two${three}.${refusals}`,
+      ...(from < p ? { grewFrom: from } : {}),
+      sentence: `${target} serves ${plural(p, 'request')} at once, each for ${d}: a pool of ${p}. N = ${p} ran in one wave, N = ${p + 1} in two${three}.${grown}${refusals}`,
       littlesLawPoolSize: little,
       ...(hint ? { hint } : {}),
     };
   }
-  if (revealed && (processes > 1 || new Set(firstWaves).size > 1)) {
-    const range: [number, number] = [Math.min(...firstWaves), Math.max(...firstWaves)];
+  // More than P in one wave after P was read: the pool is larger now than it was (it grows under load).
+  const oneWaveBeyond = revealed ? served.filter((s) => s.waves.length === 1 && s.requests > revealed.poolSize) : [];
+  const sizesSeen = [...firstWaves, ...oneWaveBeyond.map((s) => s.requests)];
+  if (revealed && (processes > 1 || new Set(sizesSeen).size > 1)) {
+    const range: [number, number] = [Math.min(...sizesSeen), Math.max(...sizesSeen)];
     const pools = search.poolPerProcess;
     const sum = Object.values(pools).reduce((a, b) => a + b, 0);
-    const hint = processes > 1 && Object.keys(pools).length === processes ? hintFor(sum, processes) : undefined;
+    const hint =
+      processes > 1
+        ? Object.keys(pools).length === processes
+          ? hintFor(sum, processes)
+          : undefined
+        : hintFor(range[1]) && `at most ${range[1]}: ${hintFor(range[1])}`;
     return {
       ...base,
       kind: 'uneven',
@@ -167,7 +188,7 @@ export function judge(search: Search, target: string, budgetMs: number): Finding
       littlesLawPoolSize: little,
       ...(hint ? { hint } : {}),
       sentence:
-        `${target} served a first wave of ${range[0] === range[1] ? range[0] : `${range[0]} to ${range[1]}`} from burst to burst, each request for ${d}` +
+        `${target} served ${range[0] === range[1] ? range[0] : `${range[0]} to ${range[1]}`} at once, a different number from burst to burst, each request for ${d}` +
         (processes > 1
           ? `: ${processes} processes, each with a pool of its own (${splitText(pools)}: ${sum} in all, when a burst is split evenly), and the bursts were split unevenly (${splitText(revealed.step.perWorker)} in the burst of ${revealed.step.requests}).`
           : ': the pool does not stay one size (it grows under load, or several processes share it).') +
@@ -196,12 +217,11 @@ export function judge(search: Search, target: string, budgetMs: number): Finding
     };
   }
   const upTo = search.oneWaveUpTo;
-  const held = maxRequestsTried > upTo && !refused ? `, and took ${maxRequestsTried} at once without refusing any` : '';
   return {
     ...base,
     kind: 'none',
     poolSize: null,
-    sentence: `${target} served ${plural(upTo, 'request')} at once in one wave of ${d}: no limit up to ${upTo}${held}.${refusals}`,
+    sentence: `${target} served ${plural(upTo, 'request')} at once in one wave of ${d}: no limit up to ${upTo}.${refusals}`,
   };
 }
 

@@ -82,6 +82,8 @@ export interface MeasurementCore {
 export interface SharedMeasurementFields {
   /** A probe fired beside a burst (its label is `<burst>-probe-<name>`): which burst, and which probe. */
   probe?: { burst: string; name: string };
+  /** false: no timeline of its own (find-pool fires many small bursts and draws the one that revealed P). */
+  timeline?: false;
   /** How the answers came, wave by wave, earliest first: each wave's size (./waves.ts). Its timeline colours them. */
   waves?: number[];
   /** CPU work: how long one wave lasts where it is not D (threads beyond the cores share them). */
