@@ -20,7 +20,8 @@ import { writeReport } from './report.ts';
 import type { ResultsFile } from './lib/results.ts';
 import { exitCodeOf, STOP_SIGNALS, type StopSignal } from '../server/signals.ts';
 
-const NOT_EXPERIMENTS = new Set(['run-all.ts', 'report.ts']);
+// report.ts rebuilds the report; live.ts serves a page until it is stopped.
+const NOT_EXPERIMENTS = new Set(['run-all.ts', 'report.ts', 'live.ts']);
 const SCRIPTS_DIR = fileURLToPath(new URL('./', import.meta.url));
 
 const flags = parseScriptFlags({

@@ -46,8 +46,10 @@ export interface BurstOptions {
   timeoutMs: number;
   /** Connections opened at once while connecting, so the server's accept queue never overflows. */
   connectBatch?: number;
-  /** Called after each request ends (progress displays). */
-  onRequestDone?: (done: number, total: number) => void;
+  /** Called after each request ends, with its record where the client has it then (the raw one: the live page streams it). */
+  onRequestDone?: (done: number, total: number, record?: RequestRecord) => void;
+  /** Called once every request has been written (or, timed from the connect, every connection begun): their starts. */
+  onStarted?: (records: readonly RequestRecord[], startedAt: number) => void;
   /** Default raw. */
   client?: BurstClient;
   /** Ends the burst at once: every request still open is recorded as 'interrupted' (Ctrl-C, a server that died). */

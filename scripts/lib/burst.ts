@@ -59,7 +59,7 @@ export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
     if (response?.worker !== undefined) record.worker = response.worker;
     if (status !== null && status >= 400 && response) record.detail = response.detail();
     done++;
-    options.onRequestDone?.(done, n);
+    options.onRequestDone?.(done, n, record);
     if (done === n) finish();
   };
   const requestBytes = Array.from({ length: n }, (_, i) => requestOf(options, target, i + 1));
@@ -114,6 +114,8 @@ export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
       socket!.write(requestBytes[i]!);
     }
   }
+
+  options.onStarted?.(records, t0);
 
   // 4. One deadline for the whole burst; an abort ends it at once.
   const endOpen = (why: string) =>

@@ -78,7 +78,7 @@ export interface ScriptSpec<
   /** Default for --repeat: 1 for the long experiments, more where a burst takes a moment. */
   defaultRepeat?: number;
   /** Common flags that make no sense for this script, with why: given anyway, they are refused in one sentence. */
-  notApplicable?: Partial<Record<'repeat' | 'client', string>>;
+  notApplicable?: Partial<Record<'repeat' | 'client' | 'quick', string>>;
 }
 
 /**
@@ -248,8 +248,8 @@ export function helpText<K extends string, L extends string, T extends string, R
   if (!spec.notApplicable?.client) {
     rows.push(['--client NAME', "raw (default): raw sockets, sub-ms; curl: the blog's method, one background curl per request"]);
   }
+  if (!spec.notApplicable?.quick) rows.push(['--quick', 'short delays and counts: finishes in seconds']);
   rows.push(
-    ['--quick', 'short delays and counts: finishes in seconds'],
     ['--out DIR', `where the JSON results go (default ${spec.defaultOut})`],
     ['--quiet', 'no progress output'],
     ['-h, --help', 'this text'],

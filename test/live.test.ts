@@ -1,0 +1,267 @@
+/**
+ * The live page in a real browser: Debian's Chromium driven by playwright-core (no browser download), against
+ * scripts/live.ts run as a user runs it, which starts the real server. What a person would see is checked: the
+ * bars, the waves at the model's boundaries, the table beside the streamed figures, a replay of a committed file, a
+ * page closed mid-burst, Stop, a second Fire, a refused setting, the keyboard, a phone-sized window; and that
+ * stopping the script stops what it started. Skipped, with the reason, where no Chromium is installed.
+ */
+import { test, describe, before, after } from './harness.ts';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { waveSizes } from '../scripts/lib/waves.ts';
+import { isRunning } from '../scripts/lib/process-tree.ts';
+import type { LiveMeasurement } from '../scripts/lib/live-scenarios.ts';
+import type { ResultsFile } from '../scripts/lib/results.ts';
+import { ROOT, embeddedPostgresProcesses, runScript, serverChildrenOf } from './run-script.ts';
+
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((path) => existsSync(path));
+const skip = CHROMIUM ? false : 'no Chromium on this machine (apt-get install chromium): the browser tests need one';
+
+describe('the live page, in Chromium', { skip }, () => {
+  let live: ChildProcess;
+  let url = '';
+  let out = '';
+  let browser: Browser;
+  const serversSeen = new Set<number>();
+
+  before(async () => {
+    out = await mkdtemp(join(tmpdir(), 'live-'));
+    live = spawn(process.execPath, ['--import', 'tsx', 'scripts/live.ts', '--port', '0', '--out', out, '--quiet'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    url = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: live.stdout! }).on('line', (line) => {
+        const found = /http:\/\/127\.0\.0\.1:\d+\//.exec(line);
+        if (found) resolve(found[0]);
+      });
+      live.once('exit', (code) => reject(new Error(`live.ts exited first (${code})`)));
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM!,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--no-first-run'],
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (live && live.exitCode === null) {
+      live.kill('SIGKILL');
+      await new Promise((resolve) => live.once('exit', resolve));
+    }
+    for (const pid of serversSeen) if (isRunning(pid)) process.kill(pid, 'SIGKILL');
+    await rm(out, { recursive: true, force: true });
+  });
+
+  /** A page, closed after the test; the servers live.ts runs are noted, to check they are stopped at the end. */
+  async function open(t: { after: (fn: () => unknown) => void }, query: string, viewport = { width: 1280, height: 800 }) {
+    const page = await browser.newPage({ viewport });
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    t.after(async () => {
+      for (const pid of serverChildrenOf(live.pid!)) serversSeen.add(pid);
+      await page.close().catch(() => {});
+      assert.deepEqual(errors, [], 'no error in the page');
+    });
+    await page.goto(`${url}${query}`);
+    return page;
+  }
+  // (What runs in the page is given as text: this file is type-checked for Node, without the DOM's types.)
+  const stateOf = (page: Page) => page.evaluate<string>('document.body.dataset.state');
+  const until = (page: Page, state: string, timeout = 120_000) =>
+    page.waitForFunction(`document.body.dataset.state === ${JSON.stringify(state)}`, null, { timeout });
+  const bars = (page: Page) =>
+    page.$$eval('[data-request-id]', (elements) =>
+      elements.map((e) => ({
+        id: Number(e.getAttribute('data-request-id')),
+        endMs: e.hasAttribute('data-end-ms') ? Number(e.getAttribute('data-end-ms')) : null,
+        status: e.hasAttribute('data-status') ? Number(e.getAttribute('data-status')) : null,
+      })),
+    );
+  const result = (page: Page) => page.evaluate<LiveMeasurement>('window.liveResult');
+  const answered = (page: Page, n: number) =>
+    page.waitForFunction(`document.querySelectorAll('[data-end-ms]').length >= ${n}`, null, { timeout: 60_000 });
+  const api = async <T>(path: string, method = 'GET') => (await fetch(`${url}${path.slice(1)}`, { method })).json() as Promise<T>;
+
+  test('Fire (N = 10, P = 4, D = 300): 10 bars, three waves at the model’s boundaries, the table’s figures the streamed ones, the pool gauge', async (t) => {
+    const page = await open(t, '?scenario=sync&requests=10&pool=4&delayMs=300&fire=1');
+    await until(page, 'done');
+    const drawn = await bars(page);
+    assert.equal(drawn.length, 10);
+    assert.ok(
+      drawn.every((b) => b.status === 200 && b.endMs !== null),
+      JSON.stringify(drawn),
+    );
+    const ends = drawn.map((b) => ({ endMs: b.endMs! }));
+    assert.deepEqual(waveSizes(ends, 300), [4, 4, 2], `ends at ${ends.map((e) => e.endMs)}`);
+    // The boundaries the model drew, and no answer of wave k before k · D (a request waits, then takes D).
+    const boundaries = await page.$$eval('line.boundary', (lines) =>
+      lines.map((l) => Number(l.getAttribute('data-boundary-ms'))),
+    );
+    assert.deepEqual(boundaries, [300, 600, 900]);
+    const sorted = ends.map((e) => e.endMs).sort((a, b) => a - b);
+    for (const [i, end] of sorted.entries()) assert.ok(end >= boundaries[Math.floor(i / 4)]!, `answer ${i + 1} at ${end} ms`);
+    // The result and the table say what the bars say.
+    const r = await result(page);
+    assert.equal(r.label, 'sync N=10 P=4 D=300');
+    assert.equal(r.concurrency, 10);
+    assert.equal(r.predictedMs, 900);
+    assert.deepEqual(
+      r.requests.map((q) => q.endMs).sort((a, b) => a - b),
+      sorted,
+    );
+    assert.equal(r.totalMs, Math.max(...sorted));
+    const cell = (name: string) => page.textContent(`[data-cell="${name}"]`);
+    assert.equal(await cell('total'), `${r.totalMs.toFixed(0)} ms`);
+    assert.equal(await cell('model'), '900 ms');
+    assert.equal(await cell('ok'), '10');
+    assert.equal(await cell('errors'), '0');
+    assert.equal(await cell('waves'), '4 + 4 + 2');
+    // The server's pool while it ran: 4 busy, the other 6 queued, as sampled.
+    assert.ok(r.samples.length >= 2, `${r.samples.length} samples`);
+    assert.equal(Math.max(...r.samples.map((s) => s.busy)), 4);
+    assert.equal(Math.max(...r.samples.map((s) => s.queued)), 6);
+
+    // Save: the burst in the results contract, in --out, which report.ts reads.
+    await page.click('#save');
+    await page.waitForFunction("/saved as/.test(document.getElementById('status').textContent)");
+    const saved = JSON.parse(await readFile(join(out, 'live.json'), 'utf8')) as ResultsFile<object, LiveMeasurement>;
+    assert.equal(saved.experiment, 'live');
+    assert.equal(saved.measurements.at(-1)?.label, 'sync N=10 P=4 D=300');
+    assert.deepEqual(saved.measurements.at(-1)?.requests, r.requests);
+    const report = runScript('report.ts', ['--out', out]);
+    assert.equal(report.status, 0, report.stderr);
+    assert.match(await readFile(join(out, 'REPORT.md'), 'utf8'), /## live/);
+  });
+
+  test('replay of a committed file: every bar ends where the file says', async (t) => {
+    const file = JSON.parse(await readFile(join(ROOT, 'results', 'async-vs-sync.json'), 'utf8')) as ResultsFile;
+    const recorded = file.measurements.find((m) => m.label === 'sync')!;
+    const page = await open(t, '?replay=async-vs-sync.json&label=sync&speed=16');
+    await until(page, 'done');
+    const drawn = await bars(page);
+    assert.equal(drawn.length, recorded.requests.length);
+    const byId = new Map(recorded.requests.map((q) => [q.id, q]));
+    for (const bar of drawn) {
+      assert.equal(bar.endMs, byId.get(bar.id)!.endMs, `request ${bar.id}`);
+      assert.equal(bar.status, byId.get(bar.id)!.status);
+    }
+    assert.equal((await result(page)).label, 'sync');
+  });
+
+  test('a page closed mid-burst loses nothing: another page shows the whole burst', async (t) => {
+    const first = await browser.newPage();
+    await first.goto(`${url}?scenario=sync&requests=6&pool=2&delayMs=600&fire=1`);
+    await answered(first, 2);
+    const seen = (await bars(first)).filter((b) => b.endMs !== null);
+    await first.close();
+
+    const page = await open(t, '');
+    await until(page, 'done');
+    const r = await result(page);
+    assert.equal(r.concurrency, 6);
+    assert.equal(r.ok, 6);
+    const drawn = await bars(page);
+    assert.ok(drawn.every((b) => b.endMs !== null));
+    for (const bar of seen) assert.equal(drawn.find((b) => b.id === bar.id)?.endMs, bar.endMs, `request ${bar.id}`);
+  });
+
+  test('Stop ends the burst in flight and marks it interrupted; what was answered is kept', async (t) => {
+    const page = await open(t, '?scenario=sync&requests=4&pool=1&delayMs=1000&fire=1');
+    await answered(page, 1);
+    await page.keyboard.press('Escape'); // the Stop button's key
+    await until(page, 'done');
+    const r = await result(page);
+    assert.equal(r.interrupted, true);
+    assert.ok(r.ok >= 1 && r.ok < 4, `${r.ok} answered`);
+    assert.equal(r.errorCounts.interrupted, 4 - r.ok);
+    assert.equal((await bars(page)).filter((b) => b.status === 0).length, 4 - r.ok);
+    assert.match((await page.textContent('[data-cell="total"]')) ?? '', /stopped/);
+  });
+
+  test('a second Fire while one runs is refused, and the burst in flight goes on', async (t) => {
+    const page = await open(t, '?scenario=sync&requests=3&pool=1&delayMs=800&fire=1');
+    await until(page, 'firing');
+    const other = await open(t, '');
+    await until(other, 'firing');
+    assert.equal(await other.isDisabled('#fire'), true, 'Fire is disabled while a burst runs');
+    // As a page would ask (its button is disabled): straight to the script.
+    const answer = await fetch(`${url}api/fire`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"scenario":"async"}',
+    });
+    const refused = { status: answer.status, body: (await answer.json()) as { detail: string } };
+    assert.equal(refused.status, 409);
+    assert.match(refused.body.detail, /already running/);
+    await until(page, 'done');
+    assert.equal((await result(page)).ok, 3);
+  });
+
+  test('a setting out of range is shown as an error and nothing is fired', async (t) => {
+    const before = await api<{ bursts: number }>('/api/state');
+    const page = await open(t, '?scenario=sync&requests=0&fire=1');
+    await page.waitForFunction("document.getElementById('error').textContent !== ''");
+    assert.match((await page.textContent('#error')) ?? '', /requests .* must be a whole number from 1 to 1000, got "0"/);
+    assert.equal(await stateOf(page), 'idle');
+    assert.equal((await api<{ bursts: number }>('/api/state')).bursts, before.bursts);
+    assert.equal((await bars(page)).length, 0);
+  });
+
+  test('with the keyboard alone, on a phone-sized window: settings typed, Enter fires, nothing wider than the screen', async (t) => {
+    const page = await open(t, '?scenario=async', { width: 390, height: 844 });
+    await page.waitForSelector('#fire:not([disabled])'); // as a person waits for the page to be ready
+    await page.focus('input[name="requests"]');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('3');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('200');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction("document.body.dataset.state === 'done' && window.liveResult.label === 'async N=3 D=200'", null, {
+      timeout: 60_000,
+    });
+    assert.equal(new URL(page.url()).searchParams.get('requests'), '3', 'the address holds the settings');
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+    assert.ok(overflow <= 0, `the page is ${overflow} px wider than the window`);
+    assert.ok(await page.isVisible('#fire'));
+  });
+
+  test('every scenario fires and draws (small settings)', async (t) => {
+    for (const [scenario, query] of [
+      ['blocking-loop', 'requests=2&delayMs=100'],
+      ['cpu-loop', 'requests=2&delayMs=50'],
+      ['cpu-pool', 'requests=3&delayMs=50&pool=2'],
+      ['hash', 'requests=3&delayMs=50&threads=2'],
+      ['workers', 'requests=4&delayMs=200&pool=1&workers=2'],
+      ['db', 'requests=3&delayMs=200&pool=2'],
+    ]) {
+      const page = await open(t, `?scenario=${scenario}&${query}&fire=1`);
+      await until(page, 'done', 180_000);
+      const r = await result(page);
+      const n = Number(new URLSearchParams(query).get('requests'));
+      assert.equal(r.ok, n, `${scenario}: ${JSON.stringify(r.errorCounts)}`);
+      assert.equal((await bars(page)).filter((b) => b.status === 200).length, n, scenario);
+      if (scenario === 'workers') assert.equal(Object.keys(r.perWorker ?? {}).length >= 1, true);
+      if (scenario === 'hash') assert.ok(r.samples.some((s) => s.fileReadMs !== undefined) || r.samples.length === 0);
+      await page.close();
+    }
+  });
+
+  test('SIGTERM stops the page and every process it started', async () => {
+    const servers = serverChildrenOf(live.pid!);
+    for (const pid of servers) serversSeen.add(pid);
+    assert.ok(servers.length >= 1, 'a server was running');
+    live.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => live.once('exit', (c) => resolve(c)));
+    assert.equal(code, 143);
+    for (const pid of servers) assert.equal(isRunning(pid), false, `server ${pid} still runs`);
+    assert.deepEqual(embeddedPostgresProcesses(), [], 'the db scenario’s PostgreSQL is stopped too');
+  });
+});
