@@ -56,9 +56,12 @@ export async function fireCurlBurst(options: BurstOptions): Promise<BurstResult>
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LC_ALL: 'C' }, // $EPOCHREALTIME with a decimal point
   });
-  // curl ends itself at --max-time; this only catches a shell that hangs. An abort ends the shell (and with it
-  // the timing line: the records it printed stay, the rest are 'interrupted').
-  const backstop = setTimeout(() => shell.kill('SIGKILL'), options.timeoutMs + 10_000);
+  // curl ends itself at --max-time; this only catches a shell that hangs: one that prints nothing for longer than a
+  // request may take. Not a deadline for the whole burst: on a slow machine launching 1000 curls takes as long as it
+  // takes (20 s once here, 3.4 s another time), and a shell still launching them is not hung. An abort ends the shell
+  // (and with it the timing line: the records it printed stay, the rest are 'interrupted').
+  const idleMs = options.timeoutMs + 10_000;
+  const backstop = setTimeout(() => shell.kill('SIGKILL'), idleMs);
   const interrupt = () => shell.kill('SIGKILL');
   options.signal?.addEventListener('abort', interrupt);
 
@@ -68,6 +71,7 @@ export async function fireCurlBurst(options: BurstOptions): Promise<BurstResult>
   shell.stderr.setEncoding('utf8').on('data', (text: string) => (stderr = (stderr + text).slice(-2000)));
   const lines = createInterface({ input: shell.stdout });
   lines.on('line', (line) => {
+    backstop.refresh();
     const fields = line.split(' ');
     if (fields[0] === 'burst') {
       burstLine = fields.slice(1).map(Number);
