@@ -27,7 +27,8 @@ import { DEFAULT_RESULTS_DIR, readResults, resultsDir, writeResults, whatItShows
 import { writeCharts } from './lib/charts.ts';
 import type { ResultsFile } from './lib/results.ts';
 import { BusyError, LiveSession } from './lib/live-session.ts';
-import { LIMITS, SCENARIO_TABLE, SCENARIOS, readSettings, type LiveEvent, type LiveFields } from './lib/live-scenarios.ts';
+import { LIMITS, SCENARIO_TABLE, SCENARIOS, readSettings } from './lib/live-scenarios.ts';
+import type { LiveEvent, LiveFields } from './lib/live-events.ts';
 
 const flags = parseScriptFlags({
   about:

@@ -16,7 +16,7 @@ import { createInterface } from 'node:readline';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { waveSizes } from '../scripts/lib/waves.ts';
 import { isRunning } from '../scripts/lib/process-tree.ts';
-import type { LiveMeasurement } from '../scripts/lib/live-scenarios.ts';
+import type { LiveMeasurement } from '../scripts/lib/live-events.ts';
 import type { ResultsFile } from '../scripts/lib/results.ts';
 import { ROOT, embeddedPostgresProcesses, runScript, serverChildrenOf } from './run-script.ts';
 

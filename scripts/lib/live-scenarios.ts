@@ -1,11 +1,11 @@
 /**
  * The live page's scenarios (scripts/live.ts): each one a lesson the suite already measures, with its own script's
  * defaults; the settings a page or a link may ask for, checked; the server each needs; and the model's prediction,
- * nominal before the server has been timed, from w and the cores measured on it after. Also the shapes of what the
- * page is streamed (scripts/live/live.js reads them by JSDoc import, so both sides share one definition).
+ * nominal before the server has been timed, from w and the cores measured on it after. What the page is streamed is
+ * ./live-events.ts.
+ *
+ * About 270 lines, half of them the scenario table: data, each scenario's lesson and defaults in one place.
  */
-import type { RequestRecord } from './burst-types.ts';
-import type { Measurement } from './results.ts';
 import { predictCpuTotalMs, predictCpuWaveMs, predictTotalMs, predictWaves } from './model.ts';
 
 export const SCENARIOS = ['async', 'sync', 'blocking-loop', 'cpu-loop', 'cpu-pool', 'db', 'hash', 'workers'] as const;
@@ -272,45 +272,3 @@ export function modelOf(s: Settings, calibration: Calibration | null, cores: num
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
-
-/** A gauge sample: what the server said of itself while the burst ran, ms since the burst's first request. */
-export interface Sample {
-  atMs: number;
-  /** How long /stats took to answer: a blocked event loop answers late, or not at all until it is free. */
-  statsMs: number;
-  /** Pool threads busy, and tasks waiting for one. */
-  busy: number;
-  queued: number;
-  /** Requests being served (for hash: hashes outstanding). */
-  inFlight: number;
-  /** node-postgres' pool: connections in use, and queries waiting for one. */
-  dbBusy?: number;
-  dbWaiting?: number;
-  /** hash: how long a small file read (also on libuv's threads) took, fired with this sample. */
-  fileReadMs?: number;
-}
-
-/** What a live burst adds to its measurement: the settings, the model's boundaries, and the gauges' samples. */
-export interface LiveFields {
-  scenario: ScenarioName;
-  settings: Settings;
-  boundariesMs: number[];
-  formula: string;
-  samples: Sample[];
-  /** The model's inputs were nominal (the server was not timed). */
-  nominalModel?: boolean;
-}
-export type LiveMeasurement = Measurement<LiveFields>;
-
-/** Everything the page is streamed (server-sent events, one JSON object each); a page that connects late gets the current burst's so far. */
-export type LiveEvent =
-  /** `burst`: sent first to a page that connects, the id of the burst whose events follow (null: none yet). */
-  | { type: 'state'; state: 'idle' | 'starting' | 'firing' | 'done' | 'failed'; detail?: string; burst?: number | null }
-  | { type: 'status'; text: string }
-  | { type: 'burst'; id: number; settings: Settings; endpoint: string; label: string; model: Model }
-  /** `at`: the script's wall clock (Date.now()) when the first request was written, so a page that joins late knows how long ago. */
-  | { type: 'started'; id: number; startsMs: number[]; at: number }
-  | { type: 'end'; id: number; request: RequestRecord }
-  | { type: 'sample'; id: number; sample: Sample }
-  | { type: 'done'; id: number; result: LiveMeasurement }
-  | { type: 'failed'; id: number; detail: string };

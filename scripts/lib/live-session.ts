@@ -5,6 +5,9 @@
  * streamed as it happens beside the server's gauges (its /stats, sampled), and the burst as a measurement of the
  * results contract when it ends. Stop ends the burst in flight and marks it interrupted, as the scripts do. The
  * events of the current burst are kept, so a page that connects late (or again, after being closed) sees all of it.
+ *
+ * About 340 lines: one class, because the burst, the server it runs on, the calibration and the gauges share the
+ * one state the page follows (which burst, which server, what was streamed so far).
  */
 import { availableParallelism } from 'node:os';
 import { fireBurst } from './burst.ts';
@@ -18,17 +21,8 @@ import { waveSizes } from './waves.ts';
 import { round3 } from '../../server/numbers.ts';
 import type { ServerStats } from '../../server/stats-window.ts';
 import { cpuWork, hashSync } from '../../server/pool-tasks.js';
-import {
-  SCENARIO_TABLE,
-  modelOf,
-  serverConfigOf,
-  type Calibration,
-  type LiveEvent,
-  type LiveFields,
-  type LiveMeasurement,
-  type Sample,
-  type Settings,
-} from './live-scenarios.ts';
+import { SCENARIO_TABLE, modelOf, serverConfigOf, type Calibration, type Settings } from './live-scenarios.ts';
+import type { LiveEvent, LiveFields, LiveMeasurement, Sample } from './live-events.ts';
 
 /** How often the gauges are sampled while a burst runs, ms. */
 export const SAMPLE_EVERY_MS = 100;

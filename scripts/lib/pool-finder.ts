@@ -13,6 +13,10 @@
  * elsewhere, or under a CPU quota): a pool (clean waves of D), no limit up to the largest N allowed, CPU work that
  * shares the cores (the earliest completion moves out as N grows), several processes that split a burst unevenly,
  * a bounded queue that refuses beyond some N, and what it cannot decide within the budget. ./pool-verdict.ts says it.
+ *
+ * About 380 lines in one file on purpose: the search is one sequence (the first request, the doubling, the
+ * confirmation, the refusals), each step reading what the steps before it found; apart, a reader would chase that
+ * state across files.
  */
 import { fireBurst } from './burst.ts';
 import type { BurstResult, RequestShape } from './burst-types.ts';

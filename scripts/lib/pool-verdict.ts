@@ -2,6 +2,9 @@
  * What find-pool concludes from its bursts (./pool-finder.ts): the kind of limit, P and D, one plain sentence, a
  * well-known default of that size as a hint beside the measurement (never instead of it), and the model's total for
  * every burst it fired with the P it concluded, so the reader sees the fit and not only the verdict.
+ *
+ * About 270 lines: judge() is one branch per kind, each with its sentence, and the table of well-known pools sits
+ * beside the hints it gives; the Finding type is the results contract's and documents every field.
  */
 import { sharesCores, type Search, type Step } from './pool-finder.ts';
 import { round3 } from '../../server/numbers.ts';

@@ -1,0 +1,49 @@
+/**
+ * What the live page is streamed, and what a live burst adds to its measurement (scripts/live.ts sends them;
+ * scripts/live/live.js reads them by JSDoc import, so both sides share one definition).
+ */
+import type { RequestRecord } from './burst-types.ts';
+import type { Measurement } from './results.ts';
+import type { Model, ScenarioName, Settings } from './live-scenarios.ts';
+
+/** A gauge sample: what the server said of itself while the burst ran, ms since the burst's first request. */
+export interface Sample {
+  atMs: number;
+  /** How long /stats took to answer: a blocked event loop answers late, or not at all until it is free. */
+  statsMs: number;
+  /** Pool threads busy, and tasks waiting for one. */
+  busy: number;
+  queued: number;
+  /** Requests being served (for hash: hashes outstanding). */
+  inFlight: number;
+  /** node-postgres' pool: connections in use, and queries waiting for one. */
+  dbBusy?: number;
+  dbWaiting?: number;
+  /** hash: how long a small file read (also on libuv's threads) took, fired with this sample. */
+  fileReadMs?: number;
+}
+
+/** What a live burst adds to its measurement: the settings, the model's boundaries, and the gauges' samples. */
+export interface LiveFields {
+  scenario: ScenarioName;
+  settings: Settings;
+  boundariesMs: number[];
+  formula: string;
+  samples: Sample[];
+  /** The model's inputs were nominal (the server was not timed). */
+  nominalModel?: boolean;
+}
+export type LiveMeasurement = Measurement<LiveFields>;
+
+/** Everything the page is streamed (server-sent events, one JSON object each); a page that connects late gets the current burst's so far. */
+export type LiveEvent =
+  /** `burst`: sent first to a page that connects, the id of the burst whose events follow (null: none yet). */
+  | { type: 'state'; state: 'idle' | 'starting' | 'firing' | 'done' | 'failed'; detail?: string; burst?: number | null }
+  | { type: 'status'; text: string }
+  | { type: 'burst'; id: number; settings: Settings; endpoint: string; label: string; model: Model }
+  /** `at`: the script's wall clock (Date.now()) when the first request was written, so a page that joins late knows how long ago. */
+  | { type: 'started'; id: number; startsMs: number[]; at: number }
+  | { type: 'end'; id: number; request: RequestRecord }
+  | { type: 'sample'; id: number; sample: Sample }
+  | { type: 'done'; id: number; result: LiveMeasurement }
+  | { type: 'failed'; id: number; detail: string };
