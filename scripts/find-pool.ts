@@ -296,7 +296,12 @@ async function selfCheck(): Promise<void> {
         f.target,
         f.configured?.note ?? '–',
         f.kind,
-        f.poolSize ?? (f.poolSizeRange ? `${f.poolSizeRange[0]}–${f.poolSizeRange[1] ?? '?'}` : '–'),
+        f.poolSize ??
+          (f.poolSizeRange
+            ? f.poolSizeRange[0] === f.poolSizeRange[1]
+              ? `${f.poolSizeRange[0]}`
+              : `${f.poolSizeRange[0]}–${f.poolSizeRange[1] ?? '?'}`
+            : '–'),
         duration(f.delayMs),
         f.refusedBeyond ?? '–',
         duration(f.elapsedMs),

@@ -1,6 +1,9 @@
 /**
  * The command line every script shares: its flags (with --quick defaults), --help, and errors the user can
  * cause ending in one clear sentence and a non-zero exit instead of a stack trace.
+ *
+ * About 270 lines in one file: the flags table, the parser that reads it and the --help generated from it must
+ * agree line for line, and a reader checks that agreement best on one screen after another, not across files.
  */
 import { parseArgs } from 'node:util';
 import { basename, dirname } from 'node:path';

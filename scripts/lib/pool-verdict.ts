@@ -191,7 +191,7 @@ export function judge(search: Search, target: string, budgetMs: number): Finding
       littlesLawPoolSize: little,
       ...(hint ? { hint } : {}),
       sentence:
-        `${target} served ${range[0] === range[1] ? range[0] : `${range[0]} to ${range[1]}`} at once, a different number from burst to burst, each request for ${d}` +
+        `${target} served ${range[0] === range[1] ? `${range[0]} at once in its first wave` : `${range[0]} to ${range[1]} at once, a different number from burst to burst`}, each request for ${d}` +
         (processes > 1
           ? `: ${processes} processes, each with a pool of its own (${splitText(pools)}: ${sum} in all, when a burst is split evenly), and the bursts were split unevenly (${splitText(revealed.step.perWorker)} in the burst of ${revealed.step.requests}).`
           : ': the pool does not stay one size (it grows under load, or several processes share it).') +

@@ -7,6 +7,9 @@
  * SharedMeasurementFields and SharedFileFields), and an experiment's own through the type parameters of Measurement
  * and ResultsFile, which defineExperiment(...).withResults<…>() declares. Nothing is read by a name the types do not
  * know.
+ *
+ * About 270 lines, most of them documented types: the contract is read by scripts, the report and the tests alike,
+ * and one file is the one place to look up a field.
  */
 import type { BurstClient, BurstResult, RequestRecord } from './burst-types.ts';
 import type { ServerStats } from '../../server/stats-window.ts';
