@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { ResultsFile } from '../scripts/lib/results.ts';
 import type { FidelityResults } from '../scripts/fidelity.ts';
 import { waveSizes } from '../scripts/lib/waves.ts';
+import { median } from '../scripts/lib/percentiles.ts';
 import { runScript, tempDir } from './run-script.ts';
 
 test("fidelity --quick: both clients on the same bursts, every async total taken apart by the server's clock, targets that follow from the figures", async (t) => {
@@ -67,13 +68,18 @@ test("fidelity --quick: both clients on the same bursts, every async total taken
   }
   assert.deepEqual(waveSizes(find('sync-suite-100').requests, D), Array(25).fill(4), 'sync: 100 requests on 4 threads');
 
-  // The ratios are the totals' ratios, not a constant.
+  // The ratios come from the totals, not a constant: the suite's, run by run over the reference's of the same turn
+  // (their median, inside its interval); curl's one run over the reference's median.
   for (const kind of ['trivial', 'async']) {
-    const reference = find(`${kind}-reference-100`).totalMs;
-    for (const client of ['suite', 'curl']) {
-      const expected = Math.round((find(`${kind}-${client}-100`).totalMs / reference) * 1000) / 1000;
-      assert.equal(results.ratios[`${kind}-${client}-100`], expected, `${kind}-${client}-100`);
-    }
+    const reference = find(`${kind}-reference-100`);
+    const suiteRuns = find(`${kind}-suite-100`).repeats!.totalsMs;
+    const pairs = suiteRuns.map((total, k) => total / reference.repeats!.totalsMs[k]!).sort((a, b) => a - b);
+    const paired = results.pairedRatios[`${kind}-suite-100`]!;
+    assert.equal(results.ratios[`${kind}-suite-100`], paired.median, `${kind}-suite-100`);
+    assert.ok(Math.abs(paired.median - median(pairs)) < 0.001, `${kind}-suite-100: ${paired.median}, pairs ${pairs}`);
+    assert.ok(paired.low >= pairs[0]! - 0.001 && paired.high <= pairs.at(-1)! + 0.001 && paired.low <= paired.high);
+    const curl = Math.round((find(`${kind}-curl-100`).totalMs / reference.totalMs) * 1000) / 1000;
+    assert.equal(results.ratios[`${kind}-curl-100`], curl, `${kind}-curl-100`);
   }
   // The server's account of each async burst: every request arrived and was answered, intake is the arrivals'
   // spread, output runs from the last timer due to the last answer written, and D + intake + output adds up.
@@ -97,7 +103,9 @@ test("fidelity --quick: both clients on the same bursts, every async total taken
     if (/D \+ intake \+ output/.test(target.figure)) {
       pass = Math.abs(find(`async-suite-${n}`).totalMs / results.accounts[`async-suite-${n}`]!.accountedMs - 1) <= 0.05;
     } else if (/÷ reference/.test(target.figure)) {
-      pass = results.ratios[`${/async/.test(target.figure) ? 'async' : 'trivial'}-suite-${n}`]! <= 1.05;
+      const paired = results.pairedRatios[`${/async/.test(target.figure) ? 'async' : 'trivial'}-suite-${n}`]!;
+      pass = paired.low <= 1.05;
+      assert.equal(target.withinNoise === true, paired.median > 1.05 && pass, `${target.figure}: within noise`);
     } else {
       const sync = find('sync-suite-100');
       pass = sync.totalMs <= sync.predictedMs! + 25 * find('trivial-suite-100').totalMs;

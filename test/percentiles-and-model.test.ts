@@ -1,6 +1,6 @@
 import { test } from './harness.ts';
 import assert from 'node:assert/strict';
-import { percentile, summarize, median } from '../scripts/lib/percentiles.ts';
+import { percentile, summarize, median, medianInterval } from '../scripts/lib/percentiles.ts';
 import {
   predictTotalMs,
   predictWaves,
@@ -25,6 +25,15 @@ test('summarize sorts its input and reports min, p50, p90, p99, max, mean', () =
   const s = summarize([5, 1, 4, 2, 3]);
   assert.deepEqual(s, { min: 1, p50: 3, p90: 4.6, p99: 4.96, max: 5, mean: 3 });
   assert.equal(median([3, 1, 2, 10]), 2.5);
+});
+
+test("the median's interval: order statistics by the binomial, whole range where the sample is too small for 95 %", () => {
+  // 21 values: the 6th and the 16th smallest (P(binomial(21, ½) < 6) = 1.3 %, < 7 would be 3.9 %).
+  const shuffled = Array.from({ length: 21 }, (_, i) => ((i * 8) % 21) + 1);
+  assert.deepEqual(medianInterval(shuffled), { median: 11, low: 6, high: 16, coverage: 0.973 });
+  // 5 values: nothing narrower than the range holds 95 %; the range holds 1 − 2/32.
+  assert.deepEqual(medianInterval([5, 1, 4, 2, 3]), { median: 3, low: 1, high: 5, coverage: 0.938 });
+  assert.equal(medianInterval([]), null);
 });
 
 test('the model: N requests on P threads take ceil(N / P) waves of D', () => {

@@ -49,3 +49,39 @@ export function median(values: readonly number[]): number {
     50,
   );
 }
+
+/** The median of a sample, and an interval around it that holds the true median with at least `coverage`. */
+export interface MedianInterval {
+  median: number;
+  low: number;
+  high: number;
+  /** How often an interval built this way holds the true median (≥ 0.95 where the sample is large enough). */
+  coverage: number;
+}
+
+/**
+ * The median and its distribution-free interval: the k-th smallest and the k-th largest value, k the largest for
+ * which a binomial(n, ½) falls below k with probability ≤ 2.5 % (for n = 21: the 6th and the 16th). Where n is
+ * too small for 95 % (n < 6), the whole range, with the coverage it really has. Nothing is assumed of the shape.
+ */
+export function medianInterval(values: readonly number[]): MedianInterval | null {
+  const sorted = [...values].sort((a, b) => a - b);
+  const n = sorted.length;
+  if (n === 0) return null;
+  // below[k] = P(binomial(n, ½) < k)
+  let k = 1;
+  let below = 0.5 ** n; // P(X < 1)
+  for (let next = 1, pNext = 0.5 ** n; ; next++) {
+    pNext = (pNext * (n - next + 1)) / next; // P(X = next)
+    if (below + pNext > 0.025 || next + 1 > (n + 1) / 2) break;
+    below += pNext;
+    k = next + 1;
+  }
+  const miss = k === 1 ? 0.5 ** n : below;
+  return {
+    median: round3(percentile(sorted, 50)),
+    low: round3(sorted[k - 1]!),
+    high: round3(sorted[n - k]!),
+    coverage: round3(1 - 2 * miss),
+  };
+}
