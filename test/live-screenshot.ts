@@ -4,17 +4,20 @@
  * wave back, the rest still waiting) and one when it has ended. Not a test: run it by hand, alone on the machine,
  * after the results are committed:
  *
- *   node --import tsx test/live-screenshot.ts        # writes results/live-sync-mid.png and results/live-sync.png
+ *   node --import tsx test/live-screenshot.ts        # writes results/live-sync-mid.png, results/live-sync.png,
+ *                                                     # and the burst, saved from the page, as results/live.json
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
 import { ROOT } from './run-script.ts';
+import type { LiveMeasurement } from '../scripts/lib/live-events.ts';
 
-const out = await mkdtemp(join(tmpdir(), 'live-shot-'));
+// The page saves into results/, as a user's Save does; this burst replaces whatever live.json held.
+const out = join(ROOT, 'results');
+await rm(join(out, 'live.json'), { force: true });
 const live = spawn(process.execPath, ['--import', 'tsx', 'scripts/live.ts', '--port', '0', '--out', out, '--quiet'], {
   cwd: ROOT,
   stdio: ['ignore', 'pipe', 'inherit'],
@@ -35,11 +38,18 @@ try {
   await page.screenshot({ path: join(ROOT, 'results', 'live-sync-mid.png') });
   await page.waitForFunction("document.body.dataset.state === 'done'", null, { timeout: 60_000 });
   await page.screenshot({ path: join(ROOT, 'results', 'live-sync.png'), fullPage: true });
-  const result = await page.evaluate<{ totalMs: number; predictedMs: number; waves: number[] }>('window.liveResult');
-  console.log(`sync N=100 P=40 D=3000: ${result.totalMs} ms, model ${result.predictedMs} ms, waves ${result.waves.join(' + ')}`);
+  const result = await page.evaluate<LiveMeasurement>('window.liveResult');
+  // The figures the README quotes, from the burst itself: saved into results/live.json, which report.ts reads.
+  await page.click('#save');
+  await page.waitForFunction("/saved as/.test(document.getElementById('status').textContent)");
+  const queuedAt = (ms: number) => result.samples.findLast((s) => s.atMs <= ms)?.queued;
+  console.log(
+    `sync N=100 P=40 D=3000: ${result.totalMs} ms, model ${result.predictedMs} ms, waves ${result.waves?.join(' + ')}; ` +
+      `pool threads busy at most ${Math.max(...result.samples.map((s) => s.busy))}, ` +
+      `queued ${queuedAt(1500)} in the first wave, ${queuedAt(4500)} in the second, ${queuedAt(7500)} in the third`,
+  );
   await browser.close();
 } finally {
   live.kill('SIGTERM');
   await new Promise((resolve) => live.once('exit', resolve));
-  await rm(out, { recursive: true, force: true });
 }
