@@ -52,13 +52,15 @@ test('UV_THREADPOOL_SIZE=1 runs 6 async hashes one at a time; with 2 threads, tw
         waves.every((n) => n <= 2),
         `two threads, waves ${waves}: ${ends}`,
       );
-      // Two at a time, which shows one of two ways, and with one thread in neither: on two free cores the two
-      // threads save at least one hash's time over one thread; on one core (a CPU quota) they share it and their
-      // hashes end in pairs. (Not "the first wave holds two" alone: on cores of unequal speed, as here at times, the
-      // second thread's first hash ends more than half a hash after the first's, 160 against 267 ms in one run.)
+      // Two at a time, which shows one of three ways, and with one thread in none: on two free cores the two
+      // threads save at least one hash's time over one thread; on one core (a CPU quota) they share it, and their
+      // hashes end in pairs, or (where the quota's periods stagger them) the first answer comes only after about two
+      // hashes' work, both having run at once. (Not "the first wave holds two" alone: on cores of unequal speed, as
+      // here at times, the second thread's first hash ends more than half a hash after the first's, 160 against
+      // 267 ms in one run; under half this machine's CPU, ends at 190, 290, 389, 585, 610, 725 ms for hashes of 101.)
       const saved = oneThread.totalMs - burst.totalMs;
       assert.ok(
-        saved >= oneThread.hashMs || waves[0] === 2,
+        saved >= oneThread.hashMs || waves[0] === 2 || first >= 1.5 * oneThread.hashMs,
         `two threads: 6 hashes in ${burst.totalMs.toFixed(0)} ms, waves ${waves}; one thread: ${oneThread.totalMs.toFixed(0)} ms (a hash: ${oneThread.hashMs.toFixed(0)} ms); ${ends}`,
       );
     }

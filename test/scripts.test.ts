@@ -188,8 +188,15 @@ describe('run-all --quick', () => {
     const wide = measurement(r, `loop N=${widest}`);
     const one = Math.min(...wide.requests.map((q) => q.endMs));
     assert.deepEqual(waveSizes(wide.requests, one), Array(widest).fill(1), `loop: ends at ${wide.requests.map((q) => q.endMs)}`);
+    // Side by side shows one of two ways: with cores for them, the pool's requests end together; on fewer cores (a
+    // CPU quota) they share them, and even the first ends well after one request's work. On the loop, neither.
     const [loop, pool] = [spread(`loop N=${widest}`), spread(`pool N=${widest}`)];
-    assert.ok(pool < loop / 2, `pool: ends spread over ${pool} ms, loop over ${loop} ms`);
+    const pooled = measurement(r, `pool N=${widest}`).requests.map((q) => q.endMs);
+    const poolFirst = Math.min(...pooled);
+    assert.ok(
+      pool < loop / 2 || poolFirst >= 1.5 * one,
+      `pool: ends spread over ${pool} ms, loop over ${loop} ms; the pool's first end ${poolFirst} ms, one request's work ${one} ms`,
+    );
     // Work on the loop blocks it: the server's own event-loop delay shows at least one whole request's work and
     // never more than the burst (it once reported 0 here when the block began right after the stats reset).
     for (const n of r.params.requests as number[]) {

@@ -13,12 +13,23 @@ test('a pool of 4 serving 10 requests of 200 ms: waves of 4, 4 and 2, in any ord
   assert.deepEqual(wavesOf(burst, 200)[1], { size: 4, firstEndMs: 401, lastEndMs: 404 });
 });
 
-test('a wave is what ends within half a D of its earliest end; what ends later opens the next one', () => {
-  assert.deepEqual(waveSizes(ends(100, 149.9, 150, 199.9), 100), [2, 2]);
+test('a wave is what ends within half a D of its earliest end; what ends later, after a gap, opens the next one', () => {
+  assert.deepEqual(waveSizes(ends(100, 124.9, 150, 199.9), 100), [2, 2]);
   // One wave however spread its ends are, as long as each is within half a D of the first.
   assert.deepEqual(waveSizes(ends(3000, 3400, 3900, 4499), 3000), [4]);
   // A pool of one: every request a wave of its own.
   assert.deepEqual(waveSizes(ends(60, 120, 180, 240), 60), [1, 1, 1, 1]);
   assert.deepEqual(waveSizes([], 100), []);
   assert.throws(() => wavesOf(ends(1), 0), RangeError);
+});
+
+test('completions that keep coming without a gap are one wave: a server slow to take the burst in, not a pool', () => {
+  // 256 awaited timers of 300 ms on a server that took 200 ms to read them all: ends every ~0.8 ms from 309 to 509.
+  const slowIntake = ends(...Array.from({ length: 256 }, (_, i) => 309 + (i * 200) / 255));
+  assert.deepEqual(waveSizes(slowIntake, 309), [256]);
+  // The same slow intake with a pool of 40 behind it: the second wave waited for places, and comes after a gap.
+  const pooled = ends(...Array.from({ length: 40 }, (_, i) => 309 + i * 4), ...Array.from({ length: 24 }, (_, i) => 618 + i * 4));
+  assert.deepEqual(waveSizes(pooled, 309), [40, 24]);
+  // A gap alone is not a wave: within half a D of the wave's first end, it is the same wave.
+  assert.deepEqual(waveSizes(ends(100, 140), 100), [2]);
 });

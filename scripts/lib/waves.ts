@@ -7,6 +7,11 @@
  * earliest end, and the next one to end opens the next wave. Half a D, not a whole one, so that the few ms a
  * clock on the client's side adds or loses (a busy event loop, a slower machine) cannot move a request across.
  *
+ * And a new wave opens only after a gap: its first end comes at least a quarter of a D after the end before it.
+ * A later wave always does (it waited for a place, then took D). Completions that keep coming without a gap are a
+ * server slow to take the burst in (10 000 requests, or 256 on a machine a quarter as fast): each was served as it
+ * arrived, and however late, it belongs to the wave it continues.
+ *
  * The tests count waves this way instead of holding a total to a number of ms, and find-pool reads P from the
  * first wave: the shape of the completions, not the speed of the machine.
  */
@@ -25,7 +30,7 @@ export function wavesOf(requests: readonly { endMs: number }[], delayMs: number)
   const waves: Wave[] = [];
   for (const endMs of requests.map((r) => r.endMs).sort((a, b) => a - b)) {
     const current = waves.at(-1);
-    if (current && endMs < current.firstEndMs + delayMs / 2) {
+    if (current && (endMs < current.firstEndMs + delayMs / 2 || endMs < current.lastEndMs + delayMs / 4)) {
       current.size++;
       current.lastEndMs = endMs;
     } else {
