@@ -178,28 +178,21 @@ const chart = printSweep(sweep, {
 });
 const ratio = libuvReads!.latencyMs.p99 / Math.max(pooledReads!.latencyMs.p99, 0.001);
 experiment.say(`\nTHE TRAP — ${flags.hashes} hashes, a /file-test read every ${flags.probeEveryMs} ms beside them\n`);
+const trapRow = (on: string, hashes: Measurement, reads: Measurement) => [
+  on,
+  ms(hashes.totalMs),
+  ms(hashes.predictedMs),
+  reads.concurrency,
+  ms(reads.latencyMs.p50),
+  ms(reads.latencyMs.p99),
+  ms(reads.latencyMs.max),
+];
 experiment.say(
   formatTable(
     ['hashes run on', 'total ms', 'model ms', 'file reads', 'read p50 ms', 'read p99 ms', 'read max ms'],
     [
-      [
-        `libuv's pool (4 threads)`,
-        ms(libuvHashes!.totalMs),
-        ms(libuvHashes!.predictedMs),
-        libuvReads!.concurrency,
-        ms(libuvReads!.latencyMs.p50),
-        ms(libuvReads!.latencyMs.p99),
-        ms(libuvReads!.latencyMs.max),
-      ],
-      [
-        `tinypool (${flags.pool} threads)`,
-        ms(pooledHashes!.totalMs),
-        ms(pooledHashes!.predictedMs),
-        pooledReads!.concurrency,
-        ms(pooledReads!.latencyMs.p50),
-        ms(pooledReads!.latencyMs.p99),
-        ms(pooledReads!.latencyMs.max),
-      ],
+      trapRow(`libuv's pool (4 threads)`, libuvHashes!, libuvReads!),
+      trapRow(`tinypool (${flags.pool} threads)`, pooledHashes!, pooledReads!),
     ],
   ),
 );

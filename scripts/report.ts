@@ -174,14 +174,8 @@ function sideBySide(results: ResultsFile[]): string[] {
     '',
     "The blog's figures are whole seconds from `date +%s` around 100 background `curl` processes.",
   ];
-  const curl = find(
-    results.find((r) => r.experiment === 'fidelity'),
-    'async-curl-100',
-  );
-  const suite = find(
-    results.find((r) => r.experiment === 'fidelity'),
-    'async-suite-100',
-  );
+  const fidelity = results.find((r) => r.experiment === 'fidelity');
+  const [curl, suite] = [find(fidelity, 'async-curl-100'), find(fidelity, 'async-suite-100')];
   if (curl?.wholeSeconds !== undefined) {
     const added = suite ? ` (the suite's client, same burst: ${(suite.totalMs / 1000).toFixed(3)} s)` : '';
     lines.push(
