@@ -94,8 +94,15 @@ test('CPU work on more threads than cores: found as CPU, with the parallelism it
   const server = await serverWith(t, 1, 0, ['--hash-iterations', String(iterations)], {
     UV_THREADPOOL_SIZE: String(2 * cores),
   });
-  const { finding } = await findPool(t, `${server.url}/hash-test/{id}`, ['--max-requests', String(4 * cores)]);
-  assert.equal(finding.kind, 'cpu', finding.sentence);
+  const { results, finding } = await findPool(t, `${server.url}/hash-test/{id}`, ['--max-requests', String(4 * cores)]);
+  // Each burst as N: its waves, and its earliest answer in Ds: what the verdict was read from.
+  const bursts = results.measurements
+    .map((m) => {
+      const first = Math.min(...m.requests.filter((r) => r.status === 200).map((r) => r.endMs - r.startMs));
+      return `${m.concurrency}: [${m.waves}] first at ${(first / finding.delayMs).toFixed(2)} D`;
+    })
+    .join('; ');
+  assert.equal(finding.kind, 'cpu', `${finding.sentence} (${bursts})`);
   // Side by side, never more than the cores there are (a tenth for the clocks' rounding).
   const parallelism = finding.effectiveParallelism!;
   assert.ok(parallelism > 0 && parallelism <= cores + 0.1, `parallelism ${parallelism} on ${cores} cores`);
