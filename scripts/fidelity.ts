@@ -39,8 +39,10 @@ export interface FidelityResults {
   perRequest: { health100Ms: number; perRequestUs: number };
   startup: { spawnToReadyMs: number; poolWarmUpMs: number; poolSize: number };
   memory: { rssWarmBytes: number; rssAfterSyncBytes: number | null; rssEndBytes: number };
-  /** The suite's (and curl's) total ÷ the reference's, by measurement label. */
-  /** suite ÷ reference: the median of the paired runs' ratios where both ran repeatedly, else a ratio of totals. */
+  /**
+   * suite (and curl) ÷ reference, by measurement label: the suite's is the median of the paired runs' ratios where
+   * both ran repeatedly, else a ratio of totals; curl's is its one run over the reference's median.
+   */
   ratios: Record<string, number | null>;
   /** The paired runs' ratios: their median and its interval (scripts/lib/percentiles.ts, medianInterval). */
   pairedRatios: Record<string, MedianInterval>;

@@ -296,12 +296,7 @@ async function selfCheck(): Promise<void> {
         f.target,
         f.configured?.note ?? '–',
         f.kind,
-        f.poolSize ??
-          (f.poolSizeRange
-            ? f.poolSizeRange[0] === f.poolSizeRange[1]
-              ? `${f.poolSizeRange[0]}`
-              : `${f.poolSizeRange[0]}–${f.poolSizeRange[1] ?? '?'}`
-            : '–'),
+        poolSizeText(f),
         duration(f.delayMs),
         f.refusedBeyond ?? '–',
         duration(f.elapsedMs),
@@ -309,4 +304,12 @@ async function selfCheck(): Promise<void> {
       ]),
     ),
   );
+}
+
+/** P as the table prints it: exact, a range (one number where both ends agree), or none. */
+function poolSizeText(f: Finding): string {
+  if (f.poolSize !== null) return String(f.poolSize);
+  if (!f.poolSizeRange) return '–';
+  const [low, high] = f.poolSizeRange;
+  return low === high ? String(low) : `${low}–${high ?? '?'}`;
 }

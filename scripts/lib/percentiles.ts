@@ -68,7 +68,7 @@ export function medianInterval(values: readonly number[]): MedianInterval | null
   const sorted = [...values].sort((a, b) => a - b);
   const n = sorted.length;
   if (n === 0) return null;
-  // below[k] = P(binomial(n, ½) < k)
+  // below = P(binomial(n, ½) < k), k the interval's rank from either end
   let k = 1;
   let below = 0.5 ** n; // P(X < 1)
   for (let next = 1, pNext = 0.5 ** n; ; next++) {
@@ -77,11 +77,10 @@ export function medianInterval(values: readonly number[]): MedianInterval | null
     below += pNext;
     k = next + 1;
   }
-  const miss = k === 1 ? 0.5 ** n : below;
   return {
     median: round3(percentile(sorted, 50)),
     low: round3(sorted[k - 1]!),
     high: round3(sorted[n - k]!),
-    coverage: round3(1 - 2 * miss),
+    coverage: round3(1 - 2 * below),
   };
 }
