@@ -1,9 +1,11 @@
 /**
- * Reading waves from completions: the arithmetic the tests and find-pool count waves with.
+ * Reading waves from completions: the arithmetic the tests and find-pool count waves with; and find-pool's reading of
+ * work that shares the cores, from the same completions.
  */
 import { test } from './harness.ts';
 import assert from 'node:assert/strict';
 import { waveSizes, wavesOf } from '../scripts/lib/waves.ts';
+import { readStep, sharesCores, type Purpose } from '../scripts/lib/pool-finder.ts';
 
 const ends = (...ms: number[]) => ms.map((endMs) => ({ endMs }));
 
@@ -32,4 +34,28 @@ test('completions that keep coming without a gap are one wave: a server slow to 
   assert.deepEqual(waveSizes(pooled, 309), [40, 24]);
   // A gap alone is not a wave: within half a D of the wave's first end, it is the same wave.
   assert.deepEqual(waveSizes(ends(100, 140), 100), [2]);
+});
+
+test('sharing the cores is read from bursts of two or more: a late request alone is a cold or stalled server', () => {
+  const D = 200;
+  /** A burst whose answers end at `ends` ms, each request on the wire from 0. */
+  const burst = (ends: number[], purpose: Purpose = 'doubling') =>
+    readStep(
+      ends.length,
+      purpose,
+      {
+        startedAt: 0,
+        totalMs: Math.max(...ends),
+        connectMs: 0,
+        requests: ends.map((endMs, id) => ({ id, startMs: 0, endMs, status: 200 })),
+      },
+      D,
+    );
+  const onTime = [burst([D], 'first'), burst([D, D + 5]), burst([D + 2, D + 4, 2 * D])];
+  assert.equal(sharesCores({ steps: onTime, delayMs: D }), false, 'every burst answered first at D');
+  // The first request alone, at 1.5 · D (a cold server): no sharing; a burst of 4 whose first answer is that late: sharing.
+  assert.equal(sharesCores({ steps: [burst([1.5 * D], 'first'), ...onTime.slice(1)], delayMs: D }), false);
+  assert.equal(sharesCores({ steps: [...onTime, burst([1.3 * D, 1.9 * D, 2 * D, 2 * D])], delayMs: D }), true);
+  // Nor a request that only waited for the server to settle after a hang-up.
+  assert.equal(sharesCores({ steps: [...onTime, burst([3 * D], 'settle')], delayMs: D }), false);
 });
