@@ -7,7 +7,6 @@ import { test, before, after } from './harness.ts';
 import assert from 'node:assert/strict';
 import { startServer, type RunningServer } from '../scripts/lib/start-server.ts';
 import { fireBurst } from '../scripts/lib/burst.ts';
-import { waveSizes } from '../scripts/lib/waves.ts';
 
 const DELAY = 200;
 const POOL = 2;
@@ -43,8 +42,11 @@ test('a thread that exits mid-task: 500 at once, a fresh thread, and the next re
     burst.requests.map((r) => r.status),
     Array(POOL * 2).fill(200),
   );
-  // Two waves of the full pool: every thread is back, not just some.
-  assert.deepEqual(waveSizes(burst.requests, DELAY), [POOL, POOL], `ends at ${burst.requests.map((r) => r.endMs)}`);
+  // Every thread is back, not just some: two requests ran at once. One thread cannot end a second request of D
+  // before 2 · D; two end their first two near D, the fresh one a little later while it starts (under half this
+  // machine's CPU it began 100 ms after the other: ends at 221, 324, 425 and 526 ms, so not two clean waves).
+  const ends = burst.requests.map((r) => r.endMs).sort((a, b) => a - b);
+  assert.ok(ends[1]! < 2 * DELAY, `a second answer at ${ends[1]} ms, not before 2 · D = ${2 * DELAY} ms: ends at ${ends}`);
   const after = await server.stats();
   assert.equal(after.threadsAlive, POOL);
   assert.equal(after.failed - before.failed, POOL + 1);
