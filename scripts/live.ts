@@ -17,6 +17,7 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Hono, type Context } from 'hono';
 import { serve } from '@hono/node-server';
@@ -28,6 +29,7 @@ import { writeCharts } from './lib/charts.ts';
 import type { ResultsFile } from './lib/results.ts';
 import { BusyError, LiveSession } from './lib/live-session.ts';
 import { LIMITS, SCENARIO_TABLE, SCENARIOS, readSettings } from './lib/live-scenarios.ts';
+import { onlyThisPage } from './lib/page-guard.ts';
 import type { LiveEvent, LiveFields } from './lib/live-events.ts';
 
 const flags = parseScriptFlags({
@@ -59,6 +61,10 @@ const say = (text: string) => flags.quiet || console.error(text);
 
 const session = new LiveSession();
 const app = new Hono();
+
+// Only this page may drive it: any other site the user visits could otherwise fire bursts, start servers and
+// PostgreSQL, write into results/, or read them (the guard says how).
+app.use(onlyThisPage(() => (server.address() as AddressInfo).port));
 
 for (const [path, file] of Object.entries(FILES)) {
   const body = await readFile(join(PAGE_DIR, file), 'utf8');

@@ -13,6 +13,8 @@ import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { waveSizes } from '../scripts/lib/waves.ts';
 import { isRunning } from '../scripts/lib/process-tree.ts';
@@ -21,6 +23,8 @@ import type { ResultsFile } from '../scripts/lib/results.ts';
 import { ROOT, embeddedPostgresProcesses, runScript, serverChildrenOf } from './run-script.ts';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((path) => existsSync(path));
+/** A name that resolves to 127.0.0.1 in the test's browser only, as a rebinding site's would. */
+const REBOUND_HOST = 'rebound.example';
 const skip = CHROMIUM ? false : 'no Chromium on this machine (apt-get install chromium): the browser tests need one';
 
 describe('the live page, in Chromium', { skip }, () => {
@@ -45,7 +49,15 @@ describe('the live page, in Chromium', { skip }, () => {
     });
     browser = await chromium.launch({
       executablePath: CHROMIUM!,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-dev-shm-usage',
+        '--disable-background-networking',
+        '--no-first-run',
+        // What a DNS-rebinding site achieves: its own name resolving to this machine.
+        `--host-resolver-rules=MAP ${REBOUND_HOST} 127.0.0.1`,
+      ],
     });
   });
 
@@ -60,7 +72,12 @@ describe('the live page, in Chromium', { skip }, () => {
   });
 
   /** A page, closed after the test; the servers live.ts runs are noted, to check they are stopped at the end. */
-  async function open(t: { after: (fn: () => unknown) => void }, query: string, viewport = { width: 1280, height: 800 }) {
+  async function open(
+    t: { after: (fn: () => unknown) => void },
+    query: string,
+    viewport = { width: 1280, height: 800 },
+    base = url,
+  ) {
     const page = await browser.newPage({ viewport });
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
@@ -69,7 +86,7 @@ describe('the live page, in Chromium', { skip }, () => {
       await page.close().catch(() => {});
       assert.deepEqual(errors, [], 'no error in the page');
     });
-    await page.goto(`${url}${query}`);
+    await page.goto(`${base}${query}`);
     return page;
   }
   // (What runs in the page is given as text: this file is type-checked for Node, without the DOM's types.)
@@ -254,6 +271,73 @@ describe('the live page, in Chromium', { skip }, () => {
     }
   });
 
+  test('another site cannot fire, save or read through the page: a cross-origin form or no-cors POST, a rebound name', async (t) => {
+    const port = Number(new URL(url).port);
+    const stateBefore = await api<{ bursts: number }>('/api/state');
+    const savedBefore = await readFile(join(out, 'live.json'), 'utf8').catch(() => null);
+    // The attacker: a page on another origin (another port of this machine) that tries what any site can.
+    const attacker = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/html' });
+      response.end(attackPage(url));
+    });
+    await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
+    t.after(() => attacker.close());
+    const page = await browser.newPage();
+    t.after(() => page.close());
+    await page.goto(`http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`);
+    await page.waitForFunction("document.title === 'tried'", null, { timeout: 30_000 });
+    // Its forms landed in frames: what the page answered them.
+    const answers = await Promise.all(
+      page
+        .frames()
+        .slice(1)
+        .map((frame) => frame.textContent('body')),
+    );
+    assert.equal(answers.length, 2);
+    for (const answer of answers)
+      assert.match(
+        answer ?? '',
+        /"detail":"Unsupported Media Type: a POST to this page must be sent as Content-Type: application\/json"/,
+      );
+    assert.equal((await api<{ bursts: number }>('/api/state')).bursts, stateBefore.bursts, 'no burst was fired');
+    assert.equal(await readFile(join(out, 'live.json'), 'utf8').catch(() => null), savedBefore, 'nothing was saved');
+
+    // A rebinding site's name reaches this machine, and is refused: page, stream and results alike.
+    const rebound = await browser.newPage();
+    t.after(() => rebound.close());
+    for (const path of ['/', '/api/results', '/api/events']) {
+      const answer = await rebound.goto(`http://${REBOUND_HOST}:${port}${path}`);
+      assert.equal(answer?.status(), 403, path);
+      assert.match(await answer!.text(), /only to 127\.0\.0\.1:\d+ and localhost:\d+/);
+    }
+  });
+
+  test('a POST must be JSON from the page itself; a foreign Host is refused; from localhost the page works', async (t) => {
+    const port = Number(new URL(url).port);
+    const post = (headers: Record<string, string>) =>
+      rawRequest(port, 'POST', '/api/stop', { host: `127.0.0.1:${port}`, ...headers }, '{}');
+    assert.equal((await post({})).status, 415, 'no Content-Type');
+    assert.equal((await post({ 'content-type': 'text/plain' })).status, 415);
+    assert.equal((await post({ 'content-type': 'application/json', origin: 'https://example.com' })).status, 403);
+    assert.equal((await post({ 'content-type': 'application/json', origin: 'null' })).status, 403, 'Origin: null is foreign');
+    assert.equal((await post({ 'content-type': 'application/json', origin: `http://localhost:${port}` })).status, 403);
+    assert.equal(
+      (await post({ 'content-type': 'application/json; charset=utf-8', origin: `http://127.0.0.1:${port}` })).status,
+      200,
+    );
+    const foreign = await rawRequest(port, 'GET', '/api/state', { host: `evil.example:${port}` });
+    assert.equal(foreign.status, 403);
+    assert.match(JSON.parse(foreign.body).detail, /not to Host "evil\.example:\d+"/);
+    assert.equal((await rawRequest(port, 'GET', '/api/state', { host: `127.0.0.1:${port + 1}` })).status, 403, 'another port');
+
+    // The page itself, opened as localhost: Fire, Stop and Save all pass the guard.
+    const page = await open(t, '?scenario=async&requests=2&delayMs=100&fire=1', undefined, url.replace('127.0.0.1', 'localhost'));
+    await until(page, 'done');
+    await page.click('#save');
+    await page.waitForFunction("/saved as/.test(document.getElementById('status').textContent)");
+    assert.equal((await result(page)).ok, 2);
+  });
+
   test('SIGTERM stops the page and every process it started', async () => {
     const servers = serverChildrenOf(live.pid!);
     for (const pid of servers) serversSeen.add(pid);
@@ -265,3 +349,43 @@ describe('the live page, in Chromium', { skip }, () => {
     assert.deepEqual(embeddedPostgresProcesses(), [], 'the db scenario’s PostgreSQL is stopped too');
   });
 });
+
+/** A page on another origin that tries, as any site could, to make the live page fire and save. */
+function attackPage(live: string): string {
+  // A text/plain form whose body parses as JSON: name `{"scenario":"async","requests":1,"x":"` and value `"}`.
+  const form = (path: string, frame: string) =>
+    `<form method="post" enctype="text/plain" target="${frame}" action="${live}api/${path}">` +
+    `<input name='{"scenario":"async","requests":1,"delayMs":50,"x":"' value='"}'></form><iframe name="${frame}"></iframe>`;
+  return `<!doctype html><body>${form('fire', 'a')}${form('save', 'b')}<script>
+    (async () => {
+      const body = JSON.stringify({ scenario: 'async', requests: 1, delayMs: 50 });
+      for (const path of ['fire', 'save', 'stop']) {
+        await fetch('${live}api/' + path, { method: 'POST', mode: 'no-cors', body }).catch(() => {});
+        await fetch('${live}api/' + path, { method: 'POST', mode: 'no-cors', headers: { 'content-type': 'text/plain' }, body }).catch(() => {});
+      }
+      const loaded = [...document.querySelectorAll('iframe')].map((f) => new Promise((r) => f.addEventListener('load', r, { once: true })));
+      for (const f of document.forms) f.submit();
+      await Promise.all(loaded);
+      document.title = 'tried';
+    })();
+  </script></body>`;
+}
+
+/** One request with exactly these headers (fetch would set Host itself). */
+function rawRequest(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers, setHost: false }, (response) => {
+      let text = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}

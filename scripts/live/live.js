@@ -65,6 +65,8 @@ const GAUGES_OF = /** @type {Record<string, string[]>} */ ({
 });
 /** A /stats answer this much later than asked means the server's event loop could not answer: shaded as a gap. */
 const GAP_MS = 300;
+/** Every POST the page sends: the script refuses one that is not JSON (another site's form or no-cors fetch is not). */
+const POST_JSON = /** @type {const} */ ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
 
 /**
  * @template {Element} T
@@ -724,9 +726,9 @@ async function start() {
     syncAddress();
     void refreshModel();
   });
-  stopButton.addEventListener('click', () => void fetch('/api/stop', { method: 'POST' }));
+  stopButton.addEventListener('click', () => void fetch('/api/stop', POST_JSON));
   saveButton.addEventListener('click', async () => {
-    const saved = await fetch('/api/save', { method: 'POST' });
+    const saved = await fetch('/api/save', POST_JSON);
     const result = await saved.json();
     if (saved.ok) {
       statusLine.textContent = `saved as “${result.label}” in ${result.file}`;
