@@ -16,9 +16,9 @@
  * Takes:  about 40 s (3 bursts each; 2 s with --quick). Writes results/async-vs-sync.json.
  */
 import { defineExperiment } from './lib/experiment.ts';
-import { URL_FLAG } from './lib/cli.ts';
-import { errorsBesideModel, formatTable, ms, totalWithRange } from './lib/table.ts';
-import { predictWaves } from './lib/model.ts';
+import { URL_FLAG } from './lib/flags.ts';
+import { errorsBesideModel, formatTable, ms, totalWithRange } from './lib/view/table.ts';
+import { predictWaves } from './lib/model/model.ts';
 
 const experiment = defineExperiment({
   about: 'Fires N concurrent requests at the async and the sync endpoint and compares each total with the model.',

@@ -16,11 +16,11 @@
  * Takes:  about 90 s (3 bursts each; about 7 s with --quick). Writes results/compare-fastapi.json.
  */
 import { defineExperiment } from './lib/experiment.ts';
-import type { TargetServer } from './lib/start-server.ts';
-import { findFastApiPython, startFastApi, PYTHON_CANDIDATES, HOW_TO_INSTALL, pythonFlag } from './lib/fastapi-process.ts';
-import type { Measurement } from './lib/results.ts';
-import { formatTable, seconds, totalWithRange } from './lib/table.ts';
-import { BLOG } from './lib/model.ts';
+import type { TargetServer } from './lib/processes/start-server.ts';
+import { findFastApiPython, startFastApi, PYTHON_CANDIDATES, HOW_TO_INSTALL, pythonFlag } from './lib/processes/fastapi.ts';
+import type { Measurement } from './lib/results/types.ts';
+import { formatTable, seconds, totalWithRange } from './lib/view/table.ts';
+import { BLOG } from './lib/model/model.ts';
 
 // FastAPI's number: anyio's default CapacityLimiter(40) for `def` endpoints. Our pool is given the same.
 const THREAD_LIMIT = 40;

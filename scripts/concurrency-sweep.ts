@@ -14,9 +14,9 @@
  *         Writes results/concurrency-sweep.json. 10 000 connections need `ulimit -n` above ~10 100.
  */
 import { defineExperiment } from './lib/experiment.ts';
-import { URL_FLAG } from './lib/cli.ts';
-import { accountOf, type Account } from './lib/server-account.ts';
-import { formatTable, ms, printSweep } from './lib/table.ts';
+import { URL_FLAG } from './lib/flags.ts';
+import { accountOf, type Account } from './lib/measure/server-account.ts';
+import { formatTable, ms, printSweep } from './lib/view/table.ts';
 
 /** What concurrency-sweep adds to its results: each async total taken apart by the server's clock. */
 export interface ConcurrencySweepResults {

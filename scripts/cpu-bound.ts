@@ -20,12 +20,12 @@
  */
 import { availableParallelism } from 'node:os';
 import { defineExperiment } from './lib/experiment.ts';
-import { idealCores, predictCpuTotalMs, predictCpuWaveMs } from './lib/model.ts';
-import { formatTable, ms } from './lib/table.ts';
-import { calibrate, measureCores, measureServedWorkMs } from './lib/calibrate.ts';
+import { idealCores, predictCpuTotalMs, predictCpuWaveMs } from './lib/model/model.ts';
+import { formatTable, ms } from './lib/view/table.ts';
+import { calibrate, measureCores, measureServedWorkMs } from './lib/measure/calibrate.ts';
 import { round3 } from '../server/numbers.ts';
 import { cpuWork } from '../server/pool-tasks.js';
-import type { Cores, ServedWork } from './lib/calibrate.ts';
+import type { Cores, ServedWork } from './lib/measure/calibrate.ts';
 
 /** What cpu-bound adds to its results: the work as the server did it, and the speed-up at each N. */
 export interface CpuBoundResults {

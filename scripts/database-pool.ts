@@ -19,13 +19,13 @@
  *         (max_connections 20, so the limit is 17; D = 1 s) about 15 s. Writes results/database-pool.json.
  */
 import { defineExperiment } from './lib/experiment.ts';
-import { describePostgres, startPostgres } from './lib/postgres.ts';
-import { predictLimitedPool } from './lib/model.ts';
-import { refusalFields } from './lib/measure.ts';
+import { describePostgres, startPostgres } from './lib/processes/postgres.ts';
+import { predictLimitedPool } from './lib/model/model.ts';
+import { refusalFields } from './lib/measure/measure.ts';
 import { round3 } from '../server/numbers.ts';
-import { formatTable, ms, printSweep } from './lib/table.ts';
-import type { TargetServer } from './lib/start-server.ts';
-import type { PostgresDescription } from './lib/postgres.ts';
+import { formatTable, ms, printSweep } from './lib/view/table.ts';
+import type { TargetServer } from './lib/processes/start-server.ts';
+import type { PostgresDescription } from './lib/processes/postgres.ts';
 
 /** What database-pool adds to its results: the PostgreSQL it ran on, and its limit for the server's role. */
 export interface DatabasePoolResults {

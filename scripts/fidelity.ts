@@ -2,7 +2,7 @@
  * fidelity — how much does the measuring itself add? The suite's client, judged against a reference, and every
  * millisecond of a total accounted for by the server itself.
  *
- * What it shows: the suite's burst client (scripts/lib/burst.ts) next to a minimal raw-socket reference client
+ * What it shows: the suite's burst client (scripts/lib/client/burst.ts) next to a minimal raw-socket reference client
  * written for this one purpose, on the same bursts in the same run, taking turns, so the suite's client is judged
  * by the ratios of its runs to the reference's, pair by pair, and not by an absolute time on a noisy machine:
  *   - the machine's own cost per request: bursts of N = 100, 1000, 10 000 to GET /health, which answers at once;
@@ -21,18 +21,18 @@
  * Takes:  about 2 minutes (about 10 s with --quick: D = 200 ms, N up to 1000). Writes results/fidelity.json.
  */
 import { defineExperiment, type PlannedBurst } from './lib/experiment.ts';
-import { startServer } from './lib/start-server.ts';
-import { warmUpServer, QUICK_WARM_UP_REQUESTS } from './lib/measure.ts';
-import { combineRuns, type MeasuredRun } from './lib/repeats.ts';
-import { accountOf, type Account } from './lib/server-account.ts';
-import { fireBurst } from './lib/burst.ts';
-import { fireReference } from './lib/reference-client.ts';
-import { MAX_CURL_REQUESTS } from './lib/curl-burst.ts';
-import { predictTotalMs, predictWaves } from './lib/model.ts';
+import { startServer } from './lib/processes/start-server.ts';
+import { warmUpServer, QUICK_WARM_UP_REQUESTS } from './lib/measure/measure.ts';
+import { combineRuns, type MeasuredRun } from './lib/measure/repeats.ts';
+import { accountOf, type Account } from './lib/measure/server-account.ts';
+import { fireBurst } from './lib/client/burst.ts';
+import { fireReference } from './lib/client/reference-client.ts';
+import { MAX_CURL_REQUESTS } from './lib/client/curl-burst.ts';
+import { predictTotalMs, predictWaves } from './lib/model/model.ts';
 import { round3 } from '../server/numbers.ts';
-import type { Measurement } from './lib/results.ts';
-import { formatTable, ms, totalWithRange } from './lib/table.ts';
-import { medianInterval, type MedianInterval } from './lib/percentiles.ts';
+import type { Measurement } from './lib/results/types.ts';
+import { formatTable, ms, totalWithRange } from './lib/view/table.ts';
+import { medianInterval, type MedianInterval } from './lib/model/percentiles.ts';
 
 /** What fidelity adds to its results: the machine's cost per request, the server's start and memory, and the judging. */
 export interface FidelityResults {
@@ -44,7 +44,7 @@ export interface FidelityResults {
    * both ran repeatedly, else a ratio of totals; curl's is its one run over the reference's median.
    */
   ratios: Record<string, number | null>;
-  /** The paired runs' ratios: their median and its interval (scripts/lib/percentiles.ts, medianInterval). */
+  /** The paired runs' ratios: their median and its interval (scripts/lib/model/percentiles.ts, medianInterval). */
   pairedRatios: Record<string, MedianInterval>;
   /** Each async total taken apart by the server's clock, by measurement label. */
   accounts: Record<string, Account>;

@@ -21,15 +21,15 @@
  */
 import { isIP } from 'node:net';
 import { defineExperiment } from './lib/experiment.ts';
-import { searchForPool, type Step } from './lib/pool-finder.ts';
-import { judge, modelMs, type Finding } from './lib/pool-verdict.ts';
-import { toMeasurement, type Staircase } from './lib/results.ts';
-import type { ServerOptions, TargetServer } from './lib/start-server.ts';
-import { startPostgres } from './lib/postgres.ts';
-import { findFastApiPython, startFastApi } from './lib/fastapi-process.ts';
-import { calibrate } from './lib/calibrate.ts';
-import { UserError } from './lib/user-error.ts';
-import { duration, formatTable, ms } from './lib/table.ts';
+import { searchForPool, type Step } from './lib/find-pool/search.ts';
+import { judge, modelMs, type Finding } from './lib/find-pool/verdict.ts';
+import { toMeasurement, type Staircase } from './lib/results/types.ts';
+import type { ServerOptions, TargetServer } from './lib/processes/start-server.ts';
+import { startPostgres } from './lib/processes/postgres.ts';
+import { findFastApiPython, startFastApi } from './lib/processes/fastapi.ts';
+import { calibrate } from './lib/measure/calibrate.ts';
+import { UserError } from './lib/core/outcomes.ts';
+import { duration, formatTable, ms } from './lib/view/table.ts';
 import { hashSync } from '../server/pool-tasks.js';
 
 /** What find-pool adds to its results: one finding per target, and the staircase of each. */

@@ -23,12 +23,12 @@
  */
 import { availableParallelism } from 'node:os';
 import { defineExperiment } from './lib/experiment.ts';
-import { calibrate, measureCores, measureServedWorkMs } from './lib/calibrate.ts';
-import { idealCores, predictCpuTotalMs, predictCpuWaveMs } from './lib/model.ts';
-import { formatTable, ms, printSweep } from './lib/table.ts';
+import { calibrate, measureCores, measureServedWorkMs } from './lib/measure/calibrate.ts';
+import { idealCores, predictCpuTotalMs, predictCpuWaveMs } from './lib/model/model.ts';
+import { formatTable, ms, printSweep } from './lib/view/table.ts';
 import { round3 } from '../server/numbers.ts';
-import type { Measurement } from './lib/results.ts';
-import type { TargetServer } from './lib/start-server.ts';
+import type { Measurement } from './lib/results/types.ts';
+import type { TargetServer } from './lib/processes/start-server.ts';
 import { hashSync } from '../server/pool-tasks.js';
 
 const cores = availableParallelism();

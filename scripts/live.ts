@@ -22,17 +22,17 @@ import { fileURLToPath } from 'node:url';
 import { Hono, type Context } from 'hono';
 import { serve } from '@hono/node-server';
 import { streamSSE } from 'hono/streaming';
-import { parseScriptFlags } from './lib/cli.ts';
-import { handleSignals, stopAllServers } from './lib/cleanup.ts';
-import { DEFAULT_RESULTS_DIR, readResults, resultsDir, writeResults, whatItShowsIn } from './lib/results-file.ts';
-import { writeCharts } from './lib/charts.ts';
-import type { ResultsFile } from './lib/results.ts';
-import { BusyError, LiveSession } from './lib/live-session.ts';
-import { LIMITS, SCENARIO_TABLE, SCENARIOS, readSettings } from './lib/live-scenarios.ts';
-import { onlyThisPage } from './lib/page-guard.ts';
-import type { LiveEvent, LiveFields } from './lib/live-events.ts';
+import { startScript } from './lib/main.ts';
+import { onStopRequested, requestStop } from './lib/core/stopping.ts';
+import { DEFAULT_RESULTS_DIR, readResults, resultsDir, writeResults, whatItShowsIn } from './lib/results/file.ts';
+import { writeCharts } from './lib/view/charts.ts';
+import type { ResultsFile } from './lib/results/types.ts';
+import { BusyError, LiveSession } from './lib/live/session.ts';
+import { LIMITS, SCENARIO_TABLE, SCENARIOS, readSettings } from './lib/live/scenarios.ts';
+import { onlyThisPage } from './lib/live/page-guard.ts';
+import type { LiveEvent, LiveFields } from './lib/live/events.ts';
 
-const flags = parseScriptFlags({
+const flags = startScript({
   about:
     "Serves a page on 127.0.0.1 that fires a real burst at the suite's server and draws every request as it starts and ends, beside the server's own pool; replays any results/*.json the same way. Runs until stopped.",
   numbers: { port: { help: 'the port of the page (0: any free one)', default: 8400, min: 0, max: 65_535 } },
@@ -195,21 +195,14 @@ const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: flags.port
 server.once('error', (error: NodeJS.ErrnoException) => {
   const why =
     error.code === 'EADDRINUSE' ? `port ${flags.port} is in use; pick another with --port (0: any free one)` : error.message;
-  void shutdown(2, `live.ts: ${why}.`);
+  void requestStop({ by: `live.ts: ${why}.`, exitCode: 2 });
 });
 
-let stopping = false;
-async function shutdown(exitCode: number, why?: string): Promise<void> {
-  if (stopping) process.exit(exitCode); // a second signal: at once
-  stopping = true;
-  if (why) process.stderr.write(`${why}\n`);
+// Ctrl-C, SIGTERM or a port in use: the page's streams are closed, then the entry stops what the page started.
+onStopRequested(async ({ by, exitCode }) => {
+  if (exitCode === 2) process.stderr.write(`${by}\n`);
+  else say(`\n${by}: stopping the page, the server and anything else it started.`);
   server.close();
   if ('closeAllConnections' in server) server.closeAllConnections(); // the pages' event streams
   await session.close().catch(() => {});
-  await stopAllServers();
-  process.exit(exitCode);
-}
-handleSignals((signal, exitCode) => {
-  say(`\n${signal}: stopping the page, the server and anything else it started.`);
-  void shutdown(exitCode);
 });

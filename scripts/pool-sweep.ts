@@ -10,7 +10,7 @@
  * Takes:  about 90 s (the six totals add up to 75 s); --quick about 5 s. Writes results/pool-sweep.json.
  */
 import { defineExperiment } from './lib/experiment.ts';
-import { printSweep } from './lib/table.ts';
+import { printSweep } from './lib/view/table.ts';
 
 const experiment = defineExperiment({
   about: 'Fires N blocking requests at pools of several sizes and compares each total with ceil(N / P) · D.',

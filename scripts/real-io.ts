@@ -17,10 +17,10 @@
  *         about 5 s. Writes results/real-io.json.
  */
 import { defineExperiment } from './lib/experiment.ts';
-import { describePostgres, startPostgres } from './lib/postgres.ts';
-import { fireBurst } from './lib/burst.ts';
-import { formatTable, ms, totalWithRange } from './lib/table.ts';
-import type { PostgresDescription } from './lib/postgres.ts';
+import { describePostgres, startPostgres } from './lib/processes/postgres.ts';
+import { fireBurst } from './lib/client/burst.ts';
+import { formatTable, ms, totalWithRange } from './lib/view/table.ts';
+import type { PostgresDescription } from './lib/processes/postgres.ts';
 
 /** What real-io adds to its results: the PostgreSQL, node-postgres' pool, and how many connections fetch opened. */
 export interface RealIoResults {

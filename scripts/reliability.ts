@@ -21,16 +21,16 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { defineExperiment } from './lib/experiment.ts';
-import { UserError } from './lib/user-error.ts';
-import { startServer, type RunningServer } from './lib/start-server.ts';
-import { fireBurst } from './lib/burst.ts';
-import { toMeasurement, type Measurement } from './lib/results.ts';
-import { predictQueuedPool, predictTotalMs } from './lib/model.ts';
-import { refusalFields } from './lib/measure.ts';
-import { intakeMs } from './lib/server-account.ts';
-import { formatTable, ms } from './lib/table.ts';
-import { createProgress } from './lib/progress.ts';
-import { waitUntil } from './lib/wait-until.ts';
+import { UserError } from './lib/core/outcomes.ts';
+import { startServer, type RunningServer } from './lib/processes/start-server.ts';
+import { fireBurst } from './lib/client/burst.ts';
+import { toMeasurement, type Measurement } from './lib/results/types.ts';
+import { predictQueuedPool, predictTotalMs } from './lib/model/model.ts';
+import { refusalFields } from './lib/measure/measure.ts';
+import { intakeMs } from './lib/measure/server-account.ts';
+import { formatTable, ms } from './lib/view/table.ts';
+import { createProgress } from './lib/view/progress.ts';
+import { waitUntil } from './lib/core/wait-until.ts';
 import { round3 } from '../server/numbers.ts';
 
 /** What reliability adds to its results: one record per claim. */

@@ -9,11 +9,11 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { readResults, resultsDir, whatItShowsIn, writeAtomically, DEFAULT_RESULTS_DIR } from './lib/results-file.ts';
-import type { ResultsFile } from './lib/results.ts';
-import { writeCharts } from './lib/charts.ts';
-import { markdownTable, measurementRow, ms, totalWithRange, MEASUREMENT_HEADERS } from './lib/table.ts';
-import { BLOG } from './lib/model.ts';
+import { readResults, resultsDir, whatItShowsIn, writeAtomically, DEFAULT_RESULTS_DIR } from './lib/results/file.ts';
+import type { ResultsFile } from './lib/results/types.ts';
+import { writeCharts } from './lib/view/charts.ts';
+import { markdownTable, measurementRow, ms, totalWithRange, MEASUREMENT_HEADERS } from './lib/view/table.ts';
+import { BLOG } from './lib/model/model.ts';
 
 const INTERRUPTED_SUFFIX = '.interrupted.json';
 
@@ -188,8 +188,8 @@ function sideBySide(results: ResultsFile[]): string[] {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { parseScriptFlags } = await import('./lib/cli.ts');
-  const flags = parseScriptFlags({
+  const { startScript } = await import('./lib/main.ts');
+  const flags = startScript({
     about: 'Regenerates REPORT.md from the JSON results in --out.',
     defaultOut: DEFAULT_RESULTS_DIR,
     numbers: {},

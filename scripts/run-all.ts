@@ -14,17 +14,19 @@ import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { parseScriptFlags } from './lib/cli.ts';
-import { DEFAULT_RESULTS_DIR, readResults, resultsDir, writeAtomically, formatJson } from './lib/results-file.ts';
+import { startScript } from './lib/main.ts';
+import { onStopRequested } from './lib/core/stopping.ts';
+import { Interrupted, ScriptFailure, type StopReason } from './lib/core/outcomes.ts';
+import { DEFAULT_RESULTS_DIR, readResults, resultsDir, writeAtomically, formatJson } from './lib/results/file.ts';
 import { writeReport } from './report.ts';
-import type { ResultsFile } from './lib/results.ts';
-import { exitCodeOf, STOP_SIGNALS, type StopSignal } from '../server/signals.ts';
+import type { ResultsFile } from './lib/results/types.ts';
+import { STOP_SIGNALS, type StopSignal } from '../server/signals.ts';
 
 // report.ts rebuilds the report; live.ts serves a page until it is stopped.
 const NOT_EXPERIMENTS = new Set(['run-all.ts', 'report.ts', 'live.ts']);
 const SCRIPTS_DIR = fileURLToPath(new URL('./', import.meta.url));
 
-const flags = parseScriptFlags({
+const flags = startScript({
   about: 'Runs every experiment script in scripts/ and writes summary.json and REPORT.md beside their results.',
   defaultOut: DEFAULT_RESULTS_DIR,
   numbers: {},
@@ -52,15 +54,18 @@ const scripts = (await readdir(SCRIPTS_DIR))
   .sort();
 say(`run-all: ${scripts.length} experiments${flags.quick ? ' (--quick)' : ''} → ${outDir}`);
 
-// 2. Run each in its own process; Ctrl-C stops the one running (it stops its server) and ends the run.
+// 2. Run each in its own process; Ctrl-C stops the one running (it stops its server, keeps what finished) and
+//    ends the run once the summary and the report say so.
 let current: ReturnType<typeof spawn> | null = null;
-let interrupted: StopSignal | null = null;
-for (const signal of STOP_SIGNALS) {
-  process.on(signal, () => {
-    interrupted = signal;
-    current?.kill(signal);
-  });
-}
+let interrupted: StopReason | null = null;
+let summaryWritten!: () => void;
+const written = new Promise<void>((resolve) => (summaryWritten = resolve));
+onStopRequested(async (reason) => {
+  interrupted = reason;
+  const signal = STOP_SIGNALS.find((s) => s === reason.by) ?? 'SIGTERM';
+  current?.kill(signal satisfies StopSignal);
+  await written;
+});
 
 const runs: ExperimentRun[] = [];
 const startedAt = new Date();
@@ -96,11 +101,14 @@ say(
 );
 say(`\nwrote ${join(outDir, 'summary.json')} and ${report}`);
 
+summaryWritten();
+
 const failed = runs.filter((r) => r.status === 'failed');
-if (interrupted) process.exit(exitCodeOf(interrupted));
+if (interrupted) throw new Interrupted(interrupted);
 if (failed.length > 0) {
-  console.error(`run-all: ${failed.length} of ${runs.length} experiments failed: ${failed.map((r) => r.experiment).join(', ')}.`);
-  process.exit(1);
+  throw new ScriptFailure(
+    `run-all: ${failed.length} of ${runs.length} experiments failed: ${failed.map((r) => r.experiment).join(', ')}.`,
+  );
 }
 
 /** ok only if the script exited 0 and left a complete results file written during this run. */

@@ -18,13 +18,13 @@
  * Takes:  about 3.5 minutes (3 bursts of each; 10 s with --quick). Writes results/workers.json.
  */
 import { defineExperiment } from './lib/experiment.ts';
-import { startServer, type TargetServer } from './lib/start-server.ts';
-import type { ServerProcess } from './lib/server-process.ts';
-import { findFastApiPython, startFastApi, PYTHON_CANDIDATES, HOW_TO_INSTALL, pythonFlag } from './lib/fastapi-process.ts';
-import { treeRss } from './lib/process-tree.ts';
-import { predictTotalMs } from './lib/model.ts';
-import { formatTable, ms, totalWithRange } from './lib/table.ts';
-import type { Measurement } from './lib/results.ts';
+import { startServer, type TargetServer } from './lib/processes/start-server.ts';
+import type { ServerProcess } from './lib/processes/server-process.ts';
+import { findFastApiPython, startFastApi, PYTHON_CANDIDATES, HOW_TO_INSTALL, pythonFlag } from './lib/processes/fastapi.ts';
+import { treeRss } from './lib/processes/process-tree.ts';
+import { predictTotalMs } from './lib/model/model.ts';
+import { formatTable, ms, totalWithRange } from './lib/view/table.ts';
+import type { Measurement } from './lib/results/types.ts';
 
 /** What workers adds to its results: every process's memory after the bursts, and why uvicorn was left out. */
 export interface WorkersResults {

@@ -6,9 +6,9 @@
 import { test, before, after } from './harness.ts';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { startServer, type RunningServer } from '../scripts/lib/start-server.ts';
-import { fireBurst } from '../scripts/lib/burst.ts';
-import { waveSizes } from '../scripts/lib/waves.ts';
+import { startServer, type RunningServer } from '../scripts/lib/processes/start-server.ts';
+import { fireBurst } from '../scripts/lib/client/burst.ts';
+import { waveSizes } from '../scripts/lib/model/waves.ts';
 
 const DELAY = 200;
 const POOL = 2;

@@ -6,8 +6,8 @@ import { test } from './harness.ts';
 import assert from 'node:assert/strict';
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { createServer, type Server } from 'node:http';
-import { fireBurst, ResponseReader } from '../scripts/lib/burst.ts';
-import { fireReference } from '../scripts/lib/reference-client.ts';
+import { fireBurst, ResponseReader } from '../scripts/lib/client/burst.ts';
+import { fireReference } from '../scripts/lib/client/reference-client.ts';
 
 function listen(server: Server | TcpServer): Promise<string> {
   return new Promise((resolve) =>

@@ -1,10 +1,10 @@
 import { test } from './harness.ts';
 import assert from 'node:assert/strict';
-import { timelineGeometry, timelineSvg, overlaySvg, MAX_BARS } from '../scripts/lib/charts.ts';
-import { sweepGeometry, staircaseGeometry } from '../scripts/lib/sweep-charts.ts';
-import { niceStep, CHART_BOX } from '../scripts/lib/svg.ts';
-import { toMeasurement } from '../scripts/lib/results.ts';
-import type { RequestRecord } from '../scripts/lib/burst.ts';
+import { timelineGeometry, timelineSvg, overlaySvg, MAX_BARS } from '../scripts/lib/view/charts.ts';
+import { sweepGeometry, staircaseGeometry } from '../scripts/lib/view/sweep-charts.ts';
+import { niceStep, CHART_BOX } from '../scripts/lib/view/svg.ts';
+import { toMeasurement } from '../scripts/lib/results/types.ts';
+import type { RequestRecord } from '../scripts/lib/client/burst.ts';
 
 const box = CHART_BOX;
 const plotWidth = box.width - box.left - box.right;

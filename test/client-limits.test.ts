@@ -9,10 +9,10 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer } from '../scripts/lib/start-server.ts';
-import { fireBurst, checkOpenFileLimit } from '../scripts/lib/burst.ts';
-import { toMeasurement } from '../scripts/lib/results.ts';
-import { UserError } from '../scripts/lib/user-error.ts';
+import { startServer } from '../scripts/lib/processes/start-server.ts';
+import { fireBurst, checkOpenFileLimit } from '../scripts/lib/client/burst.ts';
+import { toMeasurement } from '../scripts/lib/results/types.ts';
+import { UserError } from '../scripts/lib/core/outcomes.ts';
 import { ROOT } from './run-script.ts';
 
 const linuxOnly = { skip: !existsSync('/proc/self/limits') && 'needs /proc/self/limits' };

@@ -5,13 +5,13 @@
  */
 import { test } from './harness.ts';
 import assert from 'node:assert/strict';
-import { startServer } from '../scripts/lib/start-server.ts';
-import { fireBurst } from '../scripts/lib/burst.ts';
-import { waitUntil } from '../scripts/lib/wait-until.ts';
+import { startServer } from '../scripts/lib/processes/start-server.ts';
+import { fireBurst } from '../scripts/lib/client/burst.ts';
+import { waitUntil } from '../scripts/lib/core/wait-until.ts';
 import type { ClusterStats } from '../server/stats-window.ts';
 import { parentThatStarts } from './run-script.ts';
-import { isRunning } from '../scripts/lib/process-tree.ts';
-import { waveSizes } from '../scripts/lib/waves.ts';
+import { isRunning } from '../scripts/lib/processes/process-tree.ts';
+import { waveSizes } from '../scripts/lib/model/waves.ts';
 
 const D = 400;
 
@@ -77,7 +77,7 @@ test('the process that started a cluster is killed outright: the primary and eve
   const { parent, pids } = await parentThatStarts(
     t,
     'pids',
-    `import { startServer } from './scripts/lib/start-server.ts';
+    `import { startServer } from './scripts/lib/processes/start-server.ts';
      const server = await startServer({ poolSize: 1, delayMs: 100, extraArgs: ['--workers', '2'] });
      console.log('pids', server.pid, ...Object.keys((await server.stats()).perWorker));`,
   );

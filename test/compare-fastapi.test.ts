@@ -9,12 +9,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findFastApiPython } from '../scripts/lib/fastapi-process.ts';
-import type { ResultsFile } from '../scripts/lib/results.ts';
+import { findFastApiPython } from '../scripts/lib/processes/fastapi.ts';
+import type { ResultsFile } from '../scripts/lib/results/types.ts';
 import type { CompareFastApiResults } from '../scripts/compare-fastapi.ts';
-import { waveSizes } from '../scripts/lib/waves.ts';
-import { waitUntil } from '../scripts/lib/wait-until.ts';
-import { isRunning } from '../scripts/lib/process-tree.ts';
+import { waveSizes } from '../scripts/lib/model/waves.ts';
+import { waitUntil } from '../scripts/lib/core/wait-until.ts';
+import { isRunning } from '../scripts/lib/processes/process-tree.ts';
 import { ROOT, parentThatStarts } from './run-script.ts';
 
 const found = await findFastApiPython();
@@ -86,7 +86,7 @@ test('uvicorn stops by itself when the process that started it is killed outrigh
   const { parent, pids } = await parentThatStarts(
     t,
     'uvicorn',
-    `import { startFastApi } from './scripts/lib/fastapi-process.ts';
+    `import { startFastApi } from './scripts/lib/processes/fastapi.ts';
      const server = await startFastApi({ python: ${JSON.stringify(found.python)}, delayMs: 100 });
      console.log('uvicorn', server.pid);`,
   );

@@ -4,10 +4,10 @@
 import { test, before, after } from './harness.ts';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { startServer, type RunningServer } from '../scripts/lib/start-server.ts';
-import { fireBurst } from '../scripts/lib/burst.ts';
-import { MAX_CURL_REQUESTS } from '../scripts/lib/curl-burst.ts';
-import { UserError } from '../scripts/lib/user-error.ts';
+import { startServer, type RunningServer } from '../scripts/lib/processes/start-server.ts';
+import { fireBurst } from '../scripts/lib/client/burst.ts';
+import { MAX_CURL_REQUESTS } from '../scripts/lib/client/curl-burst.ts';
+import { UserError } from '../scripts/lib/core/outcomes.ts';
 
 const DELAY = 200;
 let server: RunningServer;

@@ -8,13 +8,13 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import pg from 'pg';
-import { startServer, type RunningServer } from '../scripts/lib/start-server.ts';
-import { startPostgres, type Postgres } from '../scripts/lib/postgres.ts';
-import { fireBurst } from '../scripts/lib/burst.ts';
+import { startServer, type RunningServer } from '../scripts/lib/processes/start-server.ts';
+import { startPostgres, type Postgres } from '../scripts/lib/processes/postgres.ts';
+import { fireBurst } from '../scripts/lib/client/burst.ts';
 import { ROOT } from './run-script.ts';
-import { waveSizes } from '../scripts/lib/waves.ts';
+import { waveSizes } from '../scripts/lib/model/waves.ts';
 import { DEFAULT_SETTINGS } from '../server/settings.ts';
-import { waitUntil } from '../scripts/lib/wait-until.ts';
+import { waitUntil } from '../scripts/lib/core/wait-until.ts';
 
 const D = 200;
 let postgres: Postgres;

@@ -5,8 +5,8 @@
  */
 import { test, before, after } from './harness.ts';
 import assert from 'node:assert/strict';
-import { startServer, type RunningServer } from '../scripts/lib/start-server.ts';
-import { fireBurst } from '../scripts/lib/burst.ts';
+import { startServer, type RunningServer } from '../scripts/lib/processes/start-server.ts';
+import { fireBurst } from '../scripts/lib/client/burst.ts';
 
 const DELAY = 200;
 const POOL = 2;

@@ -8,10 +8,10 @@ import { test } from './harness.ts';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ResultsFile } from '../scripts/lib/results.ts';
+import type { ResultsFile } from '../scripts/lib/results/types.ts';
 import type { FidelityResults } from '../scripts/fidelity.ts';
-import { waveSizes } from '../scripts/lib/waves.ts';
-import { median } from '../scripts/lib/percentiles.ts';
+import { waveSizes } from '../scripts/lib/model/waves.ts';
+import { median } from '../scripts/lib/model/percentiles.ts';
 import { runScript, tempDir } from './run-script.ts';
 
 test("fidelity --quick: both clients on the same bursts, every async total taken apart by the server's clock, targets that follow from the figures", async (t) => {

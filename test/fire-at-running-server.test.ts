@@ -9,12 +9,12 @@ import { createServer } from 'node:http';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, useRunningServer } from '../scripts/lib/start-server.ts';
-import { measureBurst } from '../scripts/lib/measure.ts';
-import { parseScriptFlags, URL_FLAG } from '../scripts/lib/cli.ts';
-import { UserError } from '../scripts/lib/user-error.ts';
-import type { ResultsFile } from '../scripts/lib/results.ts';
-import { waveSizes } from '../scripts/lib/waves.ts';
+import { startServer, useRunningServer } from '../scripts/lib/processes/start-server.ts';
+import { measureBurst } from '../scripts/lib/measure/measure.ts';
+import { parseScriptFlags, URL_FLAG } from '../scripts/lib/flags.ts';
+import { UserError } from '../scripts/lib/core/outcomes.ts';
+import type { ResultsFile } from '../scripts/lib/results/types.ts';
+import { waveSizes } from '../scripts/lib/model/waves.ts';
 import { ROOT } from './run-script.ts';
 
 function runScript(args: string[]) {

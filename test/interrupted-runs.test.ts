@@ -13,11 +13,11 @@ import { tmpdir } from 'node:os';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
-import type { ResultsFile } from '../scripts/lib/results.ts';
-import { startServer } from '../scripts/lib/start-server.ts';
-import { waitUntil } from '../scripts/lib/wait-until.ts';
+import type { ResultsFile } from '../scripts/lib/results/types.ts';
+import { startServer } from '../scripts/lib/processes/start-server.ts';
+import { waitUntil } from '../scripts/lib/core/wait-until.ts';
 import { ROOT, runScript, runScriptAsync, tempDir, serverChildrenOf, embeddedPostgresProcesses } from './run-script.ts';
-import { isRunning } from '../scripts/lib/process-tree.ts';
+import { isRunning } from '../scripts/lib/processes/process-tree.ts';
 
 const linuxOnly = { skip: !existsSync('/proc/self/task') && 'needs /proc' };
 
@@ -161,6 +161,7 @@ test(
     const out = await tempDir(t);
     const clusters = () => new Set(readdirSync(tmpdir()).filter((name) => name.startsWith('embedded-postgres-')));
     const before = clusters();
+    const othersBefore = embeddedPostgresProcesses();
     const script = spawn(
       process.execPath,
       ['--import', 'tsx', 'scripts/real-io.ts', '--quick', '--delay-ms', '2000', '--out', out],
@@ -178,10 +179,10 @@ test(
       );
       void exited.then(() => reject(new Error('real-io ended before its database burst')));
     });
-    assert.ok(embeddedPostgresProcesses().length > 0, 'PostgreSQL runs during the burst');
+    assert.ok(embeddedPostgresProcesses(othersBefore).length > 0, 'PostgreSQL runs during the burst');
     script.kill('SIGKILL');
     await exited;
-    await waitUntil(() => embeddedPostgresProcesses().length === 0, 'PostgreSQL to be gone', 10_000);
+    await waitUntil(() => embeddedPostgresProcesses(othersBefore).length === 0, 'PostgreSQL to be gone', 10_000);
     await waitUntil(() => [...clusters()].every((name) => before.has(name)), 'the cluster’s folder to be deleted', 10_000);
   },
 );

@@ -7,11 +7,11 @@
  */
 import { test } from './harness.ts';
 import assert from 'node:assert/strict';
-import { startServer, type RunningServer } from '../scripts/lib/start-server.ts';
-import { fireBurst } from '../scripts/lib/burst.ts';
-import { calibrate } from '../scripts/lib/calibrate.ts';
-import { waitUntil } from '../scripts/lib/wait-until.ts';
-import { waveSizes } from '../scripts/lib/waves.ts';
+import { startServer, type RunningServer } from '../scripts/lib/processes/start-server.ts';
+import { fireBurst } from '../scripts/lib/client/burst.ts';
+import { calibrate } from '../scripts/lib/measure/calibrate.ts';
+import { waitUntil } from '../scripts/lib/core/wait-until.ts';
+import { waveSizes } from '../scripts/lib/model/waves.ts';
 import { hashSync } from '../server/pool-tasks.js';
 
 // About 150 ms of work per hash: only how much work a request is. Long enough that a CPU quota's time slices

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
 import { ROOT } from './run-script.ts';
-import type { LiveMeasurement } from '../scripts/lib/live-events.ts';
+import type { LiveMeasurement } from '../scripts/lib/live/events.ts';
 
 // The page saves into results/, as a user's Save does; this burst replaces whatever live.json held.
 const out = join(ROOT, 'results');

@@ -16,10 +16,10 @@ import { createInterface } from 'node:readline';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { waveSizes } from '../scripts/lib/waves.ts';
-import { isRunning } from '../scripts/lib/process-tree.ts';
-import type { LiveMeasurement } from '../scripts/lib/live-events.ts';
-import type { ResultsFile } from '../scripts/lib/results.ts';
+import { waveSizes } from '../scripts/lib/model/waves.ts';
+import { isRunning } from '../scripts/lib/processes/process-tree.ts';
+import type { LiveMeasurement } from '../scripts/lib/live/events.ts';
+import type { ResultsFile } from '../scripts/lib/results/types.ts';
 import { ROOT, embeddedPostgresProcesses, runScript, serverChildrenOf } from './run-script.ts';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((path) => existsSync(path));
@@ -33,6 +33,7 @@ describe('the live page, in Chromium', { skip }, () => {
   let out = '';
   let browser: Browser;
   const serversSeen = new Set<number>();
+  const othersPostgres = embeddedPostgresProcesses(); // another checkout's, on the same machine: not ours to judge
 
   before(async () => {
     out = await mkdtemp(join(tmpdir(), 'live-'));
@@ -346,7 +347,7 @@ describe('the live page, in Chromium', { skip }, () => {
     const code = await new Promise<number | null>((resolve) => live.once('exit', (c) => resolve(c)));
     assert.equal(code, 143);
     for (const pid of servers) assert.equal(isRunning(pid), false, `server ${pid} still runs`);
-    assert.deepEqual(embeddedPostgresProcesses(), [], 'the db scenario’s PostgreSQL is stopped too');
+    assert.deepEqual(embeddedPostgresProcesses(othersPostgres), [], 'the db scenario’s PostgreSQL is stopped too');
   });
 });
 

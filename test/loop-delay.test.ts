@@ -6,7 +6,7 @@
 import { test } from './harness.ts';
 import assert from 'node:assert/strict';
 import { LoopDelayWindow } from '../server/loop-delay.ts';
-import { startServer } from '../scripts/lib/start-server.ts';
+import { startServer } from '../scripts/lib/processes/start-server.ts';
 
 test('a tick on time records no delay; a late tick records how late it came', () => {
   const w = new LoopDelayWindow(10, 1000);

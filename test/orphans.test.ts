@@ -12,9 +12,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitUntil } from '../scripts/lib/wait-until.ts';
+import { waitUntil } from '../scripts/lib/core/wait-until.ts';
 import { serverChildrenOf, ROOT } from './run-script.ts';
-import { isRunning } from '../scripts/lib/process-tree.ts';
+import { isRunning } from '../scripts/lib/processes/process-tree.ts';
 
 const linuxOnly = { skip: !existsSync('/proc/self/task') && 'needs /proc' };
 

@@ -5,10 +5,10 @@
  */
 import { test } from './harness.ts';
 import assert from 'node:assert/strict';
-import { startServer } from '../scripts/lib/start-server.ts';
-import { fireBurst } from '../scripts/lib/burst.ts';
-import { waitUntil } from '../scripts/lib/wait-until.ts';
-import { waveSizes } from '../scripts/lib/waves.ts';
+import { startServer } from '../scripts/lib/processes/start-server.ts';
+import { fireBurst } from '../scripts/lib/client/burst.ts';
+import { waitUntil } from '../scripts/lib/core/wait-until.ts';
+import { waveSizes } from '../scripts/lib/model/waves.ts';
 
 const POOL = 20;
 const QUEUE = 40;

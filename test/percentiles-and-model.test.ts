@@ -1,6 +1,6 @@
 import { test } from './harness.ts';
 import assert from 'node:assert/strict';
-import { percentile, summarize, median, medianInterval } from '../scripts/lib/percentiles.ts';
+import { percentile, summarize, median, medianInterval } from '../scripts/lib/model/percentiles.ts';
 import {
   predictTotalMs,
   predictWaves,
@@ -9,7 +9,7 @@ import {
   idealCores,
   predictQueuedPool,
   predictLimitedPool,
-} from '../scripts/lib/model.ts';
+} from '../scripts/lib/model/model.ts';
 
 test('percentile interpolates between the nearest ranks', () => {
   assert.equal(percentile([1, 2, 3, 4], 50), 2.5);

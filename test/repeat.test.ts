@@ -5,7 +5,7 @@ import { test } from './harness.ts';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ResultsFile } from '../scripts/lib/results.ts';
+import type { ResultsFile } from '../scripts/lib/results/types.ts';
 import { runScript, tempDir } from './run-script.ts';
 
 test('--repeat 3 gives three totals per measurement, the median as totalMs, and the range in the table', async (t) => {

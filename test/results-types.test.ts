@@ -5,9 +5,9 @@
  */
 import { test } from './harness.ts';
 import assert from 'node:assert/strict';
-import { toMeasurement, type ResultsFile } from '../scripts/lib/results.ts';
+import { toMeasurement, type ResultsFile } from '../scripts/lib/results/types.ts';
 import type { FinishFields, PlannedBurst } from '../scripts/lib/experiment.ts';
-import type { BurstResult } from '../scripts/lib/burst-types.ts';
+import type { BurstResult } from '../scripts/lib/client/burst-types.ts';
 
 const burst: BurstResult = { startedAt: 0, totalMs: 10, connectMs: 1, requests: [{ id: 1, startMs: 0, endMs: 10, status: 200 }] };
 const context = { label: 'sync', endpoint: '/sync-test', poolSize: 2, delayMs: 10, predictedMs: 10 };

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { toMeasurement, type ResultsFile } from '../scripts/lib/results.ts';
-import { formatJson, writeResults, describeEnvironment } from '../scripts/lib/results-file.ts';
+import { toMeasurement, type ResultsFile } from '../scripts/lib/results/types.ts';
+import { formatJson, writeResults, describeEnvironment } from '../scripts/lib/results/file.ts';
 import { renderReport } from '../scripts/report.ts';
 
 test('formatJson is valid JSON and keeps flat records on one line', () => {

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { ROOT, projectWith } from './run-script.ts';
 
 const BREAKS = `throw new Error('this experiment breaks on purpose');\n`;
-const WORKS = `import { parseScriptFlags } from './lib/cli.ts';
-import { writeResults } from './lib/results-file.ts';
-const flags = parseScriptFlags({ about: 'writes an empty result', defaultOut: 'results', numbers: {} });
+const WORKS = `import { startScript } from './lib/main.ts';
+import { writeResults } from './lib/results/file.ts';
+const flags = startScript({ about: 'writes an empty result', defaultOut: 'results', numbers: {} });
 await writeResults(flags.out, { experiment: 'works', params: {}, measurements: [] });
 `;
 

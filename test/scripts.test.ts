@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NoFields, ResultsFile } from '../scripts/lib/results.ts';
+import type { NoFields, ResultsFile } from '../scripts/lib/results/types.ts';
 import type { CpuBoundResults } from '../scripts/cpu-bound.ts';
 import type { ReliabilityResults } from '../scripts/reliability.ts';
 import type { RealIoResults } from '../scripts/real-io.ts';
@@ -15,10 +15,10 @@ import type { WorkersResults } from '../scripts/workers.ts';
 import type { LibuvPoolResults } from '../scripts/libuv-pool.ts';
 import type { ConcurrencySweepResults } from '../scripts/concurrency-sweep.ts';
 import type { FindPoolResults } from '../scripts/find-pool.ts';
-import { findFastApiPython } from '../scripts/lib/fastapi-process.ts';
+import { findFastApiPython } from '../scripts/lib/processes/fastapi.ts';
 
 import { runScript, tempDir, ROOT, embeddedPostgresProcesses } from './run-script.ts';
-import { waveSizes } from '../scripts/lib/waves.ts';
+import { waveSizes } from '../scripts/lib/model/waves.ts';
 
 test('async-vs-sync --quick: async is one wave, sync is ceil(N/P) waves, and the JSON holds every request', async (t) => {
   const out = await tempDir(t);
@@ -61,6 +61,7 @@ test('--help prints what the script does and its flags', () => {
 describe('run-all --quick', () => {
   let out = '';
   let run: ReturnType<typeof runScript>;
+  let othersPostgres: number[] = []; // another checkout's, on the same machine: not ours to judge
   // Each experiment's file, typed with the fields it declares it adds (the script exports them).
   const results = <F extends object = NoFields>(experiment: string) =>
     readFile(join(out, `${experiment}.json`), 'utf8').then((text) => JSON.parse(text) as ResultsFile<F>);
@@ -70,6 +71,7 @@ describe('run-all --quick', () => {
   before(
     async () => {
       out = await mkdtemp(join(tmpdir(), 'suite-'));
+      othersPostgres = embeddedPostgresProcesses();
       run = runScript('run-all.ts', ['--quick', '--quiet', '--out', out], 15 * 60_000);
     },
     { timeout: 16 * 60_000 },
@@ -364,7 +366,7 @@ describe('run-all --quick', () => {
   });
 
   test('no PostgreSQL process is left behind by the database experiments', () => {
-    assert.deepEqual(embeddedPostgresProcesses(), []);
+    assert.deepEqual(embeddedPostgresProcesses(othersPostgres), []);
   });
 
   test('responsiveness: probes stay fast while the pool is saturated, with the event-loop delay recorded', async () => {

@@ -3,10 +3,10 @@
  */
 import { test, before, after } from './harness.ts';
 import assert from 'node:assert/strict';
-import { startServer, type RunningServer } from '../scripts/lib/start-server.ts';
-import { fireBurst } from '../scripts/lib/burst.ts';
-import { waitUntil } from '../scripts/lib/wait-until.ts';
-import { waveSizes } from '../scripts/lib/waves.ts';
+import { startServer, type RunningServer } from '../scripts/lib/processes/start-server.ts';
+import { fireBurst } from '../scripts/lib/client/burst.ts';
+import { waitUntil } from '../scripts/lib/core/wait-until.ts';
+import { waveSizes } from '../scripts/lib/model/waves.ts';
 
 const DELAY = 200;
 const POOL = 4;

@@ -2,8 +2,8 @@ import { test } from './harness.ts';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { parseServerSettings, DEFAULT_SETTINGS, SettingsError } from '../server/settings.ts';
-import { parseScriptFlags } from '../scripts/lib/cli.ts';
-import { UserError } from '../scripts/lib/user-error.ts';
+import { parseScriptFlags } from '../scripts/lib/flags.ts';
+import { UserError } from '../scripts/lib/core/outcomes.ts';
 import { ROOT } from './run-script.ts';
 
 test('server settings: defaults are uvicorn-like and FastAPI-sized', () => {

@@ -4,9 +4,9 @@
  */
 import { test } from './harness.ts';
 import assert from 'node:assert/strict';
-import { startServer, type RunningServer } from '../scripts/lib/start-server.ts';
-import { fireBurst } from '../scripts/lib/burst.ts';
-import { waitUntil } from '../scripts/lib/wait-until.ts';
+import { startServer, type RunningServer } from '../scripts/lib/processes/start-server.ts';
+import { fireBurst } from '../scripts/lib/client/burst.ts';
+import { waitUntil } from '../scripts/lib/core/wait-until.ts';
 import { DEFAULT_SETTINGS } from '../server/settings.ts';
 
 const POOL = 10;

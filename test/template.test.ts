@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ResultsFile } from '../scripts/lib/results.ts';
+import type { ResultsFile } from '../scripts/lib/results/types.ts';
 import { ROOT, projectWith } from './run-script.ts';
 
 test('cp scripts/_template.ts scripts/mine.ts && npx tsx scripts/mine.ts --quick: mine.json, and run-all runs it', async (t) => {

@@ -4,8 +4,8 @@
  */
 import { test } from './harness.ts';
 import assert from 'node:assert/strict';
-import { waveSizes, wavesOf } from '../scripts/lib/waves.ts';
-import { readStep, sharesCores, type Purpose } from '../scripts/lib/pool-finder.ts';
+import { waveSizes, wavesOf } from '../scripts/lib/model/waves.ts';
+import { readStep, sharesCores, type Purpose } from '../scripts/lib/find-pool/search.ts';
 
 const ends = (...ms: number[]) => ms.map((endMs) => ({ endMs }));
 

@@ -4,23 +4,29 @@
  * the name comes from the file, and every burst gets the common flags (--repeat, --client, --quick, --quiet).
  *
  * Only a finished run is a result:
- *  - Ctrl-C (SIGINT/SIGTERM) or a server that died mid-run ends the burst in flight at once, stops every
- *    server, writes the bursts that finished with the cut one marked `"interrupted": true` (file and burst),
- *    says so in one line and exits 130 / 143 (1 for a server that died). A complete results file is never
- *    replaced by an interrupted one: that goes to `<experiment>.interrupted.json` beside it.
+ *  - Ctrl-C (SIGINT/SIGTERM) or a server that died mid-run asks for a stop (./core/stopping.ts): the burst in flight
+ *    ends at once, every server is stopped, the bursts that finished are written with the cut one marked
+ *    `"interrupted": true` (file and burst), one line says so, and the entry (./main.ts) exits 130 / 143 (1 for a
+ *    server that died). A complete results file is never replaced by an interrupted one: that goes to
+ *    `<experiment>.interrupted.json` beside it.
  *  - A burst with errors the experiment does not expect fails it: the results are written, marked with the
- *    failure, and the script exits 1 (run-all then marks it failed).
+ *    failure, and `finish` throws a ScriptFailure (exit 1; run-all then marks it failed).
+ * Nothing here exits: it returns, or throws one of ./core/outcomes.ts's outcomes.
  *
  * About 330 lines, one job seen from a script: everything a script does goes through this frame, and what makes a
  * run a result (interruptions, failures, the file) is easier to trust read in one place than in five.
  */
 import { setMaxListeners } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { basename } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { parseScriptFlags, type CommonFlags, type ScriptFlags, type ScriptSpec } from './cli.ts';
-import { startServer, useRunningServer, type ServerOptions, type TargetServer } from './start-server.ts';
-import { stopAllServers, handleSignals } from './cleanup.ts';
-import type { ServerProcess } from './server-process.ts';
+import type { CommonFlags, ScriptFlags, ScriptSpec } from './flags.ts';
+import { startServer, useRunningServer, type ServerOptions, type TargetServer } from './processes/start-server.ts';
+import { stopAllServers } from './processes/cleanup.ts';
+import { startScript } from './main.ts';
+import { Interrupted, ScriptFailure, ScriptSkipped, type StopReason } from './core/outcomes.ts';
+import { onStopRequested, requestStop } from './core/stopping.ts';
+import type { ServerProcess } from './processes/server-process.ts';
 import {
   measureBurstWithProbes,
   QUICK_WARM_UP_REQUESTS,
@@ -28,12 +34,19 @@ import {
   type BurstPlan,
   type BurstPlanCore,
   type Probe,
-} from './measure.ts';
-import { describeEnvironment, writeResults, whatItShowsIn, DEFAULT_RESULTS_DIR, resultsDir } from './results-file.ts';
-import type { Measurement, NoFields, ParamValue, ResultsFile, SharedFileFields, SharedMeasurementFields } from './results.ts';
-import { writeCharts } from './charts.ts';
-import { printMeasurements } from './table.ts';
-import { createProgress, type Progress } from './progress.ts';
+} from './measure/measure.ts';
+import { describeEnvironment, writeResults, whatItShowsIn, DEFAULT_RESULTS_DIR, resultsDir } from './results/file.ts';
+import type {
+  Measurement,
+  NoFields,
+  ParamValue,
+  ResultsFile,
+  SharedFileFields,
+  SharedMeasurementFields,
+} from './results/types.ts';
+import { writeCharts } from './view/charts.ts';
+import { printMeasurements } from './view/table.ts';
+import { createProgress, type Progress } from './view/progress.ts';
 
 /** What a script declares: what it shows, and its own flags (the common ones come with every experiment). */
 export type ExperimentSpec<K extends string, L extends string, T extends string, R extends string, S extends string> = Omit<
@@ -54,7 +67,7 @@ export function defineExperiment<
   R extends string = never,
   S extends string = never,
 >(spec: ExperimentSpec<K, L, T, R, S>): Experiment<ScriptFlags<K, L, T, R, S>> {
-  return new Experiment(spec, parseScriptFlags({ ...spec, defaultOut: DEFAULT_RESULTS_DIR }));
+  return new Experiment(spec, startScript({ ...spec, defaultOut: DEFAULT_RESULTS_DIR }));
 }
 
 export class Experiment<
@@ -68,9 +81,9 @@ export class Experiment<
   private readonly failures: string[] = [];
   private readonly progress: Progress;
   private readonly abort = new AbortController();
-  private interruption: { by: string; exitCode: number } | null = null;
-  private measuring = false;
-  private ending: Promise<never> | null = null;
+  private interruption: StopReason | null = null;
+  /** Settles when the burst in flight has recorded itself (cut or not). */
+  private burstRecorded: Promise<void> = Promise.resolve();
   /** Set once the script is ending: servers stopping now are stopped by us, not dying. */
   private ended = false;
 
@@ -81,7 +94,7 @@ export class Experiment<
     this.progress = createProgress(this.name, { quiet: flags.quiet });
     // Every request in flight listens for the abort (probes included): many at once is expected, not a leak.
     setMaxListeners(0, this.abort.signal);
-    handleSignals((signal, exitCode) => this.interrupt(signal, exitCode));
+    onStopRequested((reason) => this.keepWhatFinished(reason));
   }
 
   /**
@@ -112,7 +125,10 @@ export class Experiment<
   watch<S extends ServerProcess>(server: S): S {
     void server.exit.then((status) => {
       if (!server.stopRequested && !this.ended)
-        this.interrupt(`the server (PID ${server.pid}) exited mid-run with ${status.code ?? status.signal}`, 1);
+        void requestStop({
+          by: `the server (PID ${server.pid}) exited mid-run with ${status.code ?? status.signal}`,
+          exitCode: 1,
+        });
     });
     return server;
   }
@@ -157,7 +173,7 @@ export class Experiment<
   ): Promise<Measurement<X>[]> {
     const measured: Measurement<X>[] = [];
     for (const plan of plans) {
-      if (this.interruption) return this.endInterrupted();
+      if (this.interruption) throw new Interrupted(this.interruption);
       const full: BurstPlan<X> = {
         repeat: this.flags.repeat,
         client: this.flags.client,
@@ -167,30 +183,33 @@ export class Experiment<
         progress: this.progress,
         signal: this.abort.signal,
       };
-      this.measuring = true;
-      let run: Awaited<ReturnType<typeof measureBurstWithProbes<X>>>;
+      let recorded!: () => void;
+      this.burstRecorded = new Promise((resolve) => (recorded = resolve));
       try {
-        run = await measureBurstWithProbes<X>(server, full, probes, probeEveryMs);
-      } catch (error) {
-        // A server that stopped answering between bursts (its /stats failed): a cut run, not a stack trace.
-        if (!this.interruption && !(await server.answers()))
-          this.interruption = { by: (error as Error).message.replace(/\.$/, ''), exitCode: 1 };
-        if (this.interruption) return this.endInterrupted();
-        throw error;
+        let run: Awaited<ReturnType<typeof measureBurstWithProbes<X>>>;
+        try {
+          run = await measureBurstWithProbes<X>(server, full, probes, probeEveryMs);
+        } catch (error) {
+          // A server that stopped answering between bursts (its /stats failed): a cut run, not a stack trace.
+          if (!this.interruption && !(await server.answers()))
+            void requestStop({ by: (error as Error).message.replace(/\.$/, ''), exitCode: 1 });
+          if (this.interruption) throw new Interrupted(this.interruption);
+          throw error;
+        }
+        if (!this.interruption && hasConnectionErrors(run.burst) && !(await server.answers())) {
+          void requestStop({ by: `the server at ${server.url} stopped answering`, exitCode: 1 });
+        }
+        // Probes exist only where X adds nothing (measureWithProbes), so they are measurements of this experiment too.
+        const burst = [run.burst, ...(run.probes as Measurement<X>[])];
+        if (this.interruption) {
+          this.measurements.push(...burst.map((m) => ({ ...m, interrupted: true })));
+          throw new Interrupted(this.interruption);
+        }
+        this.measurements.push(...burst);
+        measured.push(...burst);
       } finally {
-        this.measuring = false;
+        recorded();
       }
-      if (!this.interruption && hasConnectionErrors(run.burst) && !(await server.answers())) {
-        this.interruption = { by: `the server at ${server.url} stopped answering`, exitCode: 1 };
-      }
-      // Probes exist only where X adds nothing (measureWithProbes), so they are measurements of this experiment too.
-      const burst = [run.burst, ...(run.probes as Measurement<X>[])];
-      if (this.interruption) {
-        this.measurements.push(...burst.map((m) => ({ ...m, interrupted: true })));
-        return this.endInterrupted();
-      }
-      this.measurements.push(...burst);
-      measured.push(...burst);
     }
     return measured;
   }
@@ -221,7 +240,7 @@ export class Experiment<
    * `more` adds fields to the results file (params beyond the flags, a sweep, calibration, …).
    */
   async finish(...[more]: NoFields extends R ? [FinishFields<R>?] : [FinishFields<R>]): Promise<void> {
-    if (this.interruption) return this.endInterrupted();
+    if (this.interruption) throw new Interrupted(this.interruption);
     for (const m of this.measurements) {
       const unexpected = unexpectedErrors(m);
       if (unexpected) this.failures.push(unexpected);
@@ -230,19 +249,16 @@ export class Experiment<
     this.say(`\nwrote ${file}`);
     this.ended = true;
     await stopAllServers();
-    if (this.failures.length > 0) {
-      console.error(`${this.name}: ${this.failures.join('; ')}.`);
-      process.exit(1);
-    }
+    if (this.failures.length > 0) throw new ScriptFailure(`${this.name}: ${this.failures.join('; ')}.`);
   }
 
-  /** Nothing could be measured here (e.g. no Python with FastAPI): says why, writes a skipped file, exits 0. */
+  /** Nothing could be measured here (e.g. no Python with FastAPI): says why, writes a skipped file, ends the script (0). */
   async skip(reason: string, more: { params?: Record<string, ParamValue> } = {}): Promise<never> {
     this.say(`${this.name} skipped: ${reason}`);
     this.say(`wrote ${await this.write({ ...more, skipped: reason })}`);
     this.ended = true;
     await stopAllServers();
-    process.exit(0);
+    throw new ScriptSkipped(reason);
   }
 
   /** What the script was run with: every flag but where the results go and how much it prints. */
@@ -280,34 +296,25 @@ export class Experiment<
     }
   }
 
-  private interrupt(by: string, exitCode: number): void {
-    if (this.interruption) return; // already ending; a second signal changes nothing (it ends within seconds)
-    this.interruption = { by, exitCode };
+  /**
+   * A stop was asked for (a signal, a server that died): the burst in flight ends at once and records itself as cut;
+   * then every server is stopped and what finished is written, the cut burst marked, with one line saying so.
+   */
+  private async keepWhatFinished(reason: StopReason): Promise<void> {
+    this.interruption = reason;
     this.abort.abort();
-    // A burst in flight ends at once and records itself as cut; otherwise end here (and in any case soon).
-    if (!this.measuring) void this.endInterrupted();
-    else setTimeout(() => void this.endInterrupted(), 5000).unref();
-  }
-
-  /** Stops every server, keeps what finished (the cut burst marked), says so in one line, exits. */
-  private endInterrupted(): Promise<never> {
-    this.ending ??= (async () => {
-      const { by, exitCode } = this.interruption!;
-      setTimeout(() => process.exit(exitCode), 15_000).unref(); // a server that will not stop cannot hold us
-      this.ended = true;
-      await stopAllServers(3000);
-      const finished = this.measurements.filter((m) => !m.interrupted).length;
-      const cut = this.measurements.filter((m) => m.interrupted).map((m) => m.label);
-      if (this.measurements.length === 0) {
-        console.error(`${this.name}: interrupted (${by}) before any burst finished: nothing written.`);
-      } else {
-        const file = await this.write({ interrupted: true, interruptedBy: by });
-        const cutText = cut.length > 0 ? ` and the cut one (${cut.join(', ')}), marked interrupted,` : '';
-        console.error(`${this.name}: interrupted (${by}): kept ${finished} finished measurement(s)${cutText} in ${file}.`);
-      }
-      process.exit(exitCode);
-    })();
-    return this.ending;
+    await Promise.race([this.burstRecorded, sleep(5000, undefined, { ref: false })]);
+    this.ended = true;
+    await stopAllServers(3000);
+    const finished = this.measurements.filter((m) => !m.interrupted).length;
+    const cut = this.measurements.filter((m) => m.interrupted).map((m) => m.label);
+    if (this.measurements.length === 0) {
+      console.error(`${this.name}: interrupted (${reason.by}) before any burst finished: nothing written.`);
+      return;
+    }
+    const file = await this.write({ interrupted: true, interruptedBy: reason.by });
+    const cutText = cut.length > 0 ? ` and the cut one (${cut.join(', ')}), marked interrupted,` : '';
+    console.error(`${this.name}: interrupted (${reason.by}): kept ${finished} finished measurement(s)${cutText} in ${file}.`);
   }
 }
 

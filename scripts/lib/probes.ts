@@ -2,12 +2,12 @@
  * Probes: while a burst runs, single requests to other routes on a fixed schedule, to see whether the
  * server still answers. The probe experiments (blocking-event-loop, responsiveness) share these, and their shape.
  */
-import type { Probe } from './measure.ts';
-import type { Measurement, NoFields, ParamValue } from './results.ts';
-import { formatTable, ms, printMeasurements } from './table.ts';
-import { URL_FLAG, type CommonFlags, type NumberFlag } from './cli.ts';
+import type { Probe } from './measure/measure.ts';
+import type { Measurement, NoFields, ParamValue } from './results/types.ts';
+import { formatTable, ms, printMeasurements } from './view/table.ts';
+import { URL_FLAG, type CommonFlags, type NumberFlag } from './flags.ts';
 import type { Experiment, PlannedBurst } from './experiment.ts';
-import type { TargetServer } from './start-server.ts';
+import type { TargetServer } from './processes/start-server.ts';
 
 /** --probe-every-ms, shared by the probe experiments. */
 export const PROBE_EVERY_FLAG: NumberFlag = {

@@ -1,4 +1,4 @@
 /** What the live page sets for outside checks (shared/DESIGN.md, "The live page"). */
 interface Window {
-  liveResult?: import('../lib/live-events.ts').LiveMeasurement;
+  liveResult?: import('../lib/live/events.ts').LiveMeasurement;
 }

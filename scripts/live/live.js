@@ -10,15 +10,15 @@
  * burst as one measurement, set before the state becomes done.
  */
 
-/** @typedef {import('../lib/live-events.ts').LiveEvent} LiveEvent */
-/** @typedef {import('../lib/live-events.ts').LiveMeasurement} LiveMeasurement */
-/** @typedef {import('../lib/live-scenarios.ts').Settings} Settings */
-/** @typedef {import('../lib/live-scenarios.ts').SettingName} SettingName */
-/** @typedef {import('../lib/live-scenarios.ts').Scenario} Scenario */
-/** @typedef {import('../lib/live-scenarios.ts').Model} Model */
-/** @typedef {import('../lib/live-events.ts').Sample} Sample */
-/** @typedef {import('../lib/live-scenarios.ts').SettingError} SettingError */
-/** @typedef {import('../lib/burst-types.ts').RequestRecord} RequestRecord */
+/** @typedef {import('../lib/live/events.ts').LiveEvent} LiveEvent */
+/** @typedef {import('../lib/live/events.ts').LiveMeasurement} LiveMeasurement */
+/** @typedef {import('../lib/live/scenarios.ts').Settings} Settings */
+/** @typedef {import('../lib/live/scenarios.ts').SettingName} SettingName */
+/** @typedef {import('../lib/live/scenarios.ts').Scenario} Scenario */
+/** @typedef {import('../lib/live/scenarios.ts').Model} Model */
+/** @typedef {import('../lib/live/events.ts').Sample} Sample */
+/** @typedef {import('../lib/live/scenarios.ts').SettingError} SettingError */
+/** @typedef {import('../lib/client/burst-types.ts').RequestRecord} RequestRecord */
 /** @typedef {'idle' | 'firing' | 'done' | 'failed'} PageState */
 
 /**

@@ -7,9 +7,9 @@ import { mkdir, readFile, rename, writeFile, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Environment, ResultsFile } from './results.ts';
+import type { Environment, ResultsFile } from './types.ts';
 
-const PROJECT_ROOT = new URL('../../', import.meta.url);
+const PROJECT_ROOT = new URL('../../../', import.meta.url);
 
 export function describeEnvironment(): Environment {
   const packages: Record<string, string> = {};

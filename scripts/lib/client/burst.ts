@@ -25,8 +25,8 @@ import { connect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fireCurlBurst } from './curl-burst.ts';
-import { round3 } from '../../server/numbers.ts';
-import { UserError } from './user-error.ts';
+import { round3 } from '../../../server/numbers.ts';
+import { UserError } from '../core/outcomes.ts';
 import type { BurstOptions, BurstResult, RequestRecord } from './burst-types.ts';
 
 export type { BurstClient, BurstOptions, BurstResult, RequestRecord } from './burst-types.ts';

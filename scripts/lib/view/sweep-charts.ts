@@ -3,7 +3,7 @@
  * sizes), and a staircase (staircaseSvg: the total as N grows, measured points over the model's steps, for the P that
  * find-pool concluded). The geometry apart, so tests check it against the data without parsing SVG.
  */
-import type { Staircase, SweepPoint } from './results.ts';
+import type { Staircase, SweepPoint } from '../results/types.ts';
 import { CHART_BOX, COLORS, escapeXml, f, line, niceStep, svg, text, tick, trim, type Box } from './svg.ts';
 
 export interface SweepGeometry {

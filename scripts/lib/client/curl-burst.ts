@@ -16,7 +16,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { BurstOptions, BurstResult, RequestRecord } from './burst-types.ts';
-import { UserError } from './user-error.ts';
+import { UserError } from '../core/outcomes.ts';
 
 /** One process per request: beyond this the burst measures the machine's fork rate and memory, not HTTP. */
 export const MAX_CURL_REQUESTS = 2000;

@@ -6,9 +6,9 @@
  * About 270 lines: judge() is one branch per kind, each with its sentence, and the table of well-known pools sits
  * beside the hints it gives; the Finding type is the results contract's and documents every field.
  */
-import { sharesCores, type Search, type Step } from './pool-finder.ts';
-import { round3 } from '../../server/numbers.ts';
-import { duration } from './table.ts';
+import { sharesCores, type Search, type Step } from './search.ts';
+import { round3 } from '../../../server/numbers.ts';
+import { duration } from '../view/table.ts';
 
 export type FindingKind = 'pool' | 'none' | 'cpu' | 'uneven' | 'undecided';
 

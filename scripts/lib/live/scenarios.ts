@@ -6,7 +6,7 @@
  *
  * About 270 lines, half of them the scenario table: data, each scenario's lesson and defaults in one place.
  */
-import { predictCpuTotalMs, predictCpuWaveMs, predictTotalMs, predictWaves } from './model.ts';
+import { predictCpuTotalMs, predictCpuWaveMs, predictTotalMs, predictWaves } from '../model/model.ts';
 
 export const SCENARIOS = ['async', 'sync', 'blocking-loop', 'cpu-loop', 'cpu-pool', 'db', 'hash', 'workers'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];

@@ -9,7 +9,7 @@
  */
 import pg from 'pg';
 import { isRunning } from './process-tree.ts';
-import { median } from './percentiles.ts';
+import { median } from '../model/percentiles.ts';
 import { lastLine, startEmbeddedCluster } from './embedded-postgres.ts';
 
 export interface Postgres {

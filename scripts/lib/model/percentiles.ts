@@ -3,7 +3,7 @@
  * and most spreadsheets use by default), so p50 of [1, 2, 3, 4] is 2.5 and small samples are not rounded to
  * one of their members.
  */
-import { round3 } from '../../server/numbers.ts';
+import { round3 } from '../../../server/numbers.ts';
 
 export interface Summary {
   min: number;

@@ -4,17 +4,17 @@
  * records, server stats and probes are those of the run whose total is nearest the median, so one burst's records
  * are never mixed with another's.
  */
-import type { BurstResult } from './burst-types.ts';
+import type { BurstResult } from '../client/burst-types.ts';
 import {
   toMeasurement,
   type Measurement,
   type MeasurementContext,
   type NoFields,
   type SharedMeasurementFields,
-} from './results.ts';
-import { median, summarize } from './percentiles.ts';
-import { round3 } from '../../server/numbers.ts';
-import type { ServerStats } from '../../server/stats-window.ts';
+} from '../results/types.ts';
+import { median, summarize } from '../model/percentiles.ts';
+import { round3 } from '../../../server/numbers.ts';
+import type { ServerStats } from '../../../server/stats-window.ts';
 
 export interface MeasuredRun {
   result: BurstResult;

@@ -18,14 +18,14 @@
  * so an error in any of them shows; the request records, server stats and probes are those of the run whose
  * total is nearest the median, so one burst's records are never mixed with another's.
  */
-import { fireBurst } from './burst.ts';
-import type { BurstClient, BurstResult, RequestRecord } from './burst-types.ts';
-import { predictQueuedPool, predictTotalMs, type Refusals } from './model.ts';
+import { fireBurst } from '../client/burst.ts';
+import type { BurstClient, BurstResult, RequestRecord } from '../client/burst-types.ts';
+import { predictQueuedPool, predictTotalMs, type Refusals } from '../model/model.ts';
 import { intakeMs } from './server-account.ts';
 import { combineRuns, nearestToMedian, type MeasuredRun } from './repeats.ts';
-import { toMeasurement, type Measurement, type NoFields, type SharedMeasurementFields } from './results.ts';
-import type { TargetServer } from './start-server.ts';
-import type { Progress } from './progress.ts';
+import { toMeasurement, type Measurement, type NoFields, type SharedMeasurementFields } from '../results/types.ts';
+import type { TargetServer } from '../processes/start-server.ts';
+import type { Progress } from '../view/progress.ts';
 
 const WARM_UP_REQUESTS = 1000;
 /** Enough to warm the request path a little in --quick runs, which check shapes, not the last milliseconds. */

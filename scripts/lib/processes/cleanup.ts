@@ -1,19 +1,17 @@
 /**
  * Everything a script starts is stopped when it ends, however it ends: the registry of its child processes (the
- * servers) and of what they stand on (a database it started), and what SIGINT and SIGTERM do. By default a signal
- * stops them all and exits as the signal would have (130, 143); an experiment takes that over to keep what it
- * measured first (./experiment.ts). On exit, whatever child is left is killed; a child that outlives a SIGKILL of
- * this process is the child's to notice (server.ts watches its IPC channel, uvicorn's launcher its stdin).
+ * servers) and of what they stand on (a database it started). The library only registers and stops; the entry
+ * module (scripts/lib/main.ts) calls stopAllServers on a signal and killAllNow on exit. A child that outlives a
+ * SIGKILL of this process is the child's to notice (server.ts watches its IPC channel, uvicorn's launcher its stdin,
+ * PostgreSQL and PgBouncer a watchdog).
  */
 import type { ChildProcess } from 'node:child_process';
-import { exitCodeOf, STOP_SIGNALS, type StopSignal } from '../../server/signals.ts';
 
 const children = new Set<ChildProcess>();
 const services = new Set<() => Promise<void>>();
 
 /** A child process to stop when the script ends; it leaves the registry by itself when it exits. */
 export function track(child: ChildProcess): void {
-  installOnce();
   children.add(child);
   child.once('exit', () => children.delete(child));
 }
@@ -23,7 +21,6 @@ export function track(child: ChildProcess): void {
  * server, by stopAllServers. Returns a function that takes the entry back (once it was stopped by other means).
  */
 export function stopAfterServers(stop: () => Promise<void>): () => void {
-  installOnce();
   services.add(stop);
   return () => services.delete(stop);
 }
@@ -56,23 +53,7 @@ export async function stopAllServers(graceMs = 5000): Promise<void> {
   await Promise.all(stops.map((stop) => stop().catch(() => {})));
 }
 
-let onSignal = (signal: StopSignal, exitCode: number) => {
-  process.stderr.write(`\n${signal}: stopping ${trackedCount()} server(s) and exiting.\n`);
-  void stopAllServers().then(() => process.exit(exitCode));
-};
-
-/** What SIGINT/SIGTERM do from now on, instead of stopping everything and exiting. */
-export function handleSignals(handler: (signal: StopSignal, exitCode: number) => void): void {
-  onSignal = handler;
-  installOnce();
-}
-
-let installed = false;
-function installOnce(): void {
-  if (installed) return;
-  installed = true;
-  for (const signal of STOP_SIGNALS) process.on(signal, () => onSignal(signal, exitCodeOf(signal)));
-  process.once('exit', () => {
-    for (const child of children) child.kill('SIGKILL');
-  });
+/** Every child still running, killed outright (SIGKILL), synchronously: for the moment the process exits. */
+export function killAllNow(): void {
+  for (const child of children) child.kill('SIGKILL');
 }

@@ -8,9 +8,9 @@
  *  - `measureCores`: how fast each core does that work while all are busy: the cores as the server gets them (a CPU
  *    quota or a busy neighbour gives less than availableParallelism() says).
  */
-import { fireBurst } from './burst.ts';
-import { median } from './percentiles.ts';
-import { round3 } from '../../server/numbers.ts';
+import { fireBurst } from '../client/burst.ts';
+import { median } from '../model/percentiles.ts';
+import { round3 } from '../../../server/numbers.ts';
 
 /** Doubles the iterations until one call takes a tenth of the target, then scales, then checks (medians of 3). */
 export function calibrate(

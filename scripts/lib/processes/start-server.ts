@@ -7,13 +7,13 @@
  * them does not always reach the server. Here the PID we hold is the process that serves.
  */
 import { fileURLToPath } from 'node:url';
-import type { ServerStats } from '../../server/stats-window.ts';
-import { DEFAULT_SETTINGS } from '../../server/settings.ts';
-import { UserError } from './user-error.ts';
-import { getJson, httpRequest } from './http-get.ts';
+import type { ServerStats } from '../../../server/stats-window.ts';
+import { DEFAULT_SETTINGS } from '../../../server/settings.ts';
+import { UserError } from '../core/outcomes.ts';
+import { getJson, httpRequest } from '../client/http-get.ts';
 import { startServerProcess, type ServerProcess } from './server-process.ts';
 
-const SERVER_FILE = fileURLToPath(new URL('../../server.ts', import.meta.url));
+const SERVER_FILE = fileURLToPath(new URL('../../../server.ts', import.meta.url));
 const READY_LINE = /listening on (http:\/\/\S+)/;
 
 export interface ServerOptions {

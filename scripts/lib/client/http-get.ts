@@ -4,7 +4,7 @@
  * be counted among the next burst's), and not fetch, which refuses some ports outright that a burst reaches.
  */
 import { request } from 'node:http';
-import { UserError } from './user-error.ts';
+import { UserError } from '../core/outcomes.ts';
 
 /** The answer (any status), or what went wrong instead, in a few words: a refusal's code, a timeout. */
 export function httpRequest(

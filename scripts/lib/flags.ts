@@ -8,9 +8,9 @@
 import { parseArgs } from 'node:util';
 import { basename, dirname } from 'node:path';
 import { accessSync, statSync, constants } from 'node:fs';
-import { resultsDir } from './results-file.ts';
-import { BURST_CLIENTS, type BurstClient } from './burst-types.ts';
-import { UserError, reportUserErrors } from './user-error.ts';
+import { resultsDir } from './results/file.ts';
+import { BURST_CLIENTS, type BurstClient } from './client/burst-types.ts';
+import { HelpRequested, UserError } from './core/outcomes.ts';
 import { parseWholeNumber } from '../../server/numbers.ts';
 
 export interface NumberFlag {
@@ -85,8 +85,9 @@ export interface ScriptSpec<
 }
 
 /**
- * Parses process.argv for a script (and from then on reports UserErrors as one sentence). Number flags are named in camelCase in the spec and on the command line
- * in kebab-case (delayMs → --delay-ms). Prints help and exits 0 on --help; throws UserError on a bad flag.
+ * Parses process.argv for a script. Number flags are named in camelCase in the spec and on the command line in
+ * kebab-case (delayMs → --delay-ms). Throws HelpRequested (with the text) on --help and UserError on a bad flag: the
+ * script's entry (./main.ts) prints either and exits.
  */
 export function parseScriptFlags<
   K extends string,
@@ -95,7 +96,6 @@ export function parseScriptFlags<
   R extends string = never,
   S extends string = never,
 >(spec: ScriptSpec<K, L, T, R, S>, argv = process.argv.slice(2)): ScriptFlags<K, L, T, R, S> {
-  reportUserErrors();
   const script = basename(process.argv[1] ?? 'script');
   const numberNames = Object.keys(spec.numbers) as K[];
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {
@@ -121,8 +121,7 @@ export function parseScriptFlags<
     throw new UserError(`${script}: ${(error as Error).message.replace(/\. To specify.*$/s, '')}. See --help.`, 2);
   }
   if (values.help) {
-    console.log(helpText(script, spec));
-    process.exit(0);
+    throw new HelpRequested(helpText(script, spec));
   }
 
   for (const [flag, why] of Object.entries(spec.notApplicable ?? {})) {

@@ -1,4 +1,4 @@
-import type { Measurement, Sweep } from './results.ts';
+import type { Measurement, Sweep } from '../results/types.ts';
 /** Tables for the terminal and for Markdown, from the same rows. */
 
 export type Row = (string | number)[];

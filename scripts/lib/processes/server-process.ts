@@ -9,11 +9,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { UserError } from './user-error.ts';
+import { UserError } from '../core/outcomes.ts';
 import { track } from './cleanup.ts';
-import { httpRequest } from './http-get.ts';
+import { httpRequest } from '../client/http-get.ts';
 
-export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** Any HTTP server as a child process: how to start it, and the line that says it is ready. */
 export interface ServerProcessSpec {

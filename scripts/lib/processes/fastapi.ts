@@ -9,20 +9,19 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startServerProcess, type ServerProcess } from './server-process.ts';
-import { UserError } from './user-error.ts';
-import type { TextFlag } from './cli.ts';
+import { UserError } from '../core/outcomes.ts';
 
 export const PYTHON_CANDIDATES = ['python3', '/usr/bin/python3', 'python'];
 
 /** --python CMD, for the scripts that run the blog's app: which interpreter, and the default search. */
-export function pythonFlag(runs: string): TextFlag {
+export function pythonFlag(runs: string): { help: string; value: string } {
   return {
     help: `the Python to run ${runs} with (default: the first of ${PYTHON_CANDIDATES.join(', ')} that has FastAPI)`,
     value: 'CMD',
   };
 }
 
-const RUN_UVICORN = fileURLToPath(new URL('../../reference/run_uvicorn.py', import.meta.url));
+const RUN_UVICORN = fileURLToPath(new URL('../../../reference/run_uvicorn.py', import.meta.url));
 // uvicorn logs this to stderr once the app's startup (THREAD_LIMIT included) is done and it listens.
 const UVICORN_READY_LINE = /Uvicorn running on (http:\/\/\S+)/;
 // With --workers K, uvicorn's line comes from the supervisor before any worker listens (and names port 0):

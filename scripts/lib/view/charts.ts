@@ -9,8 +9,8 @@
  * data without parsing SVG.
  */
 import { join } from 'node:path';
-import type { ChartFiles, Measurement, RequestRecord, ResultsFile } from './results.ts';
-import { writeAtomically } from './results-file.ts';
+import type { ChartFiles, Measurement, RequestRecord, ResultsFile } from '../results/types.ts';
+import { writeAtomically } from '../results/file.ts';
 import { CHART_BOX, COLORS, SERIES_COLORS, f, line, niceStep, svg, text, tick, trim, type Box } from './svg.ts';
 import { staircaseSvg, sweepSvg } from './sweep-charts.ts';
 

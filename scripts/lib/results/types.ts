@@ -11,10 +11,10 @@
  * About 270 lines, most of them documented types: the contract is read by scripts, the report and the tests alike,
  * and one file is the one place to look up a field.
  */
-import type { BurstClient, BurstResult, RequestRecord } from './burst-types.ts';
-import type { ServerStats } from '../../server/stats-window.ts';
-import { summarize, type Summary } from './percentiles.ts';
-import { round3 } from '../../server/numbers.ts';
+import type { BurstClient, BurstResult, RequestRecord } from '../client/burst-types.ts';
+import type { ServerStats } from '../../../server/stats-window.ts';
+import { summarize, type Summary } from '../model/percentiles.ts';
+import { round3 } from '../../../server/numbers.ts';
 
 export type { RequestRecord };
 

@@ -10,19 +10,19 @@
  * one state the page follows (which burst, which server, what was streamed so far).
  */
 import { availableParallelism } from 'node:os';
-import { fireBurst } from './burst.ts';
-import { startServer, type RunningServer } from './start-server.ts';
-import { startPostgres, type Postgres } from './postgres.ts';
-import { calibrate, measureCores, measureServedWorkMs } from './calibrate.ts';
-import { QUICK_WARM_UP_REQUESTS, warmUpServer } from './measure.ts';
-import { httpRequest } from './http-get.ts';
-import { toMeasurement } from './results.ts';
-import { waveSizes } from './waves.ts';
-import { round3 } from '../../server/numbers.ts';
-import type { ServerStats } from '../../server/stats-window.ts';
-import { cpuWork, hashSync } from '../../server/pool-tasks.js';
-import { SCENARIO_TABLE, modelOf, serverConfigOf, type Calibration, type Settings } from './live-scenarios.ts';
-import type { LiveEvent, LiveFields, LiveMeasurement, Sample } from './live-events.ts';
+import { fireBurst } from '../client/burst.ts';
+import { startServer, type RunningServer } from '../processes/start-server.ts';
+import { startPostgres, type Postgres } from '../processes/postgres.ts';
+import { calibrate, measureCores, measureServedWorkMs } from '../measure/calibrate.ts';
+import { QUICK_WARM_UP_REQUESTS, warmUpServer } from '../measure/measure.ts';
+import { httpRequest } from '../client/http-get.ts';
+import { toMeasurement } from '../results/types.ts';
+import { waveSizes } from '../model/waves.ts';
+import { round3 } from '../../../server/numbers.ts';
+import type { ServerStats } from '../../../server/stats-window.ts';
+import { cpuWork, hashSync } from '../../../server/pool-tasks.js';
+import { SCENARIO_TABLE, modelOf, serverConfigOf, type Calibration, type Settings } from './scenarios.ts';
+import type { LiveEvent, LiveFields, LiveMeasurement, Sample } from './events.ts';
 
 /** How often the gauges are sampled while a burst runs, ms. */
 export const SAMPLE_EVERY_MS = 100;

@@ -2,9 +2,9 @@
  * What the live page is streamed, and what a live burst adds to its measurement (scripts/live.ts sends them;
  * scripts/live/live.js reads them by JSDoc import, so both sides share one definition).
  */
-import type { RequestRecord } from './burst-types.ts';
-import type { Measurement } from './results.ts';
-import type { Model, ScenarioName, Settings } from './live-scenarios.ts';
+import type { RequestRecord } from '../client/burst-types.ts';
+import type { Measurement } from '../results/types.ts';
+import type { Model, ScenarioName, Settings } from './scenarios.ts';
 
 /** A gauge sample: what the server said of itself while the burst ran, ms since the burst's first request. */
 export interface Sample {

@@ -18,11 +18,11 @@
  * confirmation, the refusals), each step reading what the steps before it found; apart, a reader would chase that
  * state across files.
  */
-import { fireBurst } from './burst.ts';
-import type { BurstResult, RequestShape } from './burst-types.ts';
-import { wavesOf } from './waves.ts';
-import { UserError } from './user-error.ts';
-import { round3 } from '../../server/numbers.ts';
+import { fireBurst } from '../client/burst.ts';
+import type { BurstResult, RequestShape } from '../client/burst-types.ts';
+import { wavesOf } from '../model/waves.ts';
+import { UserError } from '../core/outcomes.ts';
+import { round3 } from '../../../server/numbers.ts';
 
 export interface FinderOptions {
   /** The endpoint; `{id}` is replaced by a different integer in every request. */

@@ -3,8 +3,8 @@
  * the requests in, and to write the answers out once the last timer was due. D + intake + output is what a total of
  * awaited timers holds; what is left is the client's.
  */
-import { round3 } from '../../server/numbers.ts';
-import type { ServerStats } from '../../server/stats-window.ts';
+import { round3 } from '../../../server/numbers.ts';
+import type { ServerStats } from '../../../server/stats-window.ts';
 
 /** How long the server took to take a burst in: its first request's arrival to its last (from /stats); null without. */
 export function intakeMs(stats: ServerStats | undefined): number | null {
