@@ -140,7 +140,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   if (db.failure)
     console.warn(`warning: opened ${db.open} of ${db.poolSize} database connections (${db.failure}); /db-test may answer 503.`);
   const libuv = await startLibuvWork();
-  const local = startStatsWindow({ pool, database });
+  const local = startStatsWindow({ pool, database, delayMs: settings.delayMs });
   const stats = isClusterWorker() ? groupStats(local) : local; // with --workers K, /stats speaks for all K
   const services = { pool, database, libuv, stats, upstream: createUpstream(settings.upstreamUrl) };
   // Queries still running get a moment to finish; the process is about to exit anyway.

@@ -37,13 +37,14 @@ const { flags } = experiment;
 const server = await experiment.server({ poolSize: flags.pool, delayMs: flags.delayMs });
 
 // 2. The same burst at each endpoint: the async one holds no thread, the sync one holds a pool thread.
-const burst = { requests: flags.requests, delayMs: flags.delayMs };
+const { poolSize, delayMs, queueLimit } = server.settings; // the flags', or the running server's own (--url)
+const burst = { requests: flags.requests, delayMs };
 await experiment.measure(server, { label: 'async', endpoint: '/asyncio-test', poolSize: null, ...burst });
 await experiment.measure(server, {
   label: 'sync',
   endpoint: '/sync-test',
-  poolSize: flags.pool,
-  queueLimit: server.queueLimit,
+  poolSize,
+  queueLimit,
   ...burst,
 });
 
@@ -51,7 +52,7 @@ await experiment.measure(server, {
 const curl = flags.client === 'curl';
 const repeats = flags.repeat > 1 ? `, median (min–max) of ${flags.repeat} bursts` : '';
 experiment.say(
-  `\nTEST RESULTS — ${flags.requests} concurrent requests, ${flags.delayMs} ms each, pool of ${flags.pool} threads${repeats}`,
+  `\nTEST RESULTS — ${flags.requests} concurrent requests, ${delayMs} ms each, pool of ${poolSize} threads${repeats}`,
 );
 experiment.say(curl ? "client: the blog's method, one background curl per request, timed by date +%s and $EPOCHREALTIME\n" : '');
 experiment.say(

@@ -32,11 +32,17 @@ const { flags } = experiment;
 // the probes saw and the server's event-loop delay, and the results.
 await measureBesideProbes(
   experiment,
-  `blocking-event-loop · ${flags.requests} requests blocking ${flags.delayMs} ms each`,
+  ({ delayMs }) => `blocking-event-loop · ${flags.requests} requests blocking ${delayMs} ms each`,
   (server, burst) => [
     // 1. On the event loop: a "pool" of one, and it is the only thread that answers anything.
     { label: 'loop', endpoint: '/blocking-loop-test', poolSize: 1, ...burst },
     // 2. In the pool: the loop stays free.
-    { label: 'pool', endpoint: '/sync-test', poolSize: flags.pool, queueLimit: server.queueLimit, ...burst },
+    {
+      label: 'pool',
+      endpoint: '/sync-test',
+      poolSize: server.settings.poolSize,
+      queueLimit: server.settings.queueLimit,
+      ...burst,
+    },
   ],
 );

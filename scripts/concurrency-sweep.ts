@@ -49,10 +49,10 @@ for (const requests of flags.syncRequests) {
   await experiment.measure(server, {
     label: `sync N=${requests}`,
     endpoint: '/sync-test',
-    poolSize: flags.pool,
-    queueLimit: server.queueLimit,
+    poolSize: server.settings.poolSize,
+    queueLimit: server.settings.queueLimit,
     requests,
-    delayMs: flags.delayMs,
+    delayMs: server.settings.delayMs,
   });
 }
 // 3. The flat line: awaited timers, however many.
@@ -62,13 +62,13 @@ for (const requests of flags.asyncRequests) {
     endpoint: '/asyncio-test',
     poolSize: null,
     requests,
-    delayMs: flags.delayMs,
+    delayMs: server.settings.delayMs,
   });
 }
 
 // 4. Both sweeps beside the model, as one table and one chart.
 const sweep = printSweep(experiment.measurements, {
-  title: `concurrency-sweep · sync on a pool of ${flags.pool}, then async · D = ${flags.delayMs} ms`,
+  title: `concurrency-sweep · sync on a pool of ${server.settings.poolSize}, then async · D = ${server.settings.delayMs} ms`,
   xLabel: 'requests fired at once (N)',
   pointLabel: (m) => `${m.poolSize === null ? 'async' : 'sync'} ${m.concurrency}`,
   quiet: flags.quiet,

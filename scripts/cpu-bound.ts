@@ -50,7 +50,7 @@ const cores = availableParallelism();
 
 // 1. How much work a request is: the iterations of the hash loop that take about workMs here.
 const { iterations } = calibrate(flags.workMs, cpuWork, 100_000);
-const server = await experiment.server({ poolSize: flags.pool, delayMs: 0, extraArgs: ['--cpu-iterations', String(iterations)] });
+const server = await experiment.server({ poolSize: flags.pool, delayMs: 0, cpuIterations: iterations });
 
 // 2. The model's inputs, from the server: w on the loop and in a pool thread, and the cores as it gets them.
 const loopWork = await measureServedWorkMs(server.url, (i) => `/cpu-loop-test/${i}`);

@@ -74,7 +74,7 @@ experiment.say(
 const measurePool = async (label: string, poolSize: number, requests: number) => {
   await postgres.otherConnectionsGone(); // the last server's connections must not hold slots of this one's
   return experiment.withServer(
-    { poolSize: 1, delayMs: flags.delayMs, extraArgs: ['--database-url', postgres.url, '--db-pool', String(poolSize)] },
+    { poolSize: 1, delayMs: flags.delayMs, databaseUrl: postgres.url, dbPoolSize: poolSize },
     async (server: TargetServer) => {
       const refusalMs = poolSize > limit ? await postgres.refusalMs() : null;
       const model = predictLimitedPool({

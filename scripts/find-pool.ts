@@ -222,7 +222,7 @@ function matches(f: Finding): boolean {
 
 async function selfCheck(): Promise<void> {
   const d = flags.delayMs;
-  const sync = (pool: number, more: string[] = []) => ({ poolSize: pool, delayMs: d, extraArgs: more });
+  const sync = (pool: number, more: ServerOptions = {}) => ({ poolSize: pool, delayMs: d, ...more });
   const own = async (name: string, options: ServerOptions, path: string, configured: Finding['configured']) =>
     experiment.withServer(options, (server: TargetServer) => find(name, `${server.url}${path}`, configured));
 
@@ -233,7 +233,7 @@ async function selfCheck(): Promise<void> {
       note: "tinypool, --pool 40: FastAPI's number",
     });
   await own('sync-7', sync(7), '/sync-test/{id}', { kind: 'pool', poolSize: 7, note: 'tinypool, --pool 7' });
-  await own('queue', sync(4, ['--queue', '10']), '/sync-test/{id}', {
+  await own('queue', sync(4, { queueLimit: 10 }), '/sync-test/{id}', {
     kind: 'pool',
     poolSize: 4,
     note: '--pool 4 --queue 10: beyond 14 at once, 503',
@@ -246,13 +246,13 @@ async function selfCheck(): Promise<void> {
     note: 'awaited timers: nothing limits them',
   });
   const { iterations } = calibrate(flags.quick ? 100 : 200, hashSync, 10_000);
-  await own('hash', { poolSize: 1, delayMs: d, extraArgs: ['--hash-iterations', String(iterations)] }, '/hash-test/{id}', {
+  await own('hash', { poolSize: 1, delayMs: d, hashIterations: iterations }, '/hash-test/{id}', {
     kind: 'cpu',
     poolSize: null,
     note: "async pbkdf2 on libuv's 4 threads, which share this machine's cores (steps of 4 where they show)",
   });
   const perWorker = flags.quick ? 5 : 40;
-  await own('workers-2', sync(perWorker, ['--workers', '2']), '/sync-test/{id}', {
+  await own('workers-2', sync(perWorker, { workers: 2 }), '/sync-test/{id}', {
     kind: 'uneven',
     poolSize: 2 * perWorker,
     note: `--workers 2 --pool ${perWorker}: two pools, and node:cluster deals the connections`,
@@ -261,7 +261,7 @@ async function selfCheck(): Promise<void> {
   const started = await startPostgres();
   if ('unavailable' in started) experiment.say(`\ndb-10 skipped: ${started.unavailable}`);
   else {
-    await own('db-10', { poolSize: 1, delayMs: d, extraArgs: ['--database-url', started.url] }, '/db-test/{id}', {
+    await own('db-10', { poolSize: 1, delayMs: d, databaseUrl: started.url }, '/db-test/{id}', {
       kind: 'pool',
       poolSize: 10,
       note: "node-postgres' default pg.Pool",

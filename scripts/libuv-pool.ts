@@ -66,7 +66,6 @@ const { flags } = experiment;
 
 // 1. How much work a hash is: the pbkdf2 iterations of about hashMs here (the same function the pool threads run).
 const { iterations } = calibrate(flags.hashMs, hashSync, 10_000);
-const hashArgs = ['--hash-iterations', String(iterations)];
 
 /** The model's inputs for one route of one server, measured there: w, and the cores as that route's threads get them. */
 export interface Inputs {
@@ -102,12 +101,11 @@ const cpuModel = (requests: number, poolSize: number, { workMs, coreMs }: Inputs
 // libuv reads UV_THREADPOOL_SIZE once, at start: each size needs a server started with it in its environment.
 const serverWithThreadpool = (size: number | undefined, run: (server: TargetServer) => Promise<unknown>) =>
   experiment.withServer(
-    {
-      poolSize: flags.pool,
-      delayMs: 0,
-      extraArgs: hashArgs,
-      env: { UV_THREADPOOL_SIZE: size === undefined ? undefined : String(size) },
-    },
+    () =>
+      experiment.server(
+        { poolSize: flags.pool, delayMs: 0, hashIterations: iterations },
+        { env: { UV_THREADPOOL_SIZE: size === undefined ? undefined : String(size) } },
+      ),
     async (server) => {
       const reported = (await server.stats!()).libuvThreadpoolSize;
       if (size !== undefined && reported !== size)

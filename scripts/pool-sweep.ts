@@ -32,7 +32,7 @@ for (const poolSize of flags.pools) {
       label: `P=${poolSize}`,
       endpoint: '/sync-test',
       poolSize,
-      queueLimit: server.queueLimit,
+      queueLimit: server.settings?.queueLimit,
       requests: flags.requests,
       delayMs: flags.delayMs,
     }),

@@ -61,7 +61,8 @@ const upstream = await experiment.server({ poolSize: 1, delayMs: flags.delayMs }
 const server = await experiment.server({
   poolSize: 1,
   delayMs: flags.delayMs,
-  extraArgs: ['--upstream-url', upstream.url, '--database-url', postgres.url],
+  upstreamUrl: upstream.url,
+  databaseUrl: postgres.url,
 });
 const dbPoolSize = (await server.stats!()).database!.poolSize; // node-postgres' own default unless told otherwise
 

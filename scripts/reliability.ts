@@ -339,8 +339,7 @@ function withServer<T>(options: Parameters<typeof startServer>[0], run: (server:
 
 /** A burst that fills the pool and its queue, `signal` sent to the server meanwhile; how and when it exited. */
 async function shutdownDuringBurst(label: string, signal: (server: RunningServer) => unknown): Promise<ShutdownOutcome> {
-  const grace = ['--shutdown-grace-ms', String(flags.shutdownGraceMs)];
-  return withServer({ poolSize: flags.pool, delayMs: flags.delayMs, extraArgs: grace }, async (server) => {
+  return withServer({ poolSize: flags.pool, delayMs: flags.delayMs, shutdownGraceMs: flags.shutdownGraceMs }, async (server) => {
     progress.step(`${label}: ${flags.requests} requests`, flags.requests);
     const burst = fireBurst({
       baseUrl: server.url,

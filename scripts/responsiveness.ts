@@ -29,10 +29,16 @@ const { flags } = experiment;
 // the probes saw and the server's event-loop delay, and the results.
 await measureBesideProbes(
   experiment,
-  `responsiveness · ${flags.requests} requests of ${flags.delayMs} ms, pool of ${flags.pool}`,
+  ({ delayMs, poolSize }) => `responsiveness · ${flags.requests} requests of ${delayMs} ms, pool of ${poolSize}`,
   (server, burst) => [
     // 1. The pool saturated: every thread blocked, the rest queued.
-    { label: 'sync', endpoint: '/sync-test', poolSize: flags.pool, queueLimit: server.queueLimit, ...burst },
+    {
+      label: 'sync',
+      endpoint: '/sync-test',
+      poolSize: server.settings.poolSize,
+      queueLimit: server.settings.queueLimit,
+      ...burst,
+    },
     // 2. The same number of awaited timers, for contrast.
     { label: 'async', endpoint: '/asyncio-test', poolSize: null, ...burst },
   ],

@@ -58,8 +58,7 @@ if (fastapiSkipped) experiment.say(`uvicorn skipped: ${fastapiSkipped}`);
 const servers: { name: 'hono' | 'fastapi'; start: (k: number) => Promise<ServerProcess> }[] = [
   {
     name: 'hono',
-    start: async (k) =>
-      experiment.watch(await startServer({ poolSize: P, delayMs: flags.delayMs, extraArgs: ['--workers', String(k)] })),
+    start: async (k) => experiment.watch(await startServer({ poolSize: P, delayMs: flags.delayMs, workers: k })),
   },
   ...('missing' in search
     ? []

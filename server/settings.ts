@@ -226,6 +226,25 @@ export const USAGE = (() => {
   ].join('\n');
 })();
 
+/**
+ * The command line that gives a server these settings (the rest stay at their defaults): the one way scripts and
+ * tests start server.ts with settings, typed, so no caller spells a flag. `parseServerSettings` of the result gives
+ * the defaults with these applied (test/settings.test.ts holds the two to each other).
+ */
+export function settingsToArgs(settings: Partial<ServerSettings>): string[] {
+  const args: string[] = [];
+  for (const setting of SETTINGS) {
+    const value = settings[setting.key];
+    if (value === undefined) continue;
+    if (!('value' in setting)) {
+      if (value === true) args.push(`--${setting.flag}`);
+    } else if (value !== null) {
+      args.push(`--${setting.flag}`, String(value));
+    }
+  }
+  return args;
+}
+
 /** Flags win over environment variables, which win over the defaults. Returns null when --help was asked. */
 export function parseServerSettings(argv: string[], env: NodeJS.ProcessEnv = {}): ServerSettings | null {
   let values: Record<string, string | boolean | undefined>;

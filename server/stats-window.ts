@@ -13,6 +13,8 @@ import { libuvThreadpoolSize } from './libuv.ts';
 import { round3 } from './numbers.ts';
 
 export interface ServerStats extends PoolStats {
+  /** How long each endpoint waits (--delay-ms): with the pool size, what a client needs for the model. */
+  delayMs: number;
   /** How late the event loop ran a 10 ms timer since the last reset, in ms: how long it was busy beyond it. */
   eventLoopDelayMs: LoopDelaySummary;
   /**
@@ -61,9 +63,11 @@ const LOOP_DELAY_INTERVAL_MS = 10;
 export function startStatsWindow({
   pool,
   database,
+  delayMs,
 }: {
   pool: { stats(): PoolStats };
   database: { stats(): DatabaseStats | null };
+  delayMs: number;
 }): LocalStatsWindow {
   const startedAt = performance.now();
   const loopDelay = sampleLoopDelay(LOOP_DELAY_INTERVAL_MS);
@@ -76,6 +80,7 @@ export function startStatsWindow({
 
   const read = (): ServerStats => ({
     ...pool.stats(),
+    delayMs,
     eventLoopDelayMs: loopDelay.window.summary(),
     arrivals: { count: arrivals.count, firstMs: sinceWindow(arrivals.first), lastMs: sinceWindow(arrivals.last) },
     answers: { count: answers.count, firstMs: sinceWindow(answers.first), lastMs: sinceWindow(answers.last) },
@@ -163,6 +168,7 @@ export function addUpStats(byPid: Map<number, ServerStats>): ClusterStats {
     cancelled: sum((s) => s.cancelled),
     failed: sum((s) => s.failed),
     poolWarmUpMs: max((s) => s.poolWarmUpMs),
+    delayMs: all[0]?.delayMs ?? 0,
     eventLoopDelayMs: {
       samples: sum((s) => s.eventLoopDelayMs.samples),
       min: Math.min(...all.map((s) => s.eventLoopDelayMs.min)),

@@ -16,7 +16,7 @@ import { waveSizes } from '../scripts/lib/model/waves.ts';
 const D = 400;
 
 test('--workers 2 --pool 15: one ready line, two processes answering, 40 sync requests in the waves of its split, /stats for both', async (t) => {
-  const server = await startServer({ poolSize: 15, delayMs: D, extraArgs: ['--workers', '2'] });
+  const server = await startServer({ poolSize: 15, delayMs: D, workers: 2 });
   t.after(() => server.stop());
   // Ready means every worker is listening and warm.
   const stats = (await server.stats()) as ClusterStats;
@@ -51,7 +51,7 @@ test('--workers 2 --pool 15: one ready line, two processes answering, 40 sync re
 });
 
 test('a worker that dies is reported and replaced; SIGTERM to the primary stops them all, exit 0', async (t) => {
-  const server = await startServer({ poolSize: 2, delayMs: D, extraArgs: ['--workers', '2'] });
+  const server = await startServer({ poolSize: 2, delayMs: D, workers: 2 });
   t.after(() => server.stop());
   const [victim, survivor] = Object.keys(((await server.stats()) as ClusterStats).perWorker).map(Number);
   process.kill(victim!, 'SIGKILL');
@@ -78,7 +78,7 @@ test('the process that started a cluster is killed outright: the primary and eve
     t,
     'pids',
     `import { startServer } from './scripts/lib/processes/start-server.ts';
-     const server = await startServer({ poolSize: 1, delayMs: 100, extraArgs: ['--workers', '2'] });
+     const server = await startServer({ poolSize: 1, delayMs: 100, workers: 2 });
      console.log('pids', server.pid, ...Object.keys((await server.stats()).perWorker));`,
   );
   assert.equal(pids.length, 3);

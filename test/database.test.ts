@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import pg from 'pg';
-import { startServer, type RunningServer } from '../scripts/lib/processes/start-server.ts';
+import { startServer, type RunningServer, type ServerOptions } from '../scripts/lib/processes/start-server.ts';
 import { startPostgres, type Postgres } from '../scripts/lib/processes/postgres.ts';
 import { fireBurst } from '../scripts/lib/client/burst.ts';
 import { ROOT } from './run-script.ts';
@@ -31,22 +31,22 @@ async function get(server: RunningServer, path: string) {
   return { status: response.status, body: (await response.json()) as { detail?: string; status?: string } };
 }
 
-const serverWith = (t: { after: (fn: () => unknown) => void }, ...extraArgs: string[]) =>
-  startServer({ poolSize: 1, delayMs: D, extraArgs }).then((server) => {
+const serverWith = (t: { after: (fn: () => unknown) => void }, settings: ServerOptions = {}) =>
+  startServer({ poolSize: 1, delayMs: D, ...settings }).then((server) => {
     t.after(() => server.stop());
     return server;
   });
 
 test('30 concurrent /db-test: 3 waves on the driver’s pool of 10, one wave with --db-pool 30', async (t) => {
-  for (const [extra, waves] of [
-    [[], 3],
-    [['--db-pool', '30'], 1],
+  for (const [dbPoolSize, waves] of [
+    [null, 3],
+    [30, 1],
   ] as const) {
-    const server = await serverWith(t, '--database-url', postgres.url, ...extra);
+    const server = await serverWith(t, { databaseUrl: postgres.url, dbPoolSize });
     const stats = await server.stats();
     assert.deepEqual(
       stats.database,
-      { poolSize: extra.length ? 30 : 10, open: extra.length ? 30 : 10, idle: extra.length ? 30 : 10, waiting: 0 },
+      { poolSize: dbPoolSize ?? 10, open: dbPoolSize ?? 10, idle: dbPoolSize ?? 10, waiting: 0 },
       'warm before ready',
     );
     const burst = await fireBurst({ baseUrl: server.url, path: (i) => `/db-test/${i}`, requests: 30, timeoutMs: 10_000 });
@@ -80,7 +80,7 @@ test('/db-test and /upstream-test without their flag: 503 naming the flag', asyn
 
 test('/upstream-test awaits the slow API: one wave for 20 calls, and a 502 when the upstream is gone', async (t) => {
   const upstream = await serverWith(t);
-  const server = await serverWith(t, '--upstream-url', upstream.url);
+  const server = await serverWith(t, { upstreamUrl: upstream.url });
   assert.deepEqual(await get(server, '/upstream-test/7'), { status: 200, body: { user: 7, status: 'done' } as never });
   // One burst first, so that fetch's connections to the upstream are open, as in a server that has been running.
   await fireBurst({ baseUrl: server.url, path: (i) => `/upstream-test/${i}`, requests: 20, timeoutMs: 10_000 });
@@ -124,7 +124,7 @@ test('a database that is down: the server starts and warns, /db-test answers 503
   await new Promise<void>((resolve) => nobody.listen(0, '127.0.0.1', resolve));
   const port = (nobody.address() as { port: number }).port;
   await new Promise((resolve) => nobody.close(resolve)); // the port is free: nothing listens
-  const server = await serverWith(t, '--database-url', `postgres://app:x@127.0.0.1:${port}/postgres`);
+  const server = await serverWith(t, { databaseUrl: `postgres://app:x@127.0.0.1:${port}/postgres` });
   const began = performance.now();
   const down = await get(server, '/db-test/1');
   assert.equal(down.status, 503);
@@ -148,13 +148,10 @@ test('a database slow to accept: 503 after --db-connect-timeout-ms, not a hang',
   // Two servers with two timeouts: each answers after its own, so the second takes longer by about the difference.
   const took: number[] = [];
   for (const timeoutMs of [300, 900]) {
-    const server = await serverWith(
-      t,
-      '--database-url',
-      `postgres://app:x@127.0.0.1:${port}/postgres`,
-      '--db-connect-timeout-ms',
-      String(timeoutMs),
-    );
+    const server = await serverWith(t, {
+      databaseUrl: `postgres://app:x@127.0.0.1:${port}/postgres`,
+      dbConnectTimeoutMs: timeoutMs,
+    });
     const began = performance.now();
     const slow = await get(server, '/db-test/1');
     took.push(performance.now() - began);
@@ -171,7 +168,7 @@ test('a database slow to accept: 503 after --db-connect-timeout-ms, not a hang',
 });
 
 test('a connection dropped mid-query, or while idle: 503 for that request, then the pool reconnects; the server lives on', async (t) => {
-  const server = await serverWith(t, '--database-url', postgres.url, '--db-pool', '2', '--delay-ms', '3000');
+  const server = await serverWith(t, { databaseUrl: postgres.url, dbPoolSize: 2, delayMs: 3000 });
   // The same role may end its own backends: first the one running the query, then the idle one.
   const admin = new pg.Client({ connectionString: postgres.url });
   await admin.connect();

@@ -13,7 +13,7 @@ const POOL = 2;
 let server: RunningServer;
 
 before(async () => {
-  server = await startServer({ poolSize: POOL, delayMs: DELAY, extraArgs: ['--fault-routes'] });
+  server = await startServer({ poolSize: POOL, delayMs: DELAY, faultRoutes: true });
 });
 after(() => server.stop());
 

@@ -14,7 +14,7 @@ import { availableParallelism } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startServer } from '../scripts/lib/processes/start-server.ts';
+import { startServer, type ServerOptions } from '../scripts/lib/processes/start-server.ts';
 import { calibrate } from '../scripts/lib/measure/calibrate.ts';
 import type { ResultsFile } from '../scripts/lib/results/types.ts';
 import type { FindPoolResults } from '../scripts/find-pool.ts';
@@ -34,8 +34,8 @@ async function findPool(t: Context, url: string, args: string[] = []) {
 }
 
 /** A server.ts of the test's own, stopped after the test. */
-async function serverWith(t: Context, pool: number, delayMs: number, extraArgs: string[] = [], env = {}) {
-  const server = await startServer({ poolSize: pool, delayMs, extraArgs, env });
+async function serverWith(t: Context, pool: number, delayMs: number, settings: ServerOptions = {}, env = {}) {
+  const server = await startServer({ poolSize: pool, delayMs, ...settings }, { env });
   t.after(() => server.stop());
   return server;
 }
@@ -91,9 +91,15 @@ test('CPU work on more threads than cores: found as CPU, with the parallelism it
   // whatever the machine. (Set up by the core count; the finder is not told it and judges by the completions.)
   const cores = availableParallelism();
   const { iterations } = calibrate(150, hashSync);
-  const server = await serverWith(t, 1, 0, ['--hash-iterations', String(iterations)], {
-    UV_THREADPOOL_SIZE: String(2 * cores),
-  });
+  const server = await serverWith(
+    t,
+    1,
+    0,
+    { hashIterations: iterations },
+    {
+      UV_THREADPOOL_SIZE: String(2 * cores),
+    },
+  );
   const { results, finding } = await findPool(t, `${server.url}/hash-test/{id}`, ['--max-requests', String(4 * cores)]);
   // Each burst as N: its waves, and its earliest answer in Ds: what the verdict was read from.
   const bursts = results.measurements
@@ -110,7 +116,7 @@ test('CPU work on more threads than cores: found as CPU, with the parallelism it
 });
 
 test('two worker processes: each one’s pool found by the header that names it, or their sum', async (t) => {
-  const server = await serverWith(t, 3, 300, ['--workers', '2']);
+  const server = await serverWith(t, 3, 300, { workers: 2 });
   const { finding } = await findPool(t, `${server.url}/sync-test/{id}`, ['--max-requests', '32']);
   if (finding.kind === 'pool') assert.equal(finding.poolSize, 6, finding.sentence);
   else {
@@ -122,7 +128,7 @@ test('two worker processes: each one’s pool found by the header that names it,
 });
 
 test('a bounded queue: refused beyond P + the queue, with the statuses, the edge confirmed by N = A and A + 1', async (t) => {
-  const server = await serverWith(t, 2, DELAY, ['--queue', '3']);
+  const server = await serverWith(t, 2, DELAY, { queueLimit: 3 });
   const { results, finding } = await findPool(t, `${server.url}/sync-test/{id}`, ['--max-requests', '16']);
   assert.equal(finding.kind, 'pool', finding.sentence);
   assert.equal(finding.poolSize, 2);

@@ -67,7 +67,13 @@ test('a server without /stats (like FastAPI) still gives a measurement, without 
   });
   await new Promise<void>((resolve) => foreign.listen(0, '127.0.0.1', resolve));
   t.after(() => foreign.close());
-  const target = await useRunningServer(`http://127.0.0.1:${(foreign.address() as { port: number }).port}`);
+  const target = await useRunningServer(`http://127.0.0.1:${(foreign.address() as { port: number }).port}`, {
+    poolSize: 4,
+    delayMs: 100,
+    queueLimit: 1000,
+    workers: 1,
+  });
+  assert.equal(target.settingsFrom, 'assumed', 'no /stats: the settings are the flags’, said so');
   assert.equal(target.stats, undefined);
   const m = await measureBurst(target, {
     label: 'foreign',

@@ -19,12 +19,10 @@ import { hashSync } from '../server/pool-tasks.js';
 const { iterations } = calibrate(150, hashSync);
 
 const serverWith = async (t: { after: (fn: () => unknown) => void }, threadpool: string | undefined, pool = 2) => {
-  const server = await startServer({
-    poolSize: pool,
-    delayMs: 0,
-    extraArgs: ['--hash-iterations', String(iterations)],
-    env: { UV_THREADPOOL_SIZE: threadpool },
-  });
+  const server = await startServer(
+    { poolSize: pool, delayMs: 0, hashIterations: iterations },
+    { env: { UV_THREADPOOL_SIZE: threadpool } },
+  );
   t.after(() => server.stop());
   return server;
 };

@@ -1,7 +1,7 @@
 import { test } from './harness.ts';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { parseServerSettings, DEFAULT_SETTINGS, SettingsError } from '../server/settings.ts';
+import { parseServerSettings, DEFAULT_SETTINGS, SettingsError, settingsToArgs, type ServerSettings } from '../server/settings.ts';
 import { parseScriptFlags } from '../scripts/lib/flags.ts';
 import { UserError } from '../scripts/lib/core/outcomes.ts';
 import { ROOT } from './run-script.ts';
@@ -41,6 +41,31 @@ test('server settings: flags win over environment variables, which win over defa
     ['postgres://app:pw@127.0.0.1:5432/db', 30, 'http://127.0.0.1:8001'],
   );
   assert.equal(DEFAULT_SETTINGS.dbPoolSize, null, "no --db-pool: node-postgres' own default");
+});
+
+test('typed settings become the flags that give the server exactly them, every setting of the table included', () => {
+  const given = {
+    host: '127.0.0.2',
+    port: 0,
+    poolSize: 7,
+    delayMs: 0,
+    queueLimit: 10,
+    cpuIterations: 5,
+    hashIterations: 6,
+    shutdownGraceMs: 1,
+    workers: 3,
+    quiet: true,
+    faultRoutes: true,
+    upstreamUrl: 'http://127.0.0.1:1',
+    databaseUrl: 'postgres://a@127.0.0.1:2/db',
+    dbPoolSize: 4,
+    dbConnectTimeoutMs: 9,
+  } satisfies ServerSettings; // a setting added to the table and not here does not compile
+  // Each setting differs from its default, so a setting the function forgot would show.
+  for (const [key, value] of Object.entries(given)) assert.notEqual(value, DEFAULT_SETTINGS[key as keyof typeof given], key);
+  assert.deepEqual(parseServerSettings(settingsToArgs(given), {}), { ...DEFAULT_SETTINGS, ...given });
+  assert.deepEqual(parseServerSettings(settingsToArgs({ poolSize: 2 }), {}), { ...DEFAULT_SETTINGS, poolSize: 2 });
+  assert.deepEqual(settingsToArgs({ quiet: false, dbPoolSize: null }), [], 'a switch off and a null are the defaults: no flag');
 });
 
 test('server settings: bad values are refused with a sentence naming the setting', () => {

@@ -21,7 +21,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { basename } from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { CommonFlags, ScriptFlags, ScriptSpec } from './flags.ts';
-import { startServer, useRunningServer, type ServerOptions, type TargetServer } from './processes/start-server.ts';
+import {
+  startServer,
+  useRunningServer,
+  type KnownSettings,
+  type LaunchOptions,
+  type ServerOptions,
+  type TargetServer,
+} from './processes/start-server.ts';
+import { DEFAULT_SETTINGS } from '../../server/settings.ts';
 import { stopAllServers } from './processes/cleanup.ts';
 import { startScript } from './main.ts';
 import { Interrupted, ScriptFailure, ScriptSkipped, type StopReason } from './core/outcomes.ts';
@@ -82,6 +90,8 @@ export class Experiment<
   private readonly progress: Progress;
   private readonly abort = new AbortController();
   private interruption: StopReason | null = null;
+  /** With --url: the settings of the server fired at, and where they came from (its /stats, or assumed). */
+  private serverSettings: (KnownSettings['settings'] & { from: KnownSettings['settingsFrom'] }) | null = null;
   /** Settles when the burst in flight has recorded itself (cut or not). */
   private burstRecorded: Promise<void> = Promise.resolve();
   /** Set once the script is ending: servers stopping now are stopped by us, not dying. */
@@ -116,9 +126,18 @@ export class Experiment<
    * server.ts in a child process, pool warm, ready line seen; or, if the script has --url and it was given,
    * the server running there. Either way a server that dies mid-run ends the run as interrupted.
    */
-  async server(options: ServerOptions = {}): Promise<TargetServer> {
-    if (this.flags.url) return useRunningServer(this.flags.url);
-    return this.watch(await startServer(options));
+  async server(options: ServerOptions = {}, launch: LaunchOptions = {}): Promise<TargetServer & KnownSettings> {
+    if (!this.flags.url) return this.watch(await startServer(options, launch));
+    const flagged = { ...pick(DEFAULT_SETTINGS, 'poolSize', 'delayMs', 'queueLimit', 'workers'), ...options };
+    const server = (await useRunningServer(this.flags.url, flagged)) as TargetServer & KnownSettings;
+    const { poolSize, delayMs, queueLimit, workers } = server.settings;
+    const running = `pool ${poolSize}, delay ${delayMs} ms, queue ${queueLimit}${workers > 1 ? `, ${workers} workers` : ''}`;
+    if (server.settingsFrom === 'assumed')
+      this.say(`${server.url} does not say its settings (no /stats): assuming ${running}, from the flags.`);
+    else if (poolSize !== flagged.poolSize || delayMs !== flagged.delayMs)
+      this.say(`${server.url} runs with ${running} (its /stats): the model uses those, not the flags'.`);
+    this.serverSettings = { from: server.settingsFrom, ...server.settings };
+    return server;
   }
 
   /** A server this script started some other way (e.g. uvicorn): its death mid-run interrupts the run too. */
@@ -264,7 +283,10 @@ export class Experiment<
   /** What the script was run with: every flag but where the results go and how much it prints. */
   params(): Record<string, ParamValue> {
     const { out: _out, quiet: _quiet, ...params } = this.flags;
-    return params;
+    if (!this.serverSettings) return params;
+    // Fired at a server at --url: what it ran with, read back from its /stats or assumed from the flags.
+    const { from, ...settings } = this.serverSettings;
+    return { ...params, server: { settingsFrom: from, ...settings } };
   }
 
   /** The results file: the contract's fields, and `more` (typed where it comes from: finish, skip, an interruption). */
@@ -344,4 +366,8 @@ export function unexpectedErrors(m: Measurement): string | null {
 /** Requests that got no HTTP answer at all: the first sign of a server that is gone. */
 function hasConnectionErrors(m: Measurement): boolean {
   return Object.keys(m.errorCounts).some((kind) => !kind.startsWith('HTTP ') && kind !== 'timeout');
+}
+
+function pick<T extends object, K extends keyof T>(from: T, ...keys: K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((key) => [key, from[key]])) as Pick<T, K>;
 }

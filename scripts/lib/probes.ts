@@ -7,7 +7,7 @@ import type { Measurement, NoFields, ParamValue } from './results/types.ts';
 import { formatTable, ms, printMeasurements } from './view/table.ts';
 import { URL_FLAG, type CommonFlags, type NumberFlag } from './flags.ts';
 import type { Experiment, PlannedBurst } from './experiment.ts';
-import type { TargetServer } from './processes/start-server.ts';
+import type { KnownSettings } from './processes/start-server.ts';
 
 /** --probe-every-ms, shared by the probe experiments. */
 export const PROBE_EVERY_FLAG: NumberFlag = {
@@ -75,13 +75,15 @@ type ProbeFlags = { requests: number; delayMs: number; pool: number; probeEveryM
  */
 export async function measureBesideProbes(
   experiment: Experiment<ProbeFlags & CommonFlags & Record<string, ParamValue>, NoFields, NoFields>,
-  title: string,
-  bursts: (server: TargetServer, burst: { requests: number; delayMs: number }) => PlannedBurst[],
+  title: (settings: KnownSettings['settings']) => string,
+  bursts: (server: KnownSettings, burst: { requests: number; delayMs: number }) => PlannedBurst[],
 ): Promise<void> {
   const { flags } = experiment;
   const server = await experiment.server({ poolSize: flags.pool, delayMs: flags.delayMs });
-  const plans = bursts(server, { requests: flags.requests, delayMs: flags.delayMs });
-  const measurements = await experiment.measureWithProbes(server, plans, serverProbes(flags.delayMs), flags.probeEveryMs);
-  printProbeReport(title, measurements, flags.probeEveryMs, flags.quiet);
+  // The server's own delay (read back where it runs at --url), not only the flag's.
+  const { delayMs } = server.settings;
+  const plans = bursts(server, { requests: flags.requests, delayMs });
+  const measurements = await experiment.measureWithProbes(server, plans, serverProbes(delayMs), flags.probeEveryMs);
+  printProbeReport(title(server.settings), measurements, flags.probeEveryMs, flags.quiet);
   await experiment.finish();
 }

@@ -6,6 +6,7 @@
  *
  * About 270 lines, half of them the scenario table: data, each scenario's lesson and defaults in one place.
  */
+import type { ServerOptions } from '../processes/start-server.ts';
 import { predictCpuTotalMs, predictCpuWaveMs, predictTotalMs, predictWaves } from '../model/model.ts';
 
 export const SCENARIOS = ['async', 'sync', 'blocking-loop', 'cpu-loop', 'cpu-pool', 'db', 'hash', 'workers'] as const;
@@ -171,33 +172,32 @@ export function readSettings(
 
 /** What server.ts needs to be started with for these settings (a different one means a restart). */
 export interface ServerConfig {
-  poolSize: number;
-  delayMs: number;
-  extraArgs: string[];
+  /** server.ts's settings (its iterations and database added once known). */
+  settings: ServerOptions;
   env: Record<string, string>;
-  /** Which work to calibrate to D ms in this process before starting: its iterations go in extraArgs. */
+  /** Which work to calibrate to D ms in this process before starting: its iterations go in the settings. */
   work: 'cpu' | 'hash' | null;
   database: boolean;
 }
 
 export function serverConfigOf(s: Settings): ServerConfig {
-  const base = { poolSize: 1, delayMs: s.delayMs, extraArgs: [] as string[], env: {}, work: null, database: false };
+  const base = { settings: { poolSize: 1, delayMs: s.delayMs }, env: {}, work: null, database: false };
   switch (s.scenario) {
     case 'async':
     case 'blocking-loop':
       return base;
     case 'sync':
-      return { ...base, poolSize: s.pool };
+      return { ...base, settings: { ...base.settings, poolSize: s.pool } };
     case 'cpu-loop':
       return { ...base, work: 'cpu' };
     case 'cpu-pool':
-      return { ...base, poolSize: s.pool, work: 'cpu' };
+      return { ...base, settings: { ...base.settings, poolSize: s.pool }, work: 'cpu' };
     case 'db':
-      return { ...base, extraArgs: ['--db-pool', String(s.pool)], database: true };
+      return { ...base, settings: { ...base.settings, dbPoolSize: s.pool }, database: true };
     case 'hash':
       return { ...base, env: { UV_THREADPOOL_SIZE: String(s.threads) }, work: 'hash' };
     case 'workers':
-      return { ...base, poolSize: s.pool, extraArgs: ['--workers', String(s.workers)] };
+      return { ...base, settings: { ...base.settings, poolSize: s.pool, workers: s.workers } };
   }
 }
 

@@ -19,6 +19,7 @@ import { httpRequest } from '../client/http-get.ts';
 import { toMeasurement } from '../results/types.ts';
 import { waveSizes } from '../model/waves.ts';
 import { round3 } from '../../../server/numbers.ts';
+import { settingsToArgs } from '../../../server/settings.ts';
 import type { ServerStats } from '../../../server/stats-window.ts';
 import { cpuWork, hashSync } from '../../../server/pool-tasks.js';
 import { SCENARIO_TABLE, modelOf, serverConfigOf, type Calibration, type Settings } from './scenarios.ts';
@@ -192,12 +193,13 @@ export class LiveSession {
     const key = keyOf(settings);
     if (this.server && !this.server.exited && this.serverKey === key) return this.server;
     await this.stopServer();
-    const extraArgs = [...config.extraArgs];
+    const options = { ...config.settings };
     if (config.work) {
       this.status(`calibrating about ${settings.delayMs} ms of ${config.work === 'cpu' ? 'CPU work' : 'hashing'} per request…`);
       const { iterations } =
         config.work === 'cpu' ? calibrate(settings.delayMs, cpuWork, 100_000) : calibrate(settings.delayMs, hashSync);
-      extraArgs.push(config.work === 'cpu' ? '--cpu-iterations' : '--hash-iterations', String(iterations));
+      if (config.work === 'cpu') options.cpuIterations = iterations;
+      else options.hashIterations = iterations;
     }
     if (config.database) {
       if (!this.postgres) {
@@ -207,12 +209,11 @@ export class LiveSession {
         this.postgres = started;
       }
       await this.postgres.otherConnectionsGone();
-      extraArgs.push('--database-url', this.postgres.url);
     }
-    this.status(
-      `starting server.ts ${[`--pool ${config.poolSize}`, `--delay-ms ${config.delayMs}`, ...extraArgs.filter((a) => !a.startsWith('postgres'))].join(' ')}…`,
-    );
-    const server = await startServer({ poolSize: config.poolSize, delayMs: config.delayMs, extraArgs, env: config.env });
+    // The command line as a user would type it (the database's address left out: it holds a password).
+    this.status(`starting server.ts ${settingsToArgs(options).join(' ')}${config.database ? ' --database-url …' : ''}…`);
+    const url = this.postgres && config.database ? this.postgres.url : undefined;
+    const server = await startServer({ ...options, ...(url ? { databaseUrl: url } : {}) }, { env: config.env });
     this.server = server;
     this.serverKey = key;
     this.calibration = null;

@@ -8,7 +8,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { ServerStats } from '../../../server/stats-window.ts';
-import { DEFAULT_SETTINGS } from '../../../server/settings.ts';
+import { DEFAULT_SETTINGS, settingsToArgs, type ServerSettings } from '../../../server/settings.ts';
 import { UserError } from '../core/outcomes.ts';
 import { getJson, httpRequest } from '../client/http-get.ts';
 import { startServerProcess, type ServerProcess } from './server-process.ts';
@@ -16,22 +16,35 @@ import { startServerProcess, type ServerProcess } from './server-process.ts';
 const SERVER_FILE = fileURLToPath(new URL('../../../server.ts', import.meta.url));
 const READY_LINE = /listening on (http:\/\/\S+)/;
 
-export interface ServerOptions {
-  poolSize?: number;
-  delayMs?: number;
-  queueLimit?: number;
-  /** Any further flags for server.ts. */
-  extraArgs?: string[];
+/**
+ * What a script may set of the server: any of its settings (server/settings.ts, the one table), typed. The port is
+ * always 0 (any free one, read back from the ready line) and the server quiet, so those two are not the caller's.
+ */
+export type ServerOptions = Partial<Omit<ServerSettings, 'port' | 'quiet'>>;
+
+/** How the server is started, beside what it is started with. */
+export interface LaunchOptions {
   /** Variables added to the server's environment (e.g. UV_THREADPOOL_SIZE, read only at start). */
   env?: NodeJS.ProcessEnv;
   /** Give up waiting for the ready line after this long. */
   readyTimeoutMs?: number;
 }
 
-/** server.ts, started by this script: what every ServerProcess is, and its own /stats. */
-export interface RunningServer extends ServerProcess {
-  /** Its pool's queue limit (--queue): beyond the pool plus this many blocking requests, 503. */
-  queueLimit: number;
+/** What a script knows of the settings of the server it fires at, and how it knows them. */
+export interface KnownSettings {
+  /** Its pool, its delay, its queue limit (beyond pool + queue, 503) and its processes. */
+  settings: Pick<ServerSettings, 'poolSize' | 'delayMs' | 'queueLimit' | 'workers'>;
+  /**
+   * started: this script started it with them; stats: read back from its /stats; assumed: nothing said (not
+   * server.ts, or an older one), so they are the script's flags, and the results say so.
+   */
+  settingsFrom: 'started' | 'stats' | 'assumed';
+}
+
+/** server.ts, started by this script: what every ServerProcess is, its settings, and its own /stats. */
+export interface RunningServer extends ServerProcess, KnownSettings {
+  /** Every setting it runs with (the defaults, and what the script gave). */
+  settings: ServerSettings;
   stats(): Promise<ServerStats>;
   /** Closes the server's measurement window (event-loop delay, arrivals) and returns its figures. */
   resetStats(): Promise<ServerStats>;
@@ -41,13 +54,8 @@ export interface RunningServer extends ServerProcess {
  * What a script fires at: a server it started, or one already running (--url). Only server.ts has /stats;
  * on any other server (FastAPI, one started by hand elsewhere) stats and resetStats are absent.
  */
-export interface TargetServer {
+export interface TargetServer extends Partial<KnownSettings> {
   url: string;
-  /**
-   * server.ts's pool queue: beyond its pool plus this many blocking requests at once it answers 503 (--queue);
-   * absent where it is not server.ts, or not known.
-   */
-  queueLimit?: number;
   stats?(): Promise<ServerStats>;
   resetStats?(): Promise<ServerStats>;
   stop(graceMs?: number): Promise<void>;
@@ -55,25 +63,20 @@ export interface TargetServer {
   answers(): Promise<boolean>;
 }
 
-export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
-  const args = ['--port', '0', '--quiet'];
-  if (options.poolSize !== undefined) args.push('--pool', String(options.poolSize));
-  if (options.delayMs !== undefined) args.push('--delay-ms', String(options.delayMs));
-  if (options.queueLimit !== undefined) args.push('--queue', String(options.queueLimit));
-  args.push(...(options.extraArgs ?? []));
-
+export async function startServer(options: ServerOptions = {}, launch: LaunchOptions = {}): Promise<RunningServer> {
+  const settings: ServerSettings = { ...DEFAULT_SETTINGS, ...options, port: 0, quiet: true };
   const server = await startServerProcess({
     name: 'the server',
     command: process.execPath,
-    args: ['--import', 'tsx', SERVER_FILE, ...args],
-    env: { ...process.env, ...options.env },
+    args: ['--import', 'tsx', SERVER_FILE, ...settingsToArgs({ ...options, port: 0, quiet: true })],
+    env: { ...process.env, ...launch.env },
     readyLine: READY_LINE,
     readyStream: 'stdout',
-    readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
+    readyTimeoutMs: launch.readyTimeoutMs ?? 60_000,
     parentWatch: 'ipc',
   });
   // The process's getters (exited, stopRequested) stay its own: the object is extended, not copied.
-  return Object.assign(server, { queueLimit: options.queueLimit ?? DEFAULT_SETTINGS.queueLimit, ...statsOf(server.url) });
+  return Object.assign(server, { settings, settingsFrom: 'started' as const, ...statsOf(server.url) });
 }
 
 /** server.ts's /stats and the reset of its window, at `url`. */
@@ -85,10 +88,10 @@ function statsOf(url: string): Pick<RunningServer, 'stats' | 'resetStats'> {
 }
 
 /**
- * A server already running at `url` (--url): checked to answer, its /stats used if it is server.ts, and
- * never stopped by us — stop() does nothing, it is not ours.
+ * A server already running at `url` (--url): checked to answer, its settings read back from its /stats where it is
+ * server.ts (else `assumed`, the script's flags, said so), and never stopped by us — stop() does nothing, it is not ours.
  */
-export async function useRunningServer(url: string): Promise<TargetServer> {
+export async function useRunningServer(url: string, assumed: KnownSettings['settings']): Promise<TargetServer> {
   let origin: string;
   try {
     const parsed = new URL(url);
@@ -102,11 +105,27 @@ export async function useRunningServer(url: string): Promise<TargetServer> {
   if ('error' in answer) {
     throw new UserError(`nothing answers at ${origin} (${answer.error}): start the server first, e.g. npx tsx server.ts.`);
   }
-  const queueLimit = answer.status === 200 ? /"queueLimit":\s*(\d+)/.exec(answer.body)?.[1] : undefined;
   const base = {
     url: origin,
     stop: async () => {},
     answers: async () => !('error' in (await httpRequest(`${origin}/stats`, { timeoutMs: 2000 }))),
   };
-  return queueLimit !== undefined ? { ...base, queueLimit: Number(queueLimit), ...statsOf(origin) } : base;
+  const read = answer.status === 200 ? settingsInStats(answer.body) : null;
+  return read
+    ? { ...base, settings: read, settingsFrom: 'stats', ...statsOf(origin) }
+    : { ...base, settings: assumed, settingsFrom: 'assumed' };
+}
+
+/** server.ts's settings as its /stats gives them (a cluster's pool is the sum of its workers'), or null. */
+export function settingsInStats(body: string): KnownSettings['settings'] | null {
+  let stats: Partial<ServerStats> & { workers?: number };
+  try {
+    stats = JSON.parse(body) as typeof stats;
+  } catch {
+    return null;
+  }
+  const { poolSize, delayMs, queueLimit } = stats;
+  if (typeof poolSize !== 'number' || typeof delayMs !== 'number' || typeof queueLimit !== 'number') return null;
+  const workers = typeof stats.workers === 'number' ? stats.workers : 1;
+  return { poolSize: poolSize / workers, delayMs, queueLimit: queueLimit / workers, workers };
 }
