@@ -16,6 +16,7 @@
  * Takes:  about 40 s (3 bursts each; 2 s with --quick). Writes results/async-vs-sync.json.
  */
 import { defineExperiment } from './lib/experiment.ts';
+import { ASYNC_VS_SYNC } from './lib/results/labels.ts';
 import { URL_FLAG } from './lib/flags.ts';
 import { errorsBesideModel, formatTable, ms, totalWithRange } from './lib/view/table.ts';
 import { predictWaves } from './lib/model/model.ts';
@@ -39,9 +40,9 @@ const server = await experiment.server({ poolSize: flags.pool, delayMs: flags.de
 // 2. The same burst at each endpoint: the async one holds no thread, the sync one holds a pool thread.
 const { poolSize, delayMs, queueLimit } = server.settings; // the flags', or the running server's own (--url)
 const burst = { requests: flags.requests, delayMs };
-await experiment.measure(server, { label: 'async', endpoint: '/asyncio-test', poolSize: null, ...burst });
+await experiment.measure(server, { label: ASYNC_VS_SYNC.async, endpoint: '/asyncio-test', poolSize: null, ...burst });
 await experiment.measure(server, {
-  label: 'sync',
+  label: ASYNC_VS_SYNC.sync,
   endpoint: '/sync-test',
   poolSize,
   queueLimit,

@@ -16,6 +16,7 @@
  * Takes:  about 90 s (3 bursts each; about 7 s with --quick). Writes results/compare-fastapi.json.
  */
 import { defineExperiment } from './lib/experiment.ts';
+import { COMPARE_FASTAPI } from './lib/results/labels.ts';
 import type { TargetServer } from './lib/processes/start-server.ts';
 import { findFastApiPython, startFastApi, PYTHON_CANDIDATES, HOW_TO_INSTALL, pythonFlag } from './lib/processes/fastapi.ts';
 import type { Measurement } from './lib/results/types.ts';
@@ -65,8 +66,8 @@ const runs: { start: () => Promise<TargetServer>; bursts: (server: TargetServer)
   {
     start: async () => experiment.watch(await startFastApi({ python: found.python, delayMs: flags.delayMs })),
     bursts: async (server) => {
-      await burst(server, 'fastapi-async', '/asyncio-test', null);
-      await burst(server, 'fastapi-sync', '/sync-test', THREAD_LIMIT);
+      await burst(server, COMPARE_FASTAPI.fastapiAsync, '/asyncio-test', null);
+      await burst(server, COMPARE_FASTAPI.fastapiSync, '/sync-test', THREAD_LIMIT);
     },
   },
   ...(flags.raisedLimit > 0
@@ -77,15 +78,15 @@ const runs: { start: () => Promise<TargetServer>; bursts: (server: TargetServer)
               await startFastApi({ python: found.python, delayMs: flags.delayMs, threadLimit: flags.raisedLimit }),
             ),
           bursts: (server: TargetServer) =>
-            burst(server, `fastapi-sync-limit-${flags.raisedLimit}`, '/sync-test', flags.raisedLimit),
+            burst(server, COMPARE_FASTAPI.fastapiSyncRaised(flags.raisedLimit), '/sync-test', flags.raisedLimit),
         },
       ]
     : []),
   {
     start: () => experiment.server({ poolSize: THREAD_LIMIT, delayMs: flags.delayMs }),
     bursts: async (server) => {
-      await burst(server, 'hono-async', '/asyncio-test', null);
-      await burst(server, 'hono-sync', '/sync-test', THREAD_LIMIT);
+      await burst(server, COMPARE_FASTAPI.honoAsync, '/asyncio-test', null);
+      await burst(server, COMPARE_FASTAPI.honoSync, '/sync-test', THREAD_LIMIT);
     },
   },
 ];
@@ -97,21 +98,21 @@ const measured = (m: Measurement | undefined) =>
   m ? `${totalWithRange(m)} ms (×${(m.totalMs / m.predictedMs!).toFixed(3)})` : '–';
 const blogShape = flags.requests === BLOG.requests && flags.delayMs === BLOG.delayMs;
 const blog = (s: number) => (blogShape ? `${s} s` : '–');
-const raised = byLabel(`fastapi-sync-limit-${flags.raisedLimit}`);
+const raised = byLabel(COMPARE_FASTAPI.fastapiSyncRaised(flags.raisedLimit));
 const rows = [
   [
     'async  /asyncio-test',
     blog(BLOG.asyncSeconds),
-    measured(byLabel('fastapi-async')),
-    measured(byLabel('hono-async')),
-    seconds(byLabel('hono-async')?.predictedMs),
+    measured(byLabel(COMPARE_FASTAPI.fastapiAsync)),
+    measured(byLabel(COMPARE_FASTAPI.honoAsync)),
+    seconds(byLabel(COMPARE_FASTAPI.honoAsync)?.predictedMs),
   ],
   [
     `sync   /sync-test, ${THREAD_LIMIT} threads`,
     blog(BLOG.syncSeconds),
-    measured(byLabel('fastapi-sync')),
-    measured(byLabel('hono-sync')),
-    seconds(byLabel('hono-sync')?.predictedMs),
+    measured(byLabel(COMPARE_FASTAPI.fastapiSync)),
+    measured(byLabel(COMPARE_FASTAPI.honoSync)),
+    seconds(byLabel(COMPARE_FASTAPI.honoSync)?.predictedMs),
   ],
   ...(raised
     ? [[`sync, FastAPI's limit raised to ${flags.raisedLimit}`, '–', measured(raised), '–', seconds(raised.predictedMs)]]

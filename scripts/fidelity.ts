@@ -20,6 +20,7 @@
  *         ≈ 0.3–1.7 s, depending on the machine); suite ÷ reference ≈ 1.00; curl ≈ 0.35 s per 100 requests.
  * Takes:  about 2 minutes (about 10 s with --quick: D = 200 ms, N up to 1000). Writes results/fidelity.json.
  */
+import { FIDELITY } from './lib/results/labels.ts';
 import { defineExperiment, type PlannedBurst } from './lib/experiment.ts';
 import { startServer } from './lib/processes/start-server.ts';
 import { warmUpServer, QUICK_WARM_UP_REQUESTS } from './lib/measure/measure.ts';
@@ -90,7 +91,7 @@ const server = experiment.watch(await startServer({ poolSize: flags.pool, delayM
 
   // 2. The blog's sync burst first, so the RSS after it is not that of the 10 000-request bursts below.
   const sync = await measure({
-    label: 'sync-suite-100',
+    label: FIDELITY.burst('sync', 'suite', 100),
     endpoint: '/sync-test',
     poolSize: flags.pool,
     requests: 100,
@@ -128,13 +129,13 @@ const server = experiment.watch(await startServer({ poolSize: flags.pool, delayM
       }
       const context = { endpoint, poolSize: null, delayMs, predictedMs };
       experiment.record(
-        combineRuns({ ...context, label: `${kind}-suite-${n}`, client: 'raw' }, suiteRuns),
-        combineRuns({ ...context, label: `${kind}-reference-${n}` }, referenceRuns),
+        combineRuns({ ...context, label: FIDELITY.burst(kind, 'suite', n), client: 'raw' }, suiteRuns),
+        combineRuns({ ...context, label: FIDELITY.burst(kind, 'reference', n) }, referenceRuns),
       );
       const base = { endpoint, path, poolSize: null, requests: n, delayMs };
       // curl is the blog's method at its own N = 100; on the trivial route also at 1000 (≈4 s, so not with --quick).
       if (n === 100 || (kind === 'trivial' && n <= MAX_CURL_REQUESTS && !flags.quick)) {
-        await measure({ ...base, label: `${kind}-curl-${n}`, client: 'curl', warmUp: false });
+        await measure({ ...base, label: FIDELITY.burst(kind, 'curl', n), client: 'curl', warmUp: false });
       }
     }
   }
@@ -160,7 +161,7 @@ const server = experiment.watch(await startServer({ poolSize: flags.pool, delayM
     const account = m.endpoint === '/asyncio-test' ? accountOf(m.server, m.delayMs) : null;
     if (account) accounts[m.label] = account;
   }
-  const trivial100 = find('trivial-suite-100')!;
+  const trivial100 = find(FIDELITY.burst('trivial', 'suite', 100))!;
   const perRequest = {
     health100Ms: trivial100.totalMs,
     perRequestUs: round3((trivial100.totalMs / trivial100.concurrency) * 1000),
@@ -287,8 +288,8 @@ function judgeTargets(
       });
     }
   }
-  const sync = find('sync-suite-100');
-  const cost = find('trivial-suite-100');
+  const sync = find(FIDELITY.burst('sync', 'suite', 100));
+  const cost = find(FIDELITY.burst('trivial', 'suite', 100));
   if (sync && cost && sync.predictedMs !== null) {
     const waves = predictWaves({ requests: sync.concurrency, poolSize: sync.poolSize, delayMs: sync.delayMs });
     const limit = round3(sync.predictedMs + waves * cost.totalMs);

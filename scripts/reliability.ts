@@ -24,7 +24,7 @@ import { defineExperiment } from './lib/experiment.ts';
 import { UserError } from './lib/core/outcomes.ts';
 import { startServer, type RunningServer } from './lib/processes/start-server.ts';
 import { fireBurst } from './lib/client/burst.ts';
-import { toMeasurement, type Measurement } from './lib/results/types.ts';
+import { toMeasurement, type ErrorCounts, type Measurement } from './lib/results/types.ts';
 import { predictQueuedPool, predictTotalMs } from './lib/model/model.ts';
 import { refusalFields } from './lib/measure/measure.ts';
 import { intakeMs } from './lib/measure/server-account.ts';
@@ -74,7 +74,7 @@ interface ShutdownOutcome {
   exitSignal: NodeJS.Signals | null;
   exitMs: number;
   statusCounts: Record<string, number>;
-  errorCounts: Record<string, number>;
+  errorCounts: ErrorCounts;
 }
 
 const experiment = defineExperiment({

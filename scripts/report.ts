@@ -14,6 +14,7 @@ import type { ResultsFile } from './lib/results/types.ts';
 import { writeCharts } from './lib/view/charts.ts';
 import { markdownTable, measurementRow, ms, totalWithRange, MEASUREMENT_HEADERS } from './lib/view/table.ts';
 import { BLOG } from './lib/model/model.ts';
+import { ASYNC_VS_SYNC, COMPARE_FASTAPI, FIDELITY } from './lib/results/labels.ts';
 
 const INTERRUPTED_SUFFIX = '.interrupted.json';
 
@@ -132,12 +133,12 @@ export function renderReport(results: ResultsFile[], setAside: Record<string, st
 
 /** The blog's two printed figures beside ours (and FastAPI's, measured here with the same client). */
 function sideBySide(results: ResultsFile[]): string[] {
-  const ours = results.find((r) => r.experiment === 'async-vs-sync' && !r.interrupted);
+  const ours = results.find((r) => r.experiment === ASYNC_VS_SYNC.experiment && !r.interrupted);
   if (!ours) return [];
-  const compare = results.find((r) => r.experiment === 'compare-fastapi' && !r.interrupted && !r.skipped);
+  const compare = results.find((r) => r.experiment === COMPARE_FASTAPI.experiment && !r.interrupted && !r.skipped);
   const find = (r: ResultsFile | undefined, label: string) => r?.measurements.find((m) => m.label === label);
   const shown = (m: ReturnType<typeof find>) => (m ? `${totalWithRange(m)} ms` : '–');
-  const [asyncRun, syncRun] = [find(ours, 'async'), find(ours, 'sync')];
+  const [asyncRun, syncRun] = [find(ours, ASYNC_VS_SYNC.async), find(ours, ASYNC_VS_SYNC.sync)];
   // FastAPI's figures sit beside ours only when they were measured with the same N and D.
   const same = (m: ReturnType<typeof find>, like: ReturnType<typeof find>) =>
     m && like && m.concurrency === like.concurrency && m.delayMs === like.delayMs ? m : undefined;
@@ -156,14 +157,14 @@ function sideBySide(results: ResultsFile[]): string[] {
         [
           'async (`/asyncio-test`)',
           `${BLOG.asyncSeconds} s`,
-          shown(same(find(compare, 'fastapi-async'), asyncRun)),
+          shown(same(find(compare, COMPARE_FASTAPI.fastapiAsync), asyncRun)),
           shown(asyncRun),
           `${ms(asyncRun?.predictedMs)} ms`,
         ],
         [
           'sync (`/sync-test`)',
           `${BLOG.syncSeconds} s`,
-          shown(same(find(compare, 'fastapi-sync'), syncRun)),
+          shown(same(find(compare, COMPARE_FASTAPI.fastapiSync), syncRun)),
           shown(syncRun),
           `${ms(syncRun?.predictedMs)} ms`,
         ],
@@ -174,8 +175,11 @@ function sideBySide(results: ResultsFile[]): string[] {
     '',
     "The blog's figures are whole seconds from `date +%s` around 100 background `curl` processes.",
   ];
-  const fidelity = results.find((r) => r.experiment === 'fidelity');
-  const [curl, suite] = [find(fidelity, 'async-curl-100'), find(fidelity, 'async-suite-100')];
+  const fidelity = results.find((r) => r.experiment === FIDELITY.experiment);
+  const [curl, suite] = [
+    find(fidelity, FIDELITY.burst('async', 'curl', 100)),
+    find(fidelity, FIDELITY.burst('async', 'suite', 100)),
+  ];
   if (curl?.wholeSeconds !== undefined) {
     const added = suite ? ` (the suite's client, same burst: ${(suite.totalMs / 1000).toFixed(3)} s)` : '';
     lines.push(

@@ -15,6 +15,7 @@ import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { startScript } from './lib/main.ts';
+import { isExperimentScript } from './lib/results/labels.ts';
 import { onStopRequested } from './lib/core/stopping.ts';
 import { Interrupted, ScriptFailure, type StopReason } from './lib/core/outcomes.ts';
 import { DEFAULT_RESULTS_DIR, readResults, resultsDir, writeAtomically, formatJson } from './lib/results/file.ts';
@@ -22,8 +23,6 @@ import { writeReport } from './report.ts';
 import type { ResultsFile } from './lib/results/types.ts';
 import { STOP_SIGNALS, type StopSignal } from '../server/signals.ts';
 
-// report.ts rebuilds the report; live.ts serves a page until it is stopped.
-const NOT_EXPERIMENTS = new Set(['run-all.ts', 'report.ts', 'live.ts']);
 const SCRIPTS_DIR = fileURLToPath(new URL('./', import.meta.url));
 
 const flags = startScript({
@@ -49,9 +48,7 @@ export interface ExperimentRun {
 }
 
 // 1. Find the experiments: every script in the folder but the tools.
-const scripts = (await readdir(SCRIPTS_DIR))
-  .filter((name) => name.endsWith('.ts') && !name.startsWith('_') && !NOT_EXPERIMENTS.has(name))
-  .sort();
+const scripts = (await readdir(SCRIPTS_DIR)).filter(isExperimentScript).sort();
 say(`run-all: ${scripts.length} experiments${flags.quick ? ' (--quick)' : ''} → ${outDir}`);
 
 // 2. Run each in its own process; Ctrl-C stops the one running (it stops its server, keeps what finished) and

@@ -17,6 +17,7 @@
  *         uvicorn, the uvicorn half is skipped with the reason and Node is measured alone.
  * Takes:  about 3.5 minutes (3 bursts of each; 10 s with --quick). Writes results/workers.json.
  */
+import { isOk } from './lib/client/burst-types.ts';
 import { defineExperiment } from './lib/experiment.ts';
 import { startServer, type TargetServer } from './lib/processes/start-server.ts';
 import type { ServerProcess } from './lib/processes/server-process.ts';
@@ -146,8 +147,7 @@ await experiment.finish({ memory, ...(fastapiSkipped ? { fastapiSkipped } : {}) 
 /** The split of the measurement's own requests (its median burst), by X-Worker. */
 function countByWorker(m: Measurement): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const r of m.requests)
-    if (r.worker !== undefined && r.status !== null && r.status < 300) counts[r.worker] = (counts[r.worker] ?? 0) + 1;
+  for (const r of m.requests) if (r.worker !== undefined && isOk(r)) counts[r.worker] = (counts[r.worker] ?? 0) + 1;
   return counts;
 }
 

@@ -19,6 +19,7 @@ import { findFastApiPython } from '../scripts/lib/processes/fastapi.ts';
 
 import { runScript, tempDir, ROOT, embeddedPostgresProcesses } from './run-script.ts';
 import { waveSizes } from '../scripts/lib/model/waves.ts';
+import { isExperimentScript } from '../scripts/lib/results/labels.ts';
 
 test('async-vs-sync --quick: async is one wave, sync is ceil(N/P) waves, and the JSON holds every request', async (t) => {
   const out = await tempDir(t);
@@ -81,9 +82,7 @@ describe('run-all --quick', () => {
   test('runs every experiment script and writes summary.json and REPORT.md with pictures', async () => {
     assert.equal(run.status, 0, run.stderr);
     const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8'));
-    const scripts = (await readdir(join(ROOT, 'scripts'))).filter(
-      (f) => f.endsWith('.ts') && !f.startsWith('_') && !['run-all.ts', 'report.ts', 'live.ts'].includes(f),
-    );
+    const scripts = (await readdir(join(ROOT, 'scripts'))).filter(isExperimentScript);
     assert.deepEqual(
       summary.experiments.map((e: { script: string }) => e.script).sort(),
       scripts.map((f) => `scripts/${f}`).sort(),

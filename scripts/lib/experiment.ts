@@ -31,6 +31,7 @@ import {
 } from './processes/start-server.ts';
 import { DEFAULT_SETTINGS } from '../../server/settings.ts';
 import { stopAllServers } from './processes/cleanup.ts';
+import { isNoAnswer, isRefusal, type ErrorKind } from './client/burst-types.ts';
 import { startScript } from './main.ts';
 import { Interrupted, ScriptFailure, ScriptSkipped, type StopReason } from './core/outcomes.ts';
 import { onStopRequested, requestStop } from './core/stopping.ts';
@@ -45,6 +46,7 @@ import {
 } from './measure/measure.ts';
 import { describeEnvironment, writeResults, whatItShowsIn, DEFAULT_RESULTS_DIR, resultsDir } from './results/file.ts';
 import type {
+  ErrorCounts,
   Measurement,
   NoFields,
   ParamValue,
@@ -347,14 +349,16 @@ export class Experiment<
  */
 export function unexpectedErrors(m: Measurement): string | null {
   if (m.errors === 0 || m.errorsExpected) return null;
-  const kinds = (counts: Record<string, number>) =>
+  const kinds = (counts: ErrorCounts) =>
     Object.entries(counts)
       .map(([kind, n]) => `${n} × ${kind}`)
       .join(', ');
   if (m.expectedRefused === undefined)
     return `${m.label}: ${m.errors} of ${m.ok + m.errors} requests failed (${kinds(m.errorCounts)})`;
   for (const run of m.repeats?.runs ?? [m]) {
-    const refused = run.errorCounts['HTTP 503'] ?? 0;
+    const refused = (Object.entries(run.errorCounts) as [ErrorKind, number][])
+      .filter(([kind]) => isRefusal(kind))
+      .reduce((sum, [, n]) => sum + n, 0);
     if (refused !== run.errors)
       return `${m.label}: ${run.errors - refused} requests failed other than by a refusal (${kinds(run.errorCounts)})`;
     if (m.expectedRefused !== null && refused !== m.expectedRefused)
@@ -365,7 +369,7 @@ export function unexpectedErrors(m: Measurement): string | null {
 
 /** Requests that got no HTTP answer at all: the first sign of a server that is gone. */
 function hasConnectionErrors(m: Measurement): boolean {
-  return Object.keys(m.errorCounts).some((kind) => !kind.startsWith('HTTP ') && kind !== 'timeout');
+  return (Object.keys(m.errorCounts) as ErrorKind[]).some((kind) => isNoAnswer(kind) && kind !== 'timeout');
 }
 
 function pick<T extends object, K extends keyof T>(from: T, ...keys: K[]): Pick<T, K> {

@@ -7,6 +7,48 @@
 export const BURST_CLIENTS = ['raw', 'curl'] as const;
 export type BurstClient = (typeof BURST_CLIENTS)[number];
 
+/**
+ * Why a request got no answer: the burst's deadline passed ('timeout'), the server hung up first ('closed'), the burst
+ * was stopped ('interrupted'), the socket's own error code (ECONNRESET, ECONNREFUSED, EPIPE, …), or, for the curl
+ * client, curl's exit code where it names none of these.
+ */
+export type NoAnswer =
+  | 'timeout'
+  | 'closed'
+  | 'interrupted'
+  | 'socket error'
+  | 'connect error'
+  | `E${string}`
+  | `curl exit ${string}`;
+
+/** What a request that did not succeed counts as in a measurement's errorCounts: its status, or why there was none. */
+export type ErrorKind = `HTTP ${number}` | NoAnswer;
+
+/** Answered 2xx: the one meaning of "ok" everywhere in the suite. */
+export function isOk(r: { status: number | null }): boolean {
+  return r.status !== null && r.status >= 200 && r.status < 300;
+}
+
+/** The kind of a request that did not succeed, or null for one that did. */
+export function errorKindOf(r: { status: number | null; error?: NoAnswer }): ErrorKind | null {
+  if (isOk(r)) return null;
+  return r.status !== null ? `HTTP ${r.status}` : (r.error ?? 'closed');
+}
+
+/**
+ * Turned away rather than served: "come back later" (503, 429), or a connection refused, reset or closed before any
+ * answer, which is how a server with a full queue or backlog refuses at the socket.
+ */
+export function isRefusal(kind: ErrorKind): boolean {
+  return REFUSALS.has(kind);
+}
+const REFUSALS = new Set<ErrorKind>(['HTTP 503', 'HTTP 429', 'ECONNRESET', 'closed', 'ECONNREFUSED', 'EPIPE']);
+
+/** No HTTP answer at all (not even an error status): the first sign of a server that is gone. */
+export function isNoAnswer(kind: ErrorKind): kind is NoAnswer {
+  return !kind.startsWith('HTTP ');
+}
+
 export interface RequestRecord {
   id: number;
   /** Offsets from the burst start (first request written), in ms. */
@@ -14,8 +56,8 @@ export interface RequestRecord {
   endMs: number;
   /** HTTP status, or null when no complete response arrived. */
   status: number | null;
-  /** Why there is no response: 'timeout', 'closed' (the server hung up), 'interrupted', or the socket error code. */
-  error?: string;
+  /** Why there is no response. */
+  error?: NoAnswer;
   /** The response's X-Worker header: the PID of the server process that answered (server.ts --workers K). */
   worker?: string;
   /** For an error status: what the body said (FastAPI's `detail`, or the start of the body). */

@@ -27,7 +27,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fireCurlBurst } from './curl-burst.ts';
 import { round3 } from '../../../server/numbers.ts';
 import { UserError } from '../core/outcomes.ts';
-import type { BurstOptions, BurstResult, RequestRecord } from './burst-types.ts';
+import type { BurstOptions, BurstResult, NoAnswer, RequestRecord } from './burst-types.ts';
 
 export type { BurstClient, BurstOptions, BurstResult, RequestRecord } from './burst-types.ts';
 
@@ -40,7 +40,7 @@ export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
 
   // 1. Open every connection first; the clock has not started. (Timed from the connect, each opens inside it.)
   const connectStart = performance.now();
-  const sockets: (Socket | string | null)[] = fromConnect
+  const sockets: (Socket | NoAnswer | null)[] = fromConnect
     ? Array(n).fill(null)
     : await openConnections(target, n, options.connectBatch ?? 1000);
   const connectMs = fromConnect ? null : performance.now() - connectStart;
@@ -51,7 +51,7 @@ export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
   let finish!: () => void;
   const allDone = new Promise<void>((resolve) => (finish = resolve));
   let t0 = 0;
-  const end = (record: RequestRecord, status: number | null, error?: string, response?: ResponseReader) => {
+  const end = (record: RequestRecord, status: number | null, error?: NoAnswer, response?: ResponseReader) => {
     if (record.endMs >= 0) return;
     record.endMs = performance.now() - t0;
     record.status = status;
@@ -82,7 +82,9 @@ export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
       else end(record, null, 'closed');
       socket.destroy();
     });
-    socket.on('error', (error: NodeJS.ErrnoException) => end(record, null, error.code ?? 'socket error'));
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      end(record, null, (error.code as NoAnswer | undefined) ?? 'socket error'),
+    );
     socket.on('close', () => end(record, null, 'closed'));
   };
 
@@ -100,7 +102,9 @@ export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
         listen(socket, record);
         socket.write(requestBytes[i]!);
       });
-      socket.once('error', (error: NodeJS.ErrnoException) => end(record, null, error.code ?? 'connect error'));
+      socket.once('error', (error: NodeJS.ErrnoException) =>
+        end(record, null, (error.code as NoAnswer | undefined) ?? 'connect error'),
+      );
       continue;
     }
     const socket = sockets[i]!;
@@ -118,7 +122,7 @@ export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
   options.onStarted?.(records, t0);
 
   // 4. One deadline for the whole burst; an abort ends it at once.
-  const endOpen = (why: string) =>
+  const endOpen = (why: NoAnswer) =>
     records.forEach((record, i) => {
       if (record.endMs < 0) {
         end(record, null, why);
@@ -204,8 +208,8 @@ function openFileLimit(): { soft: number; hard: number } | null {
 }
 
 /** Opens n connections, `batch` at a time. A connection that fails is returned as its error code. */
-async function openConnections(target: Target, n: number, batch: number): Promise<(Socket | string)[]> {
-  const sockets: (Socket | string)[] = [];
+async function openConnections(target: Target, n: number, batch: number): Promise<(Socket | NoAnswer)[]> {
+  const sockets: (Socket | NoAnswer)[] = [];
   for (let first = 0; first < n; first += batch) {
     const count = Math.min(batch, n - first);
     sockets.push(...(await Promise.all(Array.from({ length: count }, () => openConnection(target)))));
@@ -214,12 +218,12 @@ async function openConnections(target: Target, n: number, batch: number): Promis
 }
 
 /** A connection that fails while the others are still opening is remembered here, not thrown. */
-const earlyErrors = new WeakMap<Socket, string>();
+const earlyErrors = new WeakMap<Socket, NoAnswer>();
 function noteEarlyError(this: Socket, error: NodeJS.ErrnoException) {
-  if (!earlyErrors.has(this)) earlyErrors.set(this, error.code ?? 'socket error');
+  if (!earlyErrors.has(this)) earlyErrors.set(this, (error.code as NoAnswer | undefined) ?? 'socket error');
 }
 
-function openConnection(target: Target): Promise<Socket | string> {
+function openConnection(target: Target): Promise<Socket | NoAnswer> {
   return new Promise((resolve) => {
     const socket = connectTo(target);
     socket.once(target.tls ? 'secureConnect' : 'connect', () => {
@@ -229,7 +233,7 @@ function openConnection(target: Target): Promise<Socket | string> {
     });
     const onError = (error: NodeJS.ErrnoException) => {
       socket.destroy();
-      resolve(error.code ?? 'connect error');
+      resolve((error.code as NoAnswer | undefined) ?? 'connect error');
     };
     socket.once('error', onError);
   });

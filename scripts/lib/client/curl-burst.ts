@@ -15,7 +15,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import type { BurstOptions, BurstResult, RequestRecord } from './burst-types.ts';
+import type { BurstOptions, BurstResult, NoAnswer, RequestRecord } from './burst-types.ts';
 import { UserError } from '../core/outcomes.ts';
 
 /** One process per request: beyond this the burst measures the machine's fork rate and memory, not HTTP. */
@@ -37,7 +37,7 @@ echo "burst $start $end $t0 $t1"
 `;
 
 /** curl's exit codes, as the raw client names the same failures. */
-const CURL_ERRORS: Record<string, string> = { '7': 'ECONNREFUSED', '28': 'timeout', '52': 'closed', '56': 'ECONNRESET' };
+const CURL_ERRORS: Record<string, NoAnswer> = { '7': 'ECONNREFUSED', '28': 'timeout', '52': 'closed', '56': 'ECONNRESET' };
 
 export async function fireCurlBurst(options: BurstOptions): Promise<BurstResult> {
   const n = options.requests;
@@ -65,7 +65,7 @@ export async function fireCurlBurst(options: BurstOptions): Promise<BurstResult>
   const interrupt = () => shell.kill('SIGKILL');
   options.signal?.addEventListener('abort', interrupt);
 
-  const seen: { id: number; launched: number; status: number | null; seconds: number; error?: string }[] = [];
+  const seen: { id: number; launched: number; status: number | null; seconds: number; error?: NoAnswer }[] = [];
   let burstLine: number[] | undefined;
   let stderr = '';
   shell.stderr.setEncoding('utf8').on('data', (text: string) => (stderr = (stderr + text).slice(-2000)));
@@ -79,7 +79,7 @@ export async function fireCurlBurst(options: BurstOptions): Promise<BurstResult>
     }
     const [id, launched, code, seconds, exitCode] = fields;
     const status = Number(code);
-    const error = status > 0 ? undefined : (CURL_ERRORS[exitCode ?? ''] ?? `curl exit ${exitCode}`);
+    const error = status > 0 ? undefined : (CURL_ERRORS[exitCode ?? ''] ?? (`curl exit ${exitCode ?? '?'}` as const));
     seen.push({
       id: Number(id),
       launched: Number(launched),
@@ -97,7 +97,7 @@ export async function fireCurlBurst(options: BurstOptions): Promise<BurstResult>
     clearTimeout(backstop);
     options.signal?.removeEventListener('abort', interrupt);
   });
-  const unfinished = options.signal?.aborted ? 'interrupted' : 'timeout';
+  const unfinished: NoAnswer = options.signal?.aborted ? 'interrupted' : 'timeout';
 
   // A shell that died before its last line still leaves the records it printed; the rest are timeouts.
   if (burstLine === undefined || burstLine.length !== 4 || burstLine.some(Number.isNaN)) {

@@ -88,7 +88,7 @@ export async function fireReference(
     const end = ended ? endMs[i]! : stoppedMs; // never ended: counted until the deadline stopped the burst
     totalMs = Math.max(totalMs, end);
     const code = status[i]!;
-    const error = code > 0 ? {} : { error: ended ? 'closed' : 'timeout' };
+    const error = code > 0 ? {} : { error: ended ? ('closed' as const) : ('timeout' as const) };
     return { id: i + 1, startMs: 0, endMs: end, status: code > 0 ? code : null, ...error };
   });
   if (timedOut) totalMs = Math.max(totalMs, stoppedMs);

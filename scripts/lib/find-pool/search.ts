@@ -19,7 +19,7 @@
  * state across files.
  */
 import { fireBurst } from '../client/burst.ts';
-import type { BurstResult, RequestShape } from '../client/burst-types.ts';
+import { errorKindOf, isOk, isRefusal, type BurstResult, type RequestShape } from '../client/burst-types.ts';
 import { wavesOf } from '../model/waves.ts';
 import { UserError } from '../core/outcomes.ts';
 import { round3 } from '../../../server/numbers.ts';
@@ -262,7 +262,7 @@ export async function searchForPool(options: FinderOptions): Promise<Search> {
     if (processes.length > 1) {
       for (const worker of processes) {
         const own = wavesOf(
-          step.burst.requests.filter((r) => r.worker === worker && r.status !== null && r.status < 300),
+          step.burst.requests.filter((r) => r.worker === worker && isOk(r)),
           waveUnitMs,
         );
         if (own.length >= 2) poolPerProcess[worker] = own[0]!.size;
@@ -353,21 +353,19 @@ export async function searchForPool(options: FinderOptions): Promise<Search> {
   };
 }
 
-const REFUSED = new Set(['HTTP 503', 'HTTP 429', 'ECONNRESET', 'closed', 'ECONNREFUSED', 'EPIPE']);
-
 /** What one burst's completions say, read with the wave unit (D where known; this burst's own first answer before). */
 export function readStep(requests: number, purpose: Purpose, burst: BurstResult, waveUnitMs: number): Step {
-  const answered = burst.requests.filter((r) => r.status !== null && r.status >= 200 && r.status < 300);
+  const answered = burst.requests.filter(isOk);
   const refusedKinds: Record<string, number> = {};
   const failedKinds: Record<string, number> = {};
   const perWorker: Record<string, number> = {};
   for (const r of burst.requests) {
-    if (r.status !== null && r.status >= 200 && r.status < 300) {
+    const kind = errorKindOf(r);
+    if (kind === null) {
       if (r.worker !== undefined) perWorker[r.worker] = (perWorker[r.worker] ?? 0) + 1;
       continue;
     }
-    const kind = r.status !== null ? `HTTP ${r.status}` : (r.error ?? 'no answer');
-    const kinds = REFUSED.has(kind) ? refusedKinds : failedKinds;
+    const kinds = isRefusal(kind) ? refusedKinds : failedKinds;
     kinds[kind] = (kinds[kind] ?? 0) + 1;
   }
   const count = (kinds: Record<string, number>) => Object.values(kinds).reduce((a, b) => a + b, 0);

@@ -6,6 +6,7 @@
  * About 270 lines: judge() is one branch per kind, each with its sentence, and the table of well-known pools sits
  * beside the hints it gives; the Finding type is the results contract's and documents every field.
  */
+import { isOk } from '../client/burst-types.ts';
 import { sharesCores, type Search, type Step } from './search.ts';
 import { round3 } from '../../../server/numbers.ts';
 import { duration } from '../view/table.ts';
@@ -250,7 +251,7 @@ export function modelMs(finding: Finding, served: number): number | null {
 function littlesLaw(step: Step, delayMs: number): number | null {
   if (step.waves.length < 2) return null;
   const ends = step.burst.requests
-    .filter((r) => r.status !== null && r.status < 300)
+    .filter(isOk)
     .map((r) => r.endMs)
     .sort((a, b) => a - b);
   const full = ends.length - step.waves.at(-1)!;

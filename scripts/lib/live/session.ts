@@ -11,6 +11,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { fireBurst } from '../client/burst.ts';
+import { isOk } from '../client/burst-types.ts';
 import { startServer, type RunningServer } from '../processes/start-server.ts';
 import { startPostgres, type Postgres } from '../processes/postgres.ts';
 import { calibrate, measureCores, measureServedWorkMs } from '../measure/calibrate.ts';
@@ -171,10 +172,7 @@ export class LiveSession {
         {
           ...live,
           // The answers in waves of the model's wave (D, or the CPU work's wave): what the table says beside it.
-          waves: waveSizes(
-            burst.requests.filter((r) => r.status !== null && r.status < 300),
-            model.boundariesMs[0] ?? settings.delayMs,
-          ),
+          waves: waveSizes(burst.requests.filter(isOk), model.boundariesMs[0] ?? settings.delayMs),
           ...(settings.scenario === 'workers' ? { workers: settings.workers } : {}),
           ...(settings.scenario === 'hash' ? { libuvThreadpoolSize: stats.libuvThreadpoolSize } : {}),
           ...(this.calibration && serverConfigOf(settings).work ? { coreMs: this.calibration.coreMs } : {}),

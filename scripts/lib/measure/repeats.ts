@@ -88,8 +88,8 @@ function sum(values: number[]): number {
   return values.reduce((a, b) => a + b, 0);
 }
 
-function addCounts(counts: Record<string, number>[]): Record<string, number> {
-  const total: Record<string, number> = {};
-  for (const count of counts) for (const [key, n] of Object.entries(count)) total[key] = (total[key] ?? 0) + n;
+function addCounts<K extends string>(counts: { [key in K]?: number }[]): { [key in K]?: number } {
+  const total: { [key in K]?: number } = {};
+  for (const count of counts) for (const [key, n] of Object.entries(count) as [K, number][]) total[key] = (total[key] ?? 0) + n;
   return total;
 }

@@ -11,7 +11,7 @@
  * About 270 lines, most of them documented types: the contract is read by scripts, the report and the tests alike,
  * and one file is the one place to look up a field.
  */
-import type { BurstClient, BurstResult, RequestRecord } from '../client/burst-types.ts';
+import { errorKindOf, type BurstClient, type BurstResult, type ErrorKind, type RequestRecord } from '../client/burst-types.ts';
 import type { ServerStats } from '../../../server/stats-window.ts';
 import { summarize, type Summary } from '../model/percentiles.ts';
 import { round3 } from '../../../server/numbers.ts';
@@ -29,6 +29,9 @@ export interface Environment {
   /** libuv's version, and what the environment told it: its threadpool size, and whether to use io_uring for fs. */
   libuv?: { version: string; UV_THREADPOOL_SIZE: string | null; UV_USE_IO_URING: string | null };
 }
+
+/** Requests that did not succeed, by kind. */
+export type ErrorCounts = { [kind in ErrorKind]?: number };
 
 /** One burst, as every experiment records it. */
 export interface MeasurementCore {
@@ -51,7 +54,7 @@ export interface MeasurementCore {
   errors: number;
   statusCounts: Record<string, number>;
   /** Everything that is not 2xx, by kind: `HTTP 503`, timeout, ECONNRESET, closed, … */
-  errorCounts: Record<string, number>;
+  errorCounts: ErrorCounts;
   /** Error answers by what they said: `503 Service Unavailable: …` → how many. */
   errorDetails?: Record<string, number>;
   latencyMs: Omit<Summary, 'mean'> & { mean?: number };
@@ -139,7 +142,7 @@ export interface Repeats {
     totalMs: number;
     ok: number;
     errors: number;
-    errorCounts: Record<string, number>;
+    errorCounts: ErrorCounts;
     perWorker?: Record<string, number>;
   }[];
 }
@@ -237,17 +240,17 @@ export function toMeasurement<X extends object = NoFields>(
   extra?: SharedMeasurementFields & NoInfer<X>,
 ): Measurement<X> {
   const statusCounts: Record<string, number> = {};
-  const errorCounts: Record<string, number> = {};
+  const errorCounts: ErrorCounts = {};
   const perWorker: Record<string, number> = {};
   const errorDetails: Record<string, number> = {};
   let ok = 0;
   for (const r of burst.requests) {
     if (r.status !== null) statusCounts[r.status] = (statusCounts[r.status] ?? 0) + 1;
-    if (r.status !== null && r.status >= 200 && r.status < 300) {
+    const kind = errorKindOf(r);
+    if (kind === null) {
       ok++;
       if (r.worker !== undefined) perWorker[r.worker] = (perWorker[r.worker] ?? 0) + 1;
     } else {
-      const kind = r.error ?? `HTTP ${r.status}`;
       errorCounts[kind] = (errorCounts[kind] ?? 0) + 1;
       if (r.detail !== undefined) {
         const said = `${r.status} ${r.detail}`;

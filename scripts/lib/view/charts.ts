@@ -8,6 +8,7 @@
  * The geometry (where each bar goes) is computed by separate functions, so tests can check it against the
  * data without parsing SVG.
  */
+import { isOk } from '../client/burst-types.ts';
 import { join } from 'node:path';
 import type { ChartFiles, Measurement, RequestRecord, ResultsFile } from '../results/types.ts';
 import { writeAtomically } from '../results/file.ts';
@@ -57,7 +58,7 @@ export function timelineGeometry(requests: readonly SeriesRecord[], box: Box = C
     y: box.top + row * rowHeight,
     width: Math.max((r.endMs - r.startMs) * pxPerMs, 0.5),
     height: Math.max(rowHeight * 0.8, 0.3),
-    ok: r.status !== null && r.status >= 200 && r.status < 300,
+    ok: isOk(r),
     series: r.series ?? 0,
   }));
   return { bars, pxPerMs, spanMs, sampledEvery };
@@ -85,7 +86,7 @@ export function timelineSvg(m: Measurement, title: string): string {
 
 /** A burst whose waves were read (find-pool): the answers in the order they came, each wave in its colour. */
 function byWave(m: Measurement, title: string): string {
-  const answered = m.requests.filter((r) => r.status !== null && r.status < 300).sort((a, b) => a.endMs - b.endMs);
+  const answered = m.requests.filter(isOk).sort((a, b) => a.endMs - b.endMs);
   const wave = new Map<number, number>();
   let next = 0;
   for (const [i, size] of (m.waves ?? []).entries()) {
