@@ -8,6 +8,7 @@ import { createServer as createTcpServer, type Server as TcpServer } from 'node:
 import { createServer, type Server } from 'node:http';
 import { fireBurst, ResponseReader } from '../scripts/lib/client/burst.ts';
 import { fireReference } from '../scripts/lib/client/reference-client.ts';
+import { parseServerTiming } from '../scripts/lib/client/server-timing.ts';
 
 function listen(server: Server | TcpServer): Promise<string> {
   return new Promise((resolve) =>
@@ -35,6 +36,37 @@ test('ResponseReader knows when Content-Length, chunked and close-delimited resp
   const cut = new ResponseReader();
   cut.push(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc'));
   assert.equal(cut.endOfStream(), undefined, 'a body cut short is not a response');
+});
+
+test('Server-Timing is read as the W3C grammar has it: ms by name, quoted values, several lines, nothing thrown', () => {
+  assert.deepEqual(parseServerTiming('pool-wait;dur=3000.2, pool-run;dur=3000.5'), { 'pool-wait': 3000.2, 'pool-run': 3000.5 });
+  assert.deepEqual(
+    parseServerTiming('db;desc="a, b; c";dur="12.5", cache;desc=hit, total;DUR=7;dur=9'),
+    { db: 12.5, cache: 0, total: 7 },
+    'a comma or semicolon inside quotes does not split; no dur counts 0; the first dur counts',
+  );
+  assert.deepEqual(parseServerTiming('x;dur=1, x;dur=2.5'), { x: 3.5 }, 'a name given twice is added up');
+  assert.equal(parseServerTiming(''), null);
+  assert.equal(parseServerTiming(' , ;dur=3, "quoted"'), null, 'no metric name: nothing');
+  assert.deepEqual(parseServerTiming('a;dur=abc, b;dur=4'), { a: 0, b: 4 }, 'a dur that is not a number counts 0');
+});
+
+test('the burst client keeps each answer’s Server-Timing, only where one was sent', async (t) => {
+  const server = createServer((req, res) => {
+    const id = Number(req.url!.split('/').pop());
+    // Two header lines for id 2: they are one list, as HTTP says.
+    if (id === 2) res.setHeader('Server-Timing', ['pool-wait;dur=10', 'pool-run;dur=20.5']);
+    else if (id === 3) res.setHeader('Server-Timing', 'timer;dur=3.25');
+    res.end('ok');
+  });
+  const url = await listen(server);
+  t.after(() => server.close());
+  const burst = await fireBurst({ baseUrl: url, path: (i) => `/r/${i}`, requests: 3, timeoutMs: 5000 });
+  assert.deepEqual(
+    burst.requests.map((r) => r.serverTiming),
+    [undefined, { 'pool-wait': 10, 'pool-run': 20.5 }, { timer: 3.25 }],
+  );
+  assert.ok(!('serverTiming' in burst.requests[0]!), 'no header, no field');
 });
 
 test('statuses are recorded per request, with start and end offsets', async (t) => {

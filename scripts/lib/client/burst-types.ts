@@ -64,6 +64,12 @@ export interface RequestRecord {
   detail?: string;
   /** Timed from the connect (find-pool): how long its connection took to open, ms; a full accept queue shows here. */
   connectMs?: number;
+  /**
+   * Where the server says the request's time went, from its Server-Timing header (the raw client, where one was
+   * sent): metric name → ms, e.g. { "pool-wait": 3000.2, "pool-run": 3000.5 }. Names ending in -wait are time
+   * queued for a resource; the others, work (server/README.md lists server.ts's).
+   */
+  serverTiming?: Record<string, number>;
 }
 
 export interface BurstResult {

@@ -25,6 +25,7 @@ import { connect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fireCurlBurst } from './curl-burst.ts';
+import { parseServerTiming } from './server-timing.ts';
 import { round3 } from '../../../server/numbers.ts';
 import { UserError } from '../core/outcomes.ts';
 import type { BurstOptions, BurstResult, NoAnswer, RequestRecord } from './burst-types.ts';
@@ -57,6 +58,11 @@ export async function fireBurst(options: BurstOptions): Promise<BurstResult> {
     record.status = status;
     if (error !== undefined) record.error = error;
     if (response?.worker !== undefined) record.worker = response.worker;
+    // Read after the clock was taken: parsing costs the record nothing of its time.
+    if (response?.serverTimingHeader !== undefined) {
+      const timing = parseServerTiming(response.serverTimingHeader);
+      if (timing !== null) record.serverTiming = timing;
+    }
     if (status !== null && status >= 400 && response) record.detail = response.detail();
     done++;
     options.onRequestDone?.(done, n, record);
@@ -251,6 +257,8 @@ export class ResponseReader {
   private chunked = false;
   /** The header naming the process that answered (X-Worker unless told otherwise), once the head has arrived. */
   worker: string | undefined;
+  /** The Server-Timing header as sent (its lines joined), where there is one; parsed once the request has ended. */
+  serverTimingHeader: string | undefined;
   private readonly workerPattern: RegExp;
 
   constructor(workerHeader = 'X-Worker') {
@@ -269,6 +277,9 @@ export class ResponseReader {
       this.contentLength = length ? Number(length[1]) : undefined;
       this.chunked = /\r\ntransfer-encoding:[^\r]*chunked/i.test(head);
       this.worker = this.workerPattern.exec(head)?.[1]?.trim();
+      if (/\r\nserver-timing:/i.test(head)) {
+        this.serverTimingHeader = [...head.matchAll(/\r\nserver-timing:([^\r]*)/gi)].map((m) => m[1]!.trim()).join(', ');
+      }
       this.bodyStart = headerEnd + 4;
     }
     const bodyBytes = this.buffered.length - this.bodyStart;
