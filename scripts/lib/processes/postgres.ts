@@ -10,7 +10,8 @@
 import pg from 'pg';
 import { isRunning } from './process-tree.ts';
 import { median } from '../model/percentiles.ts';
-import { lastLine, startEmbeddedCluster } from './embedded-postgres.ts';
+import { startEmbeddedCluster } from './embedded-postgres.ts';
+import { lastLine } from './background-service.ts';
 
 export interface Postgres {
   /** What the server connects with: the application role on the embedded cluster, or the user's URL. */
