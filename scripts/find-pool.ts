@@ -24,7 +24,7 @@ import { defineExperiment } from './lib/experiment.ts';
 import { searchForPool, type Step } from './lib/find-pool/search.ts';
 import { judge, modelMs, type Finding } from './lib/find-pool/verdict.ts';
 import { toMeasurement, type Staircase } from './lib/results/types.ts';
-import type { ServerOptions, TargetServer } from './lib/processes/start-server.ts';
+import { startServer, type RunningServer, type ServerOptions } from './lib/processes/start-server.ts';
 import { startPostgres } from './lib/processes/postgres.ts';
 import { findFastApiPython, startFastApi } from './lib/processes/fastapi.ts';
 import { calibrate } from './lib/measure/calibrate.ts';
@@ -69,6 +69,7 @@ const experiment = defineExperiment({
 }).withResults<FindPoolResults>();
 const { flags } = experiment;
 const findings: Finding[] = [];
+type Configured = NonNullable<Finding['configured']>;
 const staircases: Staircase[] = [];
 
 /** One target: search, judge, print the sentence and the table, record every burst with the model's figure. */
@@ -222,50 +223,67 @@ function matches(f: Finding): boolean {
 
 async function selfCheck(): Promise<void> {
   const d = flags.delayMs;
-  const sync = (pool: number, more: ServerOptions = {}) => ({ poolSize: pool, delayMs: d, ...more });
-  const own = async (name: string, options: ServerOptions, path: string, configured: Finding['configured']) =>
-    experiment.withServer(options, (server: TargetServer) => find(name, `${server.url}${path}`, configured));
+  /** server.ts started with `options`; what it was configured with is read from the settings it then runs with. */
+  const own = async (
+    name: string,
+    options: ServerOptions,
+    path: string,
+    configured: (server: RunningServer) => Promise<Configured> | Configured,
+  ) =>
+    experiment.withServer(
+      async () => experiment.watch(await startServer(options)),
+      async (server) => find(name, `${server.url}${path}`, await configured(server)),
+    );
+  /** A pool of tinypool threads, and the edge of its queue where a burst allowed could reach it. */
+  const threads =
+    (note: string) =>
+    (server: RunningServer): Configured => {
+      const { poolSize, queueLimit } = server.settings;
+      const edge = poolSize + queueLimit;
+      return { kind: 'pool', poolSize, note, ...(edge <= flags.maxRequests ? { refusedBeyond: edge } : {}) };
+    };
 
   if (!flags.quick)
-    await own('sync-40', sync(40), '/sync-test/{id}', {
-      kind: 'pool',
-      poolSize: 40,
-      note: "tinypool, --pool 40: FastAPI's number",
-    });
-  await own('sync-7', sync(7), '/sync-test/{id}', { kind: 'pool', poolSize: 7, note: 'tinypool, --pool 7' });
-  await own('queue', sync(4, { queueLimit: 10 }), '/sync-test/{id}', {
-    kind: 'pool',
-    poolSize: 4,
-    note: '--pool 4 --queue 10: beyond 14 at once, 503',
-    refusedBeyond: 14,
+    await own('sync-40', { poolSize: 40, delayMs: d }, '/sync-test/{id}', threads("tinypool, --pool 40: FastAPI's number"));
+  await own('sync-7', { poolSize: 7, delayMs: d }, '/sync-test/{id}', threads('tinypool, --pool 7'));
+  await own('queue', { poolSize: 4, delayMs: d, queueLimit: 10 }, '/sync-test/{id}', (server) => {
+    const { poolSize, queueLimit } = server.settings;
+    return threads(`--pool ${poolSize} --queue ${queueLimit}: beyond ${poolSize + queueLimit} at once, 503`)(server);
   });
-  await own('loop-1', sync(1), '/blocking-loop-test/{id}', { kind: 'pool', poolSize: 1, note: 'the event loop itself, blocked' });
-  await own('async', sync(1), '/asyncio-test/{id}', {
+  await own('loop-1', { poolSize: 1, delayMs: d }, '/blocking-loop-test/{id}', (server) => ({
+    kind: 'pool',
+    poolSize: server.settings.workers,
+    note: 'the event loop itself, blocked',
+  }));
+  await own('async', { poolSize: 1, delayMs: d }, '/asyncio-test/{id}', () => ({
     kind: 'none',
     poolSize: null,
     note: 'awaited timers: nothing limits them',
-  });
+  }));
   const { iterations } = calibrate(flags.quick ? 100 : 200, hashSync, 10_000);
-  await own('hash', { poolSize: 1, delayMs: d, hashIterations: iterations }, '/hash-test/{id}', {
+  await own('hash', { poolSize: 1, delayMs: d, hashIterations: iterations }, '/hash-test/{id}', async (server) => ({
     kind: 'cpu',
     poolSize: null,
-    note: "async pbkdf2 on libuv's 4 threads, which share this machine's cores (steps of 4 where they show)",
-  });
+    note: `async pbkdf2 on libuv's ${(await server.stats()).libuvThreadpoolSize} threads, which share this machine's cores (steps of them where they show)`,
+  }));
   const perWorker = flags.quick ? 5 : 40;
-  await own('workers-2', sync(perWorker, { workers: 2 }), '/sync-test/{id}', {
-    kind: 'uneven',
-    poolSize: 2 * perWorker,
-    note: `--workers 2 --pool ${perWorker}: two pools, and node:cluster deals the connections`,
+  await own('workers-2', { poolSize: perWorker, delayMs: d, workers: 2 }, '/sync-test/{id}', (server) => {
+    const { workers, poolSize } = server.settings;
+    return {
+      kind: 'uneven',
+      poolSize: workers * poolSize,
+      note: `--workers ${workers} --pool ${poolSize}: ${workers} pools, and node:cluster deals the connections`,
+    };
   });
 
   const started = await startPostgres();
   if ('unavailable' in started) experiment.say(`\ndb-10 skipped: ${started.unavailable}`);
   else {
-    await own('db-10', { poolSize: 1, delayMs: d, databaseUrl: started.url }, '/db-test/{id}', {
+    await own('db-10', { poolSize: 1, delayMs: d, databaseUrl: started.url }, '/db-test/{id}', async (server) => ({
       kind: 'pool',
-      poolSize: 10,
+      poolSize: (await server.stats()).database!.poolSize,
       note: "node-postgres' default pg.Pool",
-    });
+    }));
     await started.stop();
   }
 

@@ -5,7 +5,8 @@
 import { test } from './harness.ts';
 import assert from 'node:assert/strict';
 import { waveSizes, wavesOf } from '../scripts/lib/model/waves.ts';
-import { readStep, sharesCores, type Purpose } from '../scripts/lib/find-pool/search.ts';
+import { readStep, type Purpose } from '../scripts/lib/find-pool/step.ts';
+import { sharesCores } from '../scripts/lib/find-pool/signals.ts';
 
 const ends = (...ms: number[]) => ms.map((endMs) => ({ endMs }));
 

@@ -2,80 +2,60 @@
  * Finding the pool of any HTTP endpoint from the outside, with nothing but bursts of requests: how many it serves at
  * once (P), for how long each (D), and what kind of limit that is. The model ceil(N / P) · D, read backwards.
  *
- * How: one request first (D, and whether the endpoint answers at all); then bursts of N = 2, 4, 8, … until a
- * second wave appears (./waves.ts: no request of a later wave can end before the first one plus D), and P is the
- * first wave; then N = P must end in one wave and N = P + 1 in two (and N = 2P + 1 in three where no burst held 1.5 · P
- * yet: CPU work sharing P cores would show there). Doubling, not a binary search with full bursts:
- * the burst that shows a second wave already says how many the first held. Every request is timed from its own
- * connect (a server that is slow to accept shows), on a connection of its own, with a deadline: the budget.
+ * The search is four named steps over one state (SearchState), each reading what the steps before it found:
+ *   1. firstRequest: one request alone: does it answer at all, and how long does one take (D)?
+ *   2. doubleUntilSecondWave: bursts of N = 2, 4, 8, … until a second wave appears (../model/waves.ts: no request of a
+ *      later wave can end before the first one plus D), and P is the first wave; then confirmPool: N = P must end in
+ *      one wave and N = P + 1 in two (and N = 2P + 1 in three where no burst held 1.5 · P yet: CPU work sharing P
+ *      cores would show there). Doubling, not a binary search with full bursts: the burst that shows a second wave
+ *      already says how many the first held.
+ *   3. probeRefusals: one burst, hung up before a first wave could end, asks whether the server refuses;
+ *   4. findRefusalEdge: where it did, N = A answered in full and N = A + 1 with one refused.
+ * Every request is timed from its own connect (a server that is slow to accept shows), on a connection of its own,
+ * with a deadline: the budget. What the bursts say is read by ./step.ts, what they mean by ./verdict.ts.
  *
- * What it tells apart, by the shape of the completions only (never this machine's core count: the target may be
- * elsewhere, or under a CPU quota): a pool (clean waves of D), no limit up to the largest N allowed, CPU work that
- * shares the cores (the earliest completion moves out as N grows), several processes that split a burst unevenly,
- * a bounded queue that refuses beyond some N, and what it cannot decide within the budget. ./pool-verdict.ts says it.
- *
- * About 380 lines in one file on purpose: the search is one sequence (the first request, the doubling, the
- * confirmation, the refusals), each step reading what the steps before it found; apart, a reader would chase that
- * state across files.
+ * The bursts come from a BurstSource: the network here (searchForPool), a record of bursts fired before or a model
+ * in the tests, which re-judge the committed results and search simulated pools in their own process.
  */
 import { fireBurst } from '../client/burst.ts';
-import { errorKindOf, isOk, isRefusal, type BurstResult, type RequestShape } from '../client/burst-types.ts';
-import { wavesOf } from '../model/waves.ts';
+import type { BurstResult, RequestShape } from '../client/burst-types.ts';
 import { UserError } from '../core/outcomes.ts';
 import { round3 } from '../../../server/numbers.ts';
+import { readStep, wavesOfProcess, type Purpose, type Step } from './step.ts';
+import { sharesCores } from './signals.ts';
 
-export interface FinderOptions {
-  /** The endpoint; `{id}` is replaced by a different integer in every request. */
+export type { Purpose, Step } from './step.ts';
+
+/** What the search is asked: how far it may go, and whom it tells as it goes. */
+export interface SearchOptions {
+  /** The endpoint as given (for what it says); `{id}` is replaced by a different integer in every request. */
   url: string;
-  request: RequestShape;
-  /** https:// with a certificate nobody signed. */
-  insecure: boolean;
-  /** The response header that names the process that answered. */
-  workerHeader: string;
   /** The most requests in one burst. */
   maxRequests: number;
   /** The most time the whole finding may take, bursts included, ms. */
   budgetMs: number;
-  signal?: AbortSignal;
   /** Told the plan before the first burst, each burst as it ends, and what it notices on the way. */
   onPlan?: (plan: string) => void;
   onNote?: (note: string) => void;
   onStep?: (step: Step) => void;
 }
 
-/** Why a burst was fired. */
-export type Purpose =
-  | 'first'
-  | 'doubling'
-  | 'N = P'
-  | 'N = P + 1'
-  | 'N = 2P + 1'
-  | 'refusals?'
-  | 'settle'
-  | 'N = A'
-  | 'N = A + 1';
+/** The search against a real endpoint: what each request is, and how it reaches the server. */
+export interface FinderOptions extends SearchOptions {
+  request: RequestShape;
+  /** https:// with a certificate nobody signed. */
+  insecure: boolean;
+  /** The response header that names the process that answered. */
+  workerHeader: string;
+  signal?: AbortSignal;
+}
 
-/** One burst and what its completions say. */
-export interface Step {
-  requests: number;
-  purpose: Purpose;
-  burst: BurstResult;
-  /** 2xx answers. */
-  ok: number;
-  /** Refused: 503 or 429 answers, and connections reset or closed without an answer. */
-  refused: number;
-  refusedKinds: Record<string, number>;
-  /** Anything else: another status, a timeout. */
-  failed: number;
-  failedKinds: Record<string, number>;
-  /** The earliest 2xx answer, timed from its connect, ms: one wave's time (D, or more where the work shares cores). */
-  firstMs: number | null;
-  /** The 2xx answers in waves of the wave unit, earliest first. */
-  waves: number[];
-  /** The slowest connect, ms: a server slow to accept (a full accept queue in the kernel) shows here. */
-  slowestConnectMs: number;
-  /** Answers per process, where the answers name it (X-Worker, or --worker-header). */
-  perWorker: Record<string, number>;
+/** Where the bursts come from: the network, or (in a test) bursts recorded before, or a model of a server. */
+export interface BurstSource {
+  /** Fires `requests` at once; a request still unanswered after `timeoutMs` is ended as a timeout. */
+  fire(requests: number, timeoutMs: number): Promise<BurstResult>;
+  /** The clock the budget is kept with, ms. */
+  now(): number;
 }
 
 export interface Search {
@@ -108,296 +88,360 @@ export interface Search {
 const PROBE_WAVES = 4;
 
 /**
- * Work that shares the cores: a burst's earliest answer came this far beyond a request's own time (D). In a pool the
- * earliest answer is D whatever N is (a request that did not wait takes D): at most 1.11 · D in every burst of two or
- * more of every pool find-pool has met, the suite's own under half this machine's CPU and the outside servers
- * included (a request alone is another matter: sharesCores). Where requests share the cores it moves out, though not
- * always far: a burst's first request can start before the others are taken in, and run alone for a while. Bursts
- * of 4 and 8 hashes on libuv's 4 threads on 2 cores ended first at 1.0 to 4.3 · D, 19 of 323 below 1.5 · D and 8
- * below 1.25 · D (135 runs, 60 of them under half this machine's CPU or beside a busy process). The mark was 1.5,
- * and twice in CI every burst of a run stayed below it: such work passed for an uneven pool.
+ * The refusal probe hangs up this far into a request's own time: before any first wave can end, so what it sees is
+ * only what the server took or refused. The earliest answer of any burst came at 0.925 (hashes on shared cores) to
+ * 0.999 of the first request's own time in every committed run (find-pool.json, the outside servers): three
+ * quarters is before all of them.
  */
-const MOVED_OUT = 1.25;
+const HANG_UP_AT = 0.75;
 
 /**
  * Room for a wave to take longer than the slowest one seen (what a burst may cost, for the budget), and for an answer
- * to count as sooner than another or as a request's own time alone.
+ * to count as sooner than another or as a request's own time alone. The earliest answer of a burst of two or more
+ * came within 1.11 · D in every pool met (../find-pool/signals.ts): half a D more is room, not a guess at the limit.
  */
 const ROOM = 1.5;
 
+/**
+ * After the first request, room for at least this many of its times: the bursts of 2 and 4 take one each where
+ * nothing limits them, and a pool of 2 or 3 shows its second wave in one more.
+ */
+const FIRST_BURSTS_IN_D = 3;
+
+/**
+ * The budget to suggest where not even the first bursts fit, in request times: a pool of 40 behind D = 3 s took
+ * 11.8 · D of bursts (results/find-pool-server-40), the self-check's pools 6.8 to 17 · D.
+ */
+const SUGGESTED_BUDGET_IN_D = 12;
+
+/**
+ * CPU work that keeps P cores busy ends its first request at N / P · D once N requests share them: a burst of at least
+ * this many times P, in clean waves, rules it out (its first answer would come at 1.5 · D, beyond MOVED_OUT). Where
+ * none was that large (P = 3 shows at N = 4), or it held only two, the search fires N = 2P + 1 as well.
+ */
+const RULES_OUT_CPU = 1.5;
+
+/** Everything the steps read and write: the bursts so far, what they showed, and the budget's clock. */
+interface SearchState {
+  readonly options: SearchOptions;
+  readonly source: BurstSource;
+  readonly began: number;
+  readonly steps: Step[];
+  /** A request's own time alone: the unit waves are read with (the sooner one where a later answer came far sooner). */
+  waveUnitMs: number;
+  /** The longest a burst's first wave took: what the next burst's waves may take, for the budget. */
+  slowestWaveMs: number;
+  revealed: Search['revealed'];
+  confirmed: boolean;
+  readonly poolPerProcess: Record<string, number>;
+  oneWaveUpTo: number;
+  outOfBudget: boolean;
+  probed: number | null;
+  refusals: Search['refusals'];
+}
+
+/** The search against the endpoint at options.url, over the network. */
 export async function searchForPool(options: FinderOptions): Promise<Search> {
-  const began = performance.now();
-  const left = () => options.budgetMs - (performance.now() - began);
-  const target = new URL(options.url.replaceAll('{id}', '0'));
-  const origin = target.origin;
+  const origin = new URL(options.url.replaceAll('{id}', '0')).origin;
   const pathOf = (id: number) => {
     const url = new URL(options.url.replaceAll('{id}', String(id)));
     return `${url.pathname}${url.search}`;
   };
-  const steps: Step[] = [];
-  let waveUnitMs = Number.POSITIVE_INFINITY;
-  /** The longest a burst's first wave took: what the next burst's waves may take, for the budget. */
-  let slowestWave = 0;
+  return runSearch(options, {
+    now: () => performance.now(),
+    fire: (requests, timeoutMs) =>
+      fireBurst({
+        baseUrl: origin,
+        path: pathOf,
+        requests,
+        timeoutMs,
+        timedFrom: 'connect',
+        request: options.request,
+        insecure: options.insecure,
+        workerHeader: options.workerHeader,
+        signal: options.signal,
+      }),
+  });
+}
 
-  /**
-   * A burst of n within what is left of the budget: each request's deadline is the budget's end, or `hangUpMs` (a
-   * burst that only asks whether the server refuses: what it accepted is let go unanswered).
-   */
-  const fire = async (requests: number, purpose: Purpose, hangUpMs?: number): Promise<Step> => {
-    const burst = await fireBurst({
-      baseUrl: origin,
-      path: pathOf,
-      requests,
-      timeoutMs: Math.max(1, Math.min(left(), hangUpMs ?? Number.POSITIVE_INFINITY)),
-      timedFrom: 'connect',
-      request: options.request,
-      insecure: options.insecure,
-      workerHeader: options.workerHeader,
-      signal: options.signal,
-    });
-    const step = readStep(requests, purpose, burst, waveUnitMs);
-    steps.push(step);
-    options.onStep?.(step);
-    // An answer far sooner than the first request alone: that one waited behind work that was there before (a
-    // previous run's leftovers, someone else's load) or a server warming up. The sooner one is the unit, and what was
-    // read with the old one is read again (the first request as one that only waited for the server to settle).
-    if (Number.isFinite(waveUnitMs) && step.firstMs !== null && step.firstMs * ROOM < waveUnitMs) {
-      options.onNote?.(
-        `an answer after ${(step.firstMs / 1000).toFixed(2)} s, the first request alone took ${(waveUnitMs / 1000).toFixed(2)} s: it waited behind earlier work; read again with the sooner one`,
-      );
-      waveUnitMs = step.firstMs;
-      slowestWave = waveUnitMs;
-      for (const s of steps)
-        Object.assign(s, readStep(s.requests, s.purpose === 'first' ? 'settle' : s.purpose, s.burst, waveUnitMs));
-    }
-    return step;
+/** The search with bursts from `source`: the four steps, in order, over one state. */
+export async function runSearch(options: SearchOptions, source: BurstSource): Promise<Search> {
+  const state: SearchState = {
+    options,
+    source,
+    began: source.now(),
+    steps: [],
+    waveUnitMs: Number.POSITIVE_INFINITY,
+    slowestWaveMs: 0,
+    revealed: null,
+    confirmed: false,
+    poolPerProcess: {},
+    oneWaveUpTo: 1,
+    outOfBudget: false,
+    probed: null,
+    refusals: null,
   };
+  options.onPlan?.(planText(options));
+  await firstRequest(state);
+  await doubleUntilSecondWave(state);
+  await probeRefusals(state);
+  await findRefusalEdge(state);
+  return searchOf(state);
+}
 
+/** Bursts of 2, 4, 8, … up to the most allowed (which is the last, whatever it is). */
+export function doublingPlan(maxRequests: number): number[] {
   const plan: number[] = [];
-  for (let n = 2; n < options.maxRequests; n *= 2) plan.push(n);
-  plan.push(options.maxRequests);
-  options.onPlan?.(
-    `one request, then bursts of N = ${plan.join(', ')} until a second wave appears, then N = P and N = P + 1 to ` +
-      `confirm; at most ${options.maxRequests} requests at once, ${(options.budgetMs / 1000).toFixed(0)} s in all; each ` +
-      'request on a new connection, timed from its connect',
-  );
+  for (let n = 2; n < maxRequests; n *= 2) plan.push(n);
+  plan.push(maxRequests);
+  return plan;
+}
 
-  // 1. One request: does it answer at all, and how long does one take alone (D)?
-  const first = await fire(1, 'first');
+function planText(options: SearchOptions): string {
+  return (
+    `one request, then bursts of N = ${doublingPlan(options.maxRequests).join(', ')} until a second wave appears, then N = P and N = P + 1 to ` +
+    `confirm; at most ${options.maxRequests} requests at once, ${(options.budgetMs / 1000).toFixed(0)} s in all; each ` +
+    'request on a new connection, timed from its connect'
+  );
+}
+
+/** What is left of the budget, ms. */
+function left(state: SearchState): number {
+  return state.options.budgetMs - (state.source.now() - state.began);
+}
+
+/**
+ * A burst of n within what is left of the budget: each request's deadline is the budget's end, or `hangUpMs` (a
+ * burst that only asks whether the server refuses: what it accepted is let go unanswered).
+ */
+async function fire(state: SearchState, requests: number, purpose: Purpose, hangUpMs?: number): Promise<Step> {
+  const timeoutMs = Math.max(1, Math.min(left(state), hangUpMs ?? Number.POSITIVE_INFINITY));
+  const step = readStep(requests, purpose, await state.source.fire(requests, timeoutMs), state.waveUnitMs);
+  state.steps.push(step);
+  state.options.onStep?.(step);
+  rereadIfSooner(state, step);
+  return step;
+}
+
+/**
+ * An answer far sooner than the first request alone: that one waited behind work that was there before (a previous
+ * run's leftovers, someone else's load) or a server warming up. The sooner one is the unit, and what was read with the
+ * old one is read again (the first request as one that only waited for the server to settle).
+ */
+function rereadIfSooner(state: SearchState, step: Step): void {
+  if (!Number.isFinite(state.waveUnitMs) || step.firstMs === null || step.firstMs * ROOM >= state.waveUnitMs) return;
+  state.options.onNote?.(
+    `an answer after ${(step.firstMs / 1000).toFixed(2)} s, the first request alone took ${(state.waveUnitMs / 1000).toFixed(2)} s: it waited behind earlier work; read again with the sooner one`,
+  );
+  state.waveUnitMs = step.firstMs;
+  state.slowestWaveMs = step.firstMs;
+  for (const s of state.steps)
+    Object.assign(s, readStep(s.requests, s.purpose === 'first' ? 'settle' : s.purpose, s.burst, state.waveUnitMs));
+}
+
+/** 1. One request: does it answer at all (else one sentence), and how long does one take alone (D)? */
+async function firstRequest(state: SearchState): Promise<void> {
+  const first = await fire(state, 1, 'first');
   const answer = first.burst.requests[0]!;
+  const { url, budgetMs } = state.options;
   if (answer.status === null) {
-    throw new UserError(`nothing answers at ${origin} (${answer.error}): check the URL, and that the server runs.`, 2);
+    throw new UserError(
+      `nothing answers at ${new URL(url.replaceAll('{id}', '0')).origin} (${answer.error}): check the URL, and that the server runs.`,
+      2,
+    );
   }
   if (answer.status < 200 || answer.status >= 300) {
     const said = answer.detail ? `: ${answer.detail.slice(0, 120)}` : '';
     throw new UserError(
-      `the first request to ${options.url} was answered ${answer.status}${said}; find-pool needs an endpoint that answers 2xx (check the URL, --method, --header and --body).`,
+      `the first request to ${url} was answered ${answer.status}${said}; find-pool needs an endpoint that answers 2xx (check the URL, --method, --header and --body).`,
       2,
     );
   }
-  waveUnitMs = first.firstMs!;
-  slowestWave = waveUnitMs;
+  state.waveUnitMs = first.firstMs!;
+  state.slowestWaveMs = state.waveUnitMs;
   first.waves = [1];
-  // Two more bursts at least are needed to say anything: one of two requests, one of four.
-  if (3 * waveUnitMs > left()) {
+  if (FIRST_BURSTS_IN_D * state.waveUnitMs > left(state)) {
     throw new UserError(
-      `one request took ${(waveUnitMs / 1000).toFixed(1)} s: not even two bursts fit the budget of ${(options.budgetMs / 1000).toFixed(0)} s; give --budget-s ${Math.ceil((waveUnitMs * 12) / 1000)} or more.`,
+      `one request took ${(state.waveUnitMs / 1000).toFixed(1)} s: not even two bursts fit the budget of ${(budgetMs / 1000).toFixed(0)} s; give --budget-s ${Math.ceil((state.waveUnitMs * SUGGESTED_BUDGET_IN_D) / 1000)} or more.`,
       2,
     );
   }
-
-  // 2. Double N until a second wave appears (or the server refuses, or N reaches the most allowed); then confirm P:
-  //    N = P in one wave, N = P + 1 in two, each with P in its first (a burst already fired counts). Where the work
-  //    shares the cores, an early burst's waves can be the scheduler's, not the threads': on to the next N instead.
-  let revealed: Search['revealed'] = null;
-  let confirmed = false;
-  const poolPerProcess: Record<string, number> = {};
-  let oneWaveUpTo = 1;
-  let outOfBudget = false;
-  const confirm = async (p: number): Promise<boolean | 'out of budget'> => {
-    let holds = true;
-    // CPU work that keeps P cores busy ends its first request at N / P · D once N requests share them: a burst of at
-    // least 1.5 · P in clean waves rules it out. Where none was that large (P = 3 shows at N = 4), or it held only two
-    // (a scheduler can run two requests on one core nearly one after the other, as a pool of one would), one more:
-    // N = 2P + 1, in three waves.
-    const strong = steps.some((s) => s.requests >= Math.max(3, 1.5 * p) && s.waves.length >= 2 && s.refused === 0);
-    const checks: [number, Purpose, number][] = [
-      [p, 'N = P', 1],
-      [p + 1, 'N = P + 1', 2],
-      ...(strong ? [] : [[2 * p + 1, 'N = 2P + 1', 3] as [number, Purpose, number]]),
-    ];
-    for (const [n, purpose, waves] of checks) {
-      if (n > options.maxRequests) continue;
-      const agrees = (step: Step) => step.refused === 0 && step.waves.length === waves && step.waves[0] === p;
-      // A burst of this N fired already counts if it agrees; one that does not is fired once more (one burst on a
-      // busy machine can be the scheduler's), and that second one decides.
-      const earlier = steps.filter((s) => s.requests === n && s.refused === 0);
-      if (earlier.some(agrees)) continue;
-      if (earlier.length >= 2) {
-        holds = false;
-        continue;
-      }
-      if (waves * slowestWave * ROOM > left()) return 'out of budget';
-      if (!agrees(await fire(n, purpose))) holds = false;
-    }
-    return holds;
-  };
-  const sharing = () => sharesCores({ steps, delayMs: waveUnitMs });
-  for (const n of plan) {
-    if (steps.some((s) => s.requests === n)) continue; // a confirming burst fired it already
-    // The last burst held n / 2 in one wave, so this one is at most two waves of the slowest wave seen.
-    if (2 * slowestWave * ROOM > left()) {
-      outOfBudget = true;
-      break;
-    }
-    const step = await fire(n, 'doubling');
-    if (step.failedKinds.timeout) {
-      outOfBudget = true;
-      break;
-    }
-    slowestWave = Math.max(slowestWave, step.firstMs ?? slowestWave);
-    // Several processes (the answers name them): each has a pool of its own, known once it showed a second wave;
-    // how a burst is split among them is up to whoever deals the connections, so a whole burst's waves are not P.
-    const processes = Object.keys(step.perWorker);
-    if (processes.length > 1) {
-      for (const worker of processes) {
-        const own = wavesOf(
-          step.burst.requests.filter((r) => r.worker === worker && isOk(r)),
-          waveUnitMs,
-        );
-        if (own.length >= 2) poolPerProcess[worker] = own[0]!.size;
-      }
-      const known = Object.values(poolPerProcess);
-      if (step.waves.length >= 2) revealed = { step, poolSize: known.reduce((a, b) => a + b, 0) };
-      if (processes.every((worker) => worker in poolPerProcess)) break;
-      if (step.ok === n) oneWaveUpTo = n;
-      continue;
-    }
-    if (step.waves.length >= 2) {
-      revealed = { step, poolSize: step.waves[0]! };
-      const result = await confirm(revealed.poolSize);
-      if (result === 'out of budget') outOfBudget = true;
-      confirmed = result === true;
-      // Not confirmed: a pool that grows under load, or several processes: a larger burst says more (the budget and
-      // --max-requests still bound it). CPU work that shares the cores is found already: its steps did not hold.
-      if (confirmed || outOfBudget || sharing()) break;
-      continue;
-    }
-    if (step.ok === n) oneWaveUpTo = n;
-    if (step.refused > 0) break; // more would only be refused too
-  }
-
-  // 3. A bounded queue refuses what it cannot hold at once: one burst, hung up before a first wave could end, shows
-  //    whether the server refuses, and about how many it took. Gently: a server that does not cancel what a client
-  //    gave up on still serves all it took, so the burst is at most PROBE_WAVES waves of the pool found (the most
-  //    allowed where no pool showed). Then the edge, with bursts answered in full: N = A (none refused) and N = A + 1
-  //    (one refused).
-  let refusals: Search['refusals'] = null;
-  const largest = Math.max(...steps.map((s) => s.requests));
-  const probeSize = Math.min(options.maxRequests, revealed ? PROBE_WAVES * revealed.poolSize : options.maxRequests);
-  let probed: number | null = null;
-  if (!outOfBudget && !steps.some((s) => s.refused > 0) && largest < probeSize && waveUnitMs < left()) {
-    const probe = await fire(probeSize, 'refusals?', waveUnitMs * 0.75);
-    probed = probeSize;
-    const taken = probe.requests - probe.refused;
-    if (taken > 0 && revealed)
-      options.onNote?.(
-        `the server may go on serving the ${taken} requests it took and this burst gave up on (if it does not cancel abandoned work), for up to ${Math.ceil(taken / revealed.poolSize)} × D`,
-      );
-  }
-  const refusing = steps.filter((s) => s.refused > 0).sort((a, b) => a.requests - b.requests)[0];
-  // What the hung-up burst left running may still hold the pool (a server that does not cancel abandoned work keeps
-  // at it; one that does may be restarting threads): one request at a time until one is answered in a request's own
-  // time again, so the bursts after are not read behind leftovers.
-  const settle = async () => {
-    while (left() > 2 * slowestWave * ROOM) {
-      const alone = await fire(1, 'settle');
-      if (alone.firstMs !== null && alone.firstMs <= waveUnitMs * ROOM) return true;
-    }
-    return false;
-  };
-  if (refusing && (refusing.purpose !== 'refusals?' || (await settle()))) {
-    refusals = { acceptedAtOnce: refusing.requests - refusing.refused, seenIn: refusing, confirmed: false };
-    // Each edge burst waits for what it was accepted: at most ceil(A / P) waves (A waves where P is not known).
-    for (let attempt = 0; attempt < 2 && !outOfBudget; attempt++) {
-      const a: number = refusals.acceptedAtOnce;
-      const waves = revealed ? Math.ceil((a + 1) / revealed.poolSize) : a + 1;
-      if (a < 1 || 2 * waves * slowestWave * ROOM > left()) break;
-      const below = await fire(a, 'N = A');
-      const edge = await fire(a + 1, 'N = A + 1');
-      if (below.refused === 0 && below.failed === 0 && edge.refused === 1 && edge.failed === 0) {
-        refusals = { acceptedAtOnce: a, seenIn: refusing, confirmed: true };
-        break;
-      }
-      // The hung-up burst counted a request still connecting as taken: what the full bursts took is nearer.
-      const took = Math.min(below.requests - below.refused, edge.requests - edge.refused);
-      if (took === a) break;
-      refusals = { acceptedAtOnce: took, seenIn: refusing, confirmed: false };
-    }
-  }
-
-  // D: the earliest answer of any burst, each timed from its connect; the first request alone was also the coldest.
-  const delayMs = Math.min(...steps.flatMap((s) => (s.firstMs === null ? [] : [s.firstMs])));
-  return {
-    steps,
-    delayMs,
-    waveUnitMs,
-    revealed,
-    confirmed,
-    poolPerProcess,
-    outOfBudget,
-    oneWaveUpTo,
-    refusals,
-    probed,
-    elapsedMs: round3(performance.now() - began),
-  };
-}
-
-/** What one burst's completions say, read with the wave unit (D where known; this burst's own first answer before). */
-export function readStep(requests: number, purpose: Purpose, burst: BurstResult, waveUnitMs: number): Step {
-  const answered = burst.requests.filter(isOk);
-  const refusedKinds: Record<string, number> = {};
-  const failedKinds: Record<string, number> = {};
-  const perWorker: Record<string, number> = {};
-  for (const r of burst.requests) {
-    const kind = errorKindOf(r);
-    if (kind === null) {
-      if (r.worker !== undefined) perWorker[r.worker] = (perWorker[r.worker] ?? 0) + 1;
-      continue;
-    }
-    const kinds = isRefusal(kind) ? refusedKinds : failedKinds;
-    kinds[kind] = (kinds[kind] ?? 0) + 1;
-  }
-  const count = (kinds: Record<string, number>) => Object.values(kinds).reduce((a, b) => a + b, 0);
-  const firstMs = answered.length > 0 ? round3(Math.min(...answered.map((r) => r.endMs - r.startMs))) : null;
-  // The unit is a request's own time alone (D): a later wave cannot end sooner than half of it after the one before,
-  // also where the work shares the cores and each wave takes longer. The first burst's unit is its own answer.
-  const unit = Number.isFinite(waveUnitMs) ? waveUnitMs : (firstMs ?? 1);
-  return {
-    requests,
-    purpose,
-    burst,
-    ok: answered.length,
-    refused: count(refusedKinds),
-    refusedKinds,
-    failed: count(failedKinds),
-    failedKinds,
-    firstMs,
-    waves: answered.length > 0 ? wavesOf(answered, Math.max(unit, 0.001)).map((w) => w.size) : [],
-    slowestConnectMs: round3(Math.max(0, ...burst.requests.map((r) => r.connectMs ?? 0))),
-    perWorker,
-  };
 }
 
 /**
- * Whether the work shares the cores: some burst of two or more had its earliest answer well after a request's own
- * time. A request alone shares the cores with nothing: when one is late (the first of all is the coldest: 1.23 · D
- * once under half this machine's CPU, beside at most 1.11 · D for every later burst of a pool), the server was
- * warming up or stalled, not sharing. Nor the requests that only waited for the server to settle after a hang-up:
- * they wait behind what was left running.
+ * 2. Double N until a second wave appears (or the server refuses, or N reaches the most allowed); then confirm P.
+ * Where the work shares the cores, an early burst's waves can be the scheduler's, not the threads': on to the next N.
  */
-export function sharesCores(search: Pick<Search, 'steps' | 'delayMs'>): boolean {
-  return search.steps.some(
-    (s) => s.requests >= 2 && s.purpose !== 'settle' && s.firstMs !== null && s.firstMs > search.delayMs * MOVED_OUT,
-  );
+async function doubleUntilSecondWave(state: SearchState): Promise<void> {
+  for (const n of doublingPlan(state.options.maxRequests)) {
+    if (state.steps.some((s) => s.requests === n)) continue; // a confirming burst fired it already
+    // The last burst held n / 2 in one wave, so this one is at most two waves of the slowest wave seen.
+    if (2 * state.slowestWaveMs * ROOM > left(state)) {
+      state.outOfBudget = true;
+      return;
+    }
+    const step = await fire(state, n, 'doubling');
+    if (step.failedKinds.timeout) {
+      state.outOfBudget = true;
+      return;
+    }
+    state.slowestWaveMs = Math.max(state.slowestWaveMs, step.firstMs ?? state.slowestWaveMs);
+    const next = Object.keys(step.perWorker).length > 1 ? readProcesses(state, step) : await readOneProcess(state, step);
+    if (next === 'done') return;
+  }
+}
+
+/**
+ * A burst several processes answered (the answers name them): each has a pool of its own, known once it showed a
+ * second wave; how a burst is split among them is up to whoever deals the connections, so a whole burst's waves
+ * are not P. Done once every process has shown its own.
+ */
+function readProcesses(state: SearchState, step: Step): 'done' | 'go on' {
+  const processes = Object.keys(step.perWorker);
+  for (const worker of processes) {
+    const own = wavesOfProcess(step, worker, state.waveUnitMs);
+    if (own.length >= 2) state.poolPerProcess[worker] = own[0]!;
+  }
+  if (step.waves.length >= 2) {
+    state.revealed = { step, poolSize: Object.values(state.poolPerProcess).reduce((a, b) => a + b, 0) };
+  }
+  if (processes.every((worker) => worker in state.poolPerProcess)) return 'done';
+  if (step.ok === step.requests) state.oneWaveUpTo = step.requests;
+  return 'go on';
+}
+
+/**
+ * A burst one process answered: a second wave reveals P, to be confirmed. Not confirmed: a pool that grows under load,
+ * or several processes: a larger burst says more (the budget and --max-requests still bound it). CPU work that shares
+ * the cores is found already: its steps did not hold. One wave: go on, unless the server refused (more would only be
+ * refused too).
+ */
+async function readOneProcess(state: SearchState, step: Step): Promise<'done' | 'go on'> {
+  if (step.waves.length >= 2) {
+    state.revealed = { step, poolSize: step.waves[0]! };
+    const result = await confirmPool(state, state.revealed.poolSize);
+    if (result === 'out of budget') state.outOfBudget = true;
+    state.confirmed = result === 'holds';
+    const sharing = sharesCores({ steps: state.steps, delayMs: state.waveUnitMs });
+    return state.confirmed || state.outOfBudget || sharing ? 'done' : 'go on';
+  }
+  if (step.ok === step.requests) state.oneWaveUpTo = step.requests;
+  return step.refused > 0 ? 'done' : 'go on';
+}
+
+/** One burst that confirms P: its N, why it is fired, and how many waves it must end in (P in the first). */
+interface Check {
+  requests: number;
+  purpose: Purpose;
+  waves: number;
+}
+
+/** The bursts that confirm P: N = P in one wave, N = P + 1 in two, and N = 2P + 1 in three where CPU is not ruled out. */
+export function checksFor(p: number, steps: readonly Step[]): Check[] {
+  const ruledOutCpu = steps.some((s) => s.requests >= Math.max(3, RULES_OUT_CPU * p) && s.waves.length >= 2 && s.refused === 0);
+  return [
+    { requests: p, purpose: 'N = P', waves: 1 },
+    { requests: p + 1, purpose: 'N = P + 1', waves: 2 },
+    ...(ruledOutCpu ? [] : [{ requests: 2 * p + 1, purpose: 'N = 2P + 1' as const, waves: 3 }]),
+  ];
+}
+
+/**
+ * Confirms P: each check's burst must end in its waves with P in the first (a burst of that N fired already counts if
+ * it agrees; one that does not is fired once more, since one burst on a busy machine can be the scheduler's, and that
+ * second one decides). A check beyond --max-requests is left out.
+ */
+async function confirmPool(state: SearchState, p: number): Promise<'holds' | 'does not hold' | 'out of budget'> {
+  let holds = true;
+  for (const check of checksFor(p, state.steps)) {
+    if (check.requests > state.options.maxRequests) continue;
+    const agrees = (step: Step) => step.refused === 0 && step.waves.length === check.waves && step.waves[0] === p;
+    const earlier = state.steps.filter((s) => s.requests === check.requests && s.refused === 0);
+    if (earlier.some(agrees)) continue;
+    if (earlier.length >= 2) {
+      holds = false;
+      continue;
+    }
+    if (check.waves * state.slowestWaveMs * ROOM > left(state)) return 'out of budget';
+    if (!agrees(await fire(state, check.requests, check.purpose))) holds = false;
+  }
+  return holds ? 'holds' : 'does not hold';
+}
+
+/**
+ * 3. A bounded queue refuses what it cannot hold at once: one burst, hung up before a first wave could end, shows
+ * whether the server refuses, and about how many it took. Gently: a server that does not cancel what a client gave up
+ * on still serves all it took, so the burst is at most PROBE_WAVES waves of the pool found (the most allowed where no
+ * pool showed). Not fired where a burst was refused already, or was as large.
+ */
+async function probeRefusals(state: SearchState): Promise<void> {
+  const { maxRequests } = state.options;
+  const largest = Math.max(...state.steps.map((s) => s.requests));
+  const probeSize = Math.min(maxRequests, state.revealed ? PROBE_WAVES * state.revealed.poolSize : maxRequests);
+  const refusedAlready = state.steps.some((s) => s.refused > 0);
+  if (state.outOfBudget || refusedAlready || largest >= probeSize || state.waveUnitMs >= left(state)) return;
+  const probe = await fire(state, probeSize, 'refusals?', state.waveUnitMs * HANG_UP_AT);
+  state.probed = probeSize;
+  const taken = probe.requests - probe.refused;
+  if (taken > 0 && state.revealed)
+    state.options.onNote?.(
+      `the server may go on serving the ${taken} requests it took and this burst gave up on (if it does not cancel abandoned work), for up to ${Math.ceil(taken / state.revealed.poolSize)} × D`,
+    );
+}
+
+/**
+ * What the hung-up burst left running may still hold the pool (a server that does not cancel abandoned work keeps at
+ * it; one that does may be restarting threads): one request at a time until one is answered in a request's own time
+ * again, so the bursts after are not read behind leftovers.
+ */
+async function settle(state: SearchState): Promise<boolean> {
+  while (left(state) > 2 * state.slowestWaveMs * ROOM) {
+    const alone = await fire(state, 1, 'settle');
+    if (alone.firstMs !== null && alone.firstMs <= state.waveUnitMs * ROOM) return true;
+  }
+  return false;
+}
+
+/**
+ * 4. Where the server refused: the edge, with bursts answered in full: N = A (none refused) and N = A + 1 (one
+ * refused). Each edge burst waits for what it was accepted: at most ceil(A / P) waves (A waves where P is not known).
+ */
+async function findRefusalEdge(state: SearchState): Promise<void> {
+  const refusing = state.steps.filter((s) => s.refused > 0).sort((a, b) => a.requests - b.requests)[0];
+  if (!refusing) return;
+  if (refusing.purpose === 'refusals?' && !(await settle(state))) return;
+  state.refusals = { acceptedAtOnce: refusing.requests - refusing.refused, seenIn: refusing, confirmed: false };
+  for (let attempt = 0; attempt < 2 && !state.outOfBudget; attempt++) {
+    const a: number = state.refusals.acceptedAtOnce;
+    const waves = state.revealed ? Math.ceil((a + 1) / state.revealed.poolSize) : a + 1;
+    if (a < 1 || 2 * waves * state.slowestWaveMs * ROOM > left(state)) return;
+    const below = await fire(state, a, 'N = A');
+    const edge = await fire(state, a + 1, 'N = A + 1');
+    if (below.refused === 0 && below.failed === 0 && edge.refused === 1 && edge.failed === 0) {
+      state.refusals = { acceptedAtOnce: a, seenIn: refusing, confirmed: true };
+      return;
+    }
+    // The hung-up burst counted a request still connecting as taken: what the full bursts took is nearer.
+    const took = Math.min(below.requests - below.refused, edge.requests - edge.refused);
+    if (took === a) return;
+    state.refusals = { acceptedAtOnce: took, seenIn: refusing, confirmed: false };
+  }
+}
+
+/** The search's findings. D: the earliest answer of any burst, each timed from its connect (the first was the coldest). */
+function searchOf(state: SearchState): Search {
+  const { steps } = state;
+  return {
+    steps,
+    delayMs: Math.min(...steps.flatMap((s) => (s.firstMs === null ? [] : [s.firstMs]))),
+    waveUnitMs: state.waveUnitMs,
+    revealed: state.revealed,
+    confirmed: state.confirmed,
+    poolPerProcess: state.poolPerProcess,
+    outOfBudget: state.outOfBudget,
+    oneWaveUpTo: state.oneWaveUpTo,
+    refusals: state.refusals,
+    probed: state.probed,
+    elapsedMs: round3(state.source.now() - state.began),
+  };
 }

@@ -1,15 +1,22 @@
 /**
- * What find-pool concludes from its bursts (./pool-finder.ts): the kind of limit, P and D, one plain sentence, a
- * well-known default of that size as a hint beside the measurement (never instead of it), and the model's total for
- * every burst it fired with the P it concluded, so the reader sees the fit and not only the verdict.
+ * What find-pool concludes from its bursts (./search.ts): the kind of limit, P and D, one plain sentence, a
+ * well-known default of that size as a hint beside the measurement (./hints.ts; never instead of it), and the model's
+ * total for every burst it fired with the P it concluded, so the reader sees the fit and not only the verdict.
  *
- * About 270 lines: judge() is one branch per kind, each with its sentence, and the table of well-known pools sits
- * beside the hints it gives; the Finding type is the results contract's and documents every field.
+ * judge() reads the facts of a search once (factsOf), then asks its rules in order, the first that holds deciding:
+ * CPU work, one pool, a pool that changes size (or several processes), a pool not confirmed, a budget that ran out,
+ * no limit. Each rule is a function with its own sentence. The Finding type is the results contract's and documents
+ * every field: about 300 lines, one job.
  */
 import { isOk } from '../client/burst-types.ts';
-import { sharesCores, type Search, type Step } from './search.ts';
+import type { Search } from './search.ts';
+import type { Step } from './step.ts';
+import { sharesCores } from './signals.ts';
+import { hintFor, hintForProcesses } from './hints.ts';
 import { round3 } from '../../../server/numbers.ts';
 import { duration } from '../view/table.ts';
+
+export { hintFor, hintForProcesses } from './hints.ts';
 
 export type FindingKind = 'pool' | 'none' | 'cpu' | 'uneven' | 'undecided';
 
@@ -55,177 +62,228 @@ export interface Finding {
   configured?: { kind: FindingKind; poolSize: number | null; note: string; refusedBeyond?: number };
 }
 
-/** Pools of a well-known default size, what they are, and what to change. Matched on P exactly. */
-const KNOWN_POOLS: { size: number; what: string; change: string }[] = [
-  {
-    size: 1,
-    what: "one request at a time: gunicorn's default (one sync worker), uWSGI's single process, or an event loop blocked by synchronous work",
-    change: 'more workers or threads (gunicorn --workers/--threads), or the blocking work off the event loop',
-  },
-  {
-    size: 4,
-    what: "libuv's threadpool (UV_THREADPOOL_SIZE), or waitress's 4 threads",
-    change: 'UV_THREADPOOL_SIZE at start, or waitress --threads',
-  },
-  {
-    size: 5,
-    what: "php-fpm's pm.max_children (5 in Debian's www.conf), or Puma's 5 threads",
-    change: "pm.max_children in the pool's .conf",
-  },
-  { size: 10, what: "node-postgres' pg.Pool (max 10)", change: "new Pool({ max }), below the database's max_connections" },
-  { size: 15, what: "mod_wsgi's daemon process (15 threads)", change: 'WSGIDaemonProcess threads=' },
-  {
-    size: 40,
-    what: "anyio's CapacityLimiter(40), which FastAPI and Starlette run every plain `def` endpoint through (and this suite's server.ts --pool, which copies it)",
-    change: 'anyio.to_thread.current_default_thread_limiter().total_tokens, or make the endpoint `async def`',
-  },
-  { size: 150, what: "Apache's MaxRequestWorkers (150)", change: 'MaxRequestWorkers in mpm_event.conf' },
-  { size: 200, what: "Tomcat's maxThreads (200; Spring Boot's server.tomcat.threads.max)", change: 'server.tomcat.threads.max' },
-];
+/**
+ * Connections waited in the kernel to be accepted where the slowest connect took more than this much of a request's
+ * own time. The committed runs' slowest connects were at most 0.074 · D (Apache's embedded pool, a burst of 256); a
+ * Java servlet container with a backlog of 100 and one acceptor made connects wait 1.05 s at D = 1 s (a SYN
+ * retransmitted after a second).
+ */
+const KERNEL_WAIT = 0.5;
 
-export function hintFor(poolSize: number, processes = 1): string | undefined {
-  const each = poolSize % processes === 0 ? poolSize / processes : null;
-  const known = KNOWN_POOLS.find((k) => k.size === (each ?? poolSize));
-  if (!known) return undefined;
-  const per = processes > 1 ? `${processes} processes × ${each}: ` : '';
-  return `${per}${each ?? poolSize} is ${known.what}; to change it: ${known.change}.`;
+/** What every rule reads: the search, and what is worked out of it once. */
+interface Facts {
+  search: Search;
+  target: string;
+  budgetMs: number;
+  /** The fields every finding has. */
+  base: Omit<Finding, 'kind' | 'poolSize' | 'sentence'>;
+  /** D as the sentences say it. */
+  d: string;
+  /** The sentence's last part: how it refused, or that it took the probe without refusing. */
+  refusals: string;
+  /** Bursts with nothing refused and nothing failed. */
+  served: Step[];
+  /** The first waves of the served bursts that showed a second wave. */
+  firstWaves: number[];
+  /** How many processes answered (1 where the answers name none). */
+  processes: number;
+  /** The largest served burst answered in full: N · D / total, requests' worth side by side. */
+  parallelism: number;
+  littlesLaw: number | null;
 }
 
+type Rule = (facts: Facts) => Finding | null;
+
+/** The rules in the order they are asked; the first that holds decides. */
+const RULES: Rule[] = [cpuWork, onePool, poolThatChanges, poolNotConfirmed, budgetRanOut, noLimit];
+
 export function judge(search: Search, target: string, budgetMs: number): Finding {
-  const { steps, delayMs } = search;
-  const cpu = sharesCores(search);
-  const maxRequestsTried = Math.max(...steps.map((s) => s.requests));
-  // Where it refused: how many it takes at once (A; the smallest N with a refusal is A + 1), and how it refused.
-  const refused = search.refusals;
+  const facts = factsOf(search, target, budgetMs);
+  for (const rule of RULES) {
+    const finding = rule(facts);
+    if (finding) return finding;
+  }
+  throw new Error('find-pool: no rule decided (noLimit always does)');
+}
+
+function factsOf(search: Search, target: string, budgetMs: number): Facts {
+  const { steps, delayMs, refusals: refused } = search;
   const served = steps.filter((s) => s.refused === 0 && s.failed === 0);
   const largest = [...served].reverse().find((s) => s.ok === s.requests && s.requests > 1) ?? steps[0]!;
-  const parallelism = round3((largest.requests * delayMs) / Math.max(largest.burst.totalMs, 0.001));
   const slowConnect = Math.max(...steps.map((s) => s.slowestConnectMs));
-  const base = {
-    target,
-    delayMs: round3(delayMs),
-    maxRequestsTried,
-    refusedBeyond: refused?.acceptedAtOnce ?? null,
-    ...(refused
-      ? {
-          refusedBeyondConfirmed: refused.confirmed,
-          refusedWith: refused.seenIn.refusedKinds,
-          refusedFirstIn: refused.seenIn.requests,
-        }
-      : {}),
-    connections:
-      `each request on a new connection, timed from its connect (the slowest connect: ${slowConnect.toFixed(1)} ms` +
-      `${slowConnect > delayMs / 2 ? ', so connections waited in the kernel to be accepted' : ''})`,
-    elapsedMs: search.elapsedMs,
-  };
-  const refusals = refused
-    ? ` Beyond ${refused.acceptedAtOnce} at once it refuses (${kinds(refused.seenIn.refusedKinds)} in a burst of ${refused.seenIn.requests}` +
-      (refused.confirmed
-        ? `; N = ${refused.acceptedAtOnce} answered in full, N = ${refused.acceptedAtOnce + 1} had one refused).`
-        : `; ${refused.acceptedAtOnce} is what that burst had taken, not confirmed by N = A and A + 1).`)
-    : search.probed
-      ? ` It took ${search.probed} at once without refusing any.`
-      : '';
-  const d = duration(delayMs);
-  const firstWaves = served.filter((s) => s.waves.length >= 2).map((s) => s.waves[0]!);
-  const revealed = search.revealed;
+  const waited = slowConnect > delayMs * KERNEL_WAIT ? ', so connections waited in the kernel to be accepted' : '';
   const processes =
     Object.keys(search.poolPerProcess).length || new Set(steps.flatMap((s) => Object.keys(s.perWorker))).size || 1;
-  const little = revealed ? littlesLaw(revealed.step, delayMs) : null;
-
-  if (cpu) {
-    const steps = revealed && search.confirmed ? revealed.poolSize : null;
-    return {
-      ...base,
-      kind: 'cpu',
-      poolSize: steps,
-      effectiveParallelism: parallelism,
-      sentence:
-        `${target} is CPU work of ${d} a request that shares the cores: ${parallelism.toFixed(1)} requests' worth run side by side` +
-        (steps
-          ? `, in steps of ${steps} (${steps} threads on fewer cores).`
-          : ', and they end together (more threads than cores).') +
-        refusals,
-    };
-  }
-  // A pool that starts small and adds workers under load (php-fpm's pm = dynamic) shows first waves that only grow,
-  // burst after burst, up to the P it then holds: confirmed at that P, it is a pool, and the sentence says it grew.
-  const grew = firstWaves.every((size, i) => i === 0 || size >= firstWaves[i - 1]!) && firstWaves.at(-1) === revealed?.poolSize;
-  if (revealed && processes === 1 && search.confirmed && (new Set(firstWaves).size === 1 || grew)) {
-    const p = revealed.poolSize;
-    const hint = hintFor(p);
-    const three = steps.some((s) => s.requests === 2 * p + 1 && s.waves.length === 3) ? `, N = ${2 * p + 1} in three` : '';
-    const from = Math.min(...firstWaves);
-    const grown =
-      from < p
-        ? ` It grew there: the first waves held ${[...new Set(firstWaves)].join(', then ')} as the bursts came (a pool that starts small and adds workers under load).`
-        : '';
-    return {
-      ...base,
-      kind: 'pool',
-      poolSize: p,
-      ...(from < p ? { grewFrom: from } : {}),
-      sentence: `${target} serves ${plural(p, 'request')} at once, each for ${d}: a pool of ${p}. N = ${p} ran in one wave, N = ${p + 1} in two${three}.${grown}${refusals}`,
-      littlesLawPoolSize: little,
-      ...(hint ? { hint } : {}),
-    };
-  }
-  // More than P in one wave after P was read: the pool is larger now than it was (it grows under load).
-  const oneWaveBeyond = revealed ? served.filter((s) => s.waves.length === 1 && s.requests > revealed.poolSize) : [];
-  const sizesSeen = [...firstWaves, ...oneWaveBeyond.map((s) => s.requests)];
-  if (revealed && (processes > 1 || new Set(sizesSeen).size > 1)) {
-    const range: [number, number] = [Math.min(...sizesSeen), Math.max(...sizesSeen)];
-    const pools = search.poolPerProcess;
-    const sum = Object.values(pools).reduce((a, b) => a + b, 0);
-    const hint =
-      processes > 1
-        ? Object.keys(pools).length === processes
-          ? hintFor(sum, processes)
-          : undefined
-        : hintFor(range[1]) && `at most ${range[1]}: ${hintFor(range[1])}`;
-    return {
-      ...base,
-      kind: 'uneven',
-      poolSize: null,
-      poolSizeRange: range,
-      ...(processes > 1 ? { perWorker: revealed.step.perWorker, perWorkerPoolSize: pools } : {}),
-      littlesLawPoolSize: little,
-      ...(hint ? { hint } : {}),
-      sentence:
-        `${target} served ${range[0] === range[1] ? `${range[0]} at once in its first wave` : `${range[0]} to ${range[1]} at once, a different number from burst to burst`}, each request for ${d}` +
-        (processes > 1
-          ? `: ${processes} processes, each with a pool of its own (${splitText(pools)}: ${sum} in all, when a burst is split evenly), and the bursts were split unevenly (${splitText(revealed.step.perWorker)} in the burst of ${revealed.step.requests}).`
-          : ': the pool does not stay one size (it grows under load, or several processes share it).') +
-        refusals,
-    };
-  }
-  if (revealed) {
-    const p = revealed.poolSize;
-    const why = search.outOfBudget ? `the budget of ${duration(budgetMs)} ran out before` : 'no second burst agreed:';
-    return {
-      ...base,
-      kind: 'undecided',
-      poolSize: null,
-      poolSizeRange: [p, p],
-      littlesLawPoolSize: little,
-      sentence: `${target}: the first wave held ${p}, but ${why} N = ${p} in one wave and N = ${p + 1} in two.${refusals}`,
-    };
-  }
-  if (search.outOfBudget) {
-    return {
-      ...base,
-      kind: 'undecided',
-      poolSize: null,
-      poolSizeRange: [search.oneWaveUpTo, null],
-      sentence: `${target}: the budget of ${duration(budgetMs)} ran out first; it serves at least ${search.oneWaveUpTo} at once, each for ${d}.${refusals}`,
-    };
-  }
-  const upTo = search.oneWaveUpTo;
   return {
-    ...base,
+    search,
+    target,
+    budgetMs,
+    base: {
+      target,
+      delayMs: round3(delayMs),
+      maxRequestsTried: Math.max(...steps.map((s) => s.requests)),
+      refusedBeyond: refused?.acceptedAtOnce ?? null,
+      ...(refused
+        ? {
+            refusedBeyondConfirmed: refused.confirmed,
+            refusedWith: refused.seenIn.refusedKinds,
+            refusedFirstIn: refused.seenIn.requests,
+          }
+        : {}),
+      connections: `each request on a new connection, timed from its connect (the slowest connect: ${slowConnect.toFixed(1)} ms${waited})`,
+      elapsedMs: search.elapsedMs,
+    },
+    d: duration(delayMs),
+    refusals: refusalsText(search),
+    served,
+    firstWaves: served.filter((s) => s.waves.length >= 2).map((s) => s.waves[0]!),
+    processes,
+    parallelism: round3((largest.requests * delayMs) / Math.max(largest.burst.totalMs, 0.001)),
+    littlesLaw: search.revealed ? littlesLaw(search.revealed.step, delayMs) : null,
+  };
+}
+
+/** Where it refused: how many it takes at once (A; the smallest N with a refusal is A + 1), and how it refused. */
+function refusalsText(search: Search): string {
+  const refused = search.refusals;
+  if (!refused) return search.probed ? ` It took ${search.probed} at once without refusing any.` : '';
+  const a = refused.acceptedAtOnce;
+  const edge = refused.confirmed
+    ? `N = ${a} answered in full, N = ${a + 1} had one refused`
+    : `${a} is what that burst had taken, not confirmed by N = A and A + 1`;
+  return ` Beyond ${a} at once it refuses (${kinds(refused.seenIn.refusedKinds)} in a burst of ${refused.seenIn.requests}; ${edge}).`;
+}
+
+/** CPU work that shares the cores: the earliest answer moved out (./signals.ts); P where answers still came in steps. */
+function cpuWork(f: Facts): Finding | null {
+  if (!sharesCores(f.search)) return null;
+  const { revealed, confirmed } = f.search;
+  const steps = revealed && confirmed ? revealed.poolSize : null;
+  const how = steps
+    ? `, in steps of ${steps} (${steps} threads on fewer cores).`
+    : ', and they end together (more threads than cores).';
+  return {
+    ...f.base,
+    kind: 'cpu',
+    poolSize: steps,
+    effectiveParallelism: f.parallelism,
+    sentence: `${f.target} is CPU work of ${f.d} a request that shares the cores: ${f.parallelism.toFixed(1)} requests' worth run side by side${how}${f.refusals}`,
+  };
+}
+
+/**
+ * One pool, confirmed, one process: every first wave held P, or they only grew, burst after burst, up to the P it then
+ * held (a pool that starts small and adds workers under load, as php-fpm's pm = dynamic): a pool, and it says it grew.
+ */
+function onePool(f: Facts): Finding | null {
+  const { revealed, confirmed, steps } = f.search;
+  if (!revealed || f.processes !== 1 || !confirmed) return null;
+  const p = revealed.poolSize;
+  const firstWaves = f.firstWaves;
+  const grew = firstWaves.every((size, i) => i === 0 || size >= firstWaves[i - 1]!) && firstWaves.at(-1) === p;
+  if (new Set(firstWaves).size !== 1 && !grew) return null;
+  const hint = hintFor(p);
+  const three = steps.some((s) => s.requests === 2 * p + 1 && s.waves.length === 3) ? `, N = ${2 * p + 1} in three` : '';
+  const from = Math.min(...firstWaves);
+  const grown =
+    from < p
+      ? ` It grew there: the first waves held ${[...new Set(firstWaves)].join(', then ')} as the bursts came (a pool that starts small and adds workers under load).`
+      : '';
+  return {
+    ...f.base,
+    kind: 'pool',
+    poolSize: p,
+    ...(from < p ? { grewFrom: from } : {}),
+    sentence: `${f.target} serves ${plural(p, 'request')} at once, each for ${f.d}: a pool of ${p}. N = ${p} ran in one wave, N = ${p + 1} in two${three}.${grown}${f.refusals}`,
+    littlesLawPoolSize: f.littlesLaw,
+    ...(hint ? { hint } : {}),
+  };
+}
+
+/**
+ * Several processes, or first waves that differ from burst to burst, or more than P in one wave after P was read (the
+ * pool is larger now than it was: it grows under load): uneven, with the range seen.
+ */
+function poolThatChanges(f: Facts): Finding | null {
+  const { revealed } = f.search;
+  if (!revealed) return null;
+  const oneWaveBeyond = f.served.filter((s) => s.waves.length === 1 && s.requests > revealed.poolSize);
+  const sizesSeen = [...f.firstWaves, ...oneWaveBeyond.map((s) => s.requests)];
+  if (f.processes === 1 && new Set(sizesSeen).size <= 1) return null;
+  const range: [number, number] = [Math.min(...sizesSeen), Math.max(...sizesSeen)];
+  const served =
+    range[0] === range[1]
+      ? `${range[0]} at once in its first wave`
+      : `${range[0]} to ${range[1]} at once, a different number from burst to burst`;
+  const several = f.processes > 1;
+  const hint = several ? processesHint(f) : mostHeldHint(range[1]);
+  return {
+    ...f.base,
+    kind: 'uneven',
+    poolSize: null,
+    poolSizeRange: range,
+    ...(several ? { perWorker: revealed.step.perWorker, perWorkerPoolSize: f.search.poolPerProcess } : {}),
+    littlesLawPoolSize: f.littlesLaw,
+    ...(hint ? { hint } : {}),
+    sentence: `${f.target} served ${served}, each request for ${f.d}: ${several ? processesText(f) : 'the pool does not stay one size (it grows under load, or several processes share it).'}${f.refusals}`,
+  };
+}
+
+function processesText(f: Facts): string {
+  const pools = f.search.poolPerProcess;
+  const sum = Object.values(pools).reduce((a, b) => a + b, 0);
+  const step = f.search.revealed!.step;
+  return `${f.processes} processes, each with a pool of its own (${splitText(pools)}: ${sum} in all, when a burst is split evenly), and the bursts were split unevenly (${splitText(step.perWorker)} in the burst of ${step.requests}).`;
+}
+
+/** Several processes: the hint for their pools, once every process showed its own. */
+function processesHint(f: Facts): string | undefined {
+  const pools = Object.values(f.search.poolPerProcess);
+  return pools.length === f.processes ? hintForProcesses(pools) : undefined;
+}
+
+/** A pool that changes size: the hint for the most it held, where that is a well-known default. */
+function mostHeldHint(most: number): string | undefined {
+  const hint = hintFor(most);
+  return hint && `at most ${most}: ${hint}`;
+}
+
+/** P read from a second wave, but no second burst agreed (or the budget ran out first): undecided, P as far as known. */
+function poolNotConfirmed(f: Facts): Finding | null {
+  const { revealed, outOfBudget } = f.search;
+  if (!revealed) return null;
+  const p = revealed.poolSize;
+  const why = outOfBudget ? `the budget of ${duration(f.budgetMs)} ran out before` : 'no second burst agreed:';
+  return {
+    ...f.base,
+    kind: 'undecided',
+    poolSize: null,
+    poolSizeRange: [p, p],
+    littlesLawPoolSize: f.littlesLaw,
+    sentence: `${f.target}: the first wave held ${p}, but ${why} N = ${p} in one wave and N = ${p + 1} in two.${f.refusals}`,
+  };
+}
+
+/** No second wave yet, and the budget ran out: at least the largest burst served in one wave. */
+function budgetRanOut(f: Facts): Finding | null {
+  if (!f.search.outOfBudget) return null;
+  return {
+    ...f.base,
+    kind: 'undecided',
+    poolSize: null,
+    poolSizeRange: [f.search.oneWaveUpTo, null],
+    sentence: `${f.target}: the budget of ${duration(f.budgetMs)} ran out first; it serves at least ${f.search.oneWaveUpTo} at once, each for ${f.d}.${f.refusals}`,
+  };
+}
+
+/** One wave up to the largest burst: no limit up to there. */
+function noLimit(f: Facts): Finding {
+  const upTo = f.search.oneWaveUpTo;
+  return {
+    ...f.base,
     kind: 'none',
     poolSize: null,
-    sentence: `${target} served ${plural(upTo, 'request')} at once in one wave of ${d}: no limit up to ${upTo}.${refusals}`,
+    sentence: `${f.target} served ${plural(upTo, 'request')} at once in one wave of ${f.d}: no limit up to ${upTo}.${f.refusals}`,
   };
 }
 
