@@ -9,6 +9,7 @@ import {
   idealCores,
   predictQueuedPool,
   predictLimitedPool,
+  predictChain,
 } from '../scripts/lib/model/model.ts';
 
 test('percentile interpolates between the nearest ranks', () => {
@@ -102,4 +103,37 @@ test('a pool beyond the database limit: L served in one wave, the rest refused w
   const slow = predictLimitedPool({ ...burst, refusalMs: 40 });
   assert.deepEqual([slow.served, slow.refused, slow.totalMs], [97, null, null]);
   assert.match(slow.unpredictable!, /refusing 49 connections of 40 ms each takes about 1960 ms/);
+});
+
+test('a chain: K pools of P, a pooler of B in front, the database limit behind; the smallest pool sets the waves', () => {
+  const D = 3000;
+  const chain = (requests: number[], connections: number[], poolSize: number, poolerPoolSize: number | null) =>
+    predictChain({ requests, connections, poolSize, poolerPoolSize, delayMs: D, refusalMs: 10 });
+  // One process: the blog's model with the database pool's P.
+  assert.deepEqual(chain([100], [10], 10, null), { served: 100, refused: 0, totalMs: 30_000, waves: Array(10).fill(10) });
+  // K processes below the limit: K pools of P, each process its own waves.
+  assert.deepEqual(chain([25, 25, 25, 25], [10, 10, 10, 10], 10, null).waves, [40, 40, 20]);
+  assert.equal(chain([60, 40], [40, 40], 40, null).totalMs, 2 * D, 'the busier process sets the total');
+  // Beyond the limit: every process serves from what it opened, and a short one refuses the rest of its share.
+  assert.deepEqual(chain([25, 25, 25, 25], [40, 40, 17, 0], 40, null), { served: 67, refused: 33, totalMs: D, waves: [67] });
+  assert.deepEqual(chain([25, 25, 25, 25], [40, 40, 10, 7], 40, null).refused, 15 + 18);
+  // A pooler of 20 in front: it sets the waves, whatever K · P, with no refusal.
+  assert.deepEqual(chain([25, 25, 25, 25], [40, 40, 40, 40], 40, 20).waves, [20, 20, 20, 20, 20]);
+  assert.deepEqual(chain([50, 50], [10, 10], 10, 20).waves, [20, 20, 20, 20, 20]);
+  // … unless a process's own pool is smaller: then that one sets them.
+  assert.deepEqual(chain([100], [10], 10, 20).waves, Array(10).fill(10));
+  // Not always ceil(N / B): a process whose connections wait in the pooler's queue sends nothing new.
+  assert.deepEqual(chain([20, 10], [10, 10], 10, 15).waves, [15, 13, 2]);
+  assert.equal(predictTotalMs({ requests: 30, poolSize: 15, delayMs: D }), 2 * D, 'where ceil(N / B) says two');
+  // Refusals that take longer than half a wave: not predicted, and said why.
+  const slow = predictChain({
+    requests: [100],
+    connections: [20],
+    poolSize: 40,
+    poolerPoolSize: null,
+    delayMs: D,
+    refusalMs: 40,
+  });
+  assert.equal(slow.refused, null);
+  assert.match(slow.unpredictable!, /refusing 80 connections of 40 ms each/);
 });

@@ -172,3 +172,80 @@ export function predictLimitedPool({ requests, poolSize, connectionLimit, delayM
   }
   return { served, refused: waiting, totalMs: served > 0 ? delayMs : 0 };
 }
+
+export interface ChainWorkload {
+  /** n_k: the requests each process got, its share of the burst (read from the X-Worker header of every answer). */
+  requests: readonly number[];
+  /**
+   * c_k: the connections each process's pool had open when the burst came: its P where the database (or the pooler)
+   * let it open them all, fewer where it refused the rest (read from each process's /stats).
+   */
+  connections: readonly number[];
+  /** P: each process's pool size (--db-pool): a process with fewer connections open tries to open more, and is refused. */
+  poolSize: number;
+  /** B: a pooler's pool of server connections, shared by every process (PgBouncer's default_pool_size); null: none. */
+  poolerPoolSize: number | null;
+  delayMs: number;
+  /** r: how long the database takes to refuse one connection, ms (see predictLimitedPool). */
+  refusalMs: number;
+}
+
+/**
+ * A chain: K processes, each with its own pool of P database connections, maybe a pooler's pool of B in front of the
+ * database, and the database's limit behind them all. Whatever the chain, the smallest pool in it sets the waves.
+ *
+ *  - Refusals, per process. A process whose pool opened all P connections queues what it cannot serve. A process that
+ *    opened only c_k < P (the database, or the pooler, refused the rest at start) serves c_k at once and tries to
+ *    open a connection for each request beyond them, which the full database refuses: n_k − c_k answered 503, as for
+ *    one pool beyond the limit (predictLimitedPool, with c_k for L), and as long as those refusals, one after another
+ *    on that process's loop, end well within the first wave.
+ *  - Waves, for the requests served. Each process lends its c_k connections in turn; behind a pooler each query then
+ *    waits, first come first served, for one of the B server connections. So with a pooler the waves are B wide while
+ *    the pooler's queue holds B or more, but not always ceil(N / B): a process whose connections all wait in the
+ *    pooler's queue sends nothing new, and its own queue can outlast the others' (n = 20 and 10 on P = 10 behind
+ *    B = 15 take three waves, not two). Simulated wave by wave, in the order the primary deals the requests
+ *    (round-robin: the first of each process, then the second of each, …). Without a pooler it is ceil(n_k / c_k)
+ *    waves for each process, the slowest setting the total.
+ */
+export function predictChain(workload: ChainWorkload): Refusals & { waves: number[] } {
+  const { requests, connections, poolSize, poolerPoolSize, delayMs, refusalMs } = workload;
+  if (requests.length !== connections.length) throw new RangeError('one count of connections per process');
+  const served = requests.map((n, k) => (connections[k]! < poolSize ? Math.min(n, connections[k]!) : n));
+  const refused = requests.reduce((sum, n, k) => sum + n - served[k]!, 0);
+  for (const [k, n] of requests.entries()) {
+    const alone = predictLimitedPool({ requests: n, poolSize, connectionLimit: connections[k]!, delayMs, refusalMs });
+    if (alone.unpredictable) return { ...alone, served: sum(served), refused: null, totalMs: null, waves: [] };
+  }
+  const waves = chainWaves(served, connections, poolerPoolSize ?? Number.POSITIVE_INFINITY);
+  return { served: sum(served), refused, totalMs: waves.length * delayMs, waves };
+}
+
+/** How many queries end in each wave: each process lends its connections in turn, the pooler runs B of them at once. */
+function chainWaves(served: readonly number[], connections: readonly number[], poolerPoolSize: number): number[] {
+  const waiting = [...served];
+  // The pooler's queue, by process: each process first sends as many as it has connections, dealt round-robin.
+  const queue: number[] = [];
+  for (let turn = 0; queue.length < sum(served.map((n, k) => Math.min(n, connections[k]!))); turn++) {
+    for (const [k, c] of connections.entries()) {
+      if (turn < c && waiting[k]! > 0) {
+        queue.push(k);
+        waiting[k]!--;
+      }
+    }
+  }
+  const waves: number[] = [];
+  while (queue.length > 0) {
+    const running = queue.splice(0, Math.min(poolerPoolSize, queue.length));
+    waves.push(running.length);
+    // Each query that ended gives its process's connection to the next request it holds, at the back of the queue.
+    for (const k of running) {
+      if (waiting[k]! > 0) {
+        queue.push(k);
+        waiting[k]!--;
+      }
+    }
+  }
+  return waves;
+}
+
+const sum = (values: readonly number[]) => values.reduce((total, n) => total + n, 0);
