@@ -153,7 +153,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   const warmUpMs = pool.stats().poolWarmUpMs;
   if (isClusterWorker()) {
     stopWhenThePrimaryAsks(shutdown.stop);
-    return reportReady(url, warmUpMs); // the primary prints the one ready line, once every worker is warm
+    return reportReady(url, warmUpMs, db); // the primary prints the one ready line, once every worker is warm
   }
   console.log(
     `listening on ${url} (pool ${settings.poolSize} threads warm in ${Math.round(warmUpMs)} ms, delay ${settings.delayMs} ms, queue ${settings.queueLimit})`,

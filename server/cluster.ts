@@ -10,9 +10,10 @@ import cluster, { type Worker } from 'node:cluster';
 import type { ServerSettings } from './settings.ts';
 import { addUpStats, type ClusterStats, type LocalStatsWindow, type ServerStats, type StatsWindow } from './stats-window.ts';
 import { onStopSignals } from './signals.ts';
+import { describeShortfall, readConnectionAllowance, type WarmPool } from './connection-limit.ts';
 
 type Message =
-  | { kind: 'ready'; url: string; poolWarmUpMs: number }
+  | { kind: 'ready'; url: string; poolWarmUpMs: number; database: WarmPool }
   | { kind: 'stats'; id: number; reset: boolean } // a worker asks for the group's stats (its /stats was called)
   | { kind: 'collect'; id: number; reset: boolean } // the primary asks every worker for its own
   | { kind: 'collected'; id: number; stats: ServerStats }
@@ -23,10 +24,12 @@ export const isClusterWorker = () => cluster.isWorker;
 
 /**
  * The primary: forks K workers (each runs server.ts with the same settings), prints the ready line once all have
- * said they are ready, and keeps the group running until a signal or its parent's departure stops it.
+ * said they are ready, and keeps the group running until a signal or its parent's departure stops it. With a
+ * database, it first asks PostgreSQL how many connections the role may open, and says before the ready line where
+ * the K pools wanted more than that (./connection-limit.ts).
  */
-export function runPrimary(settings: ServerSettings): void {
-  const ready = new Map<number, { url: string; poolWarmUpMs: number }>();
+export async function runPrimary(settings: ServerSettings): Promise<void> {
+  const ready = new Map<number, { url: string; poolWarmUpMs: number; database: WarmPool }>();
   let stopping = false;
   let announced = false;
   const collecting = new Map<number, { from: Worker; reset: boolean; got: Map<number, ServerStats> }>();
@@ -41,6 +44,9 @@ export function runPrimary(settings: ServerSettings): void {
       ready.set(worker.process.pid!, message);
       if (!announced && ready.size === settings.workers) {
         announced = true;
+        const warmed = new Map([...ready].map(([pid, r]) => [pid, r.database]));
+        const shortfall = settings.databaseUrl === null ? null : describeShortfall(settings, warmed, allowance);
+        if (shortfall) console.warn(shortfall);
         const warmMs = Math.max(...[...ready.values()].map((r) => r.poolWarmUpMs));
         console.log(
           `listening on ${message.url} (${settings.workers} workers × pool ${settings.poolSize} threads, warm in ${Math.round(warmMs)} ms, ` +
@@ -104,12 +110,21 @@ export function runPrimary(settings: ServerSettings): void {
     process.on('disconnect', () => void (begin() && stop(1)));
     process.channel.unref();
   }
+  // Read before any worker opens a connection: what is in use then belongs to others. Behind a pooler the
+  // arithmetic is the pooler's, and PostgreSQL's limit applies to its pool, not to ours.
+  const allowance =
+    settings.databaseUrl !== null && settings.pooler === null
+      ? await readConnectionAllowance(settings.databaseUrl, settings.dbConnectTimeoutMs)
+      : null;
   for (let i = 0; i < settings.workers; i++) fork();
 }
 
-/** In a worker: tells the primary it is listening and warm (the primary prints the one ready line). */
-export function reportReady(url: string, poolWarmUpMs: number): void {
-  process.send!({ kind: 'ready', url, poolWarmUpMs } satisfies Message);
+/**
+ * In a worker: tells the primary it is listening and warm, and how many database connections it opened (the primary
+ * prints the one ready line, and before it what the workers' pools add up to).
+ */
+export function reportReady(url: string, poolWarmUpMs: number, database: WarmPool): void {
+  process.send!({ kind: 'ready', url, poolWarmUpMs, database } satisfies Message);
 }
 
 /** In a worker: the primary's request to stop is handled like a signal, but never as a second one. */

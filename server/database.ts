@@ -101,6 +101,9 @@ const UNAVAILABLE: Record<string, string> = {
   '57P01': 'the database closed the connection (it is shutting down, or an administrator ended it)',
   '57P02': 'the database closed the connection (it crashed)',
   '57P03': 'the database is not accepting connections yet',
+  // PgBouncer sends every refusal of its own as 08P01 (PostgreSQL's protocol_violation): max_client_conn reached,
+  // a client that waited query_wait_timeout, PostgreSQL's own "too many clients" at its login.
+  '08P01': 'the pooler in front of the database refused or dropped the connection',
 };
 
 /** What the route answers for a query that failed: 503 while the database cannot serve, 500 for anything else. */

@@ -37,7 +37,17 @@ export interface ServerSettings {
   dbPoolSize: number | null;
   /** How long a new database connection may take to be accepted before /db-test answers 503. */
   dbConnectTimeoutMs: number;
+  /**
+   * What --database-url points at when it is not PostgreSQL itself: 'pgbouncer', a pooler whose pool the connections
+   * share, so the start-up arithmetic is the pooler's (K · P against what it admits, not PostgreSQL's limit); null:
+   * PostgreSQL.
+   */
+  pooler: Pooler | null;
 }
+
+/** The poolers --pooler knows. */
+export const POOLERS = ['pgbouncer'] as const;
+export type Pooler = (typeof POOLERS)[number];
 
 export const DEFAULT_SETTINGS: ServerSettings = {
   host: '127.0.0.1',
@@ -69,6 +79,7 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   dbPoolSize: null,
   // Only opening a connection; a query waiting in the pool's queue for a free one waits as long as it must.
   dbConnectTimeoutMs: 5000,
+  pooler: null,
 };
 
 /** Thrown for a setting the user got wrong: the message is one sentence meant for them. */
@@ -87,6 +98,7 @@ type IntegerKey =
   | 'dbConnectTimeoutMs';
 type UrlKey = 'upstreamUrl' | 'databaseUrl';
 type SwitchKey = 'quiet' | 'faultRoutes';
+type ChoiceKey = 'pooler';
 
 /** Every setting: its flag, its environment twin, what it accepts, and what --help says of it. One table for both. */
 const SETTINGS: (
@@ -94,6 +106,7 @@ const SETTINGS: (
   | { key: IntegerKey; flag: string; env: string; value: string; help: string; min: number; max: number; defaultText?: string }
   | { key: UrlKey; flag: string; env: string; value: string; help: string; schemes: readonly string[]; example: string }
   | { key: SwitchKey; flag: string; env: string; help: string }
+  | { key: ChoiceKey; flag: string; env: string; value: string; help: string; choices: readonly string[]; none: string }
 )[] = [
   { key: 'host', flag: 'host', env: 'HOST', value: 'HOST', help: 'address to bind' },
   { key: 'port', flag: 'port', env: 'PORT', value: 'PORT', help: 'port, 0 = any free port', min: 0, max: 65535 },
@@ -197,6 +210,15 @@ const SETTINGS: (
     min: 1,
     max: 600_000,
   },
+  {
+    key: 'pooler',
+    flag: 'pooler',
+    env: 'DB_POOLER',
+    value: 'NAME',
+    help: "what --database-url points at: a pooler's name (pgbouncer), so the start-up arithmetic is its",
+    choices: POOLERS,
+    none: 'none',
+  },
   { key: 'quiet', flag: 'quiet', env: 'QUIET', help: 'no START/END line per request' },
   {
     key: 'faultRoutes',
@@ -210,7 +232,12 @@ const SETTINGS: (
 export const USAGE = (() => {
   const rows = SETTINGS.map((setting) => {
     const flag = 'value' in setting ? `--${setting.flag} ${setting.value}` : `--${setting.flag}`;
-    const fallback = 'defaultText' in setting && setting.defaultText ? setting.defaultText : DEFAULT_SETTINGS[setting.key];
+    const fallback =
+      'defaultText' in setting && setting.defaultText
+        ? setting.defaultText
+        : 'none' in setting
+          ? (DEFAULT_SETTINGS[setting.key] ?? setting.none)
+          : DEFAULT_SETTINGS[setting.key];
     const twin = 'value' in setting ? `env ${setting.env}` : `env ${setting.env}=1`;
     const shown = 'value' in setting && fallback !== null ? `${twin}, default ${fallback}` : twin;
     return [flag, `${setting.help} (${shown})`];
@@ -279,6 +306,8 @@ export function parseServerSettings(argv: string[], env: NodeJS.ProcessEnv = {})
       settings.host = raw;
     } else if ('schemes' in setting) {
       settings[setting.key] = parseUrlSetting(source, raw, setting);
+    } else if ('choices' in setting) {
+      settings[setting.key] = parseChoice(source, raw, setting);
     } else {
       const value = parseWholeNumber(raw, setting.min, setting.max);
       if (value === null)
@@ -291,6 +320,13 @@ export function parseServerSettings(argv: string[], env: NodeJS.ProcessEnv = {})
 
 function isSet(envValue: string | undefined): boolean {
   return ['1', 'true', 'yes'].includes(envValue ?? '');
+}
+
+function parseChoice(source: string, raw: string, spec: { choices: readonly string[]; none: string }): Pooler | null {
+  if (raw === spec.none) return null;
+  if (!spec.choices.includes(raw))
+    throw new SettingsError(`${source} must be one of ${[...spec.choices, spec.none].join(', ')}, got "${raw}".`);
+  return raw as Pooler;
 }
 
 function parseUrlSetting(source: string, raw: string, spec: { schemes: readonly string[]; example: string }): string {

@@ -41,6 +41,8 @@ test('server settings: flags win over environment variables, which win over defa
     ['postgres://app:pw@127.0.0.1:5432/db', 30, 'http://127.0.0.1:8001'],
   );
   assert.equal(DEFAULT_SETTINGS.dbPoolSize, null, "no --db-pool: node-postgres' own default");
+  assert.equal(parseServerSettings([], { DB_POOLER: 'pgbouncer' })?.pooler, 'pgbouncer');
+  assert.equal(parseServerSettings(['--pooler', 'none'], { DB_POOLER: 'pgbouncer' })?.pooler, null, 'none: PostgreSQL itself');
 });
 
 test('typed settings become the flags that give the server exactly them, every setting of the table included', () => {
@@ -60,6 +62,7 @@ test('typed settings become the flags that give the server exactly them, every s
     databaseUrl: 'postgres://a@127.0.0.1:2/db',
     dbPoolSize: 4,
     dbConnectTimeoutMs: 9,
+    pooler: 'pgbouncer',
   } satisfies ServerSettings; // a setting added to the table and not here does not compile
   // Each setting differs from its default, so a setting the function forgot would show.
   for (const [key, value] of Object.entries(given)) assert.notEqual(value, DEFAULT_SETTINGS[key as keyof typeof given], key);
@@ -81,6 +84,8 @@ test('server settings: bad values are refused with a sentence naming the setting
     [['--upstream-url', 'ftp://example.com'], {}, /^--upstream-url must be a http:\/\/ or https:\/\/ URL with a host/],
     [[], { DATABASE_URL: 'localhost:5432' }, /^DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/],
     [['--db-pool', '0'], {}, /^--db-pool must be a whole number from 1/],
+    [['--pooler', 'odyssey'], {}, /^--pooler must be one of pgbouncer, none, got "odyssey"\.$/],
+    [[], { DB_POOLER: 'PgBouncer' }, /^DB_POOLER must be one of pgbouncer, none/],
   ] as const) {
     assert.throws(
       () => parseServerSettings([...argv], env),
@@ -121,6 +126,8 @@ test('server.ts --help lists every setting with its environment twin', () => {
     '--quiet',
     '--fault-routes',
     'FAULT_ROUTES',
+    '--pooler',
+    'DB_POOLER',
   ]) {
     assert.ok(run.stdout.includes(word), `help mentions ${word}`);
   }

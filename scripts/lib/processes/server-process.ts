@@ -53,6 +53,8 @@ export interface ServerProcess {
   readonly exit: Promise<ExitStatus>;
   /** Whether it still runs and answers HTTP. */
   answers(): Promise<boolean>;
+  /** What it has written to stderr so far, its warnings (the last 4000 characters). */
+  warnings(): string;
 }
 
 export interface ExitStatus {
@@ -111,6 +113,7 @@ export async function startServerProcess(spec: ServerProcessSpec): Promise<Serve
       return stop(child, exitedPromise, graceMs);
     },
     answers: async () => exited === null && !('error' in (await httpRequest(`${url}/stats`, { timeoutMs: 2000 }))),
+    warnings: () => stderr,
   };
 }
 
