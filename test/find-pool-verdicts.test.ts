@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { runSearch, doublingPlan, checksFor } from '../scripts/lib/find-pool/search.ts';
 import { judge, hintFor, hintForProcesses, type Finding } from '../scripts/lib/find-pool/verdict.ts';
 import { recordedTargets, replayOf } from './find-pool-replay.ts';
+import { modelSource, type ModelServer } from './pool-model.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -24,8 +25,8 @@ export const RECORDED = [
  * A finding as the script writes it, less what depends on when it ran (the wall clock) or how it was started. D is
  * compared to the µs the file's offsets keep: a request's own time is the difference of two offsets rounded each.
  */
-function verdictOf(finding: Finding): Omit<Finding, 'elapsedMs' | 'configured'> {
-  const { elapsedMs: _elapsed, configured: _configured, ...verdict } = finding;
+function verdictOf(finding: Finding): Omit<Finding, 'elapsedMs' | 'configured' | 'cpuSignals'> {
+  const { elapsedMs: _elapsed, configured: _configured, cpuSignals: _signals, ...verdict } = finding;
   return { ...verdict, delayMs: Math.round(finding.delayMs * 100) / 100 };
 }
 
@@ -40,6 +41,10 @@ for (const path of RECORDED) {
       assert.equal(source.fired(), target.measurements.length, `${target.name}: every recorded burst asked for`);
       const again = judge(search, target.finding.target, target.budgetMs);
       assert.deepEqual(verdictOf(again), verdictOf(target.finding), target.name);
+      // The two signs of CPU work each say what the verdict says, on their own.
+      const cpu = target.finding.kind === 'cpu';
+      assert.equal(again.cpuSignals?.firstAnswerMovedOut, cpu, `${target.name}: the earliest answer moving out`);
+      assert.equal(again.cpuSignals?.totalsFitCores, cpu, `${target.name}: the totals' fit`);
     }
   });
 }
@@ -82,4 +87,25 @@ test('hints: a well-known default beside the P found; several processes by their
     "2 processes with pools of 5, 3: 5 is php-fpm's pm.max_children (5 in Debian's www.conf), or Puma's 5 threads; to change it: pm.max_children in the pool's .conf.",
   );
   assert.match(hintForProcesses([40, 10])!, /^2 processes with pools of 40, 10: 40 is anyio's .*; 10 is node-postgres'/);
+});
+
+/** The search and the verdict over a model server (./pool-model.ts), with --max-requests and the budget given. */
+async function findInModel(server: ModelServer, maxRequests = 256, budgetMs = 180_000) {
+  const url = 'http://127.0.0.1:1/model/{id}';
+  const source = modelSource(server);
+  const search = await runSearch({ url, maxRequests, budgetMs }, source);
+  return { finding: judge(search, url, budgetMs), fired: source.fired };
+}
+
+test('a busy moment that makes one burst answer late is not CPU work: the totals still fit the pool’s steps', async () => {
+  // A pool of 7, D = 200 ms, the burst of 8 (the one that shows the second wave) 0.4 · D late throughout.
+  const { finding } = await findInModel({ poolSize: 7, delayMs: 200, lateBy: (burst) => (burst === 4 ? 80 : 0) });
+  assert.equal(finding.kind, 'pool', finding.sentence);
+  assert.equal(finding.poolSize, 7);
+  assert.deepEqual(
+    [finding.cpuSignals?.firstAnswerMovedOut, finding.cpuSignals?.totalsFitCores],
+    [true, false],
+    JSON.stringify(finding.cpuSignals),
+  );
+  assert.match(finding.sentence, /earliest answer came late .* read as a busy moment, not CPU work/);
 });

@@ -22,7 +22,7 @@ import type { BurstResult, RequestShape } from '../client/burst-types.ts';
 import { UserError } from '../core/outcomes.ts';
 import { round3 } from '../../../server/numbers.ts';
 import { readStep, wavesOfProcess, type Purpose, type Step } from './step.ts';
-import { sharesCores } from './signals.ts';
+import { cpuSignals } from './signals.ts';
 
 export type { Purpose, Step } from './step.ts';
 
@@ -322,7 +322,7 @@ async function readOneProcess(state: SearchState, step: Step): Promise<'done' | 
     const result = await confirmPool(state, state.revealed.poolSize);
     if (result === 'out of budget') state.outOfBudget = true;
     state.confirmed = result === 'holds';
-    const sharing = sharesCores({ steps: state.steps, delayMs: state.waveUnitMs });
+    const sharing = cpuSignals({ steps: state.steps, delayMs: state.waveUnitMs, revealed: state.revealed }).sharesCores;
     return state.confirmed || state.outOfBudget || sharing ? 'done' : 'go on';
   }
   if (step.ok === step.requests) state.oneWaveUpTo = step.requests;

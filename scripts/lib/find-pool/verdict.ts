@@ -11,7 +11,7 @@
 import { isOk } from '../client/burst-types.ts';
 import type { Search } from './search.ts';
 import type { Step } from './step.ts';
-import { sharesCores } from './signals.ts';
+import { cpuSignals, MOVED_OUT, type CpuSignals } from './signals.ts';
 import { hintFor, hintForProcesses } from './hints.ts';
 import { round3 } from '../../../server/numbers.ts';
 import { duration } from '../view/table.ts';
@@ -50,6 +50,11 @@ export interface Finding {
   /** How it refused, in the burst that first showed refusals, and that burst's N. */
   refusedWith?: Record<string, number>;
   refusedFirstIn?: number;
+  /**
+   * The two signs of work that shares the cores (both must hold for kind cpu): a burst's earliest answer moved out,
+   * and the totals fit the cores' model better than the pool's steps (each model's mean |ln(total / model)|).
+   */
+  cpuSignals?: { firstAnswerMovedOut: boolean; totalsFitCores: boolean; poolStepsError: number; coresError: number };
   /** Little's law as a cross-check: the completions per ms over the full waves × D. */
   littlesLawPoolSize?: number | null;
   /** A well-known default of this size, and what to change. */
@@ -90,6 +95,9 @@ interface Facts {
   /** The largest served burst answered in full: N · D / total, requests' worth side by side. */
   parallelism: number;
   littlesLaw: number | null;
+  signals: CpuSignals;
+  /** Where the two signs of CPU work disagree, what each said: appended to a sentence that is not CPU work's. */
+  caveat: string;
 }
 
 type Rule = (facts: Facts) => Finding | null;
@@ -114,6 +122,8 @@ function factsOf(search: Search, target: string, budgetMs: number): Facts {
   const waited = slowConnect > delayMs * KERNEL_WAIT ? ', so connections waited in the kernel to be accepted' : '';
   const processes =
     Object.keys(search.poolPerProcess).length || new Set(steps.flatMap((s) => Object.keys(s.perWorker))).size || 1;
+  const signals = cpuSignals(search);
+  const { totals } = signals;
   return {
     search,
     target,
@@ -132,6 +142,12 @@ function factsOf(search: Search, target: string, budgetMs: number): Facts {
         : {}),
       connections: `each request on a new connection, timed from its connect (the slowest connect: ${slowConnect.toFixed(1)} ms${waited})`,
       elapsedMs: search.elapsedMs,
+      cpuSignals: {
+        firstAnswerMovedOut: signals.firstAnswerMovedOut,
+        totalsFitCores: totals.fitsCores,
+        poolStepsError: round3(totals.poolError),
+        coresError: round3(totals.coresError),
+      },
     },
     d: duration(delayMs),
     refusals: refusalsText(search),
@@ -140,7 +156,24 @@ function factsOf(search: Search, target: string, budgetMs: number): Facts {
     processes,
     parallelism: round3((largest.requests * delayMs) / Math.max(largest.burst.totalMs, 0.001)),
     littlesLaw: search.revealed ? littlesLaw(search.revealed.step, delayMs) : null,
+    signals,
+    caveat: caveatOf(signals, delayMs),
   };
+}
+
+/** One sign of CPU work without the other: said, and not taken for it. */
+function caveatOf(signals: CpuSignals, delayMs: number): string {
+  const { firstAnswerMovedOut, totals } = signals;
+  const errors = `the pool's steps within ${percent(totals.poolError)}, shared cores within ${percent(totals.coresError)}`;
+  if (firstAnswerMovedOut && !totals.fitsCores)
+    return ` A burst's earliest answer came late (beyond ${duration(delayMs * MOVED_OUT)}), but the totals do not fit shared cores better than a pool (${errors}): read as a busy moment, not CPU work.`;
+  if (!firstAnswerMovedOut && totals.fitsCores)
+    return ` The totals fit shared cores better than a pool (${errors}), but no burst's earliest answer came late: not read as CPU work.`;
+  return '';
+}
+
+function percent(error: number): string {
+  return `${Math.round((Math.exp(error) - 1) * 100)} %`;
 }
 
 /** Where it refused: how many it takes at once (A; the smallest N with a refusal is A + 1), and how it refused. */
@@ -154,9 +187,12 @@ function refusalsText(search: Search): string {
   return ` Beyond ${a} at once it refuses (${kinds(refused.seenIn.refusedKinds)} in a burst of ${refused.seenIn.requests}; ${edge}).`;
 }
 
-/** CPU work that shares the cores: the earliest answer moved out (./signals.ts); P where answers still came in steps. */
+/**
+ * CPU work that shares the cores: the earliest answer moved out and the totals fit the cores' model better
+ * (./signals.ts); P where answers still came in steps.
+ */
 function cpuWork(f: Facts): Finding | null {
-  if (!sharesCores(f.search)) return null;
+  if (!f.signals.sharesCores) return null;
   const { revealed, confirmed } = f.search;
   const steps = revealed && confirmed ? revealed.poolSize : null;
   const how = steps
@@ -194,7 +230,7 @@ function onePool(f: Facts): Finding | null {
     kind: 'pool',
     poolSize: p,
     ...(from < p ? { grewFrom: from } : {}),
-    sentence: `${f.target} serves ${plural(p, 'request')} at once, each for ${f.d}: a pool of ${p}. N = ${p} ran in one wave, N = ${p + 1} in two${three}.${grown}${f.refusals}`,
+    sentence: `${f.target} serves ${plural(p, 'request')} at once, each for ${f.d}: a pool of ${p}. N = ${p} ran in one wave, N = ${p + 1} in two${three}.${grown}${f.refusals}${f.caveat}`,
     littlesLawPoolSize: f.littlesLaw,
     ...(hint ? { hint } : {}),
   };
@@ -225,7 +261,7 @@ function poolThatChanges(f: Facts): Finding | null {
     ...(several ? { perWorker: revealed.step.perWorker, perWorkerPoolSize: f.search.poolPerProcess } : {}),
     littlesLawPoolSize: f.littlesLaw,
     ...(hint ? { hint } : {}),
-    sentence: `${f.target} served ${served}, each request for ${f.d}: ${several ? processesText(f) : 'the pool does not stay one size (it grows under load, or several processes share it).'}${f.refusals}`,
+    sentence: `${f.target} served ${served}, each request for ${f.d}: ${several ? processesText(f) : 'the pool does not stay one size (it grows under load, or several processes share it).'}${f.refusals}${f.caveat}`,
   };
 }
 
@@ -260,7 +296,7 @@ function poolNotConfirmed(f: Facts): Finding | null {
     poolSize: null,
     poolSizeRange: [p, p],
     littlesLawPoolSize: f.littlesLaw,
-    sentence: `${f.target}: the first wave held ${p}, but ${why} N = ${p} in one wave and N = ${p + 1} in two.${f.refusals}`,
+    sentence: `${f.target}: the first wave held ${p}, but ${why} N = ${p} in one wave and N = ${p + 1} in two.${f.refusals}${f.caveat}`,
   };
 }
 
@@ -272,7 +308,7 @@ function budgetRanOut(f: Facts): Finding | null {
     kind: 'undecided',
     poolSize: null,
     poolSizeRange: [f.search.oneWaveUpTo, null],
-    sentence: `${f.target}: the budget of ${duration(f.budgetMs)} ran out first; it serves at least ${f.search.oneWaveUpTo} at once, each for ${f.d}.${f.refusals}`,
+    sentence: `${f.target}: the budget of ${duration(f.budgetMs)} ran out first; it serves at least ${f.search.oneWaveUpTo} at once, each for ${f.d}.${f.refusals}${f.caveat}`,
   };
 }
 
@@ -283,7 +319,7 @@ function noLimit(f: Facts): Finding {
     ...f.base,
     kind: 'none',
     poolSize: null,
-    sentence: `${f.target} served ${plural(upTo, 'request')} at once in one wave of ${f.d}: no limit up to ${upTo}.${f.refusals}`,
+    sentence: `${f.target} served ${plural(upTo, 'request')} at once in one wave of ${f.d}: no limit up to ${upTo}.${f.refusals}${f.caveat}`,
   };
 }
 
