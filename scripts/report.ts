@@ -15,6 +15,7 @@ import { writeCharts } from './lib/view/charts.ts';
 import { markdownTable, measurementRow, ms, totalWithRange, MEASUREMENT_HEADERS } from './lib/view/table.ts';
 import { BLOG } from './lib/model/model.ts';
 import { ASYNC_VS_SYNC, COMPARE_FASTAPI, FIDELITY } from './lib/results/labels.ts';
+import { verdictWord } from './lib/model/targets.ts';
 
 const INTERRUPTED_SUFFIX = '.interrupted.json';
 
@@ -115,6 +116,19 @@ export function renderReport(results: ResultsFile[], setAside: Record<string, st
             const d = m.server!.eventLoopDelayMs;
             return [m.label, d.p50.toFixed(1), d.p99.toFixed(1), d.max.toFixed(1), (m.server!.rssBytes / 2 ** 20).toFixed(0)];
           }),
+        ),
+        '',
+      );
+    }
+    // Files written before targets had verdicts (they had pass and withinNoise) show none: their rule is gone.
+    const targets = (result.targets ?? []).filter((t) => t.verdict !== undefined);
+    if (targets.length > 0) {
+      lines.push(
+        'What it holds itself to (a target passes only where this run shows it met; inconclusive where it cannot tell):',
+        '',
+        markdownTable(
+          ['figure', 'target', 'measured', 'verdict'],
+          targets.map((t) => [t.figure, t.target, t.measured, `${verdictWord(t.verdict)}${t.why ? `: ${t.why}` : ''}`]),
         ),
         '',
       );

@@ -22,6 +22,7 @@ import { DEFAULT_RESULTS_DIR, readResults, resultsDir, writeAtomically, formatJs
 import { writeReport } from './report.ts';
 import type { ResultsFile } from './lib/results/types.ts';
 import { STOP_SIGNALS, type StopSignal } from '../server/signals.ts';
+import { verdictWord } from './lib/model/targets.ts';
 
 const SCRIPTS_DIR = fileURLToPath(new URL('./', import.meta.url));
 
@@ -45,6 +46,11 @@ export interface ExperimentRun {
   exitCode: number | null;
   durationMs: number;
   reason?: string;
+  /**
+   * Its targets that did not pass (scripts/lib/model/targets.ts): "inconclusive: …" where the run could not tell,
+   * "MISS: …" where it showed the target unmet. Reported, not a failure of the run.
+   */
+  targetsNotPassed?: string[];
 }
 
 // 1. Find the experiments: every script in the folder but the tools.
@@ -94,7 +100,13 @@ const summary = {
 await writeAtomically(join(outDir, 'summary.json'), formatJson(summary));
 const report = await writeReport(outDir);
 say(
-  `\n${runs.map((r) => `${r.status.padEnd(7)} ${r.experiment} (${(r.durationMs / 1000).toFixed(1)} s)${r.reason ? `: ${r.reason}` : ''}`).join('\n')}`,
+  `\n${runs
+    .map(
+      (r) =>
+        `${r.status.padEnd(7)} ${r.experiment} (${(r.durationMs / 1000).toFixed(1)} s)${r.reason ? `: ${r.reason}` : ''}` +
+        (r.targetsNotPassed ?? []).map((t) => `\n        target ${t}`).join(''),
+    )
+    .join('\n')}`,
 );
 say(`\nwrote ${join(outDir, 'summary.json')} and ${report}`);
 
@@ -125,5 +137,8 @@ async function judge(experiment: string, script: string, exitCode: number | null
   if (!results) return { ...run, status: 'failed', file: null, reason: `wrote no new ${file}` };
   if (why) return { ...run, status: 'failed', reason: why };
   if (results.skipped) return { ...run, status: 'skipped', reason: String(results.skipped) };
-  return { ...run, status: 'ok' };
+  const notPassed = (results.targets ?? [])
+    .filter((t) => t.verdict !== 'pass')
+    .map((t) => `${verdictWord(t.verdict)}: ${t.figure}: ${t.measured}${t.why ? ` (${t.why})` : ''}`);
+  return { ...run, status: 'ok', ...(notPassed.length > 0 ? { targetsNotPassed: notPassed } : {}) };
 }

@@ -96,25 +96,26 @@ test("fidelity --quick: both clients on the same bursts, every async total taken
   }
   assert.equal(results.accounts['trivial-suite-100'], undefined, 'no account of a burst that does not wait');
 
-  // A target passes exactly when its figure is within it, figures of this run.
-  for (const target of results.targets) {
+  // A target's verdict follows from the figures of this run: pass or miss where they show it, never a pass on less
+  // (the judging itself, fed pairs that must pass and must miss, is test/targets.test.ts).
+  const targets = results.targets ?? [];
+  for (const target of targets) {
     const n = Number(/N = (\d+)/.exec(target.figure)?.[1]);
-    let pass: boolean;
+    let verdict: string;
     if (/D \+ intake \+ output/.test(target.figure)) {
-      pass = Math.abs(find(`async-suite-${n}`).totalMs / results.accounts[`async-suite-${n}`]!.accountedMs - 1) <= 0.05;
+      const gap = Math.abs(find(`async-suite-${n}`).totalMs / results.accounts[`async-suite-${n}`]!.accountedMs - 1);
+      verdict = gap <= 0.05 ? 'pass' : 'miss';
     } else if (/÷ reference/.test(target.figure)) {
       const paired = results.pairedRatios[`${/async/.test(target.figure) ? 'async' : 'trivial'}-suite-${n}`]!;
-      pass = paired.low <= 1.05;
-      assert.equal(target.withinNoise === true, paired.median > 1.05 && pass, `${target.figure}: within noise`);
+      verdict =
+        paired.coverage < 0.9 ? 'inconclusive' : paired.high <= 1.05 ? 'pass' : paired.low > 1.05 ? 'miss' : 'inconclusive';
     } else {
       const sync = find('sync-suite-100');
-      pass = sync.totalMs <= sync.predictedMs! + 25 * find('trivial-suite-100').totalMs;
+      verdict = sync.totalMs <= sync.predictedMs! + 25 * find('trivial-suite-100').totalMs && sync.errors === 0 ? 'pass' : 'miss';
     }
-    assert.equal(target.pass, pass, `${target.figure}: ${target.measured} (${target.target})`);
+    assert.equal(target.verdict, verdict, `${target.figure}: ${target.measured} (${target.target})`);
   }
-  assert.ok(
-    results.targets.some((x) => /D \+ intake \+ output/.test(x.figure)) && results.targets.some((x) => /^sync/.test(x.figure)),
-  );
+  assert.ok(targets.some((x) => /D \+ intake \+ output/.test(x.figure)) && targets.some((x) => /^sync/.test(x.figure)));
   assert.equal(results.perRequest.health100Ms, find('trivial-suite-100').totalMs);
   assert.ok(results.startup.poolWarmUpMs > 0 && results.startup.spawnToReadyMs > results.startup.poolWarmUpMs);
   for (const bytes of Object.values(results.memory)) assert.ok(bytes !== null && bytes > 10 * 2 ** 20);

@@ -55,14 +55,16 @@ export interface MedianInterval {
   median: number;
   low: number;
   high: number;
-  /** How often an interval built this way holds the true median (≥ 0.95 where the sample is large enough). */
+  /** How often an interval built this way holds the true median: at least 0.95 from 6 values on, less below. */
   coverage: number;
 }
 
 /**
  * The median and its distribution-free interval: the k-th smallest and the k-th largest value, k the largest for
- * which a binomial(n, ½) falls below k with probability ≤ 2.5 % (for n = 21: the 6th and the 16th). Where n is
- * too small for 95 % (n < 6), the whole range, with the coverage it really has. Nothing is assumed of the shape.
+ * which a binomial(n, ½) falls below k with probability ≤ 2.5 %; the interval then holds the true median with
+ * 1 − 2 · P(X < k) (for n = 21: the 6th and the 16th, 97.3 %). Where n is too small for 95 % (n < 6), the whole
+ * range, with the coverage it really has, 1 − 2 · ½ⁿ: 75 % for three values, 93.8 % for five. Nothing is assumed
+ * of the shape (test/targets.test.ts checks the coverage against the binomial for n up to 40).
  */
 export function medianInterval(values: readonly number[]): MedianInterval | null {
   const sorted = [...values].sort((a, b) => a - b);

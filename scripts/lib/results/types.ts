@@ -15,6 +15,7 @@ import { errorKindOf, type BurstClient, type BurstResult, type ErrorKind, type R
 import type { ServerStats } from '../../../server/stats-window.ts';
 import { summarize, type Summary } from '../model/percentiles.ts';
 import { round3 } from '../../../server/numbers.ts';
+import type { Target } from '../model/targets.ts';
 
 export type { RequestRecord };
 
@@ -180,6 +181,11 @@ export interface SharedFileFields {
   overlays?: Overlay[];
   /** Totals as N grows, beside the model's steps: one picture each (find-pool, for each target). */
   staircases?: Staircase[];
+  /**
+   * What the experiment holds itself to, each judged pass, miss or inconclusive on this run's evidence
+   * (scripts/lib/model/targets.ts). run-all and the report list the ones that did not pass; neither fails the run.
+   */
+  targets?: Target[];
 }
 
 /** The total of each burst as N grew, and the model's total at every N up to the largest, for its steps. */
