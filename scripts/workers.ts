@@ -21,11 +21,19 @@ import { isOk } from './lib/client/burst-types.ts';
 import { defineExperiment } from './lib/experiment.ts';
 import { startServer, type TargetServer } from './lib/processes/start-server.ts';
 import type { ServerProcess } from './lib/processes/server-process.ts';
-import { findFastApiPython, startFastApi, PYTHON_CANDIDATES, HOW_TO_INSTALL, pythonFlag } from './lib/processes/fastapi.ts';
+import {
+  findFastApiPython,
+  startFastApi,
+  uvicornWorkerPids,
+  PYTHON_CANDIDATES,
+  HOW_TO_INSTALL,
+  pythonFlag,
+} from './lib/processes/fastapi.ts';
 import { treeRss } from './lib/processes/process-tree.ts';
 import { predictTotalMs } from './lib/model/model.ts';
-import { formatTable, ms, totalWithRange } from './lib/view/table.ts';
+import { formatTable, ms, splitText, totalWithRange } from './lib/view/table.ts';
 import type { Measurement } from './lib/results/types.ts';
+import type { ClusterStats } from '../server/stats-window.ts';
 
 /** What workers adds to its results: every process's memory after the bursts, and why uvicorn was left out. */
 export interface WorkersResults {
@@ -56,10 +64,20 @@ const P = flags.pool;
 const search = await findFastApiPython(flags.python ? [flags.python] : PYTHON_CANDIDATES);
 const fastapiSkipped = 'missing' in search ? `${search.missing} ${HOW_TO_INSTALL}` : null;
 if (fastapiSkipped) experiment.say(`uvicorn skipped: ${fastapiSkipped}`);
-const servers: { name: 'hono' | 'fastapi'; start: (k: number) => Promise<ServerProcess> }[] = [
+// Every process that may serve, by PID, so that one handed no connection counts as 0 in a split, not as absent:
+// server.ts's /stats names its workers (one process: itself), uvicorn's workers each print a ready line with theirs.
+const servers: {
+  name: 'hono' | 'fastapi';
+  start: (k: number) => Promise<ServerProcess>;
+  pids: (server: TargetServer & ServerProcess) => Promise<string[]>;
+}[] = [
   {
     name: 'hono',
     start: async (k) => experiment.watch(await startServer({ poolSize: P, delayMs: flags.delayMs, workers: k })),
+    pids: async (server) => {
+      const stats = (await server.stats?.()) as Partial<ClusterStats> | undefined;
+      return stats?.perWorker ? Object.keys(stats.perWorker) : [String(server.pid)];
+    },
   },
   ...('missing' in search
     ? []
@@ -68,9 +86,16 @@ const servers: { name: 'hono' | 'fastapi'; start: (k: number) => Promise<ServerP
           name: 'fastapi' as const,
           start: async (k: number) =>
             experiment.watch(await startFastApi({ python: search.python, delayMs: flags.delayMs, threadLimit: P, workers: k })),
+          pids: async (server: ServerProcess) => uvicornWorkerPids(server),
         },
       ]),
 ];
+
+/** Answers per process, every process named: 0 for one that served nothing. */
+const everyProcess = (pids: string[], perWorker: Record<string, number> | undefined) => ({
+  ...Object.fromEntries(pids.map((pid) => [pid, 0])),
+  ...perWorker,
+});
 
 /** The model from the split that really happened: the busiest process's waves. */
 const splitModelMs = (perWorker: Record<string, number> | undefined, poolSize: number | null) =>
@@ -79,10 +104,12 @@ const splitModelMs = (perWorker: Record<string, number> | undefined, poolSize: n
 // 2. For each K, each server: the sync burst and the async one; how they spread; what the processes hold.
 const memory: { server: string; workers: number; processes: number; rssBytes: number }[] = [];
 for (const k of flags.workers) {
-  for (const { name, start } of servers) {
+  for (const { name, start, pids: pidsOf } of servers) {
     await experiment.withServer(
       () => start(k),
       async (server: TargetServer & ServerProcess) => {
+        const pids = await pidsOf(server);
+        if (pids.length !== k) experiment.fail(`${name} --workers ${k}: ${pids.length} processes named themselves, not ${k}`);
         for (const [kind, endpoint, poolSize] of [
           ['sync', '/sync-test', P],
           ['async', '/asyncio-test', null],
@@ -102,10 +129,11 @@ for (const k of flags.workers) {
             extra: { workers: k },
           });
           // Each burst's split, and the model it implies; the measurement's own is that of its median burst.
+          m.perWorker = everyProcess(pids, m.perWorker);
           experiment.amend(m, {
             predictedFromSplitMs: splitModelMs(m.requests.length > 0 ? countByWorker(m) : m.perWorker, poolSize),
             splits: (m.repeats?.runs ?? []).map((run) => ({
-              perWorker: run.perWorker ?? {},
+              perWorker: everyProcess(pids, run.perWorker),
               totalMs: run.totalMs,
               predictedFromSplitMs: splitModelMs(run.perWorker, poolSize),
             })),
@@ -132,7 +160,7 @@ experiment.say(
       totalWithRange(m),
       ms(m.predictedMs),
       ms(m.predictedFromSplitMs),
-      (m.splits ?? []).map((s) => splitText(s.perWorker)).join('; '),
+      (m.splits ?? []).map((s) => splitText(s.perWorker, { count: m.workers })).join('; '),
       m.ok,
       m.errors,
     ]),
@@ -149,13 +177,4 @@ function countByWorker(m: Measurement): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const r of m.requests) if (r.worker !== undefined && isOk(r)) counts[r.worker] = (counts[r.worker] ?? 0) + 1;
   return counts;
-}
-
-/** 48/52: the requests each process served, largest first. */
-function splitText(perWorker: Record<string, number>): string {
-  return (
-    Object.values(perWorker)
-      .sort((a, b) => b - a)
-      .join('/') || '–'
-  );
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { toMeasurement, type ResultsFile } from '../scripts/lib/results/types.ts';
 import { formatJson, writeResults, describeEnvironment } from '../scripts/lib/results/file.ts';
 import { renderReport } from '../scripts/report.ts';
+import { splitText } from '../scripts/lib/view/table.ts';
 
 test('formatJson is valid JSON and keeps flat records on one line', () => {
   const value = {
@@ -93,4 +94,14 @@ test('the report says so at the top of a run that was interrupted or failed, and
   assert.match(report, /## cut\n\n\*\*Interrupted \(SIGINT\): not a result\.\*\*/);
   assert.match(report, /\| second \(interrupted\) \|/);
   assert.match(report, /## broken\n\n\*\*Failed:\*\* first: 1 of 1 requests failed \(1 × HTTP 503\)\./);
+});
+
+test('a split over K processes names every process, in the order of their PIDs, 0 for one that got nothing', () => {
+  // uvicorn --workers 4 where one worker took no connection: four numbers, not three.
+  assert.equal(splitText({ 25241: 10, 25242: 57, 25243: 33 }, { pids: ['25240', '25241', '25242', '25243'] }), '0/10/57/33');
+  assert.equal(splitText({ 25241: 10, 25242: 57, 25243: 33, 25240: 0 }), '0/10/57/33');
+  // A file that names only the processes that answered: the count says how many more there were.
+  assert.equal(splitText({ 9: 99, 10: 1 }, { count: 4 }), '99/1/0/0');
+  assert.equal(splitText({}, { count: 2 }), '0/0');
+  assert.equal(splitText({}), '–');
 });

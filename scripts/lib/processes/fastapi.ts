@@ -27,6 +27,7 @@ const UVICORN_READY_LINE = /Uvicorn running on (http:\/\/\S+)/;
 // With --workers K, uvicorn's line comes from the supervisor before any worker listens (and names port 0):
 // reference/x_worker.py has each worker say when it accepts connections, with the real port.
 const WORKER_READY_LINE = /X-Worker ready pid=\d+ url=(http:\/\/\S+)/;
+const WORKER_PID = /X-Worker ready pid=(\d+)/;
 const PACKAGES = ['fastapi', 'starlette', 'anyio', 'uvicorn'];
 // Names every missing module at once (exit 3), else prints the versions as JSON.
 const PROBE = `
@@ -95,6 +96,14 @@ export interface FastApiOptions {
    */
   workers?: number;
   readyTimeoutMs?: number;
+}
+
+/**
+ * The PIDs of uvicorn's worker processes, from their ready lines (`startFastApi` with `workers`): every process that
+ * may serve, also one that is never handed a connection. Empty for the blog's app alone, which prints none.
+ */
+export function uvicornWorkerPids(server: ServerProcess): string[] {
+  return server.readyLines.flatMap((line) => WORKER_PID.exec(line)?.[1] ?? []);
 }
 
 /** uvicorn with the reference app on 127.0.0.1 and a port the OS picks; resolves once it (every worker) listens. */

@@ -43,6 +43,8 @@ export interface ServerProcess {
   pid: number;
   /** ms from spawning the process to its ready line (pool threads warm included). */
   startupMs: number;
+  /** The ready lines it printed: one, or one per worker process where each says so (uvicorn's, with its PID). */
+  readyLines: readonly string[];
   /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. Resolves once it has exited. */
   stop(graceMs?: number): Promise<void>;
   /** Whether stop() was called: an exit after that was asked for, not a death. */
@@ -91,16 +93,19 @@ export async function startServerProcess(spec: ServerProcessSpec): Promise<Serve
   child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr = (stderr + text).slice(-4000)));
   if (spec.readyStream === 'stderr') child.stdout!.resume(); // its stdout is not ours to read, only to drain
 
-  const url = await waitForReadyLine(child, spec, exitedPromise, () => spawnError || stderr).catch(async (error: unknown) => {
-    await stop(child, exitedPromise, 2000);
-    throw error;
-  });
+  const { url, lines: readyLines } = await waitForReadyLine(child, spec, exitedPromise, () => spawnError || stderr).catch(
+    async (error: unknown) => {
+      await stop(child, exitedPromise, 2000);
+      throw error;
+    },
+  );
   const startupMs = performance.now() - spawnedAt;
 
   return {
     url,
     pid: child.pid!,
     startupMs,
+    readyLines,
     get exited() {
       return exited;
     },
@@ -122,7 +127,7 @@ function waitForReadyLine(
   spec: ServerProcessSpec,
   exited: Promise<void>,
   stderr: () => string,
-): Promise<string> {
+): Promise<{ url: string; lines: string[] }> {
   const { name, readyTimeoutMs: timeoutMs } = spec;
   const stream = spec.readyStream === 'stdout' ? child.stdout! : child.stderr!;
   return new Promise((resolve, reject) => {
@@ -139,7 +144,7 @@ function waitForReadyLine(
         clearTimeout(timer);
         lines.removeAllListeners('line');
         stream.resume(); // keep draining anything it prints later
-        resolve(match[1]!);
+        resolve({ url: match[1]!, lines: [...seen] });
       }
     });
     void exited.then(() => {

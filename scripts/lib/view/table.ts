@@ -102,3 +102,18 @@ export function printSweep(
     points: measurements.map((m) => ({ label: options.pointLabel(m), measuredMs: m.totalMs, predictedMs: m.predictedMs })),
   };
 }
+
+/**
+ * How a burst was split over K processes, each process's answers in the order of their PIDs, one that got none
+ * included: "0/10/57/33". `processes` names every process that could serve (a cluster's /stats, uvicorn's ready
+ * lines); where a file does not name them all, `count` says how many there were, and the unnamed ones got nothing.
+ */
+export function splitText(
+  perWorker: Record<string, number>,
+  processes: { pids?: readonly string[]; count?: number } = {},
+): string {
+  const pids = [...new Set([...(processes.pids ?? []), ...Object.keys(perWorker)])].sort((a, b) => Number(a) - Number(b));
+  const counts = pids.map((pid) => perWorker[pid] ?? 0);
+  while (counts.length < (processes.count ?? 0)) counts.push(0);
+  return counts.join('/') || '–';
+}
