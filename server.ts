@@ -18,7 +18,7 @@ import { startStatsWindow, type StatsWindow } from './server/stats-window.ts';
 import { createDatabase, type Database } from './server/database.ts';
 import { createUpstream, type Upstream } from './server/upstream.ts';
 import { startLibuvWork, type LibuvWork } from './server/libuv.ts';
-import { isClusterWorker, runPrimary, reportReady, stopWhenThePrimaryAsks, groupStats } from './server/cluster.ts';
+import { isClusterWorker, runPrimary, reportReady, stopWhenThePrimaryAsks, groupStats, warmShare } from './server/cluster.ts';
 import { settingsOrExit, stopOnSignals, listenOrExit, stopGracefully } from './server/lifecycle.ts';
 import type { ServerSettings } from './server/settings.ts';
 import { blockingSleep, cpuWork } from './server/pool-tasks.js';
@@ -136,7 +136,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   // Every thread warm, every database connection open, before the ready line: no burst pays for a cold start.
   const pool = await startBlockingPool(settings.poolSize, settings.queueLimit);
   const database = createDatabase(settings.databaseUrl, settings.dbPoolSize, settings.dbConnectTimeoutMs);
-  const db = await database.warm();
+  const db = await database.warm(isClusterWorker() ? warmShare() : null);
   if (db.failure)
     console.warn(`warning: opened ${db.open} of ${db.poolSize} database connections (${db.failure}); /db-test may answer 503.`);
   const libuv = await startLibuvWork();

@@ -10,7 +10,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { ServerSettings } from './settings.ts';
 import { addUpStats, type ClusterStats, type LocalStatsWindow, type ServerStats, type StatsWindow } from './stats-window.ts';
 import { onStopSignals } from './signals.ts';
-import { describeShortfall, readConnectionAllowance, type WarmPool } from './connection-limit.ts';
+import { DRIVER_DEFAULT_POOL, describeShortfall, readConnectionAllowance, shareOut, type WarmPool } from './connection-limit.ts';
 
 type Message =
   | { kind: 'ready'; url: string; poolWarmUpMs: number; database: WarmPool }
@@ -34,8 +34,12 @@ export async function runPrimary(settings: ServerSettings): Promise<void> {
   let announced = false;
   const collecting = new Map<number, { from: Worker; reset: boolean; got: Map<number, ServerStats> }>();
 
-  const fork = () => {
-    const worker = cluster.fork();
+  // How many database connections each worker opens at start (its share, where the K pools do not all fit); a
+  // worker that replaces one that died takes over its share.
+  const shares = new Map<number, number>();
+  const fork = (share: number | null) => {
+    const worker = cluster.fork(share === null ? {} : { [WARM_CONNECTIONS_ENV]: String(share) });
+    if (share !== null) shares.set(worker.id, share);
     worker.on('message', (message: Message) => onMessage(worker, message));
     return worker;
   };
@@ -79,7 +83,8 @@ export async function runPrimary(settings: ServerSettings): Promise<void> {
       return;
     }
     console.error(`worker ${worker.process.pid} exited (${code ?? signal}); starting another`);
-    fork();
+    fork(shares.get(worker.id) ?? null);
+    shares.delete(worker.id);
   });
 
   // Stops every worker gently (each drains its requests, as after a signal), then exits; forced after the grace.
@@ -116,7 +121,18 @@ export async function runPrimary(settings: ServerSettings): Promise<void> {
     settings.databaseUrl !== null && settings.pooler === null
       ? await readConnectionAllowance(settings.databaseUrl, settings.dbConnectTimeoutMs)
       : null;
-  for (let i = 0; i < settings.workers; i++) fork();
+  const warmShares =
+    settings.databaseUrl === null ? [] : shareOut(settings.workers, settings.dbPoolSize ?? DRIVER_DEFAULT_POOL, allowance);
+  for (let i = 0; i < settings.workers; i++) fork(warmShares[i] ?? null);
+}
+
+/** Set by the primary for each worker it forks, not a setting: how many database connections to open at start. */
+const WARM_CONNECTIONS_ENV = 'SERVER_WORKER_DB_SHARE';
+
+/** In a worker: how many database connections the primary asked it to open at start (null: its whole pool). */
+export function warmShare(): number | null {
+  const share = Number.parseInt(process.env[WARM_CONNECTIONS_ENV] ?? '', 10);
+  return Number.isSafeInteger(share) ? share : null;
 }
 
 /**

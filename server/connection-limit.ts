@@ -24,6 +24,26 @@ export interface ConnectionAllowance {
   allowed: number;
 }
 
+/** node-postgres' pool size where --db-pool is not given (pg-pool's `max` defaults to 10). */
+export const DRIVER_DEFAULT_POOL = 10;
+
+/**
+ * How many connections each of K workers opens before it is ready: its whole pool where the K pools fit what the
+ * database allows the role, else that allowance shared out evenly (the first workers one more where it does not
+ * divide). Shared, because left to themselves the workers are unfair: each warms one connection at a time as soon as
+ * it has started, so the first up take their whole pool and the last what is left, possibly nothing; and the primary
+ * deals requests round-robin all the same, so the worker that got fewer refuses most of its share (4 workers × 40
+ * on 97 slots: 40, 40, 17 and 0 refuse 33 of 100 requests; 25, 24, 24, 24 refuse 3). And side by side they can open
+ * fewer than allowed: PostgreSQL gives a connection it is about to refuse a slot while it checks the role, so one
+ * worker's attempt beyond the limit can make another's within it fail (6 of 7 here, once), and that worker stops
+ * warming with a slot still free. With each worker warming only its share, no attempt at start goes beyond the limit.
+ */
+export function shareOut(workers: number, poolSize: number, allowance: ConnectionAllowance | null): number[] {
+  if (allowance === null || workers * poolSize <= allowance.allowed) return Array(workers).fill(poolSize);
+  const each = Math.floor(allowance.allowed / workers);
+  return Array.from({ length: workers }, (_, k) => Math.min(poolSize, each + (k < allowance.allowed % workers ? 1 : 0)));
+}
+
 /** What a worker's pool opened before it said it was ready (Database.warm()). */
 export interface WarmPool {
   open: number;
@@ -73,11 +93,10 @@ export async function readConnectionAllowance(url: string, connectTimeoutMs: num
 
 /**
  * The primary's one statement, or null where every worker opened its whole pool and the sum fits: how many
- * connections K · P wanted, what the database (or the pooler) allows this role, and what each worker got. Which worker
- * gets fewer is not fair, and not meant to be: each warms one connection at a time as soon as it has started, so the
- * first workers up take their whole pool and the last take what is left (or nothing). The primary deals requests
- * round-robin all the same, so the worker that got fewer refuses more: a fair share would need a smaller --db-pool,
- * which the statement gives.
+ * connections K · P wanted, what the database (or the pooler) allows this role, and what each worker got (its share,
+ * see shareOut). Each pool may still grow to P, and in a burst tries to: the database refuses those connections, and
+ * the requests waiting for them are answered 503. A --db-pool of the share would make them wait instead, which the
+ * statement gives.
  */
 export function describeShortfall(
   settings: Pick<ServerSettings, 'workers' | 'dbPoolSize' | 'pooler'>,
@@ -85,14 +104,15 @@ export function describeShortfall(
   allowance: ConnectionAllowance | null,
 ): string | null {
   const pools = [...warmed.values()];
-  const poolSize = pools[0]?.poolSize ?? settings.dbPoolSize ?? 0;
+  const poolSize = pools[0]?.poolSize ?? settings.dbPoolSize ?? DRIVER_DEFAULT_POOL;
   const wanted = settings.workers * poolSize;
   const opened = pools.reduce((sum, pool) => sum + pool.open, 0);
   const beyond = settings.pooler === null && allowance !== null && wanted > allowance.allowed;
   if (opened >= wanted && !beyond) return null;
   const each = [...warmed].map(([pid, pool]) => `${pool.open} (${pid})`).join(', ');
   const sum = `${settings.workers} workers × --db-pool ${poolSize} = ${wanted} connections wanted`;
-  const got = `the workers opened ${each}: ${opened} in all`;
+  const shared = settings.pooler === null && beyond ? ', shared out evenly' : '';
+  const got = `the workers opened ${each}: ${opened} in all${shared}`;
   if (settings.pooler !== null) {
     const reason = pools.find((pool) => pool.failure)?.failure;
     return (

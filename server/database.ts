@@ -22,8 +22,9 @@ export interface Database {
   /**
    * Opens every connection of the pool before the ready line, as the thread pool warms its threads: a burst
    * then measures the waves, not PostgreSQL starting backends. Says how many it could open, and why not more.
+   * `upTo`: fewer (a --workers K worker's share of what the database allows); the pool may still grow to its size.
    */
-  warm(): Promise<{ open: number; poolSize: number; failure: string | null }>;
+  warm(upTo?: number | null): Promise<{ open: number; poolSize: number; failure: string | null }>;
   close(): Promise<void>;
 }
 
@@ -74,13 +75,13 @@ export function createDatabase(url: string | null, poolSize: number | null, conn
       }
     },
     stats: () => ({ poolSize: pool.options.max, open: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
-    async warm() {
+    async warm(upTo) {
       // One at a time, each held until all are open, and no further after the first refusal. PostgreSQL gives a
       // connection it is about to refuse a slot while it checks the limit: opened all at once, the attempts
       // beyond the limit could take a slot from one within it (a CI run on a slower machine got 16 of 17).
       const held: pg.PoolClient[] = [];
       let failure: string | null = null;
-      while (held.length < pool.options.max) {
+      while (held.length < Math.min(pool.options.max, upTo ?? Number.POSITIVE_INFINITY)) {
         try {
           held.push(await pool.connect());
         } catch (error) {
