@@ -28,7 +28,7 @@ import { DEFAULT_RESULTS_DIR, readResults, resultsDir, writeResults, whatItShows
 import { writeCharts } from './lib/view/charts.ts';
 import type { ResultsFile } from './lib/results/types.ts';
 import { BusyError, LiveSession } from './lib/live/session.ts';
-import { LIMITS, SCENARIO_TABLE, SCENARIOS, readSettings } from './lib/live/scenarios.ts';
+import { LIMITS, SCENARIO_TABLE, SCENARIOS, lessonOf, readSettings } from './lib/live/scenarios.ts';
 import { onlyThisPage } from './lib/live/page-guard.ts';
 import type { LiveEvent, LiveFields } from './lib/live/events.ts';
 
@@ -47,11 +47,6 @@ const flags = startScript({
 const PAGE_DIR = fileURLToPath(new URL('live/', import.meta.url));
 const COMMITTED = resultsDir(DEFAULT_RESULTS_DIR);
 const OUT = resultsDir(flags.out);
-const FILES: Record<string, string> = {
-  '/': 'index.html',
-  '/live.js': 'live.js',
-  '/live.css': 'live.css',
-};
 const TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',
   js: 'text/javascript; charset=utf-8',
@@ -66,9 +61,15 @@ const app = new Hono();
 // PostgreSQL, write into results/, or read them (the guard says how).
 app.use(onlyThisPage(() => (server.address() as AddressInfo).port));
 
-for (const [path, file] of Object.entries(FILES)) {
+// The page's files as they are (its script is ES modules, no build step): index.html at /, every module and style
+// sheet by its name, each behind the guard above like every route.
+for (const file of await readdir(PAGE_DIR)) {
+  const type = TYPES[file.split('.').pop()!];
+  if (!type || file.endsWith('.d.ts')) continue;
   const body = await readFile(join(PAGE_DIR, file), 'utf8');
-  app.get(path, (c) => c.body(body, 200, { 'content-type': TYPES[file.split('.').pop()!]!, 'cache-control': 'no-store' }));
+  app.get(file === 'index.html' ? '/' : `/${file}`, (c) =>
+    c.body(body, 200, { 'content-type': type, 'cache-control': 'no-store' }),
+  );
 }
 
 app.get('/favicon.ico', (c) => c.body(null, 204));
@@ -76,11 +77,12 @@ app.get('/favicon.ico', (c) => c.body(null, 204));
 /** The scenarios and the settings' ranges: the page builds its controls from these. */
 app.get('/api/scenarios', (c) => c.json({ scenarios: SCENARIOS.map((name) => SCENARIO_TABLE[name]), limits: LIMITS }));
 
-/** The model for settings (nominal where the server has not been timed for them yet), or what is wrong with them. */
+/** The model for settings (nominal where the server has not been timed for them yet) and the scenario's lesson in their words, or what is wrong with them. */
 app.get('/api/model', (c) => {
   const read = readSettings(c.req.query());
   if ('errors' in read) return c.json({ detail: read.errors }, 422);
-  return c.json({ settings: read.settings, model: session.model(read.settings) });
+  const model = session.model(read.settings);
+  return c.json({ settings: read.settings, model, lesson: lessonOf(read.settings, model) });
 });
 
 /** Every event from now on, the current burst's so far first. */

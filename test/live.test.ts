@@ -190,10 +190,17 @@ describe('the live page, in Chromium', { skip }, () => {
     for (const bar of seen) assert.equal(drawn.find((b) => b.id === bar.id)?.endMs, bar.endMs, `request ${bar.id}`);
   });
 
-  test('Stop ends the burst in flight and marks it interrupted; what was answered is kept', async (t) => {
+  test('Stop ends the burst in flight and marks it interrupted; what was answered is kept; a Stop that got no answer can be pressed again', async (t) => {
     const page = await open(t, '?scenario=sync&requests=4&pool=1&delayMs=1000&fire=1');
     await answered(page, 1);
+    // A Stop that gets no answer says so, and Stop works again.
+    await page.route('**/api/stop', (route) => route.abort('connectionrefused'));
     await page.keyboard.press('Escape'); // the Stop button's key
+    await page.waitForFunction("/Stop failed: the script did not answer/.test(document.getElementById('error').textContent)");
+    await page.waitForSelector('#stop:not([disabled])');
+    assert.equal(await stateOf(page), 'firing');
+    await page.unroute('**/api/stop');
+    await page.keyboard.press('Escape');
     await until(page, 'done');
     const r = await result(page);
     assert.equal(r.interrupted, true);
@@ -201,6 +208,87 @@ describe('the live page, in Chromium', { skip }, () => {
     assert.equal(r.errorCounts.interrupted, 4 - r.ok);
     assert.equal((await bars(page)).filter((b) => b.status === 0).length, 4 - r.ok);
     assert.match((await page.textContent('[data-cell="total"]')) ?? '', /stopped/);
+  });
+
+  test('the server killed under a burst: the page says the burst could not run, and the next Fire starts a new server', async (t) => {
+    const page = await open(t, '?scenario=sync&requests=4&pool=1&delayMs=1000&fire=1');
+    await answered(page, 1);
+    const [server] = serverChildrenOf(live.pid!);
+    assert.ok(server, 'the burst’s server runs');
+    process.kill(server, 'SIGKILL');
+    await until(page, 'failed');
+    assert.match((await page.textContent('#error')) ?? '', /could not run: the server exited during the burst \(SIGKILL\)/);
+    assert.equal(await page.isDisabled('#fire'), false, 'Fire works again');
+    await page.click('#fire');
+    await until(page, 'done');
+    assert.equal((await result(page)).ok, 4);
+    assert.notDeepEqual(serverChildrenOf(live.pid!), [server], 'a new server');
+  });
+
+  test('a Fire or a model question that gets no answer (or not JSON) says what failed; Fire works again', async (t) => {
+    const page = await open(t, '?scenario=async&requests=2&delayMs=100');
+    await page.waitForSelector('#fire:not([disabled])');
+    const before = await api<{ bursts: number }>('/api/state');
+    await page.route('**/api/fire', (route) => route.abort('connectionrefused'));
+    await page.click('#fire');
+    await until(page, 'failed');
+    assert.match((await page.textContent('#error')) ?? '', /Fire failed: the script did not answer/);
+    assert.equal(await page.isDisabled('#fire'), false);
+    await page.unroute('**/api/fire');
+    await page.route('**/api/fire', (route) =>
+      route.fulfill({ status: 502, contentType: 'text/html', body: '<h1>Bad Gateway</h1>' }),
+    );
+    await page.click('#fire');
+    await page.waitForFunction(
+      "/Fire failed: the script answered 502 .*not JSON/.test(document.getElementById('error').textContent)",
+    );
+    assert.equal(await stateOf(page), 'failed');
+    await page.unroute('**/api/fire');
+    assert.equal((await api<{ bursts: number }>('/api/state')).bursts, before.bursts, 'nothing was fired');
+    // The model's question, unanswered: said beside the model; Fire still fires.
+    await page.route('**/api/model?*', (route) => route.abort('connectionrefused'));
+    await page.fill('input[name="requests"]', '3');
+    await page.waitForFunction(
+      "/The model could not be had: the script did not answer/.test(document.getElementById('error').textContent)",
+    );
+    await page.unroute('**/api/model?*');
+    await page.click('#fire');
+    await until(page, 'done');
+    assert.equal((await result(page)).ok, 3);
+    assert.equal(await page.textContent('#error'), '');
+  });
+
+  test('model answers out of order: the box shows the model of the settings the form holds, and the lesson in their words', async (t) => {
+    const page = await open(t, '?scenario=sync&requests=10&pool=4&delayMs=300');
+    await page.waitForFunction("document.getElementById('model').textContent.includes('ceil(10 / 4)')");
+    assert.match((await page.textContent('#lesson')) ?? '', /for 300 ms; a pool of 4 threads serves 10 requests in three waves/);
+    // The question for N = 5 is held until the one for N = 7 has been answered, then let go.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let asked = () => {};
+    const askedFor5 = new Promise<void>((resolve) => (asked = resolve));
+    let late: Promise<unknown> = Promise.resolve();
+    await page.route('**/api/model?*', (route) => {
+      if (new URL(route.request().url()).searchParams.get('requests') !== '5') return route.continue();
+      asked();
+      late = held.then(() => route.continue()).catch(() => 'aborted by the page');
+      return late;
+    });
+    const aborted = new Promise<string>((resolve) =>
+      page.on('requestfailed', (request) => {
+        if (request.url().includes('requests=5')) resolve(request.failure()?.errorText ?? '');
+      }),
+    );
+    await page.fill('input[name="requests"]', '5');
+    await askedFor5;
+    await page.fill('input[name="requests"]', '7');
+    await page.waitForFunction("document.getElementById('model').textContent.includes('ceil(7 / 4)')");
+    assert.match(await aborted, /ERR_ABORTED/, 'the older question was aborted');
+    release();
+    await late;
+    assert.match((await page.textContent('#model')) ?? '', /ceil\(7 \/ 4\) · 300 ms/);
+    assert.match((await page.textContent('#lesson')) ?? '', /a pool of 4 threads serves 7 requests in two waves/);
+    assert.equal(await page.getAttribute('#model', 'data-query'), 'scenario=sync&requests=7&delayMs=300&pool=4');
   });
 
   test('a second Fire while one runs is refused, and the burst in flight goes on', async (t) => {
@@ -306,7 +394,7 @@ describe('the live page, in Chromium', { skip }, () => {
     // A rebinding site's name reaches this machine, and is refused: page, stream and results alike.
     const rebound = await browser.newPage();
     t.after(() => rebound.close());
-    for (const path of ['/', '/api/results', '/api/events']) {
+    for (const path of ['/', '/live.js', '/state.js', '/api/results', '/api/events']) {
       const answer = await rebound.goto(`http://${REBOUND_HOST}:${port}${path}`);
       assert.equal(answer?.status(), 403, path);
       assert.match(await answer!.text(), /only to 127\.0\.0\.1:\d+ and localhost:\d+/);

@@ -1,4 +1,4 @@
-/** What the live page sets for outside checks (shared/DESIGN.md, "The live page"). */
+/** What the live page sets for outside checks (scripts/README.md, "live: the page"). */
 interface Window {
   liveResult?: import('../lib/live/events.ts').LiveMeasurement;
 }

@@ -23,6 +23,21 @@ export interface Sample {
   fileReadMs?: number;
 }
 
+/**
+ * One step of the server's pool gauges, exact: a change the server recorded for one of its tasks (a thread of its
+ * pool, a connection of its database pool: queued, started, ended; GET /stats/tasks), put on the burst's clock, with
+ * that link's counts from then on (every process of the server added up).
+ */
+export interface PoolStep {
+  /** ms since the burst's first request was written, on the firing process's clock. */
+  atMs: number;
+  /** The worker-thread pool, or the database pool's connections. */
+  link: 'pool' | 'db';
+  /** Tasks holding a thread (a connection), and tasks waiting for one, from atMs on. */
+  busy: number;
+  queued: number;
+}
+
 /** What a live burst adds to its measurement: the settings, the model's boundaries, and the gauges' samples. */
 export interface LiveFields {
   scenario: ScenarioName;
@@ -30,6 +45,8 @@ export interface LiveFields {
   boundariesMs: number[];
   formula: string;
   samples: Sample[];
+  /** The pool gauges, exact, from the burst's first request until the server was idle again (where the scenario has a pool). */
+  poolSteps?: PoolStep[];
   /** The model's inputs were nominal (the server was not timed). */
   nominalModel?: boolean;
 }
@@ -40,10 +57,13 @@ export type LiveEvent =
   /** `burst`: sent first to a page that connects, the id of the burst whose events follow (null: none yet). */
   | { type: 'state'; state: 'idle' | 'starting' | 'firing' | 'done' | 'failed'; detail?: string; burst?: number | null }
   | { type: 'status'; text: string }
-  | { type: 'burst'; id: number; settings: Settings; endpoint: string; label: string; model: Model }
+  /** `lesson`: the scenario's, in the words of these settings. */
+  | { type: 'burst'; id: number; settings: Settings; endpoint: string; label: string; model: Model; lesson: string }
   /** `at`: the script's wall clock (Date.now()) when the first request was written, so a page that joins late knows how long ago. */
   | { type: 'started'; id: number; startsMs: number[]; at: number }
   | { type: 'end'; id: number; request: RequestRecord }
   | { type: 'sample'; id: number; sample: Sample }
+  /** `untilMs`: how far the server's record has been read (its clock when it answered, on the burst's): the steps up to there are all of them. */
+  | { type: 'pool'; id: number; steps: PoolStep[]; untilMs: number }
   | { type: 'done'; id: number; result: LiveMeasurement }
   | { type: 'failed'; id: number; detail: string };

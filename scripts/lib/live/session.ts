@@ -3,13 +3,15 @@
  * settings change), PostgreSQL when a database scenario first needs it, w and the cores timed on the server for the
  * CPU scenarios, then the burst, fired from this process with the suite's own client, every request's start and end
  * streamed as it happens beside the server's gauges (its /stats, sampled), and the burst as a measurement of the
- * results contract when it ends. Stop ends the burst in flight and marks it interrupted, as the scripts do. The
- * events of the current burst are kept, so a page that connects late (or again, after being closed) sees all of it.
+ * results contract when it ends. Stop ends the burst in flight and marks it interrupted,
+ * as the scripts do; a server that dies under a burst fails it, and the next Fire starts a new one. The events of the
+ * current burst are kept, so a page that connects late (or again, after being closed) sees all of it.
  *
- * About 340 lines: one class, because the burst, the server it runs on, the calibration and the gauges share the
+ * About 350 lines: one class, because the burst, the server it runs on, the calibration and the gauges share the
  * one state the page follows (which burst, which server, what was streamed so far).
  */
 import { availableParallelism } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fireBurst } from '../client/burst.ts';
 import { isOk } from '../client/burst-types.ts';
 import { startServer, type RunningServer } from '../processes/start-server.ts';
@@ -23,11 +25,21 @@ import { round3 } from '../../../server/numbers.ts';
 import { settingsToArgs } from '../../../server/settings.ts';
 import type { ServerStats } from '../../../server/stats-window.ts';
 import { cpuWork, hashSync } from '../../../server/pool-tasks.js';
-import { SCENARIO_TABLE, modelOf, serverConfigOf, type Calibration, type Settings } from './scenarios.ts';
+import {
+  SCENARIO_TABLE,
+  lessonOf,
+  modelOf,
+  serverConfigOf,
+  wavePoolSizeOf,
+  type Calibration,
+  type Settings,
+} from './scenarios.ts';
 import type { LiveEvent, LiveFields, LiveMeasurement, Sample } from './events.ts';
 
 /** How often the gauges are sampled while a burst runs, ms. */
 export const SAMPLE_EVERY_MS = 100;
+/** How long a server whose connections closed under a burst is given to be seen exiting. */
+const EXIT_NOTICE_MS = 2000;
 
 export type LiveState = 'idle' | 'starting' | 'firing' | 'done' | 'failed';
 
@@ -109,7 +121,7 @@ export class LiveSession {
     if (signal.aborted) throw new Error('stopped before the burst began');
     const model = modelOf(settings, this.calibration, this.cores);
     const label = labelOf(settings);
-    this.emit({ type: 'burst', id, settings, endpoint: scenario.endpoint, label, model });
+    this.emit({ type: 'burst', id, settings, endpoint: scenario.endpoint, label, model, lesson: lessonOf(settings, model) });
 
     await server.resetStats();
     this.emit({ type: 'state', state: 'firing' });
@@ -143,12 +155,7 @@ export class LiveSession {
     });
     burstOver = true;
     await sampling;
-    if (server.exited) {
-      this.forgetServer();
-      throw new Error(
-        `the server exited during the burst (${server.exited.code ?? server.exited.signal}); Fire starts a new one`,
-      );
-    }
+    await this.checkAlive(server);
     const stats = await server.stats();
     const live: LiveFields = {
       scenario: settings.scenario,
@@ -163,7 +170,7 @@ export class LiveSession {
         {
           label,
           endpoint: scenario.endpoint,
-          poolSize: poolSizeOf(settings),
+          poolSize: wavePoolSizeOf(settings),
           delayMs: model.nominal ? settings.delayMs : (this.calibration?.workMs ?? settings.delayMs),
           predictedMs: model.predictedMs,
           server: stats,
@@ -173,8 +180,8 @@ export class LiveSession {
           ...live,
           // The answers in waves of the model's wave (D, or the CPU work's wave): what the table says beside it.
           waves: waveSizes(burst.requests.filter(isOk), model.boundariesMs[0] ?? settings.delayMs),
-          ...(settings.scenario === 'workers' ? { workers: settings.workers } : {}),
-          ...(settings.scenario === 'hash' ? { libuvThreadpoolSize: stats.libuvThreadpoolSize } : {}),
+          ...(scenario.uses.includes('workers') ? { workers: settings.workers } : {}),
+          ...(scenario.wavePool === 'threads' ? { libuvThreadpoolSize: stats.libuvThreadpoolSize } : {}),
           ...(this.calibration && serverConfigOf(settings).work ? { coreMs: this.calibration.coreMs } : {}),
         },
       ),
@@ -221,7 +228,7 @@ export class LiveSession {
     if (config.work && !signal.aborted) {
       this.status('timing one request on the server (w), and its cores…');
       const work = await measureServedWorkMs(server.url, (i) => `${endpoint}/${i}`, 5);
-      const threads = settings.scenario === 'hash' ? settings.threads : settings.scenario === 'cpu-pool' ? settings.pool : 1;
+      const threads = wavePoolSizeOf(settings) ?? 1;
       const coreMs =
         threads >= this.cores
           ? (await measureCores(server.url, (i) => `${endpoint}/${i}`, this.cores, work.ms, 3)).coreMs
@@ -251,7 +258,9 @@ export class LiveSession {
       const asked = performance.now();
       const [stats, fileReadMs] = await Promise.all([
         httpRequest(`${server.url}/stats`, { timeoutMs: 60_000 }),
-        settings.scenario === 'hash' ? timed(`${server.url}/file-test/${++read}`) : Promise.resolve(undefined),
+        SCENARIO_TABLE[settings.scenario].gauges.includes('fileReadMs')
+          ? timed(`${server.url}/file-test/${++read}`)
+          : Promise.resolve(undefined),
       ]);
       const answered = performance.now();
       if ('error' in stats || stats.status !== 200) break; // the server is gone: the burst will say so
@@ -268,6 +277,19 @@ export class LiveSession {
       const wait = SAMPLE_EVERY_MS - (performance.now() - asked);
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     }
+  }
+
+  /** After a burst: a server that died (or stopped answering) under it fails the burst, and the next Fire starts a new one. */
+  private async checkAlive(server: RunningServer): Promise<void> {
+    if (!server.exited && (await server.answers())) return;
+    // A killed server's connections close before its exit is reported: wait for the exit, a little.
+    const exited = server.exited ?? (await Promise.race([server.exit, sleep(EXIT_NOTICE_MS).then(() => null)]));
+    await this.stopServer();
+    throw new Error(
+      exited
+        ? `the server exited during the burst (${exited.code ?? exited.signal}); Fire starts a new one`
+        : 'the server stopped answering during the burst, and was stopped; Fire starts a new one',
+    );
   }
 
   private forgetServer(): void {
@@ -301,24 +323,6 @@ async function timed(url: string): Promise<number | undefined> {
 /** The server a burst needs: its config and, for CPU work, D (the work is calibrated to it). */
 function keyOf(settings: Settings): string {
   return JSON.stringify(serverConfigOf(settings));
-}
-
-/** `poolSize` as the results contract means it: the pool that sets the waves (the database pool for db). */
-function poolSizeOf(s: Settings): number | null {
-  switch (s.scenario) {
-    case 'sync':
-    case 'cpu-pool':
-    case 'db':
-    case 'workers':
-      return s.pool;
-    case 'hash':
-      return s.threads;
-    case 'blocking-loop':
-    case 'cpu-loop':
-      return 1;
-    case 'async':
-      return null;
-  }
 }
 
 /** The burst's label: its scenario and settings, e.g. `sync N=100 P=40 D=3000`. */
