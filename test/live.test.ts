@@ -17,7 +17,7 @@ import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { waveSizes } from '../scripts/lib/model/waves.ts';
-import { isRunning } from '../scripts/lib/processes/process-tree.ts';
+import { isRunning, processTree } from '../scripts/lib/processes/process-tree.ts';
 import type { LiveMeasurement } from '../scripts/lib/live/events.ts';
 import type { ResultsFile } from '../scripts/lib/results/types.ts';
 import { ROOT, embeddedPostgresProcesses, runScript, serverChildrenOf } from './run-script.ts';
@@ -33,7 +33,6 @@ describe('the live page, in Chromium', { skip }, () => {
   let out = '';
   let browser: Browser;
   const serversSeen = new Set<number>();
-  const othersPostgres = embeddedPostgresProcesses(); // another checkout's, on the same machine: not ours to judge
 
   before(async () => {
     out = await mkdtemp(join(tmpdir(), 'live-'));
@@ -431,11 +430,15 @@ describe('the live page, in Chromium', { skip }, () => {
     const servers = serverChildrenOf(live.pid!);
     for (const pid of servers) serversSeen.add(pid);
     assert.ok(servers.length >= 1, 'a server was running');
+    // The db scenario's PostgreSQL, judged by ancestry: another checkout's tests on the machine start their own.
+    const tree = processTree(live.pid!);
+    const postgres = embeddedPostgresProcesses().filter((pid) => tree.includes(pid));
+    assert.ok(postgres.length >= 1, 'the db scenario’s PostgreSQL was running');
     live.kill('SIGTERM');
     const code = await new Promise<number | null>((resolve) => live.once('exit', (c) => resolve(c)));
     assert.equal(code, 143);
     for (const pid of servers) assert.equal(isRunning(pid), false, `server ${pid} still runs`);
-    assert.deepEqual(embeddedPostgresProcesses(othersPostgres), [], 'the db scenario’s PostgreSQL is stopped too');
+    assert.deepEqual(postgres.filter(isRunning), [], 'the db scenario’s PostgreSQL is stopped too');
   });
 });
 
