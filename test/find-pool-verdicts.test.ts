@@ -25,8 +25,8 @@ export const RECORDED = [
  * A finding as the script writes it, less what depends on when it ran (the wall clock) or how it was started. D is
  * compared to the µs the file's offsets keep: a request's own time is the difference of two offsets rounded each.
  */
-function verdictOf(finding: Finding): Omit<Finding, 'elapsedMs' | 'configured' | 'cpuSignals'> {
-  const { elapsedMs: _elapsed, configured: _configured, cpuSignals: _signals, ...verdict } = finding;
+function verdictOf(finding: Finding): Omit<Finding, 'elapsedMs' | 'configured' | 'cpuSignals' | 'sentence'> {
+  const { elapsedMs: _elapsed, configured: _configured, cpuSignals: _signals, sentence: _sentence, ...verdict } = finding;
   return { ...verdict, delayMs: Math.round(finding.delayMs * 100) / 100 };
 }
 
@@ -41,6 +41,8 @@ for (const path of RECORDED) {
       assert.equal(source.fired(), target.measurements.length, `${target.name}: every recorded burst asked for`);
       const again = judge(search, target.finding.target, target.budgetMs);
       assert.deepEqual(verdictOf(again), verdictOf(target.finding), target.name);
+      // The same sentence, where it may since have grown a clause (the largest P a search could find).
+      assert.ok(again.sentence.startsWith(target.finding.sentence.replace(/\.$/, '')), `${target.name}: ${again.sentence}`);
       // The two signs of CPU work each say what the verdict says, on their own.
       const cpu = target.finding.kind === 'cpu';
       assert.equal(again.cpuSignals?.firstAnswerMovedOut, cpu, `${target.name}: the earliest answer moving out`);
@@ -56,7 +58,7 @@ test('the plan doubles from 2 and ends at the most allowed, whatever it is', () 
 });
 
 test('P is confirmed by N = P and N = P + 1, and by N = 2P + 1 until a burst of 1.5 · P in clean waves ruled out CPU', () => {
-  const step = (requests: number, waves: number[]) => ({ requests, waves, refused: 0 }) as never;
+  const step = (requests: number, waves: number[]) => ({ requests, waves, poolWaves: waves, refused: 0 }) as never;
   assert.deepEqual(
     checksFor(4, [step(8, [4, 4])]).map((c) => [c.requests, c.waves]),
     [
@@ -108,4 +110,55 @@ test('a busy moment that makes one burst answer late is not CPU work: the totals
     JSON.stringify(finding.cpuSignals),
   );
   assert.match(finding.sentence, /earliest answer came late .* read as a busy moment, not CPU work/);
+});
+
+test('a pool of 200 behind --max-requests 256: found from the burst of 256, and the plan says 255 is the most it can find', async () => {
+  const plans: string[] = [];
+  const url = 'http://127.0.0.1:1/model/{id}';
+  const source = modelSource({ poolSize: 200, delayMs: 1000 });
+  const search = await runSearch({ url, maxRequests: 256, budgetMs: 180_000, onPlan: (p) => plans.push(p) }, source);
+  const finding = judge(search, url, 180_000);
+  assert.equal(finding.kind, 'pool', finding.sentence);
+  assert.equal(finding.poolSize, 200);
+  assert.deepEqual(source.fired, [1, 2, 4, 8, 16, 32, 64, 128, 256, 200, 201]);
+  assert.match(plans[0]!, /the largest P it can find is 255/);
+  assert.match(finding.hint!, /Tomcat's maxThreads/);
+  // A pool as large as the largest burst is no limit up to it, and the sentence says how far it could look.
+  const none = await findInModel({ poolSize: 256, delayMs: 1000 });
+  assert.equal(none.finding.kind, 'none', none.finding.sentence);
+  assert.match(
+    none.finding.sentence,
+    /no limit up to 256 \(the largest pool it could find with --max-requests 256 is 255; raise it/,
+  );
+});
+
+test('a pool of 200 behind a slow intake: waves read from each request’s own start, and a sentence on the intake', async () => {
+  // As a servlet container with a backlog of 100 did: N = 200 came back as 181 + 19, the 19 taken 1018 ms late by
+  // the kernel (a SYN sent again after a second), each then served at once.
+  const tomcat: ModelServer = {
+    poolSize: 200,
+    delayMs: 1000,
+    takenMs: (i, n) => (n === 200 && i >= 181 ? 1018 : 0.01 * i),
+  };
+  const { finding, fired } = await findInModel(tomcat);
+  assert.equal(finding.kind, 'pool', finding.sentence);
+  assert.equal(finding.poolSize, 200);
+  assert.deepEqual(fired.slice(-2), [200, 201]);
+  assert.match(
+    finding.sentence,
+    /intake shaped 1 burst: connections waited up to 10\d\d ms to be taken, and 19 of N = 200 ended a wave late only because they were taken late/,
+  );
+  assert.match(finding.sentence, /backlog .* or its acceptor is the next thing to look at/);
+
+  // Cold: the first burst of 256 taken in part a second late (an acceptor not yet warm), the same burst warm a moment
+  // later: fired once more, and P read from that one.
+  const cold = await findInModel({
+    poolSize: 200,
+    delayMs: 1000,
+    takenMs: (i, n, burst) => (n === 256 && burst === 9 && i >= 117 ? 1018 : 0.01 * i),
+  });
+  assert.equal(cold.finding.kind, 'pool', cold.finding.sentence);
+  assert.equal(cold.finding.poolSize, 200);
+  assert.deepEqual(cold.fired.slice(-4), [256, 256, 200, 201]);
+  assert.match(cold.finding.sentence, /139 of N = 256 ended a wave late/);
 });

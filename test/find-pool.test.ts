@@ -9,6 +9,7 @@ import { test } from './harness.ts';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createServer as createHttpsServer } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import { createServer as createNetServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { readFile } from 'node:fs/promises';
@@ -160,13 +161,16 @@ test('the budget bounds the search: one request too long for it ends in a senten
   assert.ok(finding.elapsedMs <= budgetMs + 1000, `${finding.elapsedMs} ms of bursts on a budget of ${budgetMs}`);
 });
 
-test('https with a self-signed certificate (--insecure), a POST with headers and a body: the pool behind it found', async (t) => {
+/** A self-signed certificate for 127.0.0.1 and localhost in the test's folder, or null where openssl is missing. */
+async function selfSigned(t: Context): Promise<{ key: Buffer; cert: Buffer } | null> {
   const openssl = spawnSync('openssl', ['version'], { encoding: 'utf8' });
-  if (openssl.status !== 0) return t.skip('no openssl on this machine to make a certificate with');
+  if (openssl.status !== 0) return null;
   const dir = await tempDir(t);
   const made = spawnSync(
     'openssl',
     ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1'].concat([
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
       '-keyout',
       join(dir, 'key.pem'),
       '-out',
@@ -175,13 +179,36 @@ test('https with a self-signed certificate (--insecure), a POST with headers and
     { encoding: 'utf8' },
   );
   assert.equal(made.status, 0, made.stderr);
+  return { key: await readFile(join(dir, 'key.pem')), cert: await readFile(join(dir, 'cert.pem')) };
+}
 
-  // An https server with a pool of 3 that serves only the request it documents: anything else is a 400.
-  const POOL = 3;
+/**
+ * An https server of the test's own with a pool of `pool`, each request holding a place for `delayMs`, that serves
+ * only the request it documents (anything else: a 400). With `acceptMs`, its intake is one acceptor that finishes one
+ * TLS handshake at a time, each `acceptMs` after the one before (the certificate is handed over late, through
+ * SNICallback): a server slower to take connections than a burst brings them, as a servlet container's single
+ * acceptor or a TLS endpoint's handshakes are. Returns the URL of its endpoint.
+ */
+async function poolServer(
+  t: Context,
+  tls: { key: Buffer; cert: Buffer },
+  pool: number,
+  delayMs: number,
+  acceptMs = 0,
+  host = '127.0.0.1',
+): Promise<string> {
   let busy = 0;
   const waiting: (() => void)[] = [];
+  let acceptorFree = 0;
+  const context = createSecureContext(tls);
   const server = createHttpsServer(
-    { key: await readFile(join(dir, 'key.pem')), cert: await readFile(join(dir, 'cert.pem')) },
+    {
+      ...tls,
+      SNICallback: (_name, done) => {
+        acceptorFree = Math.max(acceptorFree, performance.now()) + acceptMs;
+        setTimeout(() => done(null, context), acceptorFree - performance.now());
+      },
+    },
     async (request, response) => {
       let body = '';
       for await (const chunk of request) body += chunk;
@@ -189,32 +216,54 @@ test('https with a self-signed certificate (--insecure), a POST with headers and
         response.writeHead(400, { 'content-type': 'application/json' }).end('{"detail":"not the documented request"}');
         return;
       }
-      if (busy >= POOL) await new Promise<void>((resolve) => waiting.push(resolve));
+      if (busy >= pool) await new Promise<void>((resolve) => waiting.push(resolve));
       busy++;
-      await sleep(DELAY);
+      await sleep(delayMs);
       busy--;
       waiting.shift()?.();
       response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
     },
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise((resolve) => server.close(resolve)));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const address = server.address();
-  const url = `https://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/orders/{id}`;
-  const request = ['--method', 'POST', '--header', 'X-Token: secret', '--header', 'Content-Type: application/json'];
+  return `https://${host}:${typeof address === 'object' && address ? address.port : 0}/orders/{id}`;
+}
+
+const DOCUMENTED = ['--method', 'POST', '--header', 'X-Token: secret', '--header', 'Content-Type: application/json'];
+
+test('https with a self-signed certificate (--insecure), a POST with headers and a body: the pool behind it found', async (t) => {
+  const tls = await selfSigned(t);
+  if (!tls) return t.skip('no openssl on this machine to make a certificate with');
+  const POOL = 3;
+  const url = await poolServer(t, tls, POOL, DELAY);
   const body = ['--body', '{"item":1}', '--max-requests', '16'];
 
-  const untrusted = await runScriptAsync('find-pool.ts', ['--url', url, ...request, ...body]);
+  const untrusted = await runScriptAsync('find-pool.ts', ['--url', url, ...DOCUMENTED, ...body]);
   assert.equal(untrusted.status, 2, untrusted.stderr);
   assert.match(untrusted.stderr, /nothing answers at https:\/\/127\.0\.0\.1:\d+ \(.*(certificate|self.signed).*\)/i);
 
-  const wrongBody = await runScriptAsync('find-pool.ts', ['--url', url, '--insecure', ...request, '--body', '{}']);
+  const wrongBody = await runScriptAsync('find-pool.ts', ['--url', url, '--insecure', ...DOCUMENTED, '--body', '{}']);
   assert.equal(wrongBody.status, 2, wrongBody.stderr);
   assert.match(wrongBody.stderr, /was answered 400: .*not the documented request/);
 
-  const { finding } = await findPool(t, url, ['--insecure', ...request, ...body]);
+  const { finding } = await findPool(t, url, ['--insecure', ...DOCUMENTED, ...body]);
   assert.equal(finding.kind, 'pool', finding.sentence);
   assert.equal(finding.poolSize, POOL, finding.sentence);
+});
+
+test('a server slower to take connections than the burst brings them: the right P, and a sentence on its intake', async (t) => {
+  const tls = await selfSigned(t);
+  if (!tls) return t.skip('no openssl on this machine to make a certificate with');
+  // One acceptor, one TLS handshake every 25 ms: a burst of 16 is taken in over 375 ms, most of D = 400 ms. The
+  // server's name is sent (localhost), so its SNICallback runs for every connection.
+  const POOL = 8;
+  const url = await poolServer(t, tls, POOL, 400, 25, 'localhost');
+  const { finding } = await findPool(t, url, ['--insecure', ...DOCUMENTED, '--body', '{"item":1}', '--max-requests', '32']);
+  assert.equal(finding.kind, 'pool', finding.sentence);
+  assert.equal(finding.poolSize, POOL, finding.sentence);
+  assert.match(finding.sentence, /The server's intake shaped \d+ bursts?: connections waited up to \d+ ms to be taken/);
+  assert.match(finding.sentence, /acceptor is the next thing to look at/);
 });
 
 test('bad input ends in one sentence and exit 2: not a URL, not http, not this machine, nothing listening, a 404', async (t) => {

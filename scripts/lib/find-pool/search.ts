@@ -21,7 +21,7 @@ import { fireBurst } from '../client/burst.ts';
 import type { BurstResult, RequestShape } from '../client/burst-types.ts';
 import { UserError } from '../core/outcomes.ts';
 import { round3 } from '../../../server/numbers.ts';
-import { readStep, wavesOfProcess, type Purpose, type Step } from './step.ts';
+import { readStep, shapedByIntake, wavesOfProcess, type Purpose, type Step } from './step.ts';
 import { cpuSignals } from './signals.ts';
 
 export type { Purpose, Step } from './step.ts';
@@ -60,6 +60,8 @@ export interface BurstSource {
 
 export interface Search {
   steps: Step[];
+  /** The most requests one burst could have (--max-requests): P up to one less can be found (N = P + 1 must fit). */
+  maxRequests: number;
   /** D: a request's own time, the earliest answer of any burst (the earliest of each is D whatever P is). */
   delayMs: number;
   /** The wave unit the steps were read with: the first request's own time, alone. */
@@ -138,6 +140,8 @@ interface SearchState {
   outOfBudget: boolean;
   probed: number | null;
   refusals: Search['refusals'];
+  /** The N of the bursts fired once more because the server's intake had shaped them. */
+  readonly refiredForIntake: Set<number>;
 }
 
 /** The search against the endpoint at options.url, over the network. */
@@ -180,6 +184,7 @@ export async function runSearch(options: SearchOptions, source: BurstSource): Pr
     outOfBudget: false,
     probed: null,
     refusals: null,
+    refiredForIntake: new Set(),
   };
   options.onPlan?.(planText(options));
   await firstRequest(state);
@@ -198,10 +203,11 @@ export function doublingPlan(maxRequests: number): number[] {
 }
 
 function planText(options: SearchOptions): string {
+  const most = options.maxRequests;
   return (
-    `one request, then bursts of N = ${doublingPlan(options.maxRequests).join(', ')} until a second wave appears, then N = P and N = P + 1 to ` +
-    `confirm; at most ${options.maxRequests} requests at once, ${(options.budgetMs / 1000).toFixed(0)} s in all; each ` +
-    'request on a new connection, timed from its connect'
+    `one request, then bursts of N = ${doublingPlan(most).join(', ')} until a second wave appears, then N = P and N = P + 1 to ` +
+    `confirm; at most ${most} requests at once (so the largest P it can find is ${most - 1}: --max-requests raises it), ` +
+    `${(options.budgetMs / 1000).toFixed(0)} s in all; each request on a new connection, timed from its connect`
   );
 }
 
@@ -273,8 +279,13 @@ async function firstRequest(state: SearchState): Promise<void> {
  * Where the work shares the cores, an early burst's waves can be the scheduler's, not the threads': on to the next N.
  */
 async function doubleUntilSecondWave(state: SearchState): Promise<void> {
-  for (const n of doublingPlan(state.options.maxRequests)) {
-    if (state.steps.some((s) => s.requests === n)) continue; // a confirming burst fired it already
+  const plan = doublingPlan(state.options.maxRequests);
+  let refiring: number | null = null;
+  for (let i = 0; i < plan.length; i++) {
+    const n = plan[i]!;
+    const again = refiring === n;
+    refiring = null;
+    if (!again && state.steps.some((s) => s.requests === n)) continue; // a confirming burst fired it already
     // The last burst held n / 2 in one wave, so this one is at most two waves of the slowest wave seen.
     if (2 * state.slowestWaveMs * ROOM > left(state)) {
       state.outOfBudget = true;
@@ -286,8 +297,12 @@ async function doubleUntilSecondWave(state: SearchState): Promise<void> {
       return;
     }
     state.slowestWaveMs = Math.max(state.slowestWaveMs, step.firstMs ?? state.slowestWaveMs);
-    const next = Object.keys(step.perWorker).length > 1 ? readProcesses(state, step) : await readOneProcess(state, step);
+    const next = Object.keys(step.perWorker).length > 1 ? readProcesses(state, step) : await readOneProcess(state, step, again);
     if (next === 'done') return;
+    if (next === 'again') {
+      refiring = n;
+      i--;
+    }
   }
 }
 
@@ -313,19 +328,32 @@ function readProcesses(state: SearchState, step: Step): 'done' | 'go on' {
 /**
  * A burst one process answered: a second wave reveals P, to be confirmed. Not confirmed: a pool that grows under load,
  * or several processes: a larger burst says more (the budget and --max-requests still bound it). CPU work that shares
- * the cores is found already: its steps did not hold. One wave: go on, unless the server refused (more would only be
- * refused too).
+ * the cores is found already: its steps did not hold. A revealing burst the server's intake shaped (it took some
+ * requests late, a cold server's acceptor, a full backlog) is fired once more before going on: its first wave may be
+ * the intake's, not the pool's. One wave: go on, unless the server refused (more would only be refused too).
  */
-async function readOneProcess(state: SearchState, step: Step): Promise<'done' | 'go on'> {
-  if (step.waves.length >= 2) {
-    state.revealed = { step, poolSize: step.waves[0]! };
+async function readOneProcess(state: SearchState, step: Step, refired: boolean): Promise<'done' | 'go on' | 'again'> {
+  if (step.poolWaves.length >= 2) {
+    state.revealed = { step, poolSize: step.poolWaves[0]! };
     const result = await confirmPool(state, state.revealed.poolSize);
     if (result === 'out of budget') state.outOfBudget = true;
     state.confirmed = result === 'holds';
     const sharing = cpuSignals({ steps: state.steps, delayMs: state.waveUnitMs, revealed: state.revealed }).sharesCores;
-    return state.confirmed || state.outOfBudget || sharing ? 'done' : 'go on';
+    if (state.confirmed || state.outOfBudget || sharing) return 'done';
+    if (!refired && shapedByIntake(step, state.waveUnitMs)) {
+      state.options.onNote?.(`the server's intake shaped the burst of ${step.requests}: fired once more`);
+      state.refiredForIntake.add(step.requests);
+      return 'again';
+    }
+    return 'go on';
   }
-  if (step.ok === step.requests) state.oneWaveUpTo = step.requests;
+  // One wave from each request's own start; where some were taken late, the most served at once was the first wave's.
+  if (step.late > 0 && !refired) {
+    state.options.onNote?.(`the server's intake took ${step.late} of the burst of ${step.requests} late: fired once more`);
+    state.refiredForIntake.add(step.requests);
+    return 'again';
+  }
+  if (step.ok === step.requests) state.oneWaveUpTo = Math.max(state.oneWaveUpTo, step.requests - step.late);
   return step.refused > 0 ? 'done' : 'go on';
 }
 
@@ -338,7 +366,9 @@ interface Check {
 
 /** The bursts that confirm P: N = P in one wave, N = P + 1 in two, and N = 2P + 1 in three where CPU is not ruled out. */
 export function checksFor(p: number, steps: readonly Step[]): Check[] {
-  const ruledOutCpu = steps.some((s) => s.requests >= Math.max(3, RULES_OUT_CPU * p) && s.waves.length >= 2 && s.refused === 0);
+  const ruledOutCpu = steps.some(
+    (s) => s.requests >= Math.max(3, RULES_OUT_CPU * p) && s.poolWaves.length >= 2 && s.refused === 0,
+  );
   return [
     { requests: p, purpose: 'N = P', waves: 1 },
     { requests: p + 1, purpose: 'N = P + 1', waves: 2 },
@@ -347,23 +377,34 @@ export function checksFor(p: number, steps: readonly Step[]): Check[] {
 }
 
 /**
- * Confirms P: each check's burst must end in its waves with P in the first (a burst of that N fired already counts if
- * it agrees; one that does not is fired once more, since one burst on a busy machine can be the scheduler's, and that
- * second one decides). A check beyond --max-requests is left out.
+ * Confirms P: each check's burst must end in its waves with P in the first, read from each request's own start of
+ * service (N = P is one wave where every request was served as it was taken, some taken late). A burst of that N fired
+ * already counts if it agrees; one that does not is fired once more, since one burst on a busy machine can be the
+ * scheduler's, and that second one decides. So is a check's own burst where the server's intake spoiled it. A check
+ * beyond --max-requests is left out.
  */
 async function confirmPool(state: SearchState, p: number): Promise<'holds' | 'does not hold' | 'out of budget'> {
   let holds = true;
   for (const check of checksFor(p, state.steps)) {
     if (check.requests > state.options.maxRequests) continue;
-    const agrees = (step: Step) => step.refused === 0 && step.waves.length === check.waves && step.waves[0] === p;
+    const agrees = (step: Step) =>
+      step.refused === 0 &&
+      step.poolWaves.length === check.waves &&
+      step.poolWaves[0]! + (check.waves === 1 ? step.late : 0) === p;
     const earlier = state.steps.filter((s) => s.requests === check.requests && s.refused === 0);
     if (earlier.some(agrees)) continue;
     if (earlier.length >= 2) {
       holds = false;
       continue;
     }
-    if (check.waves * state.slowestWaveMs * ROOM > left(state)) return 'out of budget';
-    if (!agrees(await fire(state, check.requests, check.purpose))) holds = false;
+    const budgetFor = (bursts: number) => bursts * check.waves * state.slowestWaveMs * ROOM <= left(state);
+    if (!budgetFor(1)) return 'out of budget';
+    let step = await fire(state, check.requests, check.purpose);
+    if (!agrees(step) && shapedByIntake(step, state.waveUnitMs) && budgetFor(1)) {
+      state.options.onNote?.(`the server's intake spoiled N = ${check.requests}: fired once more`);
+      step = await fire(state, check.requests, check.purpose);
+    }
+    if (!agrees(step)) holds = false;
   }
   return holds ? 'holds' : 'does not hold';
 }
@@ -433,6 +474,7 @@ function searchOf(state: SearchState): Search {
   const { steps } = state;
   return {
     steps,
+    maxRequests: state.options.maxRequests,
     delayMs: Math.min(...steps.flatMap((s) => (s.firstMs === null ? [] : [s.firstMs]))),
     waveUnitMs: state.waveUnitMs,
     revealed: state.revealed,

@@ -3,8 +3,8 @@
  * unit, its earliest answer, its slowest connect, and its answers per process. Pure: the search (./search.ts) fires
  * the bursts and reads each with readStep; the verdict (./verdict.ts) and the tests read the steps.
  */
-import { errorKindOf, isOk, isRefusal, type BurstResult } from '../client/burst-types.ts';
-import { wavesOf } from '../model/waves.ts';
+import { errorKindOf, isOk, isRefusal, type BurstResult, type RequestRecord } from '../client/burst-types.ts';
+import { groupInWaves, wavesOf } from '../model/waves.ts';
 import { round3 } from '../../../server/numbers.ts';
 
 /** Why a burst was fired. */
@@ -34,13 +34,28 @@ export interface Step {
   failedKinds: Record<string, number>;
   /** The earliest 2xx answer, timed from its connect, ms: one wave's time (D, or more where the work shares cores). */
   firstMs: number | null;
-  /** The 2xx answers in waves of the wave unit, earliest first. */
+  /** The 2xx answers in waves of the wave unit, earliest first, read from when each ended. */
   waves: number[];
+  /**
+   * Answers of a later wave that the server took only after the wave before had begun to end, and served at once
+   * (their own time, from their connect's completion, within a request's time alone): they ended late for that alone.
+   * Its intake, not its pool, put them there.
+   */
+  late: number;
+  /** The waves from each request's own start of service: `waves` without the late answers (the pool's waves). */
+  poolWaves: number[];
   /** The slowest connect, ms: a server slow to accept (a full accept queue in the kernel) shows here. */
   slowestConnectMs: number;
   /** Answers per process, where the answers name it (X-Worker, or --worker-header). */
   perWorker: Record<string, number>;
 }
+
+/**
+ * A request of a later wave waited for a place once taken if its own time (from its connect's completion) went this
+ * far beyond a request's time alone: a quarter of D, the gap that opens a wave (../model/waves.ts). A request served
+ * at once takes D (at most 1.11 · D as the first answer of any burst of a pool met: ./signals.ts).
+ */
+const WAITED = 1.25;
 
 /** What one burst's completions say, read with the wave unit (D where known; this burst's own first answer before). */
 export function readStep(requests: number, purpose: Purpose, burst: BurstResult, waveUnitMs: number): Step {
@@ -61,6 +76,14 @@ export function readStep(requests: number, purpose: Purpose, burst: BurstResult,
   // The unit is a request's own time alone (D): a later wave cannot end sooner than half of it after the one before,
   // also where the work shares the cores and each wave takes longer. The first burst's unit is its own answer.
   const unit = Number.isFinite(waveUnitMs) ? waveUnitMs : (firstMs ?? 1);
+  const waves = answered.length > 0 ? groupInWaves(answered, Math.max(unit, 0.001)) : [];
+  // Late: taken only after the wave before its own had begun to end (a place may have been free by then), and served
+  // as soon as taken. One taken before that which ended a wave later waited for a place, however short the wait.
+  const takenLate = (r: RequestRecord, wave: number) => {
+    const taken = r.startMs + (r.connectMs ?? 0);
+    return wave > 0 && taken > waves[wave - 1]![0]!.endMs && r.endMs - taken < unit * WAITED;
+  };
+  const lateIn = waves.map((wave, k) => wave.filter((r) => takenLate(r, k)).length);
   return {
     requests,
     purpose,
@@ -71,7 +94,9 @@ export function readStep(requests: number, purpose: Purpose, burst: BurstResult,
     failed: total(failedKinds),
     failedKinds,
     firstMs,
-    waves: answered.length > 0 ? wavesOf(answered, Math.max(unit, 0.001)).map((w) => w.size) : [],
+    waves: waves.map((w) => w.length),
+    late: lateIn.reduce((a, b) => a + b, 0),
+    poolWaves: waves.map((w, k) => w.length - lateIn[k]!).filter((size) => size > 0),
     slowestConnectMs: round3(Math.max(0, ...burst.requests.map((r) => r.connectMs ?? 0))),
     perWorker,
   };
@@ -87,4 +112,17 @@ export function wavesOfProcess(step: Step, worker: string, waveUnitMs: number): 
 
 function total(kinds: Record<string, number>): number {
   return Object.values(kinds).reduce((a, b) => a + b, 0);
+}
+
+/**
+ * The server took connections slower than the burst came: a connect beyond this share of a request's own time. A
+ * request taken that late can end in the gap that opens the next wave (a quarter of D: ../model/waves.ts). The
+ * committed runs' slowest connects were at most 0.074 · D; a Java servlet container (backlog 100, one acceptor) made
+ * some wait 1.05 s at D = 1 s.
+ */
+const SLOW_INTAKE = 0.25;
+
+/** Whether the server's intake, not only its pool, shaped this burst: late answers, or connects that waited. */
+export function shapedByIntake(step: Step, waveUnitMs: number): boolean {
+  return step.late > 0 || step.slowestConnectMs > waveUnitMs * SLOW_INTAKE;
 }

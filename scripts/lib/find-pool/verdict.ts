@@ -10,7 +10,7 @@
  */
 import { isOk } from '../client/burst-types.ts';
 import type { Search } from './search.ts';
-import type { Step } from './step.ts';
+import { shapedByIntake, type Step } from './step.ts';
 import { cpuSignals, MOVED_OUT, type CpuSignals } from './signals.ts';
 import { hintFor, hintForProcesses } from './hints.ts';
 import { round3 } from '../../../server/numbers.ts';
@@ -98,6 +98,8 @@ interface Facts {
   signals: CpuSignals;
   /** Where the two signs of CPU work disagree, what each said: appended to a sentence that is not CPU work's. */
   caveat: string;
+  /** Where the server's intake shaped bursts: how, and what to look at next. Appended to every sentence. */
+  intake: string;
 }
 
 type Rule = (facts: Facts) => Finding | null;
@@ -152,13 +154,38 @@ function factsOf(search: Search, target: string, budgetMs: number): Facts {
     d: duration(delayMs),
     refusals: refusalsText(search),
     served,
-    firstWaves: served.filter((s) => s.waves.length >= 2).map((s) => s.waves[0]!),
+    firstWaves: firstWavesOf(served, search.waveUnitMs),
     processes,
     parallelism: round3((largest.requests * delayMs) / Math.max(largest.burst.totalMs, 0.001)),
     littlesLaw: search.revealed ? littlesLaw(search.revealed.step, delayMs) : null,
     signals,
     caveat: caveatOf(signals, delayMs),
+    intake: intakeText(steps, search.waveUnitMs),
   };
+}
+
+/**
+ * The first waves of the bursts that showed a second one, read from each request's own start. A burst the server's
+ * intake shaped (it took some requests late) says what its intake let in at once, not its pool: left out where
+ * others say it.
+ */
+function firstWavesOf(served: readonly Step[], waveUnitMs: number): number[] {
+  const showing = served.filter((s) => s.poolWaves.length >= 2);
+  const clean = showing.filter((s) => !shapedByIntake(s, waveUnitMs));
+  return (clean.length > 0 ? clean : showing).map((s) => s.poolWaves[0]!);
+}
+
+/** The server took connections slower than the bursts came: how long they waited, and what came late for it. */
+function intakeText(steps: readonly Step[], waveUnitMs: number): string {
+  const shaped = steps.filter((s) => s.purpose !== 'refusals?' && shapedByIntake(s, waveUnitMs));
+  if (shaped.length === 0) return '';
+  const slowest = Math.max(...shaped.map((s) => s.slowestConnectMs));
+  const late = shaped.filter((s) => s.late > 0);
+  const lateText =
+    late.length > 0
+      ? `, and ${late.map((s) => `${s.late} of N = ${s.requests}`).join(', ')} ended a wave late only because they were taken late (read from each request's own start, they did not wait for a place)`
+      : '';
+  return ` The server's intake shaped ${plural(shaped.length, 'burst')}: connections waited up to ${Math.round(slowest)} ms to be taken${lateText}. Its listen backlog (net.core.somaxconn, the server's backlog or acceptCount) or its acceptor is the next thing to look at.`;
 }
 
 /** One sign of CPU work without the other: said, and not taken for it. */
@@ -203,7 +230,7 @@ function cpuWork(f: Facts): Finding | null {
     kind: 'cpu',
     poolSize: steps,
     effectiveParallelism: f.parallelism,
-    sentence: `${f.target} is CPU work of ${f.d} a request that shares the cores: ${f.parallelism.toFixed(1)} requests' worth run side by side${how}${f.refusals}`,
+    sentence: `${f.target} is CPU work of ${f.d} a request that shares the cores: ${f.parallelism.toFixed(1)} requests' worth run side by side${how}${f.refusals}${f.intake}`,
   };
 }
 
@@ -219,7 +246,7 @@ function onePool(f: Facts): Finding | null {
   const grew = firstWaves.every((size, i) => i === 0 || size >= firstWaves[i - 1]!) && firstWaves.at(-1) === p;
   if (new Set(firstWaves).size !== 1 && !grew) return null;
   const hint = hintFor(p);
-  const three = steps.some((s) => s.requests === 2 * p + 1 && s.waves.length === 3) ? `, N = ${2 * p + 1} in three` : '';
+  const three = steps.some((s) => s.requests === 2 * p + 1 && s.poolWaves.length === 3) ? `, N = ${2 * p + 1} in three` : '';
   const from = Math.min(...firstWaves);
   const grown =
     from < p
@@ -230,7 +257,7 @@ function onePool(f: Facts): Finding | null {
     kind: 'pool',
     poolSize: p,
     ...(from < p ? { grewFrom: from } : {}),
-    sentence: `${f.target} serves ${plural(p, 'request')} at once, each for ${f.d}: a pool of ${p}. N = ${p} ran in one wave, N = ${p + 1} in two${three}.${grown}${f.refusals}${f.caveat}`,
+    sentence: `${f.target} serves ${plural(p, 'request')} at once, each for ${f.d}: a pool of ${p}. N = ${p} ran in one wave, N = ${p + 1} in two${three}.${grown}${f.refusals}${f.caveat}${f.intake}`,
     littlesLawPoolSize: f.littlesLaw,
     ...(hint ? { hint } : {}),
   };
@@ -243,7 +270,9 @@ function onePool(f: Facts): Finding | null {
 function poolThatChanges(f: Facts): Finding | null {
   const { revealed } = f.search;
   if (!revealed) return null;
-  const oneWaveBeyond = f.served.filter((s) => s.waves.length === 1 && s.requests > revealed.poolSize);
+  const oneWaveBeyond = f.served.filter(
+    (s) => s.poolWaves.length === 1 && s.requests > revealed.poolSize && !shapedByIntake(s, f.search.waveUnitMs),
+  );
   const sizesSeen = [...f.firstWaves, ...oneWaveBeyond.map((s) => s.requests)];
   if (f.processes === 1 && new Set(sizesSeen).size <= 1) return null;
   const range: [number, number] = [Math.min(...sizesSeen), Math.max(...sizesSeen)];
@@ -261,7 +290,7 @@ function poolThatChanges(f: Facts): Finding | null {
     ...(several ? { perWorker: revealed.step.perWorker, perWorkerPoolSize: f.search.poolPerProcess } : {}),
     littlesLawPoolSize: f.littlesLaw,
     ...(hint ? { hint } : {}),
-    sentence: `${f.target} served ${served}, each request for ${f.d}: ${several ? processesText(f) : 'the pool does not stay one size (it grows under load, or several processes share it).'}${f.refusals}${f.caveat}`,
+    sentence: `${f.target} served ${served}, each request for ${f.d}: ${several ? processesText(f) : 'the pool does not stay one size (it grows under load, or several processes share it).'}${f.refusals}${f.caveat}${f.intake}`,
   };
 }
 
@@ -296,7 +325,7 @@ function poolNotConfirmed(f: Facts): Finding | null {
     poolSize: null,
     poolSizeRange: [p, p],
     littlesLawPoolSize: f.littlesLaw,
-    sentence: `${f.target}: the first wave held ${p}, but ${why} N = ${p} in one wave and N = ${p + 1} in two.${f.refusals}${f.caveat}`,
+    sentence: `${f.target}: the first wave held ${p}, but ${why} N = ${p} in one wave and N = ${p + 1} in two.${f.refusals}${f.caveat}${f.intake}`,
   };
 }
 
@@ -308,18 +337,21 @@ function budgetRanOut(f: Facts): Finding | null {
     kind: 'undecided',
     poolSize: null,
     poolSizeRange: [f.search.oneWaveUpTo, null],
-    sentence: `${f.target}: the budget of ${duration(f.budgetMs)} ran out first; it serves at least ${f.search.oneWaveUpTo} at once, each for ${f.d}.${f.refusals}${f.caveat}`,
+    sentence: `${f.target}: the budget of ${duration(f.budgetMs)} ran out first; it serves at least ${f.search.oneWaveUpTo} at once, each for ${f.d}.${f.refusals}${f.caveat}${f.intake}`,
   };
 }
 
 /** One wave up to the largest burst: no limit up to there. */
 function noLimit(f: Facts): Finding {
   const upTo = f.search.oneWaveUpTo;
+  const most = f.search.maxRequests;
+  const further =
+    upTo === most ? ` (the largest pool it could find with --max-requests ${most} is ${most - 1}; raise it to look further)` : '';
   return {
     ...f.base,
     kind: 'none',
     poolSize: null,
-    sentence: `${f.target} served ${plural(upTo, 'request')} at once in one wave of ${f.d}: no limit up to ${upTo}.${f.refusals}${f.caveat}`,
+    sentence: `${f.target} served ${plural(upTo, 'request')} at once in one wave of ${f.d}: no limit up to ${upTo}${further}.${f.refusals}${f.caveat}${f.intake}`,
   };
 }
 

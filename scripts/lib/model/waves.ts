@@ -26,16 +26,24 @@ export interface Wave {
 
 /** The completions (end times, ms) in waves, earliest first. */
 export function wavesOf(requests: readonly { endMs: number }[], delayMs: number): Wave[] {
+  return groupInWaves(requests, delayMs).map((members) => ({
+    size: members.length,
+    firstEndMs: members[0]!.endMs,
+    lastEndMs: members.at(-1)!.endMs,
+  }));
+}
+
+/** The requests themselves in waves, earliest first, each wave's in the order they ended. */
+export function groupInWaves<T extends { endMs: number }>(requests: readonly T[], delayMs: number): T[][] {
   if (!(delayMs > 0)) throw new RangeError(`a wave needs a positive D, got ${delayMs}`);
-  const waves: Wave[] = [];
-  for (const endMs of requests.map((r) => r.endMs).sort((a, b) => a - b)) {
+  const waves: T[][] = [];
+  for (const request of [...requests].sort((a, b) => a.endMs - b.endMs)) {
     const current = waves.at(-1);
-    if (current && (endMs < current.firstEndMs + delayMs / 2 || endMs < current.lastEndMs + delayMs / 4)) {
-      current.size++;
-      current.lastEndMs = endMs;
-    } else {
-      waves.push({ size: 1, firstEndMs: endMs, lastEndMs: endMs });
-    }
+    const joins =
+      current !== undefined &&
+      (request.endMs < current[0]!.endMs + delayMs / 2 || request.endMs < current.at(-1)!.endMs + delayMs / 4);
+    if (joins) current.push(request);
+    else waves.push([request]);
   }
   return waves;
 }
