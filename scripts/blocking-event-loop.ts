@@ -14,6 +14,7 @@
  *         which would freeze the server for 300 s.)
  * Takes:  about 10 s; --quick about 2 s. Writes results/blocking-event-loop.json.
  */
+import { BLOCKING_EVENT_LOOP } from './lib/results/labels.ts';
 import { defineExperiment } from './lib/experiment.ts';
 import { measureBesideProbes, probeExperimentFlags } from './lib/probes.ts';
 
@@ -35,10 +36,10 @@ await measureBesideProbes(
   ({ delayMs }) => `blocking-event-loop · ${flags.requests} requests blocking ${delayMs} ms each`,
   (server, burst) => [
     // 1. On the event loop: a "pool" of one, and it is the only thread that answers anything.
-    { label: 'loop', endpoint: '/blocking-loop-test', poolSize: 1, ...burst },
+    { label: BLOCKING_EVENT_LOOP.loop, endpoint: '/blocking-loop-test', poolSize: 1, ...burst },
     // 2. In the pool: the loop stays free.
     {
-      label: 'pool',
+      label: BLOCKING_EVENT_LOOP.pool,
       endpoint: '/sync-test',
       poolSize: server.settings.poolSize,
       queueLimit: server.settings.queueLimit,

@@ -13,6 +13,7 @@
  * Takes:  about 75 s (48 s of sync totals, 9 s of async, warm-ups); --quick about 5 s.
  *         Writes results/concurrency-sweep.json. 10 000 connections need `ulimit -n` above ~10 100.
  */
+import { CONCURRENCY_SWEEP } from './lib/results/labels.ts';
 import { defineExperiment } from './lib/experiment.ts';
 import { URL_FLAG } from './lib/flags.ts';
 import { accountOf, type Account } from './lib/measure/server-account.ts';
@@ -47,7 +48,7 @@ const server = await experiment.server({
 // 2. The staircase: blocking requests on a pool of P.
 for (const requests of flags.syncRequests) {
   await experiment.measure(server, {
-    label: `sync N=${requests}`,
+    label: CONCURRENCY_SWEEP.burst('sync', requests),
     endpoint: '/sync-test',
     poolSize: server.settings.poolSize,
     queueLimit: server.settings.queueLimit,
@@ -58,7 +59,7 @@ for (const requests of flags.syncRequests) {
 // 3. The flat line: awaited timers, however many.
 for (const requests of flags.asyncRequests) {
   await experiment.measure(server, {
-    label: `async N=${requests}`,
+    label: CONCURRENCY_SWEEP.burst('async', requests),
     endpoint: '/asyncio-test',
     poolSize: null,
     requests,

@@ -18,6 +18,7 @@
  *         within a few % of its model.
  * Takes:  about 30 s (3 bursts each); --quick about 5 s. Writes results/cpu-bound.json (with the work as the server timed it).
  */
+import { CPU_BOUND } from './lib/results/labels.ts';
 import { availableParallelism } from 'node:os';
 import { defineExperiment } from './lib/experiment.ts';
 import { idealCores, predictCpuTotalMs, predictCpuWaveMs } from './lib/model/model.ts';
@@ -69,7 +70,7 @@ const poolModel = (requests: number, coreMs: readonly number[]) => {
 for (const requests of flags.requests) {
   // 3. On the event loop: one request at a time, N · w.
   await experiment.measure(server, {
-    label: `loop N=${requests}`,
+    label: CPU_BOUND.burst('loop', requests),
     endpoint: '/cpu-loop-test',
     poolSize: 1,
     requests,
@@ -78,7 +79,7 @@ for (const requests of flags.requests) {
   // 4. In the pool: N threads at once, time-sliced over the cores the server gets: max(1, N / cores) · w while N ≤ P.
   const { predictedMs, waveMs } = poolModel(requests, measured.coreMs);
   await experiment.measure(server, {
-    label: `pool N=${requests}`,
+    label: CPU_BOUND.burst('pool', requests),
     endpoint: '/cpu-pool-test',
     poolSize: flags.pool,
     requests,
@@ -91,8 +92,8 @@ const { measurements } = experiment;
 
 // 5. The speed-up at each N; the model with the cores measured beside the one with the machine's cores.
 const rows = flags.requests.map((requests) => {
-  const loop = measurements.find((m) => m.label === `loop N=${requests}`)!;
-  const pool = measurements.find((m) => m.label === `pool N=${requests}`)!;
+  const loop = measurements.find((m) => m.label === CPU_BOUND.burst('loop', requests))!;
+  const pool = measurements.find((m) => m.label === CPU_BOUND.burst('pool', requests))!;
   return {
     requests,
     loop,

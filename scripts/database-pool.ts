@@ -18,6 +18,7 @@
  * Takes:  about 75 s (the totals alone are 30 + 15 + 6 + 3 + 6 + 3 s, plus warm-ups and start-ups); --quick
  *         (max_connections 20, so the limit is 17; D = 1 s) about 15 s. Writes results/database-pool.json.
  */
+import { DATABASE_POOL } from './lib/results/labels.ts';
 import { defineExperiment } from './lib/experiment.ts';
 import { describePostgres, startPostgres } from './lib/processes/postgres.ts';
 import { predictLimitedPool } from './lib/model/model.ts';
@@ -102,12 +103,12 @@ const measurePool = async (label: string, poolSize: number, requests: number) =>
 
 // 2. The sweep: only P changes.
 const sweep = [];
-for (const poolSize of flags.pools) sweep.push(await measurePool(`P=${poolSize}`, poolSize, flags.requests));
+for (const poolSize of flags.pools) sweep.push(await measurePool(DATABASE_POOL.pool(poolSize), poolSize, flags.requests));
 
 // 3. At the limit (every connection it allows, no more) and beyond it (more connections than it allows).
-await measurePool(`P=${limit} (the limit)`, limit, flags.requests);
+await measurePool(DATABASE_POOL.atLimit(limit), limit, flags.requests);
 const beyond = Math.round(limit * 1.5);
-await measurePool(`P=${beyond}, N=${beyond} (beyond)`, beyond, beyond);
+await measurePool(DATABASE_POOL.beyond(beyond), beyond, beyond);
 
 // 4. The sweep beside the model; then every error as it came: what it said, how many, how soon.
 const chart = printSweep(sweep, {

@@ -21,6 +21,7 @@
  *         the probes' own work shares the cores.
  * Takes:  about 50 s; --quick about 10 s. Writes results/libuv-pool.json.
  */
+import { LIBUV_POOL } from './lib/results/labels.ts';
 import { availableParallelism } from 'node:os';
 import { defineExperiment } from './lib/experiment.ts';
 import { calibrate, measureCores, measureServedWorkMs } from './lib/measure/calibrate.ts';
@@ -121,7 +122,7 @@ for (const size of flags.threadpools) {
     const measured = await measureInputs(server, `threadpool=${size}`, '/hash-test', size);
     sweep.push(
       await experiment.measure(server, {
-        label: `threadpool=${size}`,
+        label: LIBUV_POOL.threadpool(size),
         endpoint: '/hash-test',
         poolSize: size,
         requests: flags.requests,
@@ -144,7 +145,7 @@ const [libuvHashes, libuvReads, pooledHashes, pooledReads] = (await serverWithTh
     server,
     [
       {
-        label: 'hash-libuv',
+        label: LIBUV_POOL.hashLibuv,
         endpoint: '/hash-test',
         poolSize: 4,
         requests: flags.hashes,
@@ -152,7 +153,7 @@ const [libuvHashes, libuvReads, pooledHashes, pooledReads] = (await serverWithTh
         ...cpuModel(flags.hashes, 4, libuv, { libuvThreadpoolSize: 4 }),
       },
       {
-        label: 'hash-pool',
+        label: LIBUV_POOL.hashPool,
         endpoint: '/hash-pool-test',
         poolSize: flags.pool,
         requests: flags.hashes,

@@ -9,6 +9,7 @@
  * Expect: every total within ~1 % of the model; one timeline per pool size with ceil(N / P) stacked waves.
  * Takes:  about 90 s (the six totals add up to 75 s); --quick about 5 s. Writes results/pool-sweep.json.
  */
+import { POOL_SWEEP } from './lib/results/labels.ts';
 import { defineExperiment } from './lib/experiment.ts';
 import { printSweep } from './lib/view/table.ts';
 
@@ -29,7 +30,7 @@ for (const poolSize of flags.pools) {
   await experiment.withServer({ poolSize, delayMs: flags.delayMs }, (server) =>
     // 2. The same burst each time; only P changes.
     experiment.measure(server, {
-      label: `P=${poolSize}`,
+      label: POOL_SWEEP.pool(poolSize),
       endpoint: '/sync-test',
       poolSize,
       queueLimit: server.settings?.queueLimit,

@@ -16,6 +16,7 @@
  * Takes:  about 45 s (3 + 3 + 30 s of bursts, a warm-up burst for fetch's connections, start-ups); --quick
  *         about 5 s. Writes results/real-io.json.
  */
+import { REAL_IO } from './lib/results/labels.ts';
 import { defineExperiment } from './lib/experiment.ts';
 import { describePostgres, startPostgres } from './lib/processes/postgres.ts';
 import { fireBurst } from './lib/client/burst.ts';
@@ -67,7 +68,7 @@ const server = await experiment.server({
 const dbPoolSize = (await server.stats!()).database!.poolSize; // node-postgres' own default unless told otherwise
 
 // 3. The awaited sleep: no pool at all, one wave.
-await experiment.measure(server, { label: 'sleep', endpoint: '/asyncio-test', poolSize: null, ...burst });
+await experiment.measure(server, { label: REAL_IO.sleep, endpoint: '/asyncio-test', poolSize: null, ...burst });
 
 // 4. The awaited HTTP call. One unmeasured burst first, so fetch's connections to the upstream are open and
 //    kept alive, as in a server that has been running; then the upstream counts how many it held at once.
@@ -78,11 +79,11 @@ await fireBurst({
   timeoutMs: flags.delayMs * 4 + 10_000,
 });
 await upstream.resetStats!();
-const call = await experiment.measure(server, { label: 'upstream', endpoint: '/upstream-test', poolSize: null, ...burst });
+const call = await experiment.measure(server, { label: REAL_IO.upstream, endpoint: '/upstream-test', poolSize: null, ...burst });
 const peakConnections = (await upstream.stats!()).inFlight.peak; // requests it served at once: one connection each
 
 // 5. The database query: waves of the driver's pool.
-await experiment.measure(server, { label: 'database', endpoint: '/db-test', poolSize: dbPoolSize, ...burst });
+await experiment.measure(server, { label: REAL_IO.database, endpoint: '/db-test', poolSize: dbPoolSize, ...burst });
 
 // 6. The blog's claim in one table: each kind of waiting beside its pool's P and the model.
 const pools: Record<string, string> = {

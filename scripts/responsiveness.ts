@@ -11,6 +11,7 @@
  * Expect: probe p99 of a few ms (health) and D + a few ms (async); event-loop delay max ≲ 10 ms.
  * Takes:  about 20 s; --quick about 2 s. Writes results/responsiveness.json.
  */
+import { RESPONSIVENESS } from './lib/results/labels.ts';
 import { defineExperiment } from './lib/experiment.ts';
 import { measureBesideProbes, probeExperimentFlags } from './lib/probes.ts';
 
@@ -33,13 +34,13 @@ await measureBesideProbes(
   (server, burst) => [
     // 1. The pool saturated: every thread blocked, the rest queued.
     {
-      label: 'sync',
+      label: RESPONSIVENESS.sync,
       endpoint: '/sync-test',
       poolSize: server.settings.poolSize,
       queueLimit: server.settings.queueLimit,
       ...burst,
     },
     // 2. The same number of awaited timers, for contrast.
-    { label: 'async', endpoint: '/asyncio-test', poolSize: null, ...burst },
+    { label: RESPONSIVENESS.async, endpoint: '/asyncio-test', poolSize: null, ...burst },
   ],
 );

@@ -17,6 +17,7 @@
  *         uvicorn, the uvicorn half is skipped with the reason and Node is measured alone.
  * Takes:  about 3.5 minutes (3 bursts of each; 10 s with --quick). Writes results/workers.json.
  */
+import { WORKERS } from './lib/results/labels.ts';
 import { isOk } from './lib/client/burst-types.ts';
 import { defineExperiment } from './lib/experiment.ts';
 import { startServer, type TargetServer } from './lib/processes/start-server.ts';
@@ -115,7 +116,7 @@ for (const k of flags.workers) {
           ['async', '/asyncio-test', null],
         ] as const) {
           const m = await experiment.measure(server, {
-            label: `${name}-${kind}-k${k}`,
+            label: WORKERS.burst(name, kind, k),
             endpoint,
             poolSize,
             requests: flags.requests,

@@ -18,6 +18,7 @@
  * so an error in any of them shows; the request records, server stats and probes are those of the run whose
  * total is nearest the median, so one burst's records are never mixed with another's.
  */
+import { probeLabel } from '../results/labels.ts';
 import { fireBurst } from '../client/burst.ts';
 import type { BurstClient, BurstResult, RequestRecord } from '../client/burst-types.ts';
 import { predictQueuedPool, predictTotalMs, type Refusals } from '../model/model.ts';
@@ -198,7 +199,7 @@ async function probeMeasurements(
     measurements.push(
       toMeasurement(
         {
-          label: `${burstLabel}-probe-${probe.label}`,
+          label: probeLabel(burstLabel, probe.label),
           endpoint: probe.path,
           poolSize: null,
           delayMs: probe.delayMs,

@@ -30,3 +30,52 @@ export const FIDELITY = {
   experiment: 'fidelity',
   burst: (kind: 'async' | 'trivial' | 'sync', client: 'suite' | 'reference' | 'curl', n: number) => `${kind}-${client}-${n}`,
 } as const;
+
+/** pool-sweep: one burst per pool size P. */
+export const POOL_SWEEP = { experiment: 'pool-sweep', pool: (poolSize: number) => `P=${poolSize}` } as const;
+
+/** concurrency-sweep: sync and async bursts of N requests. */
+export const CONCURRENCY_SWEEP = {
+  experiment: 'concurrency-sweep',
+  burst: (kind: 'sync' | 'async', requests: number) => `${kind} N=${requests}`,
+} as const;
+
+/** blocking-event-loop: the blocking sleep on the loop itself and in the pool, each with its probes. */
+export const BLOCKING_EVENT_LOOP = { experiment: 'blocking-event-loop', loop: 'loop', pool: 'pool' } as const;
+
+/** cpu-bound: N requests of CPU work, on the event loop or in the pool. */
+export const CPU_BOUND = {
+  experiment: 'cpu-bound',
+  burst: (where: 'loop' | 'pool', requests: number) => `${where} N=${requests}`,
+} as const;
+
+/** responsiveness: the pool kept busy (sync) and the async burst, each with its probes. */
+export const RESPONSIVENESS = { experiment: 'responsiveness', sync: 'sync', async: 'async' } as const;
+
+/** real-io: the awaited sleep, a slow API called with fetch, a database query. */
+export const REAL_IO = { experiment: 'real-io', sleep: 'sleep', upstream: 'upstream', database: 'database' } as const;
+
+/** database-pool: node-postgres' pool of P; at the role's limit; beyond it with as many requests. */
+export const DATABASE_POOL = {
+  experiment: 'database-pool',
+  pool: (poolSize: number) => `P=${poolSize}`,
+  atLimit: (limit: number) => `P=${limit} (the limit)`,
+  beyond: (poolSize: number) => `P=${poolSize}, N=${poolSize} (beyond)`,
+} as const;
+
+/** libuv-pool: the sweep of UV_THREADPOOL_SIZE, and the hashes beside file reads (on libuv's threads, in the pool). */
+export const LIBUV_POOL = {
+  experiment: 'libuv-pool',
+  threadpool: (size: number) => `threadpool=${size}`,
+  hashLibuv: 'hash-libuv',
+  hashPool: 'hash-pool',
+} as const;
+
+/** workers: each server's bursts at K processes. */
+export const WORKERS = {
+  experiment: 'workers',
+  burst: (server: 'hono' | 'fastapi', kind: 'sync' | 'async', workers: number) => `${server}-${kind}-k${workers}`,
+} as const;
+
+/** A probe fired beside a burst: `<burst>-probe-<name>` (measure/measure.ts writes it so). */
+export const probeLabel = (burst: string, probe: string) => `${burst}-probe-${probe}`;
