@@ -5,9 +5,9 @@
  * an awaited timer holds no thread, so nothing makes them wait in turn (the model ceil(N / P) · D with no P).
  *
  * Run:    cp scripts/_template.ts scripts/my-experiment.ts && npx tsx scripts/my-experiment.ts [--quick]
- * Expect: a total of D plus a few ms, 0 errors.
- * Takes:  about 5 s; --quick about 2 s. Writes results/<the file's name>.json (this one, as _template, is
- *         skipped by run-all; a copy under a name without the underscore joins it).
+ * Expect: one wave: a total of D plus the server's intake and output, a little above the model; 0 errors.
+ * Takes:  one burst of D, after the server's start-up. Writes results/<the file's name>.json (this one, as
+ *         _template, is skipped by run-all; a copy under a name without the underscore joins it).
  */
 import { defineExperiment } from './lib/experiment.ts';
 

@@ -9,11 +9,14 @@
  * Run:    npx tsx scripts/async-vs-sync.ts [--requests 100] [--delay-ms 3000] [--pool 40] [--quick] [--repeat K]
  *         npx tsx scripts/async-vs-sync.ts --client curl   # the blog's own method: 100 background curls, date +%s
  *         npx tsx scripts/async-vs-sync.ts --url http://127.0.0.1:8000   # a server already running, e.g. by hand
- * Expect: async ≈ 3000 ms, sync ≈ 9000 ms, each within a few tens of ms of the model; the median of 3 bursts
- *         each, with their range. A burst beyond the pool and its queue (e.g. --requests 10000: 40 + 1000) is
- *         partly refused, each refusal a 503 at once: the model predicts how many (8960), and they are a result. With --client curl the blog's method: ≈3.1–3.4 s and ≈9.1–9.3 s to the ms,
- *         and whole seconds that can be 1 s off.
- * Takes:  about 40 s (3 bursts each; 2 s with --quick). Writes results/async-vs-sync.json.
+ * Expect: async in one wave, the model's D; sync in ceil(N / P) waves (3 · D at the defaults); each total a little
+ *         above its model (the server taking the burst in and writing the answers out), the median of 3 bursts
+ *         with their range. A burst beyond the pool and its queue (e.g. --requests 10000: 40 + 1000) is partly
+ *         refused, each refusal a 503 at once: the model predicts how many (8960), and they are a result. With
+ *         --client curl the blog's method: each total also holds starting a process per request, and its whole
+ *         seconds can be 1 s off.
+ * Takes:  41 s in the committed run (results/summary.json); --quick shortens D and N to check the shape.
+ *         Writes results/async-vs-sync.json.
  */
 import { defineExperiment } from './lib/experiment.ts';
 import { ASYNC_VS_SYNC } from './lib/results/labels.ts';

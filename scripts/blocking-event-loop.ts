@@ -9,10 +9,13 @@
  * blocking calls off the event loop, and why FastAPI runs `def` endpoints on threads.
  *
  * Run:    npx tsx scripts/blocking-event-loop.ts [--requests 5] [--delay-ms 1000] [--probe-every-ms 50] [--quick] [--url URL]
- * Expect: loop ≈ 5 000 ms with probes stalled for seconds and an event-loop delay max ≈ 5 000 ms; pool ≈ 1 000 ms
- *         with probes at a few ms. (Kept short on purpose: 5 requests of 1 s instead of the blog's 100 of 3 s,
- *         which would freeze the server for 300 s.)
- * Takes:  about 10 s; --quick about 2 s. Writes results/blocking-event-loop.json.
+ * Expect: loop: N waves of D, one request at a time (5 · D at the defaults), probes stalled behind them, and an
+ *         event-loop delay whose max is about (N − 1) · D (all but the first request served back to back, with no
+ *         timer run between); pool: one wave of D, probes answered at once, the event loop never late by much.
+ *         (Kept short on purpose: 5 requests of 1 s instead of the blog's 100 of 3 s, which would freeze the
+ *         server for 300 s.)
+ * Takes:  13 s in the committed run (results/summary.json); --quick shortens D to check the shape.
+ *         Writes results/blocking-event-loop.json.
  */
 import { BLOCKING_EVENT_LOOP } from './lib/results/labels.ts';
 import { defineExperiment } from './lib/experiment.ts';

@@ -1,19 +1,22 @@
 /**
- * compare-fastapi — the original, side by side: the blog's own kind of server (reference/fastapi_app.py under
- * uvicorn, one worker) and ours (server.ts), fired at by the same client in one run.
+ * compare-fastapi — the original, side by side: the blog's FastAPI app and ours, fired at by the same client.
  *
- * What it shows: both servers answer 100 concurrent requests to the async endpoint in ≈3 s and to the sync one
- * in ≈9 s, each within a few tens of ms of the model ceil(N / P) · D with P = 40 — FastAPI's 40 being anyio's
+ * The blog's own kind of server (reference/fastapi_app.py under uvicorn, one worker) and ours (server.ts), one at a
+ * time, in one run.
+ *
+ * What it shows: both servers answer 100 concurrent requests to the async endpoint in one wave of 3 s and to the
+ * sync one in three, as the model ceil(N / P) · D says with P = 40 — FastAPI's 40 being anyio's
  * default CapacityLimiter, ours a tinypool pool sized to match. An extra row raises FastAPI's limit to 100: the
  * sync endpoint then takes ≈3 s, so the 40 is the cause of the 9 s.
  *
  * Run:    npx tsx scripts/compare-fastapi.ts [--requests 100] [--delay-ms 3000] [--raised-limit 100] [--quick]
  *         npx tsx scripts/compare-fastapi.ts --python /usr/bin/python3     # the interpreter that has FastAPI
- * Expect: async ≈ 3 s and sync ≈ 9 s for both servers, sync ≈ 3 s with the limit raised. Without a Python that
- *         has fastapi and uvicorn: one notice saying what is missing and how to install it, a results file
- *         marked "skipped", exit code 0.
- *         Each total is the median of 3 bursts (--repeat), with their range.
- * Takes:  about 90 s (3 bursts each; about 7 s with --quick). Writes results/compare-fastapi.json.
+ * Expect: for both servers, async in one wave of D and sync in ceil(N / 40) waves (3 · D at the defaults); with
+ *         FastAPI's limit raised to N or more, sync in one wave. Each total is the median of 3 bursts (--repeat),
+ *         with their range. Without a Python that has fastapi and uvicorn: one notice saying what is missing and
+ *         how to install it, a results file marked "skipped", exit code 0.
+ * Takes:  90 s in the committed run (results/summary.json); --quick shortens D and N to check the shape.
+ *         Writes results/compare-fastapi.json.
  */
 import { defineExperiment } from './lib/experiment.ts';
 import { COMPARE_FASTAPI } from './lib/results/labels.ts';

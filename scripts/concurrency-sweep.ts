@@ -7,11 +7,13 @@
  *
  * Run:    npx tsx scripts/concurrency-sweep.ts [--pool 40] [--delay-ms 3000] [--sync-requests 40,41,80,81,120,200]
  *                                              [--async-requests 100,1000,10000] [--quick] [--url URL]
- * Expect: sync totals on the staircase ceil(N / 40) · 3 s; async totals ≈ 3 s, a little more at 10 000: what a
- *         total holds above D is the server taking the requests in and writing the answers out, both on its one
- *         event loop, and it says how long each took (D + intake + output, within a few % of the total).
- * Takes:  about 75 s (48 s of sync totals, 9 s of async, warm-ups); --quick about 5 s.
- *         Writes results/concurrency-sweep.json. 10 000 connections need `ulimit -n` above ~10 100.
+ * Expect: sync totals on the staircase ceil(N / 40) · D, one step up each time N passes a multiple of 40; async
+ *         totals one wave of D, a little more at 10 000: what a total holds above D is the server taking the
+ *         requests in and writing the answers out, both on its one event loop, and it says how long each took
+ *         (D + intake + output accounts for the total).
+ * Takes:  68 s in the committed run (results/summary.json; the models alone add up to 48 s of sync and 9 s of
+ *         async); --quick shortens D and N to check the shape. Writes results/concurrency-sweep.json.
+ *         10 000 connections need `ulimit -n` above ~10 100.
  */
 import { CONCURRENCY_SWEEP } from './lib/results/labels.ts';
 import { defineExperiment } from './lib/experiment.ts';

@@ -14,10 +14,12 @@
  *         npx tsx scripts/find-pool.ts --url 'https://127.0.0.1:8443/orders/{id}' --insecure \
  *           --method POST --header 'Content-Type: application/json' --body '{"item": 1}'
  *         npx tsx scripts/find-pool.ts           # the self-check: the suite's endpoints, found = configured
- * Expect: for server.ts's defaults, "… serves 40 requests at once, each for 3.0 s: a pool of 40" after about 33 s of
- *         bursts (11 · D); in the self-check, found = configured for every pool, and the right kind for the others.
- * Takes:  with --url, at most --budget-s (180 s by default); the self-check about 3 minutes (--quick about a
- *         minute, fewer targets). Writes results/find-pool.json, a staircase and each burst's timeline by wave.
+ * Expect: for server.ts's defaults, `… serves 40 requests at once, each for 3.0 s: a pool of 40` after bursts of
+ *         11 · D (1, 2, 4, 8, 16, 32 in one wave each, 64 in two, then 40 in one and 41 in two); in the
+ *         self-check, found = configured for every pool, and the right kind for the others.
+ * Takes:  with --url, at most --budget-s (180 s by default). The self-check: 2.3 min in the committed run
+ *         (results/summary.json); --quick checks fewer targets. Writes results/find-pool.json, a staircase and
+ *         each burst's timeline by wave.
  */
 import { isIP } from 'node:net';
 import { defineExperiment } from './lib/experiment.ts';

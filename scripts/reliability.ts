@@ -13,11 +13,13 @@
  *
  * Run:    npx tsx scripts/reliability.ts [--quick] [--queue 40] [--overload-pool 20] [--overload-delay-ms 1000]
  *                                        [--requests 100] [--pool 10] [--delay-ms 3000] [--hang-up-after-ms 500]
- * Expect: every bad input answered as documented; 60 × 200 and 340 × 503 with the slowest 503 well under D;
- *         the pool idle ≈0.1–0.2 s after the hang-up with all 100 cancelled; exit 0 ≈2 s after SIGTERM, exit 143
- *         a few ms after a second signal. A status other than the documented one, a pool that does not drain or
- *         a shutdown that does not exit 0 fails the script (after the JSON is written).
- * Takes:  about 10 s; --quick about 5 s (each part starts its own server). Writes results/reliability.json.
+ * Expect: every bad input answered as documented; P + queue × 200 (60) and the rest × 503 (340), the slowest 503
+ *         well under D; the pool idle soon after the hang-up, all 100 cancelled, none completed; exit 0 after
+ *         SIGTERM once the grace (2 s) is over; after a second signal, an exit at once with that signal's code
+ *         (130 for SIGINT, 143 for SIGTERM). A status other than the documented one, a pool that does not drain
+ *         or a shutdown that does not exit 0 fails the script (after the JSON is written).
+ * Takes:  12 s in the committed run (results/summary.json; each part starts its own server); --quick shortens
+ *         D to check the shape. Writes results/reliability.json.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { defineExperiment } from './lib/experiment.ts';

@@ -3,11 +3,13 @@
  *
  * Run:    npx tsx scripts/report.ts [--out results]
  * Expect: results/REPORT.md: the machine, the blog's figures beside ours, one section per experiment, with its
- *         pictures drawn again from the JSON. A run that was interrupted or failed says so at its top.
- * Takes:  well under a second. run-all.ts calls it at the end of every run.
+ *         pictures drawn again from the JSON. A run that was interrupted or failed says so at its top. With the
+ *         default --out, the figures of README.md, docs/ and the scripts' headers written again from the same JSON
+ *         (scripts/pages/): on a clean checkout nothing changes.
+ * Takes:  no experiment: it reads the JSON and draws. run-all.ts calls it at the end of every run.
  */
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readResults, resultsDir, whatItShowsIn, writeAtomically, DEFAULT_RESULTS_DIR } from './lib/results/file.ts';
 import type { ResultsFile } from './lib/results/types.ts';
@@ -16,8 +18,23 @@ import { markdownTable, measurementRow, ms, totalWithRange, MEASUREMENT_HEADERS 
 import { BLOG } from './lib/model/model.ts';
 import { ASYNC_VS_SYNC, COMPARE_FASTAPI, FIDELITY } from './lib/results/labels.ts';
 import { verdictWord } from './lib/model/targets.ts';
+import { writeProjectPages } from './pages/index.ts';
 
 const INTERRUPTED_SUFFIX = '.interrupted.json';
+
+/**
+ * The project's pages (README.md, docs/, the scripts' headers) written from the results, when `dir` is the project's
+ * own results/ (a temporary --out, as the tests use, writes nothing there). Returns the pages it changed, and what it
+ * could not write, each in one sentence.
+ */
+export async function writePages(dir: string): Promise<{ changed: string[]; unresolved: string[] }> {
+  if (resolve(dir) !== resolve(resultsDir(DEFAULT_RESULTS_DIR))) return { changed: [], unresolved: [] };
+  const updates = await writeProjectPages(dir);
+  return {
+    changed: updates.filter((u) => u.after !== u.before).map((u) => u.page),
+    unresolved: updates.flatMap((u) => u.unresolved.map((why) => `${u.page}: ${why}`)),
+  };
+}
 
 export async function writeReport(dir: string): Promise<string> {
   const names = (await readdir(dir)).filter((name) => name.endsWith('.json') && name !== 'summary.json').sort();
@@ -213,4 +230,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     numbers: {},
   });
   console.log(`wrote ${await writeReport(resultsDir(flags.out))}`);
+  const pages = await writePages(resultsDir(flags.out));
+  if (pages.changed.length > 0) console.log(`wrote ${pages.changed.join(', ')} from the results`);
+  for (const why of pages.unresolved) console.error(`report: kept as it was, ${why}`);
 }

@@ -12,10 +12,13 @@
  *
  * Run:    npx tsx scripts/workers.ts [--workers 1,2,4] [--requests 100] [--delay-ms 3000] [--pool 40] [--repeat 3] [--quick]
  *         npx tsx scripts/workers.ts --python /usr/bin/python3   # the interpreter that has FastAPI
- * Expect: Node: 9, 6 and 3 s for sync, splits within a few requests of even; uvicorn: the same or longer, with
- *         splits that change from run to run; async ≈ 3 s everywhere. Without a Python that has FastAPI and
- *         uvicorn, the uvicorn half is skipped with the reason and Node is measured alone.
- * Takes:  about 3.5 minutes (3 bursts of each; 10 s with --quick). Writes results/workers.json.
+ * Expect: Node: sync in ceil(N / (K · P)) waves (3, 2 and 1 · D for K = 1, 2, 4 at the defaults), splits near
+ *         even; uvicorn: the same or longer, with splits that change from run to run; every split names all K
+ *         processes, 0 for one that got nothing, and the busiest one's waves are the total's; async one wave of D
+ *         everywhere. Without a Python that has FastAPI and uvicorn, the uvicorn half is skipped with the reason
+ *         and Node is measured alone.
+ * Takes:  3.6 min in the committed run (results/summary.json; 3 bursts of each); --quick shortens D and N to
+ *         check the shape. Writes results/workers.json.
  */
 import { WORKERS } from './lib/results/labels.ts';
 import { isOk } from './lib/client/burst-types.ts';

@@ -95,7 +95,7 @@ export async function projectWith(
   t.after(() => rm(project, { recursive: true, force: true }));
   await mkdir(join(project, 'scripts'));
   await cp(join(ROOT, 'scripts', 'lib'), join(project, 'scripts', 'lib'), { recursive: true });
-  for (const file of ['scripts/run-all.ts', 'scripts/report.ts', 'package.json', 'server.ts', 'server']) {
+  for (const file of ['scripts/run-all.ts', 'scripts/report.ts', 'scripts/pages', 'package.json', 'server.ts', 'server']) {
     await cp(join(ROOT, file), join(project, file), { recursive: true });
   }
   await symlink(join(ROOT, 'node_modules'), join(project, 'node_modules'));

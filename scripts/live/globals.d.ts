@@ -1,4 +1,4 @@
-/** What the live page sets for outside checks (scripts/README.md, "live: the page"). */
+/** What the live page sets for outside checks (docs/live-page.md, "What a browser test can rely on"). */
 interface Window {
   liveResult?: import('../lib/live/events.ts').LiveMeasurement;
 }

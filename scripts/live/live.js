@@ -7,9 +7,9 @@
  * the form and the model (form.js, model.js), Fire/Stop/Save (controls.js), the stream (stream.js), the picture
  * (picture.js: timeline.js, gauges.js), replay (replay.js). This one starts them.
  *
- * For outside checks (scripts/README.md, "live: the page"): body[data-state] is idle, firing, done or failed; each
- * request is a rect with data-request-id, and data-end-ms and data-status once answered; window.liveResult is the
- * burst as one measurement, set before the state becomes done.
+ * For outside checks (docs/live-page.md, "What a browser test can rely on"): body[data-state] is idle, firing, done
+ * or failed; each request is a rect with data-request-id, and data-end-ms and data-status once answered;
+ * window.liveResult is the burst as one measurement, set before the state becomes done.
  */
 import { elements } from './elements.js';
 import { enter, page, sayError, showPhase } from './state.js';

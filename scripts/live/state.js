@@ -2,8 +2,8 @@
 /**
  * The page's one state value, `page`, and the phases it goes through. Every module reads and changes this one object;
  * none keeps state of its own. The phase is explicit, and what the page shows for outside checks follows from it:
- * `body[data-state]` is idle, firing, done or failed (the contract in scripts/README.md, "live: the page"), and
- * which buttons work.
+ * `body[data-state]` is idle, firing, done or failed (the contract in docs/live-page.md, "What a browser test can
+ * rely on"), and which buttons work.
  *
  *   loading ─→ idle ─Fire─→ asking ─202─→ firing ─done─→ done
  *                 ↑           │              │  └─failed─→ failed
