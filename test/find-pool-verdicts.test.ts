@@ -25,8 +25,15 @@ export const RECORDED = [
  * A finding as the script writes it, less what depends on when it ran (the wall clock) or how it was started. D is
  * compared to the µs the file's offsets keep: a request's own time is the difference of two offsets rounded each.
  */
-function verdictOf(finding: Finding): Omit<Finding, 'elapsedMs' | 'configured' | 'cpuSignals' | 'sentence'> {
-  const { elapsedMs: _elapsed, configured: _configured, cpuSignals: _signals, sentence: _sentence, ...verdict } = finding;
+function verdictOf(finding: Finding): Omit<Finding, 'elapsedMs' | 'configured' | 'cpuSignals' | 'sentence' | 'serverTiming'> {
+  const {
+    elapsedMs: _elapsed,
+    configured: _configured,
+    cpuSignals: _signals,
+    sentence: _sentence,
+    serverTiming: _serverTiming,
+    ...verdict
+  } = finding;
   return { ...verdict, delayMs: Math.round(finding.delayMs * 100) / 100 };
 }
 
@@ -161,4 +168,22 @@ test('a pool of 200 behind a slow intake: waves read from each request’s own s
   assert.equal(cold.finding.poolSize, 200);
   assert.deepEqual(cold.fired.slice(-4), [256, 256, 200, 201]);
   assert.match(cold.finding.sentence, /139 of N = 256 ended a wave late/);
+});
+
+test('a server that sends Server-Timing: its pool-wait in steps of D corroborates the finding, and never decides it', async () => {
+  const plain = await findInModel({ poolSize: 7, delayMs: 200 });
+  const told = await findInModel({ poolSize: 7, delayMs: 200, serverTiming: (waited) => waited });
+  assert.equal(told.finding.kind, 'pool');
+  assert.equal(told.finding.poolSize, 7);
+  assert.deepEqual(told.finding.serverTiming, { metric: 'pool-wait', requests: 8, waves: [7, 1], agrees: true });
+  assert.match(
+    told.finding.sentence,
+    /Server-Timing agrees \(pool-wait in the burst of 8: 7 waited none, 1 about 1 · D\); it corroborates/,
+  );
+  assert.equal(plain.finding.serverTiming, undefined);
+  // A server whose header says something else (every answer "waited none") changes nothing but the clause.
+  const lying = await findInModel({ poolSize: 7, delayMs: 200, serverTiming: () => 0 });
+  assert.deepEqual(verdictOf(lying.finding), verdictOf(plain.finding));
+  assert.deepEqual(lying.fired, plain.fired);
+  assert.match(lying.finding.sentence, /Server-Timing counts otherwise .* the finding stands on the answers' timing/);
 });

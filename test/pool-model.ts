@@ -13,6 +13,8 @@ export interface ModelServer {
   takenMs?: (i: number, n: number, burst: number) => number;
   /** Added to every request of burst `burst` (1-based): a busy moment of the machine. */
   lateBy?: (burst: number) => number;
+  /** Each answer's Server-Timing `pool-wait` (the time it waited for a place, ms), as server.ts sends it; or what it says. */
+  serverTiming?: (waitedMs: number) => number;
 }
 
 /** One burst of n against the model, requests still open at timeoutMs ended as timeouts. */
@@ -24,10 +26,13 @@ export function modelBurst(server: ModelServer, n: number, timeoutMs: number, bu
   const requests: RequestRecord[] = [];
   for (const { i, takenMs } of order) {
     const place = free.indexOf(Math.min(...free));
-    const endMs = Math.max(takenMs, free[place]!) + server.delayMs + late + (i % 7) * 0.3;
+    const servedMs = Math.max(takenMs, free[place]!);
+    const endMs = servedMs + server.delayMs + late + (i % 7) * 0.3;
     free[place] = endMs;
     const startMs = 0.01 * i;
     const record: RequestRecord = { id: i + 1, startMs, endMs, status: 200, connectMs: Math.max(0.1, takenMs - startMs) };
+    if (server.serverTiming)
+      record.serverTiming = { 'pool-wait': server.serverTiming(servedMs - takenMs), 'pool-run': server.delayMs };
     requests[i] = endMs <= timeoutMs ? record : { ...record, endMs: timeoutMs, status: null, error: 'timeout' };
   }
   return { startedAt: 0, totalMs: Math.max(...requests.map((r) => r.endMs)), connectMs: null, requests };

@@ -13,6 +13,7 @@ import type { Search } from './search.ts';
 import { shapedByIntake, type Step } from './step.ts';
 import { cpuSignals, MOVED_OUT, type CpuSignals } from './signals.ts';
 import { hintFor, hintForProcesses } from './hints.ts';
+import { corroborate, corroborationText, type ServerTimingCorroboration } from './server-timing.ts';
 import { round3 } from '../../../server/numbers.ts';
 import { duration } from '../view/table.ts';
 
@@ -55,6 +56,11 @@ export interface Finding {
    * and the totals fit the cores' model better than the pool's steps (each model's mean |ln(total / model)|).
    */
   cpuSignals?: { firstAnswerMovedOut: boolean; totalsFitCores: boolean; poolStepsError: number; coresError: number };
+  /**
+   * Where the answers carry Server-Timing `-wait` metrics: the waves the server itself counted in the burst that
+   * revealed P (else the largest answered in full), and whether they agree. It corroborates; it never decides.
+   */
+  serverTiming?: ServerTimingCorroboration;
   /** Little's law as a cross-check: the completions per ms over the full waves × D. */
   littlesLawPoolSize?: number | null;
   /** A well-known default of this size, and what to change. */
@@ -100,6 +106,8 @@ interface Facts {
   caveat: string;
   /** Where the server's intake shaped bursts: how, and what to look at next. Appended to every sentence. */
   intake: string;
+  /** What the server's own Server-Timing says, where it sends one: appended to every sentence. */
+  corroboration: string;
 }
 
 type Rule = (facts: Facts) => Finding | null;
@@ -126,6 +134,7 @@ function factsOf(search: Search, target: string, budgetMs: number): Facts {
     Object.keys(search.poolPerProcess).length || new Set(steps.flatMap((s) => Object.keys(s.perWorker))).size || 1;
   const signals = cpuSignals(search);
   const { totals } = signals;
+  const serverTiming = corroborate(search.revealed?.step ?? largest, delayMs);
   return {
     search,
     target,
@@ -144,6 +153,7 @@ function factsOf(search: Search, target: string, budgetMs: number): Facts {
         : {}),
       connections: `each request on a new connection, timed from its connect (the slowest connect: ${slowConnect.toFixed(1)} ms${waited})`,
       elapsedMs: search.elapsedMs,
+      ...(serverTiming ? { serverTiming } : {}),
       cpuSignals: {
         firstAnswerMovedOut: signals.firstAnswerMovedOut,
         totalsFitCores: totals.fitsCores,
@@ -161,6 +171,7 @@ function factsOf(search: Search, target: string, budgetMs: number): Facts {
     signals,
     caveat: caveatOf(signals, delayMs),
     intake: intakeText(steps, search.waveUnitMs),
+    corroboration: serverTiming ? corroborationText(serverTiming) : '',
   };
 }
 
@@ -230,7 +241,7 @@ function cpuWork(f: Facts): Finding | null {
     kind: 'cpu',
     poolSize: steps,
     effectiveParallelism: f.parallelism,
-    sentence: `${f.target} is CPU work of ${f.d} a request that shares the cores: ${f.parallelism.toFixed(1)} requests' worth run side by side${how}${f.refusals}${f.intake}`,
+    sentence: `${f.target} is CPU work of ${f.d} a request that shares the cores: ${f.parallelism.toFixed(1)} requests' worth run side by side${how}${f.refusals}${f.intake}${f.corroboration}`,
   };
 }
 
@@ -257,7 +268,7 @@ function onePool(f: Facts): Finding | null {
     kind: 'pool',
     poolSize: p,
     ...(from < p ? { grewFrom: from } : {}),
-    sentence: `${f.target} serves ${plural(p, 'request')} at once, each for ${f.d}: a pool of ${p}. N = ${p} ran in one wave, N = ${p + 1} in two${three}.${grown}${f.refusals}${f.caveat}${f.intake}`,
+    sentence: `${f.target} serves ${plural(p, 'request')} at once, each for ${f.d}: a pool of ${p}. N = ${p} ran in one wave, N = ${p + 1} in two${three}.${grown}${f.refusals}${f.caveat}${f.intake}${f.corroboration}`,
     littlesLawPoolSize: f.littlesLaw,
     ...(hint ? { hint } : {}),
   };
@@ -290,7 +301,7 @@ function poolThatChanges(f: Facts): Finding | null {
     ...(several ? { perWorker: revealed.step.perWorker, perWorkerPoolSize: f.search.poolPerProcess } : {}),
     littlesLawPoolSize: f.littlesLaw,
     ...(hint ? { hint } : {}),
-    sentence: `${f.target} served ${served}, each request for ${f.d}: ${several ? processesText(f) : 'the pool does not stay one size (it grows under load, or several processes share it).'}${f.refusals}${f.caveat}${f.intake}`,
+    sentence: `${f.target} served ${served}, each request for ${f.d}: ${several ? processesText(f) : 'the pool does not stay one size (it grows under load, or several processes share it).'}${f.refusals}${f.caveat}${f.intake}${f.corroboration}`,
   };
 }
 
@@ -325,7 +336,7 @@ function poolNotConfirmed(f: Facts): Finding | null {
     poolSize: null,
     poolSizeRange: [p, p],
     littlesLawPoolSize: f.littlesLaw,
-    sentence: `${f.target}: the first wave held ${p}, but ${why} N = ${p} in one wave and N = ${p + 1} in two.${f.refusals}${f.caveat}${f.intake}`,
+    sentence: `${f.target}: the first wave held ${p}, but ${why} N = ${p} in one wave and N = ${p + 1} in two.${f.refusals}${f.caveat}${f.intake}${f.corroboration}`,
   };
 }
 
@@ -337,7 +348,7 @@ function budgetRanOut(f: Facts): Finding | null {
     kind: 'undecided',
     poolSize: null,
     poolSizeRange: [f.search.oneWaveUpTo, null],
-    sentence: `${f.target}: the budget of ${duration(f.budgetMs)} ran out first; it serves at least ${f.search.oneWaveUpTo} at once, each for ${f.d}.${f.refusals}${f.caveat}${f.intake}`,
+    sentence: `${f.target}: the budget of ${duration(f.budgetMs)} ran out first; it serves at least ${f.search.oneWaveUpTo} at once, each for ${f.d}.${f.refusals}${f.caveat}${f.intake}${f.corroboration}`,
   };
 }
 
@@ -351,7 +362,7 @@ function noLimit(f: Facts): Finding {
     ...f.base,
     kind: 'none',
     poolSize: null,
-    sentence: `${f.target} served ${plural(upTo, 'request')} at once in one wave of ${f.d}: no limit up to ${upTo}${further}.${f.refusals}${f.caveat}${f.intake}`,
+    sentence: `${f.target} served ${plural(upTo, 'request')} at once in one wave of ${f.d}: no limit up to ${upTo}${further}.${f.refusals}${f.caveat}${f.intake}${f.corroboration}`,
   };
 }
 
