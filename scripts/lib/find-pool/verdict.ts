@@ -12,7 +12,7 @@ import { isOk } from '../client/burst-types.ts';
 import type { Search } from './search.ts';
 import { shapedByIntake, type Step } from './step.ts';
 import { cpuSignals, MOVED_OUT, type CpuSignals } from './signals.ts';
-import { hintFor, hintForProcesses } from './hints.ts';
+import { hintFor, hintForProcesses, NO_LIMIT_HINT } from './hints.ts';
 import { corroborate, corroborationText, type ServerTimingCorroboration } from './server-timing.ts';
 import { round3 } from '../../../server/numbers.ts';
 import { duration } from '../view/table.ts';
@@ -362,6 +362,7 @@ function noLimit(f: Facts): Finding {
     ...f.base,
     kind: 'none',
     poolSize: null,
+    ...(upTo === most ? { hint: `no limit up to ${upTo}: ${NO_LIMIT_HINT}.` } : {}),
     sentence: `${f.target} served ${plural(upTo, 'request')} at once in one wave of ${f.d}: no limit up to ${upTo}${further}.${f.refusals}${f.caveat}${f.intake}${f.corroboration}`,
   };
 }
