@@ -25,8 +25,11 @@ export const RECORDED = [
  * A finding as the script writes it, less what depends on when it ran (the wall clock) or how it was started. D is
  * compared to the µs the file's offsets keep: a request's own time is the difference of two offsets rounded each.
  */
-function verdictOf(finding: Finding): Omit<Finding, 'elapsedMs' | 'configured' | 'cpuSignals' | 'sentence' | 'serverTiming'> {
+function verdictOf(
+  finding: Finding,
+): Omit<Finding, 'elapsedMs' | 'configured' | 'cpuSignals' | 'sentence' | 'serverTiming' | 'hint'> {
   const {
+    hint: _hint,
     elapsedMs: _elapsed,
     configured: _configured,
     cpuSignals: _signals,
@@ -48,15 +51,42 @@ for (const path of RECORDED) {
       assert.equal(source.fired(), target.measurements.length, `${target.name}: every recorded burst asked for`);
       const again = judge(search, target.finding.target, target.budgetMs);
       assert.deepEqual(verdictOf(again), verdictOf(target.finding), target.name);
-      // The same sentence, where it may since have grown a clause (the largest P a search could find).
+      // The hint beside it where there was one (the table of defaults has grown since); the same sentence, where it
+      // may since have grown a clause (the largest P a search could find).
+      if (target.finding.hint)
+        assert.match(again.hint ?? '', new RegExp(`^(\\d+ processes × )?${target.finding.poolSize ?? ''}`));
       assert.ok(again.sentence.startsWith(target.finding.sentence.replace(/\.$/, '')), `${target.name}: ${again.sentence}`);
-      // The two signs of CPU work each say what the verdict says, on their own.
+      // CPU work where both signs say so. Where one alone said it, the committed sentence says which, and that it
+      // was not taken for CPU work (tallied for the docs by the test below).
       const cpu = target.finding.kind === 'cpu';
-      assert.equal(again.cpuSignals?.firstAnswerMovedOut, cpu, `${target.name}: the earliest answer moving out`);
-      assert.equal(again.cpuSignals?.totalsFitCores, cpu, `${target.name}: the totals' fit`);
+      const signals = again.cpuSignals!;
+      assert.equal(signals.firstAnswerMovedOut && signals.totalsFitCores, cpu, target.name);
+      if (signals.firstAnswerMovedOut !== cpu || signals.totalsFitCores !== cpu)
+        assert.match(target.finding.sentence, /not CPU work/, `${target.name}: one sign alone, unsaid`);
     }
   });
 }
+
+test('how often each sign of CPU work alone would have erred on the committed bursts: the earliest answer, the totals', async () => {
+  const erred = { firstAnswerMovedOut: [] as string[], totalsFitCores: [] as string[] };
+  let targets = 0;
+  for (const path of RECORDED)
+    for (const target of recordedTargets(join(ROOT, path))) {
+      targets++;
+      const search = await runSearch(
+        { url: target.finding.target, maxRequests: target.maxRequests, budgetMs: target.budgetMs },
+        replayOf(target.measurements),
+      );
+      const signals = judge(search, target.finding.target, target.budgetMs).cpuSignals!;
+      const cpu = target.finding.kind === 'cpu';
+      for (const sign of ['firstAnswerMovedOut', 'totalsFitCores'] as const)
+        if (signals[sign] !== cpu) erred[sign].push(`${path} ${target.name}`);
+    }
+  console.log(`of ${targets} committed targets, each sign alone would have erred on: ${JSON.stringify(erred)}`);
+  // The totals' fit alone never erred on them; the earliest answer alone did where a cold server answered late.
+  assert.deepEqual(erred.totalsFitCores, []);
+  assert.ok(erred.firstAnswerMovedOut.length < targets / 4, JSON.stringify(erred));
+});
 
 test('the plan doubles from 2 and ends at the most allowed, whatever it is', () => {
   assert.deepEqual(doublingPlan(256), [2, 4, 8, 16, 32, 64, 128, 256]);
@@ -86,16 +116,22 @@ test('P is confirmed by N = P and N = P + 1, and by N = 2P + 1 until a burst of 
 test('hints: a well-known default beside the P found; several processes by their own pools, never "× null"', () => {
   assert.match(hintFor(40)!, /^40 is anyio's CapacityLimiter\(40\)/);
   assert.equal(hintFor(41), undefined);
+  // Jetty's 200 less the threads its connector keeps (196 on this machine's 2 cores): close below, and said so.
+  assert.match(hintFor(196)!, /^196 is close below 200: a servlet container's request threads: .*Jetty's QueuedThreadPool/);
+  assert.equal(hintFor(180), undefined);
   assert.match(hintForProcesses([40, 40])!, /^2 processes × 40: 40 is anyio's/);
   // Pools that differ (3 and 2, 5 in all): the sum is no process's pool, so 5's default is not said (it said
   // "2 processes × null: 5 is php-fpm's pm.max_children"); where a process's own pool is a known default, that is.
-  assert.equal(hintForProcesses([3, 2]), undefined);
+  const threeAndTwo = hintForProcesses([3, 2])!;
+  assert.doesNotMatch(threeAndTwo, /null|\b5 is/);
+  assert.match(threeAndTwo, /^2 processes with pools of 3, 2: 3 is Puma's threads/);
+  assert.equal(hintForProcesses([7, 2]), undefined);
   const differ = hintForProcesses([5, 3])!;
-  assert.equal(
-    differ,
-    "2 processes with pools of 5, 3: 5 is php-fpm's pm.max_children (5 in Debian's www.conf), or Puma's 5 threads; to change it: pm.max_children in the pool's .conf.",
+  assert.match(differ, /^2 processes with pools of 5, 3: 5 is php-fpm's pm\.max_children .*; 3 is Puma's threads/);
+  assert.match(
+    hintForProcesses([40, 10])!,
+    /^2 processes with pools of 40, 10: 40 is anyio's .*; 10 is a database pool's default: node-postgres'/,
   );
-  assert.match(hintForProcesses([40, 10])!, /^2 processes with pools of 40, 10: 40 is anyio's .*; 10 is node-postgres'/);
 });
 
 /** The search and the verdict over a model server (./pool-model.ts), with --max-requests and the budget given. */

@@ -167,6 +167,34 @@ const OUTSIDE: { folder: string; server: string; why: string }[] = [
     server: 'Apache 2.4 + mod_wsgi, embedded (mpm_event)',
     why: '`MaxRequestWorkers 150` in processes of 25 threads, forked as spare threads run out and ended when idle',
   },
+  {
+    folder: 'tomcat',
+    server: "Tomcat 10.1 (Debian's `server.xml`, its HTTP connector as it comes)",
+    why: "`maxThreads` 200; its backlog (`acceptCount` 100) and one acceptor took some connections a second late, read from each request's own start",
+  },
+  { folder: 'tomcat-50', server: 'Tomcat 10.1, `maxThreads="50"` on the connector', why: 'the one setting changed' },
+  {
+    folder: 'jetty',
+    server: 'Jetty 9.4 (`--module=http,deploy,jsp`)',
+    why: "a `QueuedThreadPool` of 200, less 4 that Jetty keeps for itself here (its connector's acceptor and selector among them)",
+  },
+  {
+    folder: 'jetty-40',
+    server: 'Jetty 9.4, `jetty.threadPool.maxThreads=40`',
+    why: 'the one setting changed: 40, less the same 4',
+  },
+  { folder: 'puma', server: 'Puma 5.6 (`puma config.ru`)', why: 'threads `0:5` by default, one process' },
+  { folder: 'puma-8', server: 'Puma 5.6, `puma -t 8:8`', why: 'the one setting changed' },
+  {
+    folder: 'unicorn',
+    server: 'Unicorn 6.0 (`unicorn config.ru`)',
+    why: '`worker_processes 1` by default, one request per process',
+  },
+  {
+    folder: 'unicorn-3',
+    server: 'Unicorn 6.0, `worker_processes 3`',
+    why: 'the one setting changed: three processes on one socket, each taking a connection only when free',
+  },
 ];
 
 const findPoolOutside: PageTable = (results) =>
