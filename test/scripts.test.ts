@@ -15,9 +15,12 @@ import type { WorkersResults } from '../scripts/workers.ts';
 import type { LibuvPoolResults } from '../scripts/libuv-pool.ts';
 import type { ConcurrencySweepResults } from '../scripts/concurrency-sweep.ts';
 import type { FindPoolResults } from '../scripts/find-pool.ts';
+import type { ChainFields, PoolChainResults } from '../scripts/pool-chain.ts';
+import { POOL_CHAIN } from '../scripts/lib/results/labels.ts';
+import { findPgBouncer } from '../scripts/lib/processes/pgbouncer.ts';
 import { findFastApiPython } from '../scripts/lib/processes/fastapi.ts';
 
-import { runScript, tempDir, ROOT, embeddedPostgresProcesses } from './run-script.ts';
+import { runScript, tempDir, ROOT, embeddedPostgresProcesses, pgbouncerProcesses } from './run-script.ts';
 import { waveSizes } from '../scripts/lib/model/waves.ts';
 import { isExperimentScript } from '../scripts/lib/results/labels.ts';
 
@@ -63,9 +66,10 @@ describe('run-all --quick', () => {
   let out = '';
   let run: ReturnType<typeof runScript>;
   let othersPostgres: number[] = []; // another checkout's, on the same machine: not ours to judge
+  let othersPgBouncer: number[] = [];
   // Each experiment's file, typed with the fields it declares it adds (the script exports them).
-  const results = <F extends object = NoFields>(experiment: string) =>
-    readFile(join(out, `${experiment}.json`), 'utf8').then((text) => JSON.parse(text) as ResultsFile<F>);
+  const results = <F extends object = NoFields, X extends object = NoFields>(experiment: string) =>
+    readFile(join(out, `${experiment}.json`), 'utf8').then((text) => JSON.parse(text) as ResultsFile<F, X>);
   const measurement = (r: ResultsFile, label: string) => r.measurements.find((m) => m.label === label)!;
 
   // Every experiment, one after the other: minutes on a slow machine, so its own deadlines, the script's and the hook's.
@@ -73,6 +77,7 @@ describe('run-all --quick', () => {
     async () => {
       out = await mkdtemp(join(tmpdir(), 'suite-'));
       othersPostgres = embeddedPostgresProcesses();
+      othersPgBouncer = pgbouncerProcesses();
       run = runScript('run-all.ts', ['--quick', '--quiet', '--out', out], 15 * 60_000);
     },
     { timeout: 16 * 60_000 },
@@ -366,8 +371,56 @@ describe('run-all --quick', () => {
     assert.equal(r.staircases?.length, r.findings.length);
   });
 
-  test('no PostgreSQL process is left behind by the database experiments', () => {
+  test('no PostgreSQL or PgBouncer process is left behind by the database experiments', () => {
     assert.deepEqual(embeddedPostgresProcesses(othersPostgres), []);
+    assert.deepEqual(pgbouncerProcesses(othersPgBouncer), []);
+  });
+
+  test('pool-chain: K pools of P in waves of K · P; beyond the role’s limit, said at start and refused as each process’s share predicts; PgBouncer’s pool sets the waves; find-pool finds the smallest pool', async () => {
+    const r = await results<PoolChainResults, Partial<ChainFields>>(POOL_CHAIN.experiment);
+    const limit = r.postgres.connectionLimit;
+    const chains = r.measurements.filter((m) => m.dbPool !== undefined);
+    for (const m of chains) {
+      const label = `${m.label}: ${JSON.stringify(m.errorCounts)}, waves ${m.waves}`;
+      const model = m.predictedFromSplitMs!;
+      const wanted = m.workers! * m.dbPool!;
+      const answers = m.requests.filter((q) => q.status === 200);
+      if (m.pooler) {
+        // Through PgBouncer: no refusal, whatever K · P, and its pool (or a smaller one of the process) sets the waves.
+        assert.equal(m.errors, 0, label);
+        assert.equal(m.poolSize, Math.min(wanted, m.poolerPoolSize!), label);
+      } else if (wanted <= limit) {
+        assert.equal(m.errors, 0, label);
+        assert.equal(m.startupStatement, null, `${m.label}: the pools fit, nothing to say`);
+        assert.deepEqual(Object.values(m.connectionsOpened!), Array(m.workers).fill(m.dbPool), label);
+      } else {
+        // Beyond: the primary said so, shared the limit out, and each process refused the rest of its share, at once.
+        assert.match(m.startupStatement!, new RegExp(`= ${wanted} connections wanted; PostgreSQL allows this role ${limit} `));
+        assert.equal(
+          Object.values(m.connectionsOpened!).reduce((a, b) => a + b),
+          limit,
+          label,
+        );
+        assert.ok(m.expectedRefused! > 0, label);
+        assert.equal(m.errors, m.expectedRefused, label);
+        const firstAnswer = Math.min(...answers.map((q) => q.endMs));
+        for (const q of m.requests.filter((q) => q.status !== 200)) {
+          assert.equal(q.status, 503, label);
+          assert.ok(q.endMs < firstAnswer, `${m.label}: a refusal after ${q.endMs} ms, the first answer at ${firstAnswer} ms`);
+        }
+      }
+      // The waves the model gives for the split that happened, in count (a quick run on a busy machine: shapes only).
+      assert.equal(waveSizes(answers, m.delayMs).length, model / m.delayMs, label);
+    }
+    assert.ok(
+      chains.some((m) => !m.pooler && (m.expectedRefused ?? 0) > 0),
+      '--quick has a chain beyond the limit',
+    );
+    if ('skipped' in r.pgbouncer) assert.equal(findPgBouncer(), null, r.pgbouncer.skipped);
+    else assert.ok(chains.some((m) => m.pooler === 'pgbouncer'));
+    for (const f of r.findings)
+      assert.deepEqual([f.kind, f.poolSize], ['pool', f.predictedPoolSize], `${f.chain}: ${f.sentence}`);
+    assert.equal(r.findings.length, 'skipped' in r.pgbouncer ? 1 : 2);
   });
 
   test('responsiveness: probes stay fast while the pool is saturated, with the event-loop delay recorded', async () => {

@@ -43,6 +43,28 @@ export const URL_FLAG: TextFlag = {
   value: 'URL',
 };
 
+/**
+ * The database experiments' D: how long each query sleeps. --quick keeps it well above the time PostgreSQL takes to
+ * refuse the connections beyond its limit, even on a slow machine (7 refusals of up to 60 ms at half this machine's
+ * CPU): the model needs them inside a wave.
+ */
+export const QUERY_DELAY_FLAG: NumberFlag = {
+  help: 'how long each query sleeps (pg_sleep), ms',
+  default: 3000,
+  quick: 1000,
+  min: 1,
+  max: 600_000,
+};
+
+/** The throwaway PostgreSQL's max_connections: its default, 100 (a role without SUPERUSER gets 3 fewer); --quick 20. */
+export const MAX_CONNECTIONS_FLAG: NumberFlag = {
+  help: "the throwaway cluster's max_connections (PostgreSQL's default: 100; the server's role gets 3 fewer)",
+  default: 100,
+  quick: 20,
+  min: 5,
+  max: 10_000,
+};
+
 export type CommonFlags = {
   /** Where results go (default: results/ of the project). */
   out: string;

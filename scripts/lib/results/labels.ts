@@ -79,3 +79,10 @@ export const WORKERS = {
 
 /** A probe fired beside a burst: `<burst>-probe-<name>` (measure/measure.ts writes it so). */
 export const probeLabel = (burst: string, probe: string) => `${burst}-probe-${probe}`;
+
+/** pool-chain: a chain of K processes × a database pool of P, straight to PostgreSQL or through PgBouncer. */
+export const POOL_CHAIN = {
+  experiment: 'pool-chain',
+  direct: (workers: number, dbPool: number) => `k${workers}-p${dbPool}`,
+  pooled: (workers: number, dbPool: number) => `pgbouncer-k${workers}-p${dbPool}`,
+} as const;
