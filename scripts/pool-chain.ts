@@ -15,12 +15,14 @@
  * smallest pool in the chain (the process's, the pooler's, the database's) sets the waves.
  *
  * Run:    npx tsx scripts/pool-chain.ts [--requests 100] [--delay-ms 3000] [--workers 1,2,4] [--pools 10,40] [--quick]
- * Expect: every chain's total within 2 % of its model: 30, 9, 15, 6, 9 and 3 s without the pooler (4 × 40: 3 of 100
- *         refused with 503 before the first answer, as predicted), 15 s through PgBouncer's 20 (K · P ≥ 20) with none
- *         refused; find-pool: 40 for 4 processes × 10, 20 behind PgBouncer. Without pgbouncer installed
- *         (apt-get install pgbouncer), its part is skipped with the reason.
- * Takes:  about 4 minutes (2.5 of them the bursts' own waves); --quick (max_connections 20: the role gets 17; D = 1 s;
- *         PgBouncer's pool 5) about a minute. Writes results/pool-chain.json.
+ * Expect: every chain's total within 2 % of its model, whose waves add up to 30, 9, 15, 6, 9 and 3 s without the
+ *         pooler (4 × 40: a few of the 100 refused with 503 before the first answer, exactly as predicted) and to 15 s
+ *         each through PgBouncer's 20 (every chain with K · P ≥ 20), with none refused; find-pool: 40 for 4
+ *         processes × 10, 20 behind PgBouncer. Without pgbouncer installed (apt-get install pgbouncer), its part is
+ *         skipped with the reason.
+ * Takes:  the waves above, a server start per chain and find-pool's bursts (the committed run's time is in
+ *         results/summary.json); --quick (max_connections 20: the role gets 17; D = 1 s; PgBouncer's pool 5) checks
+ *         the shape. Writes results/pool-chain.json.
  */
 import { defineExperiment } from './lib/experiment.ts';
 import { MAX_CONNECTIONS_FLAG, QUERY_DELAY_FLAG } from './lib/flags.ts';
