@@ -6,6 +6,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { RequestError } from '@hono/node-server';
+import { decodeCursor } from './task-log.ts';
 
 /**
  * Every answer says which process gave it (X-Worker: <pid>): with --workers K, the client can count who took
@@ -45,6 +46,16 @@ export function parseUserId(c: Context): number | Response {
     return c.json({ detail: [{ type, loc, msg, input, ctx }] }, 422);
   }
   return value === 0 ? 0 : value; // no -0 in the body
+}
+
+/** GET /stats/tasks?since=CURSOR: the cursor's numbers, null without one, or a 422 as FastAPI would send it. */
+export function parseCursor(c: Context): ReadonlyMap<number, number> | null | Response {
+  const input = c.req.query('since');
+  if (input === undefined) return null;
+  const cursor = decodeCursor(input);
+  if (cursor !== null) return cursor;
+  const msg = 'Value error, not a cursor that GET /stats/tasks gave';
+  return c.json({ detail: [{ type: 'value_error', loc: ['query', 'since'], msg, input }] }, 422);
 }
 
 /** Work that did not run to its end, answered in FastAPI's shape. */

@@ -9,15 +9,27 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { ServerSettings } from './settings.ts';
 import { addUpStats, type ClusterStats, type LocalStatsWindow, type ServerStats, type StatsWindow } from './stats-window.ts';
+import {
+  localTaskChanges,
+  mergeTaskChanges,
+  type ProcessChanges,
+  type TaskChanges,
+  type TaskChangesReader,
+  type TaskLog,
+} from './task-log.ts';
 import { onStopSignals } from './signals.ts';
 import { DRIVER_DEFAULT_POOL, describeShortfall, readConnectionAllowance, shareOut, type WarmPool } from './connection-limit.ts';
 
+/** What a worker's /stats, /stats/reset or /stats/tasks asks of the whole group. */
+type Question = { kind: 'stats'; reset: boolean } | { kind: 'tasks'; cursor: [number, number][] | null };
+type Answer = ServerStats | ProcessChanges;
+
 type Message =
   | { kind: 'ready'; url: string; poolWarmUpMs: number; database: WarmPool }
-  | { kind: 'stats'; id: number; reset: boolean } // a worker asks for the group's stats (its /stats was called)
-  | { kind: 'collect'; id: number; reset: boolean } // the primary asks every worker for its own
-  | { kind: 'collected'; id: number; stats: ServerStats }
-  | { kind: 'group-stats'; id: number; stats: ClusterStats }
+  | { kind: 'ask'; id: number; question: Question } // a worker asks for the group's answer (its route was called)
+  | { kind: 'collect'; id: number; question: Question } // the primary asks every worker for its own
+  | { kind: 'collected'; id: number; answer: Answer }
+  | { kind: 'group-answer'; id: number; answer: ClusterStats | TaskChanges }
   | { kind: 'shutdown' };
 
 export const isClusterWorker = () => cluster.isWorker;
@@ -32,7 +44,7 @@ export async function runPrimary(settings: ServerSettings): Promise<void> {
   const ready = new Map<number, { url: string; poolWarmUpMs: number; database: WarmPool }>();
   let stopping = false;
   let announced = false;
-  const collecting = new Map<number, { from: Worker; reset: boolean; got: Map<number, ServerStats> }>();
+  const collecting = new Map<number, { from: Worker; question: Question; got: Map<number, Answer> }>();
 
   // How many database connections each worker opens at start (its share, where the K pools do not all fit); a
   // worker that replaces one that died takes over its share.
@@ -57,18 +69,22 @@ export async function runPrimary(settings: ServerSettings): Promise<void> {
             `delay ${settings.delayMs} ms, queue ${settings.queueLimit})`,
         );
       } else if (announced && !settings.quiet) console.log(`worker ${worker.process.pid} ready`);
-    } else if (message.kind === 'stats') {
+    } else if (message.kind === 'ask') {
       const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w?.isConnected() === true);
-      collecting.set(message.id, { from: worker, reset: message.reset, got: new Map() });
-      for (const w of workers) w.send({ kind: 'collect', id: message.id, reset: message.reset } satisfies Message);
+      collecting.set(message.id, { from: worker, question: message.question, got: new Map() });
+      for (const w of workers) w.send({ kind: 'collect', id: message.id, question: message.question } satisfies Message);
     } else if (message.kind === 'collected') {
       const request = collecting.get(message.id);
       if (!request) return;
-      request.got.set(worker.process.pid!, message.stats);
+      request.got.set(worker.process.pid!, message.answer);
       const alive = Object.values(cluster.workers ?? {}).filter((w) => w?.isConnected()).length;
       if (request.got.size >= alive) {
         collecting.delete(message.id);
-        request.from.send({ kind: 'group-stats', id: message.id, stats: addUpStats(request.got) } satisfies Message);
+        const answer =
+          request.question.kind === 'stats'
+            ? addUpStats(request.got as Map<number, ServerStats>)
+            : mergeTaskChanges([...(request.got as Map<number, ProcessChanges>).values()]);
+        request.from.send({ kind: 'group-answer', id: message.id, answer } satisfies Message);
       }
     }
   };
@@ -149,26 +165,43 @@ export function stopWhenThePrimaryAsks(stop: (why: string) => void): void {
 }
 
 /**
- * In a worker: /stats and /stats/reset answer for the whole group. The worker asks the primary, which asks
- * every worker (this one included) for its own window and adds them up.
+ * In a worker: /stats, /stats/reset and /stats/tasks answer for the whole group. The worker asks the primary,
+ * which asks every worker (this one included) for its own and adds them up (the stats) or merges them (the tasks).
  */
-export function groupStats(local: LocalStatsWindow): StatsWindow {
+export function groupAnswers(local: LocalStatsWindow, log: TaskLog): { stats: StatsWindow; tasks: TaskChangesReader } {
   let nextId = 0;
-  const waiting = new Map<number, (stats: ClusterStats) => void>();
+  const waiting = new Map<number, (answer: ClusterStats | TaskChanges) => void>();
+  const own = localTaskChanges(log);
   process.on('message', (message: Message) => {
     if (message.kind === 'collect') {
-      process.send!({ kind: 'collected', id: message.id, stats: message.reset ? local.reset() : local.read() } satisfies Message);
-    } else if (message.kind === 'group-stats') {
-      waiting.get(message.id)?.(message.stats);
+      const { question } = message;
+      const answer =
+        question.kind === 'stats'
+          ? question.reset
+            ? local.reset()
+            : local.read()
+          : own.since(question.cursor === null ? null : new Map(question.cursor));
+      process.send!({ kind: 'collected', id: message.id, answer } satisfies Message);
+    } else if (message.kind === 'group-answer') {
+      waiting.get(message.id)?.(message.answer);
       waiting.delete(message.id);
     }
   });
-  const ask = (reset: boolean) =>
-    new Promise<ClusterStats>((resolve) => {
+  const ask = (question: Question) =>
+    new Promise<ClusterStats | TaskChanges>((resolve) => {
       // Ids are per worker; the PID keeps them apart in the primary.
       const id = process.pid * 1_000_000 + nextId++;
       waiting.set(id, resolve);
-      process.send!({ kind: 'stats', id, reset } satisfies Message);
+      process.send!({ kind: 'ask', id, question } satisfies Message);
     });
-  return { ...local, read: () => ask(false), reset: () => ask(true) };
+  return {
+    stats: {
+      ...local,
+      read: () => ask({ kind: 'stats', reset: false }) as Promise<ClusterStats>,
+      reset: () => ask({ kind: 'stats', reset: true }) as Promise<ClusterStats>,
+    },
+    tasks: {
+      read: (cursor) => ask({ kind: 'tasks', cursor: cursor === null ? null : [...cursor] }) as Promise<TaskChanges>,
+    },
+  };
 }

@@ -5,6 +5,9 @@
  */
 import pg from 'pg';
 import { Failure } from './answers.ts';
+import { queryForRequest } from './database-query.ts';
+import type { TaskLog } from './task-log.ts';
+import type { RequestScope } from './timing.ts';
 
 export interface DatabaseStats {
   /** The pool's size: how many connections may be open at once (its P). */
@@ -17,7 +20,7 @@ export interface DatabaseStats {
 
 export interface Database {
   /** `SELECT pg_sleep(ms / 1000)`: resolves when PostgreSQL answered, or with what to answer instead. */
-  sleep(ms: number): Promise<Failure | undefined>;
+  sleep(ms: number, request: RequestScope): Promise<Failure | undefined>;
   stats(): DatabaseStats | null;
   /**
    * Opens every connection of the pool before the ready line, as the thread pool warms its threads: a burst
@@ -33,12 +36,22 @@ const NOT_CONFIGURED = new Failure(
   'Service Unavailable: /db-test needs a database; start the server with --database-url (or DATABASE_URL)',
 );
 
+/** How the server's queries run: each recorded in `log`. */
+export interface QuerySettings {
+  log: TaskLog;
+}
+
 /**
  * `connectTimeoutMs` bounds opening a connection only: a query waiting in the pool's queue for a free connection
  * waits as long as it must (that wait is the experiment). node-postgres' pool-level connectionTimeoutMillis
  * would cut that wait too, so the timeout is given to each client instead.
  */
-export function createDatabase(url: string | null, poolSize: number | null, connectTimeoutMs: number): Database {
+export function createDatabase(
+  url: string | null,
+  poolSize: number | null,
+  connectTimeoutMs: number,
+  queries: QuerySettings,
+): Database {
   if (url === null) {
     return {
       sleep: async () => NOT_CONFIGURED,
@@ -66,13 +79,14 @@ export function createDatabase(url: string | null, poolSize: number | null, conn
   );
 
   return {
-    async sleep(ms) {
-      try {
-        await pool.query('SELECT pg_sleep($1)', [ms / 1000]);
-        return undefined;
-      } catch (error) {
-        return failureOf(error as Error & { code?: string }, connectTimeoutMs);
-      }
+    async sleep(ms, request) {
+      const outcome = await queryForRequest(pool, sleepQuery(ms), request, queries.log, {
+        cancelOnHangUp: false,
+        cancelTimeoutMs: connectTimeoutMs,
+      });
+      if (outcome.kind === 'done') return undefined;
+      if (outcome.kind === 'left' || outcome.cancelled) return CLIENT_GONE;
+      return failureOf(outcome.error, connectTimeoutMs);
     },
     stats: () => ({ poolSize: pool.options.max, open: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async warm(upTo) {
@@ -94,6 +108,14 @@ export function createDatabase(url: string | null, poolSize: number | null, conn
     },
     close: () => pool.end(),
   };
+}
+
+const CLIENT_GONE = new Failure(503, 'Client disconnected');
+
+/** `SELECT pg_sleep(ms / 1000)`, the number checked and written into the text (the simple protocol). */
+export function sleepQuery(ms: number): string {
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new RangeError(`a sleep of ${ms} ms is not a whole number of ms`);
+  return `SELECT pg_sleep(${ms / 1000})`;
 }
 
 /** PostgreSQL's codes for "not now": too many connections, shutting down, starting up. */

@@ -24,6 +24,23 @@ export function blockingSleep(ms) {
   return ms;
 }
 
+/** The tasks a request may run, by name. */
+const TASKS = { blockingSleep, cpuWork, hashSync, throwInThread, exitThread };
+
+/**
+ * Every request's task goes through here: it says when it began, on this machine's clock (epoch ms), into the
+ * shared cell the server waits on (`Atomics.waitAsync`), then runs the named task. The server's record of the task
+ * then starts when the thread really began it, not when it was handed over.
+ * @param {{ task: keyof typeof TASKS, input: any, started: SharedArrayBuffer }} request
+ */
+export function timedTask({ task, input, started }) {
+  new Float64Array(started, 8, 1)[0] = performance.timeOrigin + performance.now();
+  const flag = new Int32Array(started, 0, 1);
+  Atomics.store(flag, 0, 1);
+  Atomics.notify(flag, 0);
+  return TASKS[task](input);
+}
+
 /**
  * Warm-up barrier: each call checks in and then waits until `parties` calls have checked in, so `parties`
  * concurrent calls are guaranteed to occupy `parties` distinct threads. server.ts runs one per thread

@@ -7,6 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { parseWholeNumber } from './numbers.ts';
+import { DEFAULT_TASK_LOG_SIZE } from './task-log.ts';
 
 export interface ServerSettings {
   host: string;
@@ -43,6 +44,8 @@ export interface ServerSettings {
    * PostgreSQL.
    */
   pooler: Pooler | null;
+  /** Changes of the pool's and the database's tasks each process keeps for GET /stats/tasks. */
+  taskLogSize: number;
 }
 
 /** The poolers --pooler knows. */
@@ -80,6 +83,7 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   // Only opening a connection; a query waiting in the pool's queue for a free one waits as long as it must.
   dbConnectTimeoutMs: 5000,
   pooler: null,
+  taskLogSize: DEFAULT_TASK_LOG_SIZE,
 };
 
 /** Thrown for a setting the user got wrong: the message is one sentence meant for them. */
@@ -95,7 +99,8 @@ type IntegerKey =
   | 'shutdownGraceMs'
   | 'workers'
   | 'dbPoolSize'
-  | 'dbConnectTimeoutMs';
+  | 'dbConnectTimeoutMs'
+  | 'taskLogSize';
 type UrlKey = 'upstreamUrl' | 'databaseUrl';
 type SwitchKey = 'quiet' | 'faultRoutes';
 type ChoiceKey = 'pooler';
@@ -218,6 +223,15 @@ const SETTINGS: (
     help: "what --database-url points at: a pooler's name (pgbouncer), so the start-up arithmetic is its",
     choices: POOLERS,
     none: 'none',
+  },
+  {
+    key: 'taskLogSize',
+    flag: 'task-log-size',
+    env: 'TASK_LOG_SIZE',
+    value: 'N',
+    help: "changes of the pool's and the database's tasks kept per process for GET /stats/tasks",
+    min: 1,
+    max: 10_000_000,
   },
   { key: 'quiet', flag: 'quiet', env: 'QUIET', help: 'no START/END line per request' },
   {

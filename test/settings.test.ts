@@ -63,6 +63,7 @@ test('typed settings become the flags that give the server exactly them, every s
     dbPoolSize: 4,
     dbConnectTimeoutMs: 9,
     pooler: 'pgbouncer',
+    taskLogSize: 64,
   } satisfies ServerSettings; // a setting added to the table and not here does not compile
   // Each setting differs from its default, so a setting the function forgot would show.
   for (const [key, value] of Object.entries(given)) assert.notEqual(value, DEFAULT_SETTINGS[key as keyof typeof given], key);
