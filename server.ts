@@ -128,6 +128,8 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   const pool = await startBlockingPool(settings.poolSize, settings.queueLimit, log);
   const database = createDatabase(settings.databaseUrl, settings.dbPoolSize, settings.dbConnectTimeoutMs, {
     log,
+    cancelOnHangUp: settings.dbCancel,
+    timeoutMs: settings.dbTimeoutMs,
   });
   const db = await database.warm(isClusterWorker() ? warmShare() : null);
   if (db.failure)

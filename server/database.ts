@@ -36,9 +36,13 @@ const NOT_CONFIGURED = new Failure(
   'Service Unavailable: /db-test needs a database; start the server with --database-url (or DATABASE_URL)',
 );
 
-/** How the server's queries run: each recorded in `log`. */
+/** How the server's queries run: each recorded in `log`; --db-cancel and --db-timeout-ms. */
 export interface QuerySettings {
   log: TaskLog;
+  /** Cancel a query in PostgreSQL when its client hangs up (--db-cancel on, the default). */
+  cancelOnHangUp: boolean;
+  /** PostgreSQL's statement_timeout for each query, ms; null: none (--db-timeout-ms). */
+  timeoutMs: number | null;
 }
 
 /**
@@ -80,12 +84,17 @@ export function createDatabase(
 
   return {
     async sleep(ms, request) {
-      const outcome = await queryForRequest(pool, sleepQuery(ms), request, queries.log, {
-        cancelOnHangUp: false,
+      const outcome = await queryForRequest(pool, sleepQuery(ms, queries.timeoutMs), request, queries.log, {
+        cancelOnHangUp: queries.cancelOnHangUp,
         cancelTimeoutMs: connectTimeoutMs,
       });
       if (outcome.kind === 'done') return undefined;
       if (outcome.kind === 'left' || outcome.cancelled) return CLIENT_GONE;
+      // 57014 is both a cancel and a timeout, and only the message (in the server's language) tells them apart:
+      // a query this server did not cancel, with a timeout set, ran past it.
+      if (outcome.error.code === QUERY_CANCELED && queries.timeoutMs !== null) {
+        return new Failure(504, `Gateway Timeout: the query ran past the server's --db-timeout-ms of ${queries.timeoutMs} ms`);
+      }
       return failureOf(outcome.error, connectTimeoutMs);
     },
     stats: () => ({ poolSize: pool.options.max, open: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
@@ -111,11 +120,23 @@ export function createDatabase(
 }
 
 const CLIENT_GONE = new Failure(503, 'Client disconnected');
+/** PostgreSQL's query_canceled: a cancel request, or statement_timeout. */
+const QUERY_CANCELED = '57014';
 
-/** `SELECT pg_sleep(ms / 1000)`, the number checked and written into the text (the simple protocol). */
-export function sleepQuery(ms: number): string {
+/**
+ * `SELECT pg_sleep(ms / 1000)`, with `SET LOCAL statement_timeout` before it where a timeout is set: one string of
+ * the simple protocol, which PostgreSQL runs as one implicit transaction, so the setting ends with the query. That is
+ * what works behind PgBouncer in transaction mode too: a session's SET would stay on a server connection other
+ * clients then use, and PgBouncer 1.18 refuses statement_timeout as a start-up parameter. A string of several
+ * statements cannot take parameters ($1), so the numbers are written into it, and only after they are checked.
+ */
+export function sleepQuery(ms: number, timeoutMs: number | null): string {
   if (!Number.isSafeInteger(ms) || ms < 0) throw new RangeError(`a sleep of ${ms} ms is not a whole number of ms`);
-  return `SELECT pg_sleep(${ms / 1000})`;
+  const sleep = `SELECT pg_sleep(${ms / 1000})`;
+  if (timeoutMs === null) return sleep;
+  if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1)
+    throw new RangeError(`a timeout of ${timeoutMs} ms is not a whole number of ms`);
+  return `SET LOCAL statement_timeout = ${timeoutMs}; ${sleep}`;
 }
 
 /** PostgreSQL's codes for "not now": too many connections, shutting down, starting up. */

@@ -44,6 +44,10 @@ export interface ServerSettings {
    * PostgreSQL.
    */
   pooler: Pooler | null;
+  /** When a /db-test client hangs up: its query cancelled in PostgreSQL (on), or left to run to its end (off). */
+  dbCancel: boolean;
+  /** PostgreSQL's statement_timeout for each /db-test query, ms; past it a 504. null: no timeout. */
+  dbTimeoutMs: number | null;
   /** Changes of the pool's and the database's tasks each process keeps for GET /stats/tasks. */
   taskLogSize: number;
 }
@@ -83,6 +87,10 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   // Only opening a connection; a query waiting in the pool's queue for a free one waits as long as it must.
   dbConnectTimeoutMs: 5000,
   pooler: null,
+  // A query nobody will read is work the database does for no one, holding a connection others queue for.
+  dbCancel: true,
+  // As node-postgres and PostgreSQL have it: a query runs as long as it runs.
+  dbTimeoutMs: null,
   taskLogSize: DEFAULT_TASK_LOG_SIZE,
 };
 
@@ -100,10 +108,13 @@ type IntegerKey =
   | 'workers'
   | 'dbPoolSize'
   | 'dbConnectTimeoutMs'
+  | 'dbTimeoutMs'
   | 'taskLogSize';
 type UrlKey = 'upstreamUrl' | 'databaseUrl';
 type SwitchKey = 'quiet' | 'faultRoutes';
 type ChoiceKey = 'pooler';
+/** A setting that is on by default: a switch can only turn something on, so these take `on` or `off`. */
+type OnOffKey = 'dbCancel';
 
 /** Every setting: its flag, its environment twin, what it accepts, and what --help says of it. One table for both. */
 const SETTINGS: (
@@ -112,6 +123,7 @@ const SETTINGS: (
   | { key: UrlKey; flag: string; env: string; value: string; help: string; schemes: readonly string[]; example: string }
   | { key: SwitchKey; flag: string; env: string; help: string }
   | { key: ChoiceKey; flag: string; env: string; value: string; help: string; choices: readonly string[]; none: string }
+  | { key: OnOffKey; flag: string; env: string; value: 'on|off'; onOff: true; help: string }
 )[] = [
   { key: 'host', flag: 'host', env: 'HOST', value: 'HOST', help: 'address to bind' },
   { key: 'port', flag: 'port', env: 'PORT', value: 'PORT', help: 'port, 0 = any free port', min: 0, max: 65535 },
@@ -225,6 +237,24 @@ const SETTINGS: (
     none: 'none',
   },
   {
+    key: 'dbCancel',
+    flag: 'db-cancel',
+    env: 'DB_CANCEL',
+    value: 'on|off',
+    onOff: true,
+    help: 'when a /db-test client hangs up, cancel its query in PostgreSQL (off: it runs to its end, as node-postgres does)',
+  },
+  {
+    key: 'dbTimeoutMs',
+    flag: 'db-timeout-ms',
+    env: 'DB_TIMEOUT_MS',
+    value: 'MS',
+    help: "PostgreSQL's statement_timeout for each /db-test query; past it 504",
+    min: 1,
+    max: 3_600_000,
+    defaultText: 'none',
+  },
+  {
     key: 'taskLogSize',
     flag: 'task-log-size',
     env: 'TASK_LOG_SIZE',
@@ -251,7 +281,9 @@ export const USAGE = (() => {
         ? setting.defaultText
         : 'none' in setting
           ? (DEFAULT_SETTINGS[setting.key] ?? setting.none)
-          : DEFAULT_SETTINGS[setting.key];
+          : 'onOff' in setting
+            ? onOff(DEFAULT_SETTINGS[setting.key])
+            : DEFAULT_SETTINGS[setting.key];
     const twin = 'value' in setting ? `env ${setting.env}` : `env ${setting.env}=1`;
     const shown = 'value' in setting && fallback !== null ? `${twin}, default ${fallback}` : twin;
     return [flag, `${setting.help} (${shown})`];
@@ -279,6 +311,8 @@ export function settingsToArgs(settings: Partial<ServerSettings>): string[] {
     if (value === undefined) continue;
     if (!('value' in setting)) {
       if (value === true) args.push(`--${setting.flag}`);
+    } else if ('onOff' in setting) {
+      args.push(`--${setting.flag}`, onOff(value === true));
     } else if (value !== null) {
       args.push(`--${setting.flag}`, String(value));
     }
@@ -322,6 +356,10 @@ export function parseServerSettings(argv: string[], env: NodeJS.ProcessEnv = {})
       settings[setting.key] = parseUrlSetting(source, raw, setting);
     } else if ('choices' in setting) {
       settings[setting.key] = parseChoice(source, raw, setting);
+    } else if ('onOff' in setting) {
+      const said = raw.trim().toLowerCase();
+      if (said !== 'on' && said !== 'off') throw new SettingsError(`${source} must be on or off, got "${raw}".`);
+      settings[setting.key] = said === 'on';
     } else {
       const value = parseWholeNumber(raw, setting.min, setting.max);
       if (value === null)
@@ -330,6 +368,10 @@ export function parseServerSettings(argv: string[], env: NodeJS.ProcessEnv = {})
     }
   }
   return settings;
+}
+
+function onOff(value: boolean): 'on' | 'off' {
+  return value ? 'on' : 'off';
 }
 
 function isSet(envValue: string | undefined): boolean {

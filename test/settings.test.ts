@@ -43,6 +43,10 @@ test('server settings: flags win over environment variables, which win over defa
   assert.equal(DEFAULT_SETTINGS.dbPoolSize, null, "no --db-pool: node-postgres' own default");
   assert.equal(parseServerSettings([], { DB_POOLER: 'pgbouncer' })?.pooler, 'pgbouncer');
   assert.equal(parseServerSettings(['--pooler', 'none'], { DB_POOLER: 'pgbouncer' })?.pooler, null, 'none: PostgreSQL itself');
+  assert.equal(DEFAULT_SETTINGS.dbCancel, true, 'a hung-up query is cancelled unless told otherwise');
+  assert.equal(parseServerSettings([], { DB_CANCEL: 'off' })?.dbCancel, false);
+  assert.equal(parseServerSettings(['--db-cancel', 'ON'], { DB_CANCEL: 'off' })?.dbCancel, true);
+  assert.equal(DEFAULT_SETTINGS.dbTimeoutMs, null, 'no statement_timeout unless asked for');
 });
 
 test('typed settings become the flags that give the server exactly them, every setting of the table included', () => {
@@ -63,6 +67,8 @@ test('typed settings become the flags that give the server exactly them, every s
     dbPoolSize: 4,
     dbConnectTimeoutMs: 9,
     pooler: 'pgbouncer',
+    dbCancel: false,
+    dbTimeoutMs: 100,
     taskLogSize: 64,
   } satisfies ServerSettings; // a setting added to the table and not here does not compile
   // Each setting differs from its default, so a setting the function forgot would show.
@@ -75,6 +81,9 @@ test('typed settings become the flags that give the server exactly them, every s
 test('server settings: bad values are refused with a sentence naming the setting', () => {
   for (const [argv, env, pattern] of [
     [['--pool', '0'], {}, /--pool must be a whole number from 1/],
+    [['--db-cancel', 'maybe'], {}, /^--db-cancel must be on or off, got "maybe"\.$/],
+    [[], { DB_CANCEL: '1' }, /^DB_CANCEL must be on or off/],
+    [['--db-timeout-ms', '0'], {}, /--db-timeout-ms must be a whole number from 1/],
     [['--pool', 'many'], {}, /--pool .* got "many"/],
     [['--delay-ms', '-5'], {}, /--delay-ms/],
     [['--port', '70000'], {}, /--port .* 0 to 65535/],
