@@ -18,7 +18,15 @@ import { startStatsWindow, type StatsWindow } from './server/stats-window.ts';
 import { createDatabase, type Database } from './server/database.ts';
 import { createUpstream, type Upstream } from './server/upstream.ts';
 import { startLibuvWork, type LibuvWork } from './server/libuv.ts';
-import { isClusterWorker, runPrimary, reportReady, stopWhenThePrimaryAsks, groupAnswers, warmShare } from './server/cluster.ts';
+import {
+  isClusterWorker,
+  runPrimary,
+  reportReady,
+  stopWhenThePrimaryAsks,
+  groupAnswers,
+  warmShare,
+  withTheGroupsPort,
+} from './server/cluster.ts';
 import { localTaskChanges, TaskLog, type TaskChangesReader } from './server/task-log.ts';
 import { RequestTiming } from './server/timing.ts';
 import { settingsOrExit, stopOnSignals, listenOrExit, stopGracefully } from './server/lifecycle.ts';
@@ -119,7 +127,7 @@ export function createApp(settings: ServerSettings, { pool, stats, tasks, databa
 // ─── Start-up ───────────────────────────────────────────────────────────────────────────────────────────────
 
 export async function main(argv = process.argv.slice(2), env = process.env): Promise<void> {
-  const settings = settingsOrExit(argv, env);
+  const settings = withTheGroupsPort(settingsOrExit(argv, env));
   // --workers K: this process only starts, watches and stops K workers; each of them runs what follows.
   if (settings.workers > 1 && !isClusterWorker()) return runPrimary(settings);
   const shutdown = stopOnSignals(settings.quiet);

@@ -7,6 +7,7 @@
  * primary (on Linux); uvicorn's workers all accept on one shared socket: scripts/workers.ts compares the two.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { createServer } from 'node:net';
 import type { ServerSettings } from './settings.ts';
 import { addUpStats, type ClusterStats, type LocalStatsWindow, type ServerStats, type StatsWindow } from './stats-window.ts';
 import {
@@ -34,6 +35,15 @@ type Message =
 
 export const isClusterWorker = () => cluster.isWorker;
 
+/** The port the primary chose for its workers (see runPrimary), in their environment. */
+const GROUP_PORT = 'SERVER_GROUP_PORT';
+
+/** In a worker: its settings, with the port its primary chose for the group where it chose one. */
+export function withTheGroupsPort(settings: ServerSettings): ServerSettings {
+  const port = isClusterWorker() ? process.env[GROUP_PORT] : undefined;
+  return port ? { ...settings, port: Number(port) } : settings;
+}
+
 /**
  * The primary: forks K workers (each runs server.ts with the same settings), prints the ready line once all have
  * said they are ready, and keeps the group running until a signal or its parent's departure stops it. With a
@@ -45,12 +55,17 @@ export async function runPrimary(settings: ServerSettings): Promise<void> {
   let stopping = false;
   let announced = false;
   const collecting = new Map<number, { from: Worker; question: Question; got: Map<number, Answer> }>();
+  // Node's workers share the primary's listener, also one on port 0. Bun's (1.4) each listen themselves, sharing a
+  // port only when it is given (SO_REUSEPORT): on port 0 each took a port of its own and the ready line reached one
+  // of them. So on Bun the primary picks the free port first and gives it to every worker.
+  const port = settings.port === 0 && process.versions.bun ? await freePort(settings.host) : settings.port;
+  const groupEnv = port === settings.port ? {} : { [GROUP_PORT]: String(port) };
 
   // How many database connections each worker opens at start (its share, where the K pools do not all fit); a
   // worker that replaces one that died takes over its share.
   const shares = new Map<number, number>();
   const fork = (share: number | null) => {
-    const worker = cluster.fork(share === null ? {} : { [WARM_CONNECTIONS_ENV]: String(share) });
+    const worker = cluster.fork({ ...groupEnv, ...(share === null ? {} : { [WARM_CONNECTIONS_ENV]: String(share) }) });
     if (share !== null) shares.set(worker.id, share);
     worker.on('message', (message: Message) => onMessage(worker, message));
     return worker;
@@ -204,4 +219,15 @@ export function groupAnswers(local: LocalStatsWindow, log: TaskLog): { stats: St
       read: (cursor) => ask({ kind: 'tasks', cursor: cursor === null ? null : [...cursor] }) as Promise<TaskChanges>,
     },
   };
+}
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen({ host, port: 0 }, () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
 }

@@ -26,6 +26,14 @@ export function settingsOrExit(argv: string[], env: NodeJS.ProcessEnv): ServerSe
     console.log(USAGE);
     process.exit(0);
   }
+  // Deno (2.9) runs node:cluster, but any worker thread started inside a cluster worker dies at once ("process.connected
+  // is not supported in workers"), and the pool is worker threads.
+  if (settings.workers > 1 && process.versions.deno) {
+    console.error(
+      `server.ts: --workers ${settings.workers} cannot run on Deno ${process.versions.deno}: its cluster workers cannot start worker threads, which the pool is; use one process, or Node or Bun.`,
+    );
+    process.exit(2);
+  }
   if (!isLoopback(settings.host) && !isClusterWorker()) {
     console.warn(
       `warning: binding ${settings.host}, not loopback: any client that reaches it can tie up the ` +

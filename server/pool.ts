@@ -71,6 +71,10 @@ export async function startBlockingPool(size: number, queueLimit: number, log: T
     // of 2 GB or more every thread holds ≈0.75 MB more: 30 MB over 40 threads (measured: 390 vs 360 MB
     // warm). No task here comes near 256 MB; a runaway one now ends its own thread, not the machine.
     resourceLimits: { maxOldGenerationSizeMb: 256 },
+    // On Deno (2.9) an idle thread parked in tinypool's Atomics.wait loop never picks up its next message: with two
+    // tasks at once the second never ran, and the warm-up below hung. Without atomics each thread waits on its
+    // message port instead; Node and Bun keep tinypool's default. (Bun ignores resourceLimits altogether.)
+    useAtomics: !process.versions.deno,
   });
   // tinypool emits 'error' when a thread dies with no task on it; unheard, that would take the server down.
   pool.on('error', (error: Error) => console.error(`pool thread failed: ${error.message}`));

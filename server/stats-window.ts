@@ -10,6 +10,7 @@ import { sampleLoopDelay, type LoopDelaySummary } from './loop-delay.ts';
 import type { PoolStats } from './pool.ts';
 import type { DatabaseStats } from './database.ts';
 import { libuvThreadpoolSize } from './libuv.ts';
+import { currentRuntime, hiddenPool, type HiddenPool, type Runtime } from './runtime.ts';
 import { round3 } from './numbers.ts';
 
 export interface ServerStats extends PoolStats {
@@ -34,8 +35,13 @@ export interface ServerStats extends PoolStats {
   connections: { open: number; peak: number };
   /** node-postgres' pool behind /db-test; null without --database-url. */
   database: DatabaseStats | null;
-  /** libuv's threadpool: what UV_THREADPOOL_SIZE was at start, 4 when unset. */
-  libuvThreadpoolSize: number;
+  /** The runtime that runs this server (node, bun, deno), and its version. */
+  runtime: Runtime;
+  runtimeVersion: string;
+  /** Where this runtime runs async crypto, fs and dns.lookup, and how many threads that pool has at most. */
+  hiddenPool: HiddenPool;
+  /** libuv's threadpool: what UV_THREADPOOL_SIZE was at start, 4 when unset; null off Node (Bun and Deno: hiddenPool). */
+  libuvThreadpoolSize: number | null;
   windowMs: number;
   rssBytes: number;
   uptimeMs: number;
@@ -70,6 +76,8 @@ export function startStatsWindow({
   delayMs: number;
 }): LocalStatsWindow {
   const startedAt = performance.now();
+  const { runtime, runtimeVersion } = currentRuntime();
+  const hidden = hiddenPool(runtime);
   const loopDelay = sampleLoopDelay(LOOP_DELAY_INTERVAL_MS);
   let windowStart = startedAt;
   let arrivals = { count: 0, first: NaN, last: NaN };
@@ -87,7 +95,10 @@ export function startStatsWindow({
     inFlight: { ...inFlight },
     connections: { ...connections },
     database: database.stats(),
-    libuvThreadpoolSize: libuvThreadpoolSize(),
+    runtime,
+    runtimeVersion,
+    hiddenPool: hidden,
+    libuvThreadpoolSize: runtime === 'node' ? libuvThreadpoolSize() : null,
     windowMs: round3(performance.now() - windowStart),
     rssBytes: process.memoryUsage.rss(),
     uptimeMs: round3(performance.now() - startedAt),
@@ -157,6 +168,7 @@ export function addUpStats(byPid: Map<number, ServerStats>): ClusterStats {
   };
   const databases = all.map((s) => s.database).filter((d) => d !== null);
   const primaryRssBytes = process.memoryUsage.rss();
+  const runtime = currentRuntime();
   return {
     poolSize: sum((s) => s.poolSize),
     threadsAlive: sum((s) => s.threadsAlive),
@@ -190,7 +202,10 @@ export function addUpStats(byPid: Map<number, ServerStats>): ClusterStats {
             idle: databases.reduce((t, d) => t + d!.idle, 0),
             waiting: databases.reduce((t, d) => t + d!.waiting, 0),
           },
-    libuvThreadpoolSize: all[0]?.libuvThreadpoolSize ?? 4,
+    // Every worker runs on the primary's runtime, with its environment.
+    ...runtime,
+    hiddenPool: hiddenPool(runtime.runtime),
+    libuvThreadpoolSize: runtime.runtime === 'node' ? libuvThreadpoolSize() : null,
     windowMs: max((s) => s.windowMs),
     rssBytes: sum((s) => s.rssBytes) + primaryRssBytes,
     uptimeMs: max((s) => s.uptimeMs),

@@ -181,7 +181,9 @@ export class LiveSession {
           // The answers in waves of the model's wave (D, or the CPU work's wave): what the table says beside it.
           waves: waveSizes(burst.requests.filter(isOk), model.boundariesMs[0] ?? settings.delayMs),
           ...(scenario.uses.includes('workers') ? { workers: settings.workers } : {}),
-          ...(scenario.wavePool === 'threads' ? { libuvThreadpoolSize: stats.libuvThreadpoolSize } : {}),
+          ...(scenario.wavePool === 'threads' && stats.libuvThreadpoolSize !== null
+            ? { libuvThreadpoolSize: stats.libuvThreadpoolSize }
+            : {}),
           ...(this.calibration && serverConfigOf(settings).work ? { coreMs: this.calibration.coreMs } : {}),
         },
       ),
