@@ -27,7 +27,6 @@
  */
 import { FIDELITY } from './lib/results/labels.ts';
 import { defineExperiment, type PlannedBurst } from './lib/experiment.ts';
-import { startServer } from './lib/processes/start-server.ts';
 import { warmUpServer, QUICK_WARM_UP_REQUESTS } from './lib/measure/measure.ts';
 import { combineRuns, type MeasuredRun } from './lib/measure/repeats.ts';
 import { accountOf, type Account } from './lib/measure/server-account.ts';
@@ -96,7 +95,7 @@ const repeatOf = (kind: 'trivial' | 'async', n: number) =>
 const warmUpRequests = flags.quick ? QUICK_WARM_UP_REQUESTS : undefined;
 
 // 1. Start the server; spawn → ready includes Node, tsx and warming every pool thread.
-const server = experiment.watch(await startServer({ poolSize: flags.pool, delayMs: flags.delayMs, queueLimit: 1000 }));
+const server = experiment.watch(await experiment.startServer({ poolSize: flags.pool, delayMs: flags.delayMs, queueLimit: 1000 }));
 {
   const warm = await server.stats();
   const { measurements } = experiment;

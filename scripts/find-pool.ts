@@ -26,7 +26,7 @@ import { defineExperiment } from './lib/experiment.ts';
 import { searchForPool, type Step } from './lib/find-pool/search.ts';
 import { judge, modelMs, type Finding } from './lib/find-pool/verdict.ts';
 import { toMeasurement, type Staircase } from './lib/results/types.ts';
-import { startServer, type RunningServer, type ServerOptions } from './lib/processes/start-server.ts';
+import type { RunningServer, ServerOptions } from './lib/processes/start-server.ts';
 import { startPostgres } from './lib/processes/postgres.ts';
 import { findFastApiPython, startFastApi } from './lib/processes/fastapi.ts';
 import { calibrate } from './lib/measure/calibrate.ts';
@@ -233,7 +233,7 @@ async function selfCheck(): Promise<void> {
     configured: (server: RunningServer) => Promise<Configured> | Configured,
   ) =>
     experiment.withServer(
-      async () => experiment.watch(await startServer(options)),
+      async () => experiment.watch(await experiment.startServer(options)),
       async (server) => find(name, `${server.url}${path}`, await configured(server)),
     );
   /** A pool of tinypool threads, and the edge of its queue where a burst allowed could reach it. */

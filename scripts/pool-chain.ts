@@ -28,7 +28,7 @@ import { defineExperiment } from './lib/experiment.ts';
 import { MAX_CONNECTIONS_FLAG, QUERY_DELAY_FLAG } from './lib/flags.ts';
 import { startPostgres, describePostgres, type PostgresDescription } from './lib/processes/postgres.ts';
 import { startPgBouncer, PGBOUNCER_DEFAULT_POOL, type PgBouncer } from './lib/processes/pgbouncer.ts';
-import { startServer, type RunningServer } from './lib/processes/start-server.ts';
+import type { RunningServer } from './lib/processes/start-server.ts';
 import { searchForPool } from './lib/find-pool/search.ts';
 import { judge, type Finding } from './lib/find-pool/verdict.ts';
 import { predictChain } from './lib/model/model.ts';
@@ -114,7 +114,7 @@ async function connectionsOpened(server: RunningServer): Promise<Record<string, 
 const startChain = async (workers: number, dbPool: number, delayMs: number, bouncer: PgBouncer | null) => {
   await postgres.otherConnectionsGone(); // the last chain's connections must not hold slots of this one's
   return experiment.watch(
-    await startServer({
+    await experiment.startServer({
       workers,
       poolSize: 1, // /db-test awaits: the thread pool is not a link of this chain
       delayMs,

@@ -24,7 +24,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { defineExperiment } from './lib/experiment.ts';
 import { UserError } from './lib/core/outcomes.ts';
-import { startServer, type RunningServer } from './lib/processes/start-server.ts';
+import type { RunningServer, ServerOptions } from './lib/processes/start-server.ts';
 import { fireBurst } from './lib/client/burst.ts';
 import { toMeasurement, type ErrorCounts, type Measurement } from './lib/results/types.ts';
 import { predictQueuedPool, predictTotalMs } from './lib/model/model.ts';
@@ -335,8 +335,8 @@ await experiment.finish({ badInput, overload, abandon, shutdown });
  * Starts a server for one part and stops it afterwards, whatever happens. Not watched for dying: the shutdown
  * parts end their server on purpose.
  */
-function withServer<T>(options: Parameters<typeof startServer>[0], run: (server: RunningServer) => Promise<T>): Promise<T> {
-  return experiment.withServer(() => startServer(options), run);
+function withServer<T>(options: ServerOptions, run: (server: RunningServer) => Promise<T>): Promise<T> {
+  return experiment.withServer(() => experiment.startServer(options), run);
 }
 
 /** A burst that fills the pool and its queue, `signal` sent to the server meanwhile; how and when it exited. */

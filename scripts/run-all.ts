@@ -33,6 +33,9 @@ const flags = startScript({
   about: 'Runs every experiment script in scripts/ and writes summary.json and REPORT.md beside their results.',
   defaultOut: DEFAULT_RESULTS_DIR,
   numbers: {},
+  notApplicable: {
+    runtime: 'run-all runs the suite on Node, and runtimes.ts compares the runtimes; give --runtime to one script',
+  },
 });
 const outDir = resultsDir(flags.out);
 const say = (text: string) => flags.quiet || console.log(text);

@@ -23,7 +23,7 @@
 import { WORKERS } from './lib/results/labels.ts';
 import { isOk } from './lib/client/burst-types.ts';
 import { defineExperiment } from './lib/experiment.ts';
-import { startServer, type TargetServer } from './lib/processes/start-server.ts';
+import type { TargetServer } from './lib/processes/start-server.ts';
 import type { ServerProcess } from './lib/processes/server-process.ts';
 import {
   findFastApiPython,
@@ -77,7 +77,7 @@ const servers: {
 }[] = [
   {
     name: 'hono',
-    start: async (k) => experiment.watch(await startServer({ poolSize: P, delayMs: flags.delayMs, workers: k })),
+    start: async (k) => experiment.watch(await experiment.startServer({ poolSize: P, delayMs: flags.delayMs, workers: k })),
     pids: async (server) => {
       const stats = (await server.stats?.()) as Partial<ClusterStats> | undefined;
       return stats?.perWorker ? Object.keys(stats.perWorker) : [String(server.pid)];

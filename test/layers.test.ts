@@ -78,3 +78,13 @@ test('only the entry module ends the process or installs a process-wide handler'
   assert.deepEqual(found, []);
   assert.match(readFileSync(join(LIB, ENTRY), 'utf8'), /process\.on\('uncaughtException'/, 'the entry does install them');
 });
+
+test('every script starts server.ts through its experiment, so that --runtime reaches every server it starts', () => {
+  const scripts = join(ROOT, 'scripts');
+  const direct = readdirSync(scripts)
+    .filter((name) => name.endsWith('.ts'))
+    .filter((name) =>
+      /import\s*\{[^}]*\bstartServer\b[^}]*\}\s*from\s*'[^']*start-server\.ts'/.test(readFileSync(join(scripts, name), 'utf8')),
+    );
+  assert.deepEqual(direct, [], 'experiment.server() or experiment.startServer(), not startServer()');
+});

@@ -32,7 +32,15 @@ test('async-vs-sync --quick: async is one wave, sync is ceil(N/P) waves, and the
   const results = JSON.parse(await readFile(join(out, 'async-vs-sync.json'), 'utf8')) as ResultsFile;
   assert.equal(results.experiment, 'async-vs-sync');
   // What it was run with: its own flags and the common ones (--quick runs one burst each).
-  assert.deepEqual(results.params, { requests: 12, delayMs: 200, pool: 4, quick: true, repeat: 1, client: 'raw' });
+  assert.deepEqual(results.params, {
+    requests: 12,
+    delayMs: 200,
+    pool: 4,
+    quick: true,
+    repeat: 1,
+    client: 'raw',
+    runtime: 'node',
+  });
   assert.match(String(results.whatItShows), /^100 requests fired at once/);
   const [asyncRun, syncRun] = results.measurements;
   assert.equal(asyncRun?.label, 'async');
@@ -40,6 +48,7 @@ test('async-vs-sync --quick: async is one wave, sync is ceil(N/P) waves, and the
   assert.equal(asyncRun.predictedMs, 200);
   assert.equal(syncRun.predictedMs, 600);
   for (const m of [asyncRun, syncRun]) {
+    assert.deepEqual([m.runtime, m.runtimeVersion], ['node', process.versions.node], 'the server said which runtime ran it');
     assert.equal(m.ok, 12);
     assert.equal(m.errors, 0);
     assert.equal(m.requests.length, 12);

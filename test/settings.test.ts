@@ -157,11 +157,20 @@ test('script flags: --quick changes defaults, explicit flags win, bad numbers ar
     quiet: false,
     repeat: 1,
     client: 'raw',
+    runtime: 'node',
   });
   assert.equal(parseScriptFlags(spec, ['--quick']).requests, 10);
+  assert.equal(parseScriptFlags(spec, ['--runtime', 'deno']).runtime, 'deno');
   assert.equal(parseScriptFlags(spec, ['--quick', '--requests', '7']).requests, 7);
   assert.equal(parseScriptFlags(spec, ['--delay-ms', '0', '--out', '/tmp/x']).out, '/tmp/x');
-  for (const argv of [['--requests', '0'], ['--requests', 'ten'], ['--delay-ms', '-1'], ['--nope'], ['--out', '']]) {
+  for (const argv of [
+    ['--requests', '0'],
+    ['--requests', 'ten'],
+    ['--delay-ms', '-1'],
+    ['--nope'],
+    ['--out', ''],
+    ['--runtime', 'python'],
+  ]) {
     assert.throws(
       () => parseScriptFlags(spec, argv),
       (e: unknown) => e instanceof UserError && e.exitCode === 2,

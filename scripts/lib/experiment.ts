@@ -26,14 +26,16 @@ import {
   useRunningServer,
   type KnownSettings,
   type LaunchOptions,
+  type RunningServer,
   type ServerOptions,
   type TargetServer,
 } from './processes/start-server.ts';
 import { DEFAULT_SETTINGS } from '../../server/settings.ts';
 import { stopAllServers } from './processes/cleanup.ts';
+import { findRuntime } from './processes/runtimes.ts';
 import { isNoAnswer, isRefusal, type ErrorKind } from './client/burst-types.ts';
 import { startScript } from './main.ts';
-import { Interrupted, ScriptFailure, ScriptSkipped, type StopReason } from './core/outcomes.ts';
+import { Interrupted, ScriptFailure, ScriptSkipped, UserError, type StopReason } from './core/outcomes.ts';
 import { onStopRequested, requestStop } from './core/stopping.ts';
 import type { ServerProcess } from './processes/server-process.ts';
 import {
@@ -103,6 +105,8 @@ export class Experiment<
     private readonly spec: ExperimentSpec<string, string, string, string, string>,
     readonly flags: F,
   ) {
+    if (flags.url && flags.runtime !== 'node')
+      throw new UserError(`--runtime ${flags.runtime} starts a server; with --url the script fires at one already running.`, 2);
     this.progress = createProgress(this.name, { quiet: flags.quiet });
     // Every request in flight listens for the abort (probes included): many at once is expected, not a leak.
     setMaxListeners(0, this.abort.signal);
@@ -129,7 +133,7 @@ export class Experiment<
    * the server running there. Either way a server that dies mid-run ends the run as interrupted.
    */
   async server(options: ServerOptions = {}, launch: LaunchOptions = {}): Promise<TargetServer & KnownSettings> {
-    if (!this.flags.url) return this.watch(await startServer(options, launch));
+    if (!this.flags.url) return this.watch(await this.startServer(options, launch));
     const flagged = { ...pick(DEFAULT_SETTINGS, 'poolSize', 'delayMs', 'queueLimit', 'workers'), ...options };
     const server = (await useRunningServer(this.flags.url, flagged)) as TargetServer & KnownSettings;
     const { poolSize, delayMs, queueLimit, workers } = server.settings;
@@ -140,6 +144,19 @@ export class Experiment<
       this.say(`${server.url} runs with ${running} (its /stats): the model uses those, not the flags'.`);
     this.serverSettings = { from: server.settingsFrom, ...server.settings };
     return server;
+  }
+
+  /**
+   * server.ts in a child process, always (also with --url), on the runtime --runtime names unless `launch` names
+   * one: the way a script starts every server.ts, so that --runtime reaches them all. Not watched (see `server`):
+   * for a script that stops it in ways of its own. Where the runtime of --runtime cannot run here, the script is
+   * skipped with the reason, as one without Python is.
+   */
+  async startServer(options: ServerOptions = {}, launch: LaunchOptions = {}): Promise<RunningServer> {
+    const runtime = launch.runtime ?? this.flags.runtime;
+    const found = findRuntime(runtime);
+    if ('missing' in found && launch.runtime === undefined) await this.skip(`--runtime ${runtime}: ${found.missing}`);
+    return startServer(options, { ...launch, runtime });
   }
 
   /** A server this script started some other way (e.g. uvicorn): its death mid-run interrupts the run too. */

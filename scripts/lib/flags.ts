@@ -12,6 +12,7 @@ import { resultsDir } from './results/file.ts';
 import { BURST_CLIENTS, type BurstClient } from './client/burst-types.ts';
 import { HelpRequested, UserError } from './core/outcomes.ts';
 import { parseWholeNumber } from '../../server/numbers.ts';
+import { RUNTIMES, type Runtime } from '../../server/runtime.ts';
 
 export interface NumberFlag {
   help: string;
@@ -74,6 +75,8 @@ export type CommonFlags = {
   repeat: number;
   /** Who fires the bursts: the precise raw-socket client, or the blog's background curl processes. */
   client: BurstClient;
+  /** The runtime every server.ts the script starts runs on; the client stays on Node. */
+  runtime: Runtime;
 };
 
 /** A flag that is there or not: --insecure. */
@@ -103,7 +106,7 @@ export interface ScriptSpec<
   /** Default for --repeat: 1 for the long experiments, more where a burst takes a moment. */
   defaultRepeat?: number;
   /** Common flags that make no sense for this script, with why: given anyway, they are refused in one sentence. */
-  notApplicable?: Partial<Record<'repeat' | 'client' | 'quick', string>>;
+  notApplicable?: Partial<Record<'repeat' | 'client' | 'quick' | 'runtime', string>>;
 }
 
 /**
@@ -126,6 +129,7 @@ export function parseScriptFlags<
     quiet: { type: 'boolean' },
     repeat: { type: 'string' },
     client: { type: 'string' },
+    runtime: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   };
   const listNames = Object.keys(spec.lists ?? {}) as L[];
@@ -158,12 +162,17 @@ export function parseScriptFlags<
   if (!(BURST_CLIENTS as readonly string[]).includes(client)) {
     throw new UserError(`${script}: --client must be one of ${BURST_CLIENTS.join(', ')}, got "${client}".`, 2);
   }
+  const runtime = (values.runtime as string | undefined) ?? 'node';
+  if (!(RUNTIMES as readonly string[]).includes(runtime)) {
+    throw new UserError(`${script}: --runtime must be one of ${RUNTIMES.join(', ')}, got "${runtime}".`, 2);
+  }
   const parsed = {
     out: (values.out as string | undefined) ?? spec.defaultOut,
     quick,
     quiet: values.quiet === true,
     repeat,
     client: client as BurstClient,
+    runtime: runtime as Runtime,
   };
   const numbers = {} as Record<K, number>;
   for (const name of numberNames) {
@@ -271,6 +280,9 @@ export function helpText<K extends string, L extends string, T extends string, R
   }
   if (!spec.notApplicable?.client) {
     rows.push(['--client NAME', "raw (default): raw sockets, sub-ms; curl: the blog's method, one background curl per request"]);
+  }
+  if (!spec.notApplicable?.runtime) {
+    rows.push(['--runtime NAME', 'node (default), bun or deno: what runs server.ts; the client stays on Node']);
   }
   if (!spec.notApplicable?.quick) rows.push(['--quick', 'short delays and counts: finishes in seconds']);
   rows.push(

@@ -24,7 +24,7 @@ import type { BurstClient, BurstResult, RequestRecord } from '../client/burst-ty
 import { predictQueuedPool, predictTotalMs, type Refusals } from '../model/model.ts';
 import { intakeMs } from './server-account.ts';
 import { combineRuns, nearestToMedian, type MeasuredRun } from './repeats.ts';
-import { toMeasurement, type Measurement, type NoFields, type SharedMeasurementFields } from '../results/types.ts';
+import { runtimeFields, toMeasurement, type Measurement, type NoFields, type SharedMeasurementFields } from '../results/types.ts';
 import type { TargetServer } from '../processes/start-server.ts';
 import type { Progress } from '../view/progress.ts';
 
@@ -147,7 +147,8 @@ export async function measureBurstWithProbes<X extends object = NoFields>(
       clearInterval(ticker);
     });
     const stats = await server.stats?.().catch(() => undefined);
-    runs.push({ result: measured, stats, probes: await probeMeasurements(plan.label, probing, measured.startedAt) });
+    const probed = await probeMeasurements(plan.label, probing, measured.startedAt, runtimeFields(stats));
+    runs.push({ result: measured, stats, probes: probed });
     if (plan.signal?.aborted) break;
   }
 
@@ -188,6 +189,7 @@ async function probeMeasurements(
   burstLabel: string,
   probing: { probe: Probe; runs: Promise<BurstResult>[] }[],
   burstStartedAt: number,
+  runtime: SharedMeasurementFields,
 ): Promise<Measurement[]> {
   const measurements: Measurement[] = [];
   for (const { probe, runs } of probing) {
@@ -206,7 +208,7 @@ async function probeMeasurements(
           predictedMs: null,
         },
         { startedAt: burstStartedAt, connectMs: 0, totalMs: Math.max(0, ...records.map((r) => r.endMs)), requests: records },
-        { probe: { burst: burstLabel, name: probe.label } },
+        { probe: { burst: burstLabel, name: probe.label }, ...runtime },
       ),
     );
   }

@@ -13,6 +13,7 @@
  */
 import { errorKindOf, type BurstClient, type BurstResult, type ErrorKind, type RequestRecord } from '../client/burst-types.ts';
 import type { ServerStats } from '../../../server/stats-window.ts';
+import type { Runtime } from '../../../server/runtime.ts';
 import { summarize, type Summary } from '../model/percentiles.ts';
 import { round3 } from '../../../server/numbers.ts';
 import type { Target } from '../model/targets.ts';
@@ -97,6 +98,10 @@ export interface SharedMeasurementFields {
   waveMs?: number;
   /** CPU work: the cores as the server got them, each one's time for a request while all were busy, ms. */
   coreMs?: number[];
+  /** The runtime that ran the server.ts that answered (node, bun, deno), as its /stats said; absent for other servers. */
+  runtime?: Runtime;
+  /** That runtime's version (Bun's and Deno's own, not the Node version they emulate). */
+  runtimeVersion?: string;
   /** libuv's threadpool size of the server that answered (a sweep of UV_THREADPOOL_SIZE). */
   libuvThreadpoolSize?: number;
   /** Fired at K processes (--workers K, uvicorn --workers K). */
@@ -239,6 +244,14 @@ export interface MeasurementContext {
   server?: ServerStats;
 }
 
+/** The runtime fields of a measurement, from the /stats of the server.ts that answered; none for any other server. */
+export function runtimeFields(
+  stats: Pick<ServerStats, 'runtime' | 'runtimeVersion'> | undefined,
+): Pick<SharedMeasurementFields, 'runtime' | 'runtimeVersion'> {
+  // An older server.ts (fired at with --url) says nothing of its runtime.
+  return stats?.runtime ? { runtime: stats.runtime, runtimeVersion: stats.runtimeVersion } : {};
+}
+
 /** A burst, as the contract records it, with any more fields it has (shared, or the experiment's own). */
 export function toMeasurement<X extends object = NoFields>(
   context: MeasurementContext,
@@ -267,6 +280,7 @@ export function toMeasurement<X extends object = NoFields>(
   const { server, ...rest } = context;
   return {
     ...rest,
+    ...runtimeFields(server),
     ...(extra as X),
     concurrency: burst.requests.length,
     totalMs: round3(burst.totalMs),
