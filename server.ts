@@ -99,11 +99,21 @@ export function createApp(settings: ServerSettings, { pool, stats, tasks, databa
   // One small async file read, one task on libuv's threadpool: it waits behind whatever holds those threads.
   app.get('/file-test/:user_id', endpoint(timed('libuv', () => libuv.readFile())));
 
+  // Only with --fifo-dir: opening a FIFO there blocks one of those threads, burning no CPU, until a writer opens it
+  // (the script that made them lets the readers go wave by wave): the pool's size as waves, whatever the cores.
+  app.get(
+    '/fifo-test/:user_id',
+    endpoint(() => libuv.openFifo()),
+  );
+
   // ── Operations ──
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
   app.get('/stats', async (c) => c.json(await stats.read()));
-  app.post('/stats/reset', async (c) => c.json(await stats.reset()));
+  app.post('/stats/reset', async (c) => {
+    libuv.rewindFifos(); // a new window's k-th /fifo-test opens FIFO k
+    return c.json(await stats.reset());
+  });
   app.get('/stats/tasks', async (c) => {
     const since = parseCursor(c);
     return since instanceof Response ? since : c.json(await tasks.read(since));
@@ -142,7 +152,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   const db = await database.warm(isClusterWorker() ? warmShare() : null);
   if (db.failure)
     console.warn(`warning: opened ${db.open} of ${db.poolSize} database connections (${db.failure}); /db-test may answer 503.`);
-  const libuv = await startLibuvWork();
+  const libuv = await startLibuvWork(settings.fifoDir);
   const local = startStatsWindow({ pool, database, delayMs: settings.delayMs });
   // With --workers K, /stats and /stats/tasks speak for all K.
   const { stats, tasks } = isClusterWorker() ? groupAnswers(local, log) : { stats: local, tasks: localTaskChanges(log) };

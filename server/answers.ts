@@ -21,7 +21,7 @@ export const tagWithProcess: MiddlewareHandler = async (c, next) => {
 /** What a route answers when its work did not run to its end (a full queue, a failed task, a database down). */
 export class Failure {
   constructor(
-    readonly status: 500 | 502 | 503 | 504,
+    readonly status: 404 | 500 | 502 | 503 | 504,
     readonly detail: string,
     readonly headers?: Record<string, string>,
   ) {}

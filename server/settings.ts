@@ -5,6 +5,8 @@
  *
  * About 300 lines, one job: the table of every setting is most of it, and it is the server's reference.
  */
+import { statSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseWholeNumber } from './numbers.ts';
 import { DEFAULT_TASK_LOG_SIZE } from './task-log.ts';
@@ -50,6 +52,11 @@ export interface ServerSettings {
   dbTimeoutMs: number | null;
   /** Changes of the pool's and the database's tasks each process keeps for GET /stats/tasks. */
   taskLogSize: number;
+  /**
+   * The folder of FIFOs named 1, 2, … that /fifo-test opens, the k-th request since the last /stats/reset FIFO k (made
+   * with mkfifo by whoever started the server, e.g. scripts/runtimes.ts); null: the route answers 503.
+   */
+  fifoDir: string | null;
 }
 
 /** The poolers --pooler knows. */
@@ -92,6 +99,7 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   // As node-postgres and PostgreSQL have it: a query runs as long as it runs.
   dbTimeoutMs: null,
   taskLogSize: DEFAULT_TASK_LOG_SIZE,
+  fifoDir: null,
 };
 
 /** Thrown for a setting the user got wrong: the message is one sentence meant for them. */
@@ -115,6 +123,7 @@ type SwitchKey = 'quiet' | 'faultRoutes';
 type ChoiceKey = 'pooler';
 /** A setting that is on by default: a switch can only turn something on, so these take `on` or `off`. */
 type OnOffKey = 'dbCancel';
+type FolderKey = 'fifoDir';
 
 /** Every setting: its flag, its environment twin, what it accepts, and what --help says of it. One table for both. */
 const SETTINGS: (
@@ -124,6 +133,7 @@ const SETTINGS: (
   | { key: SwitchKey; flag: string; env: string; help: string }
   | { key: ChoiceKey; flag: string; env: string; value: string; help: string; choices: readonly string[]; none: string }
   | { key: OnOffKey; flag: string; env: string; value: 'on|off'; onOff: true; help: string }
+  | { key: FolderKey; flag: string; env: string; value: string; help: string; folder: true }
 )[] = [
   { key: 'host', flag: 'host', env: 'HOST', value: 'HOST', help: 'address to bind' },
   { key: 'port', flag: 'port', env: 'PORT', value: 'PORT', help: 'port, 0 = any free port', min: 0, max: 65535 },
@@ -263,6 +273,14 @@ const SETTINGS: (
     min: 1,
     max: 10_000_000,
   },
+  {
+    key: 'fifoDir',
+    flag: 'fifo-dir',
+    env: 'FIFO_DIR',
+    value: 'DIR',
+    help: 'a folder of FIFOs named 1, 2, … (mkfifo): the k-th /fifo-test since /stats/reset opens FIFO k, blocking a hidden-pool thread until a writer opens it; without it 503',
+    folder: true,
+  },
   { key: 'quiet', flag: 'quiet', env: 'QUIET', help: 'no START/END line per request' },
   {
     key: 'faultRoutes',
@@ -360,6 +378,8 @@ export function parseServerSettings(argv: string[], env: NodeJS.ProcessEnv = {})
       const said = raw.trim().toLowerCase();
       if (said !== 'on' && said !== 'off') throw new SettingsError(`${source} must be on or off, got "${raw}".`);
       settings[setting.key] = said === 'on';
+    } else if ('folder' in setting) {
+      settings[setting.key] = parseFolderSetting(source, raw);
     } else {
       const value = parseWholeNumber(raw, setting.min, setting.max);
       if (value === null)
@@ -383,6 +403,19 @@ function parseChoice(source: string, raw: string, spec: { choices: readonly stri
   if (!spec.choices.includes(raw))
     throw new SettingsError(`${source} must be one of ${[...spec.choices, spec.none].join(', ')}, got "${raw}".`);
   return raw as Pooler;
+}
+
+/** A folder's absolute path: where a route looks, and nowhere else. */
+function parseFolderSetting(source: string, raw: string): string {
+  if (!isAbsolute(raw)) throw new SettingsError(`${source} must be an absolute path to a folder, got "${raw}".`);
+  let isFolder: boolean;
+  try {
+    isFolder = statSync(raw).isDirectory();
+  } catch (error) {
+    throw new SettingsError(`${source} ${raw}: ${(error as NodeJS.ErrnoException).code}.`);
+  }
+  if (!isFolder) throw new SettingsError(`${source} ${raw} is not a folder.`);
+  return raw;
 }
 
 function parseUrlSetting(source: string, raw: string, spec: { schemes: readonly string[]; example: string }): string {

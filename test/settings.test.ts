@@ -1,10 +1,18 @@
-import { test } from './harness.ts';
+import { after, test } from './harness.ts';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { parseServerSettings, DEFAULT_SETTINGS, SettingsError, settingsToArgs, type ServerSettings } from '../server/settings.ts';
 import { parseScriptFlags } from '../scripts/lib/flags.ts';
 import { UserError } from '../scripts/lib/core/outcomes.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ROOT } from './run-script.ts';
+
+/** A folder for --fifo-dir (removed after the tests), and a file in it. */
+const fifoDir = mkdtempSync(join(tmpdir(), 'settings-'));
+writeFileSync(join(fifoDir, 'plain'), '');
+after(() => rmSync(fifoDir, { recursive: true, force: true }));
 
 test('server settings: defaults are uvicorn-like and FastAPI-sized', () => {
   assert.deepEqual(parseServerSettings([], {}), DEFAULT_SETTINGS);
@@ -70,6 +78,7 @@ test('typed settings become the flags that give the server exactly them, every s
     dbCancel: false,
     dbTimeoutMs: 100,
     taskLogSize: 64,
+    fifoDir,
   } satisfies ServerSettings; // a setting added to the table and not here does not compile
   // Each setting differs from its default, so a setting the function forgot would show.
   for (const [key, value] of Object.entries(given)) assert.notEqual(value, DEFAULT_SETTINGS[key as keyof typeof given], key);
@@ -96,6 +105,9 @@ test('server settings: bad values are refused with a sentence naming the setting
     [['--db-pool', '0'], {}, /^--db-pool must be a whole number from 1/],
     [['--pooler', 'odyssey'], {}, /^--pooler must be one of pgbouncer, none, got "odyssey"\.$/],
     [[], { DB_POOLER: 'PgBouncer' }, /^DB_POOLER must be one of pgbouncer, none/],
+    [['--fifo-dir', 'fifos'], {}, /^--fifo-dir must be an absolute path to a folder, got "fifos"/],
+    [[], { FIFO_DIR: join(fifoDir, 'plain') }, /^FIFO_DIR .*plain is not a folder/],
+    [['--fifo-dir', join(fifoDir, 'none')], {}, /^--fifo-dir .*none: ENOENT/],
   ] as const) {
     assert.throws(
       () => parseServerSettings([...argv], env),

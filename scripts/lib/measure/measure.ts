@@ -66,6 +66,12 @@ export interface BurstPlanCore {
   errorsExpected?: boolean;
   /** Ends the burst at once (Ctrl-C, a server that died): its open requests are recorded as 'interrupted'. */
   signal?: AbortSignal;
+  /**
+   * Something to run beside each measured burst, from its first request written (`startedAt`, on the burst's clock)
+   * to its end: e.g. letting FIFO readers go wave by wave. Returns its stop. The raw client only (it says when its
+   * requests are written): give such a burst `client: 'raw'`.
+   */
+  beside?: (startedAt: number) => () => void;
 }
 
 /**
@@ -125,12 +131,14 @@ export async function measureBurstWithProbes<X extends object = NoFields>(
       progress?.rename(`${plan.label}: ${plan.requests} requests to ${plan.endpoint}, ${repeat} runs`);
     const probing = probes.map((probe) => ({ probe, runs: [] as Promise<BurstResult>[] }));
     let firing = true;
+    let stopBeside: (() => void) | undefined;
     const result = fireBurst({
       baseUrl: server.url,
       path: plan.path ?? ((id) => `${plan.endpoint}/${id}`),
       requests: plan.requests,
       timeoutMs,
       onRequestDone: (done) => progress?.tick(done),
+      ...(plan.beside ? { onStarted: (_: unknown, startedAt: number) => (stopBeside = plan.beside!(startedAt)) } : {}),
       client,
       signal: plan.signal,
     });
@@ -145,6 +153,7 @@ export async function measureBurstWithProbes<X extends object = NoFields>(
     const measured = await result.finally(() => {
       firing = false;
       clearInterval(ticker);
+      stopBeside?.();
     });
     const stats = await server.stats?.().catch(() => undefined);
     const probed = await probeMeasurements(plan.label, probing, measured.startedAt, runtimeFields(stats));

@@ -86,7 +86,7 @@ export function serverCommand(
   runtime: Runtime,
   serverFile: string,
   args: string[],
-  settings: Pick<ServerSettings, 'host' | 'upstreamUrl' | 'databaseUrl'>,
+  settings: Pick<ServerSettings, 'host' | 'upstreamUrl' | 'databaseUrl' | 'fifoDir'>,
 ): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
   // Node: tsx's loader in the server's own process (not tsx's CLI, which adds a process in between).
   if (runtime === 'node') return { command: process.execPath, args: ['--import', 'tsx', serverFile, ...args], env: {} };
@@ -95,9 +95,17 @@ export function serverCommand(
   if (runtime === 'bun') return { command: binary, args: [serverFile, ...args], env: { BUN_RUNTIME_TRANSPILER_CACHE_PATH: '0' } };
   // Deno with the permissions server.ts needs, named (and no prompt: a missing one fails instead of waiting): listen
   // on its host and reach its upstream and database, read the project (its modules, the pool's task file, the file
-  // /file-test reads), read its settings from the environment.
+  // /file-test reads) and its FIFOs, write them (to let their readers go at shutdown), read its settings from the
+  // environment.
   const hosts = new Set([bracketed(settings.host), ...[settings.upstreamUrl, settings.databaseUrl].flatMap(hostOf)]);
-  const permissions = ['--no-prompt', `--allow-net=${[...hosts].join(',')}`, `--allow-read=${PROJECT_ROOT}`, '--allow-env'];
+  const fifos = settings.fifoDir;
+  const permissions = [
+    '--no-prompt',
+    `--allow-net=${[...hosts].join(',')}`,
+    `--allow-read=${[PROJECT_ROOT, ...(fifos ? [fifos] : [])].join(',')}`,
+    ...(fifos ? [`--allow-write=${fifos}`] : []),
+    '--allow-env',
+  ];
   return { command: binary, args: ['run', ...permissions, serverFile, ...args], env: { NO_COLOR: '1' } };
 }
 
