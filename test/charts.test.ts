@@ -1,6 +1,6 @@
 import { test } from './harness.ts';
 import assert from 'node:assert/strict';
-import { timelineGeometry, timelineSvg, overlaySvg, MAX_BARS } from '../scripts/lib/view/charts.ts';
+import { timelineGeometry, timelineSvg, overlaySvg, servedSpans, MAX_BARS } from '../scripts/lib/view/charts.ts';
 import { sweepGeometry, staircaseGeometry } from '../scripts/lib/view/sweep-charts.ts';
 import { niceStep, CHART_BOX } from '../scripts/lib/view/svg.ts';
 import { toMeasurement } from '../scripts/lib/results/types.ts';
@@ -41,6 +41,47 @@ test('timeline bars start where the request started and are as long as it took',
     g.bars.map((b) => b.ok),
     [true, true, true, false, true],
   );
+});
+
+test('a bar with Server-Timing is drawn in its parts: waiting light, served dark; the second wave’s D in the queue shows as waiting', () => {
+  const D = 3000;
+  // A pool of 1, two requests: the second waited D for the thread, then ran D. The third has no header.
+  const requests: RequestRecord[] = [
+    { id: 1, startMs: 0, endMs: 3010, status: 200, serverTiming: { 'pool-wait': 1, 'pool-run': 3002 } },
+    { id: 2, startMs: 0.5, endMs: 6020, status: 200, serverTiming: { 'pool-wait': 3003, 'pool-run': 3001 } },
+    { id: 3, startMs: 1, endMs: 3000, status: 200 },
+    { id: 4, startMs: 1.5, endMs: 4000, status: 200, serverTiming: { 'db-wait': 900, 'db-query': 3000, libuv: 50 } },
+  ];
+  assert.deepEqual(servedSpans(requests[1]!), [{ startMs: 6020 - 3001, endMs: 6020 }]);
+  assert.equal(servedSpans(requests[2]!), null, 'no header: no parts');
+  // In the server's order, the last metric ending at the answer: libuv (work), db-query (work), db-wait before them.
+  assert.deepEqual(servedSpans(requests[3]!), [
+    { startMs: 950, endMs: 3950 },
+    { startMs: 3950, endMs: 4000 },
+  ]);
+  // More time said than the request took: the parts stop at its start.
+  assert.deepEqual(servedSpans({ id: 5, startMs: 10, endMs: 100, status: 200, serverTiming: { 'pool-run': 500 } }), [
+    { startMs: 10, endMs: 100 },
+  ]);
+
+  const g = timelineGeometry(requests, box);
+  const second = g.bars.find((b) => b.id === 2)!;
+  const [served] = second.served!;
+  assert.ok(Math.abs(served!.x + served!.width - (second.x + second.width)) < 1e-9, 'the served part ends with the bar');
+  assert.ok(Math.abs(served!.width - 3001 * g.pxPerMs) < 1e-9);
+  const waitedPx = served!.x - second.x;
+  assert.ok(Math.abs(waitedPx - (6020 - 0.5 - 3001) * g.pxPerMs) < 1e-9, 'the light part: its D in the queue');
+  assert.ok(waitedPx > (D - 10) * g.pxPerMs);
+  assert.equal(g.bars.find((b) => b.id === 3)!.served, undefined);
+
+  const m = toMeasurement(
+    { label: 'sync', endpoint: '/sync-test', poolSize: 1, delayMs: D, predictedMs: 2 * D },
+    { startedAt: 0, totalMs: 6020, connectMs: 1, requests },
+  );
+  const picture = timelineSvg(m, 'two waves');
+  assert.match(picture, /fill-opacity="0\.3"/, 'waiting drawn light');
+  assert.match(picture, /light: waiting, dark: served/);
+  assert.doesNotMatch(timelineSvg({ ...m, requests: [requests[2]!] }, 'no header'), /fill-opacity|light: waiting/);
 });
 
 test('a timeline can span past the data (to show the model) and samples huge bursts', () => {

@@ -15,6 +15,9 @@ import { writeAtomically } from '../results/file.ts';
 import { CHART_BOX, COLORS, SERIES_COLORS, f, line, niceStep, svg, text, tick, trim, type Box } from './svg.ts';
 import { staircaseSvg, sweepSvg } from './sweep-charts.ts';
 
+/** How a bar's waiting part is drawn: its colour, lighter. */
+const WAITING_OPACITY = 0.3;
+
 /** Timelines draw at most this many bars; beyond it every k-th request (in start order) is drawn. */
 export const MAX_BARS = 1000;
 
@@ -27,6 +30,30 @@ export interface Bar {
   ok: boolean;
   /** Which series of the picture the request belongs to (a burst and its probes, or a worker): 0 if one. */
   series: number;
+  /**
+   * Where the server said it worked on the request (its Server-Timing, ./servedSpans): the dark parts of the bar;
+   * the rest of it waited (queued for a thread or a connection, or in transit). Absent where the server said nothing.
+   */
+  served?: { x: number; width: number }[];
+}
+
+/**
+ * A request's time as the server accounted for it, placed on the request's own bar: the metrics in the order the
+ * server gave them (its chain: a wait, then the work it waited for), the last one ending where the answer arrived,
+ * each before the next. Names ending in -wait are time queued; the others, work: the spans returned are the work's,
+ * in ms from the burst's start. The time before the first metric (the request in transit, the server taking it in)
+ * is waiting too. Null where the request carries no Server-Timing.
+ */
+export function servedSpans(r: RequestRecord): { startMs: number; endMs: number }[] | null {
+  if (r.serverTiming === undefined) return null;
+  const spans: { startMs: number; endMs: number }[] = [];
+  let end = r.endMs;
+  for (const [name, ms] of Object.entries(r.serverTiming).reverse()) {
+    const start = Math.max(r.startMs, end - ms);
+    if (!name.endsWith('-wait') && end > start) spans.unshift({ startMs: start, endMs: end });
+    end = start;
+  }
+  return spans;
 }
 
 /** A request with the series it is drawn in. */
@@ -52,15 +79,26 @@ export function timelineGeometry(requests: readonly SeriesRecord[], box: Box = C
   const plotHeight = box.height - box.top - box.bottom;
   const pxPerMs = plotWidth / spanMs;
   const rowHeight = plotHeight / Math.max(drawn.length, 1);
-  const bars = drawn.map((r, row) => ({
-    id: r.id,
-    x: box.left + r.startMs * pxPerMs,
-    y: box.top + row * rowHeight,
-    width: Math.max((r.endMs - r.startMs) * pxPerMs, 0.5),
-    height: Math.max(rowHeight * 0.8, 0.3),
-    ok: isOk(r),
-    series: r.series ?? 0,
-  }));
+  const bars = drawn.map((r, row): Bar => {
+    const served = servedSpans(r);
+    return {
+      id: r.id,
+      x: box.left + r.startMs * pxPerMs,
+      y: box.top + row * rowHeight,
+      width: Math.max((r.endMs - r.startMs) * pxPerMs, 0.5),
+      height: Math.max(rowHeight * 0.8, 0.3),
+      ok: isOk(r),
+      series: r.series ?? 0,
+      ...(served === null
+        ? {}
+        : {
+            served: served.map((span) => ({
+              x: box.left + span.startMs * pxPerMs,
+              width: (span.endMs - span.startMs) * pxPerMs,
+            })),
+          }),
+    };
+  });
   return { bars, pxPerMs, spanMs, sampledEvery };
 }
 
@@ -142,10 +180,18 @@ function drawTimeline(title: string, m: Measurement, requests: readonly SeriesRe
   }
   for (const bar of geometry.bars) {
     const fill = bar.ok ? SERIES_COLORS[bar.series % SERIES_COLORS.length] : COLORS.error;
+    // Where the server said where the time went: the bar light (waiting), its served parts dark.
+    const light = bar.served ? ` fill-opacity="${WAITING_OPACITY}"` : '';
     parts.push(
-      `<rect x="${f(bar.x)}" y="${f(bar.y)}" width="${f(bar.width)}" height="${f(bar.height)}" fill="${fill}"><title>#${bar.id}</title></rect>`,
+      `<rect x="${f(bar.x)}" y="${f(bar.y)}" width="${f(bar.width)}" height="${f(bar.height)}" fill="${fill}"${light}><title>#${bar.id}</title></rect>`,
     );
+    for (const span of bar.served ?? []) {
+      parts.push(
+        `<rect x="${f(span.x)}" y="${f(bar.y)}" width="${f(Math.max(span.width, 0.5))}" height="${f(bar.height)}" fill="${fill}"/>`,
+      );
+    }
   }
+  const segmented = geometry.bars.some((bar) => bar.served);
   let x = box.left;
   for (const [i, name] of legend.entries()) {
     parts.push(
@@ -161,7 +207,8 @@ function drawTimeline(title: string, m: Measurement, requests: readonly SeriesRe
       box.left,
       40,
       `total ${trim(m.totalMs)} ms · model ${m.predictedMs === null ? '–' : `${trim(m.predictedMs)} ms`}` +
-        `${fromSplit === null ? '' : `, ${trim(fromSplit)} ms from this split`}${lastWave > 0 ? ` (dashed: the waves)` : ''} · ${m.ok} ok, ${m.errors} errors`,
+        `${fromSplit === null ? '' : `, ${trim(fromSplit)} ms from this split`}${lastWave > 0 ? ` (dashed: the waves)` : ''} · ${m.ok} ok, ${m.errors} errors` +
+        `${segmented ? ' · light: waiting, dark: served (the server’s Server-Timing)' : ''}`,
       'start',
       COLORS.muted,
     ),
