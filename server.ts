@@ -101,10 +101,7 @@ export function createApp(settings: ServerSettings, { pool, stats, tasks, databa
 
   // Only with --fifo-dir: opening a FIFO there blocks one of those threads, burning no CPU, until a writer opens it
   // (the script that made them lets the readers go wave by wave): the pool's size as waves, whatever the cores.
-  app.get(
-    '/fifo-test/:user_id',
-    endpoint(() => libuv.openFifo()),
-  );
+  app.get('/fifo-test/:user_id', endpoint(timed('libuv', () => libuv.openFifo())));
 
   // ── Operations ──
 
