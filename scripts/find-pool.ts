@@ -126,7 +126,7 @@ async function find(name: string, url: string, configured?: Finding['configured'
       step.purpose,
       ms(step.burst.totalMs),
       ms(predictedMs),
-      step.waves.join(', ') || '–',
+      wavesText(step),
       step.ok,
       step.refused,
       step.purpose === 'refusals?' ? `${step.failed} hung up` : step.failed,
@@ -158,6 +158,12 @@ async function find(name: string, url: string, configured?: Finding['configured'
   return finding;
 }
 
+/** A burst's waves as the table prints them: the pool's, and the answers the server took late beside them. */
+function wavesText(step: Step): string {
+  if (step.poolWaves.length === 0) return '–';
+  return `${step.poolWaves.join(', ')}${step.late > 0 ? ` +${step.late} late` : ''}`;
+}
+
 /** One line per burst as it ends: its waves, its first answer, its total (the refusal probe: what it was told). */
 function stepText(step: Step): string {
   if (step.purpose === 'refusals?') {
@@ -166,7 +172,8 @@ function stepText(step: Step): string {
   }
   if (step.ok === 0)
     return `no 2xx answer: ${[...Object.entries(step.refusedKinds), ...Object.entries(step.failedKinds)].map(([k, n]) => `${n} × ${k}`).join(', ')}`;
-  const waves = step.waves.length === 1 ? 'one wave' : `${step.waves.length} waves (${step.waves.join(', ')})`;
+  const count = step.poolWaves.length === 1 ? 'one wave' : `${step.poolWaves.length} waves (${step.poolWaves.join(', ')})`;
+  const waves = step.late > 0 ? `${count} from each request's own start, ${step.late} taken late` : count;
   const trouble = [step.refused ? `${step.refused} refused` : '', step.failed ? `${step.failed} failed` : '']
     .filter(Boolean)
     .join(', ');

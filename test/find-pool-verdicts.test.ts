@@ -60,9 +60,9 @@ for (const path of RECORDED) {
       // was not taken for CPU work (tallied for the docs by the test below).
       const cpu = target.finding.kind === 'cpu';
       const signals = again.cpuSignals!;
-      assert.equal(signals.firstAnswerMovedOut && signals.totalsFitCores, cpu, target.name);
-      if (signals.firstAnswerMovedOut !== cpu || signals.totalsFitCores !== cpu)
-        assert.match(target.finding.sentence, /not CPU work/, `${target.name}: one sign alone, unsaid`);
+      assert.equal(signals.firstAnswerMovedOut && (signals.totalsFitCores || !signals.totalsTell), cpu, target.name);
+      if (!cpu && (signals.firstAnswerMovedOut || signals.totalsFitCores))
+        assert.match(target.finding.sentence, /not (read as )?CPU work/, `${target.name}: one sign alone, unsaid`);
     }
   });
 }
@@ -83,9 +83,10 @@ test('how often each sign of CPU work alone would have erred on the committed bu
         if (signals[sign] !== cpu) erred[sign].push(`${path} ${target.name}`);
     }
   console.log(`of ${targets} committed targets, each sign alone would have erred on: ${JSON.stringify(erred)}`);
-  // The totals' fit alone never erred on them; the earliest answer alone did where a cold server answered late.
-  assert.deepEqual(erred.totalsFitCores, []);
-  assert.ok(erred.firstAnswerMovedOut.length < targets / 4, JSON.stringify(erred));
+  // Each alone errs now and then (the totals where a server that grows its pool behind a small backlog answered
+  // slower than its steps); together they have not, and the sentence says where one stood alone (the test above).
+  for (const sign of ['firstAnswerMovedOut', 'totalsFitCores'] as const)
+    assert.ok(erred[sign].length <= targets / 8, JSON.stringify(erred));
 });
 
 test('the plan doubles from 2 and ends at the most allowed, whatever it is', () => {

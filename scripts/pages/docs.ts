@@ -176,12 +176,12 @@ const OUTSIDE: { folder: string; server: string; why: string }[] = [
   {
     folder: 'jetty',
     server: 'Jetty 9.4 (`--module=http,deploy,jsp`)',
-    why: "a `QueuedThreadPool` of 200, less 4 that Jetty keeps for itself here (its connector's acceptor and selector among them)",
+    why: "a `QueuedThreadPool` of 200, less a few Jetty keeps for itself, behind a listen backlog of 50 (Java's default where `acceptQueueSize` is 0): every burst beyond 51 lost connections to a SYN sent again a second later, so N = P + 1 never arrived at once",
   },
   {
     folder: 'jetty-40',
     server: 'Jetty 9.4, `jetty.threadPool.maxThreads=40`',
-    why: 'the one setting changed: 40, less the same 4',
+    why: "the one setting changed: 40, less the 4 Jetty keeps for itself here (its connector's acceptor and selector among them)",
   },
   { folder: 'puma', server: 'Puma 5.6 (`puma config.ru`)', why: 'threads `0:5` by default, one process' },
   { folder: 'puma-8', server: 'Puma 5.6, `puma -t 8:8`', why: 'the one setting changed' },

@@ -4,7 +4,7 @@
  * (sharesCores), and the bursts' totals fitting the cores' N · w / cores better than the pool's steps (fitTotals).
  * Pure: read by the search (to stop doubling) and by the verdict.
  */
-import type { Step } from './step.ts';
+import { shapedByIntake, type Step } from './step.ts';
 
 /**
  * Work that shares the cores: a burst's earliest answer came this far beyond a request's own time (D). In a pool the
@@ -23,32 +23,44 @@ export const MOVED_OUT = 1.25;
  * time. A request alone shares the cores with nothing: when one is late (the first of all is the coldest: 1.23 · D
  * once under half this machine's CPU, beside at most 1.11 · D for every later burst of a pool), the server was
  * warming up or stalled, not sharing. Nor the requests that only waited for the server to settle after a hang-up:
- * they wait behind what was left running.
+ * they wait behind what was left running. Nor a burst the server's intake shaped: a cold server slow to take
+ * connections answers late for that (Jetty's first answers came at 1.25 and 1.44 · D in two such bursts).
  */
 export function sharesCores(search: { steps: readonly Step[]; delayMs: number }): boolean {
   return search.steps.some(
-    (s) => s.requests >= 2 && s.purpose !== 'settle' && s.firstMs !== null && s.firstMs > search.delayMs * MOVED_OUT,
+    (s) =>
+      s.requests >= 2 &&
+      s.purpose !== 'settle' &&
+      !shapedByIntake(s, search.delayMs) &&
+      s.firstMs !== null &&
+      s.firstMs > search.delayMs * MOVED_OUT,
   );
 }
 
 /**
- * The second signal reads the totals of the bursts answered in full: the cores' model fits them better than the pool's
- * steps when its error is at most this share of the pool's. Both errors are the mean |ln(total / model)| over those
- * bursts. On the committed runs the pools' steps fitted within 0.03 (a pool of 40 at D = 3 s: 0.004), hashes on 2
- * cores fitted the cores' model within 0.04 where the pool's steps missed by 0.45.
- */
-const FITS_BETTER = 0.5;
-
-/**
- * Below this error the pool's steps fit the totals, whatever the cores' model does: a pool of one is also one core
- * (N · D either way), a pool larger than every burst is also many cores (D either way). A tie is no sign of CPU work.
- * The committed runs' pools fitted within 0.03 of it; a tenth is room for a busy machine's slower intake.
+ * Below this error (the mean |ln(total / model)| over the bursts answered in full) the pool's steps fit the totals,
+ * whatever the cores' model does, and the work is not read as sharing the cores. The committed runs' pools fitted
+ * within 0.082 (Apache's pool that changes size: 0.097), and within 0.067 beside a load average of 11 to 19 where
+ * they fitted at all; hashes on 2 cores missed by 0.47, and by 0.32 to 0.49 beside that load.
  */
 const POOL_FITS = 0.1;
 
+/**
+ * The cores' model fits clearly better where its error is at most this share of the pool's. Hashes on 2 cores: 0.07
+ * (0.24 to 0.31 beside a load average of 11 to 19); pools misread by the first sign beside that load: 0.80 and 0.82.
+ */
+const CLEARLY_BETTER = 0.5;
+
+/**
+ * The two models say the same where the pool's P and the cores' c are this close (either way): a pool of one and one
+ * core both give N · D. There the totals cannot tell, and the first sign decides alone (hashes on libuv's 4 threads
+ * with a load average of 11 beside them ran as on one core: the first waves read P = 1, and c came out 1.2 to 1.5).
+ */
+const COINCIDE = 1.5;
+
 /** How well each model fits the totals: the pool's steps ceil(N / P) · D, and the cores' max(1, N / c) · D. */
 export interface TotalsFit {
-  /** The bursts read: answered in full, two requests or more. */
+  /** The bursts read: answered in full, two requests or more, not shaped by the server's intake. */
   bursts: number;
   /** Mean |ln(total / model)| of the pool's steps with the P read (one wave where none was). */
   poolError: number;
@@ -56,8 +68,12 @@ export interface TotalsFit {
   coresError: number;
   /** That c: requests' worth run side by side. */
   cores: number;
-  /** The cores' model fits clearly better: work that shares the cores. */
+  /** The pool's steps miss the totals (beyond POOL_FITS), and the cores' model fits them clearly better. */
   fitsCores: boolean;
+  /** The pool's steps fit the totals (within POOL_FITS): whatever else is seen, not CPU work. */
+  poolFits: boolean;
+  /** The two models differ on these bursts (P and c not within COINCIDE of each other): the totals can tell. */
+  tells: boolean;
 }
 
 /**
@@ -67,8 +83,10 @@ export interface TotalsFit {
  */
 export function fitTotals(search: { steps: readonly Step[]; delayMs: number; revealed: { poolSize: number } | null }): TotalsFit {
   const d = search.delayMs;
+  // Bursts answered in full, and not shaped by the server's intake: a connection taken a second late adds a second
+  // to a total that neither model has.
   const full = search.steps.filter(
-    (s) => s.requests >= 2 && s.ok === s.requests && s.purpose !== 'settle' && s.purpose !== 'refusals?',
+    (s) => s.requests >= 2 && s.ok === s.requests && s.purpose !== 'settle' && s.purpose !== 'refusals?' && !shapedByIntake(s, d),
   );
   const error = (model: (n: number) => number) =>
     full.length === 0
@@ -89,11 +107,17 @@ export function fitTotals(search: { steps: readonly Step[]; delayMs: number; rev
     poolError,
     coresError,
     cores,
-    fitsCores: poolError > POOL_FITS && coresError <= poolError * FITS_BETTER,
+    fitsCores: poolError > POOL_FITS && coresError <= poolError * CLEARLY_BETTER,
+    poolFits: poolError <= POOL_FITS,
+    tells: Math.max(p / cores, cores / p) >= COINCIDE,
   };
 }
 
-/** Both signals, and what they say together: work that shares the cores only where both say so. */
+/**
+ * Both signals, and what they say together: work that shares the cores where the earliest answer moved out and the
+ * totals agree (the cores' model fits them clearly better), or cannot tell (the two models coincide) but do not fit
+ * the pool's steps.
+ */
 export interface CpuSignals {
   firstAnswerMovedOut: boolean;
   totals: TotalsFit;
@@ -107,5 +131,6 @@ export function cpuSignals(search: {
 }): CpuSignals {
   const firstAnswerMovedOut = sharesCores(search);
   const totals = fitTotals(search);
-  return { firstAnswerMovedOut, totals, sharesCores: firstAnswerMovedOut && totals.fitsCores };
+  const totalsAgree = totals.fitsCores || (!totals.tells && !totals.poolFits);
+  return { firstAnswerMovedOut, totals, sharesCores: firstAnswerMovedOut && totalsAgree };
 }

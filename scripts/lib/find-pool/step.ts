@@ -37,8 +37,8 @@ export interface Step {
   /** The 2xx answers in waves of the wave unit, earliest first, read from when each ended. */
   waves: number[];
   /**
-   * Answers of a later wave that the server took only after the wave before had begun to end, and served at once
-   * (their own time, from their connect's completion, within a request's time alone): they ended late for that alone.
+   * Answers of a later wave that the server served as soon as it took them (their own time, from their connect's
+   * completion, within a quarter more than the burst's quickest): they ended late only because they were taken late.
    * Its intake, not its pool, put them there.
    */
   late: number;
@@ -52,8 +52,8 @@ export interface Step {
 
 /**
  * A request of a later wave waited for a place once taken if its own time (from its connect's completion) went this
- * far beyond a request's time alone: a quarter of D, the gap that opens a wave (../model/waves.ts). A request served
- * at once takes D (at most 1.11 · D as the first answer of any burst of a pool met: ./signals.ts).
+ * far beyond the burst's quickest: a quarter of D more, the gap that opens a wave (../model/waves.ts). Requests served
+ * at once end within a few per cent of each other (the first answers of a pool's bursts: 1.0 to 1.11 · D).
  */
 const WAITED = 1.25;
 
@@ -77,12 +77,12 @@ export function readStep(requests: number, purpose: Purpose, burst: BurstResult,
   // also where the work shares the cores and each wave takes longer. The first burst's unit is its own answer.
   const unit = Number.isFinite(waveUnitMs) ? waveUnitMs : (firstMs ?? 1);
   const waves = answered.length > 0 ? groupInWaves(answered, Math.max(unit, 0.001)) : [];
-  // Late: taken only after the wave before its own had begun to end (a place may have been free by then), and served
-  // as soon as taken. One taken before that which ended a wave later waited for a place, however short the wait.
-  const takenLate = (r: RequestRecord, wave: number) => {
-    const taken = r.startMs + (r.connectMs ?? 0);
-    return wave > 0 && taken > waves[wave - 1]![0]!.endMs && r.endMs - taken < unit * WAITED;
-  };
+  // Late: served as soon as it was taken (its own time from its connect's completion within a quarter more than the
+  // burst's quickest), yet ended in a later wave: it was taken late. Against the burst's own quickest, not the first
+  // request alone, which can be the coldest (1.2 · D under half this machine's CPU).
+  const takenAt = (r: RequestRecord) => r.startMs + (r.connectMs ?? 0);
+  const quickest = Math.min(...answered.map((r) => r.endMs - takenAt(r)));
+  const takenLate = (r: RequestRecord, wave: number) => wave > 0 && r.endMs - takenAt(r) < quickest * WAITED;
   const lateIn = waves.map((wave, k) => wave.filter((r) => takenLate(r, k)).length);
   return {
     requests,

@@ -55,7 +55,14 @@ export interface Finding {
    * The two signs of work that shares the cores (both must hold for kind cpu): a burst's earliest answer moved out,
    * and the totals fit the cores' model better than the pool's steps (each model's mean |ln(total / model)|).
    */
-  cpuSignals?: { firstAnswerMovedOut: boolean; totalsFitCores: boolean; poolStepsError: number; coresError: number };
+  cpuSignals?: {
+    firstAnswerMovedOut: boolean;
+    totalsFitCores: boolean;
+    /** The two models differ on these bursts (a pool of one and one core do not): the totals can tell. */
+    totalsTell: boolean;
+    poolStepsError: number;
+    coresError: number;
+  };
   /**
    * Where the answers carry Server-Timing `-wait` metrics: the waves the server itself counted in the burst that
    * revealed P (else the largest answered in full), and whether they agree. It corroborates; it never decides.
@@ -157,6 +164,7 @@ function factsOf(search: Search, target: string, budgetMs: number): Facts {
       cpuSignals: {
         firstAnswerMovedOut: signals.firstAnswerMovedOut,
         totalsFitCores: totals.fitsCores,
+        totalsTell: totals.tells,
         poolStepsError: round3(totals.poolError),
         coresError: round3(totals.coresError),
       },
@@ -201,11 +209,12 @@ function intakeText(steps: readonly Step[], waveUnitMs: number): string {
 
 /** One sign of CPU work without the other: said, and not taken for it. */
 function caveatOf(signals: CpuSignals, delayMs: number): string {
-  const { firstAnswerMovedOut, totals } = signals;
+  const { firstAnswerMovedOut, totals, sharesCores } = signals;
+  if (sharesCores) return '';
   const errors = `the pool's steps within ${percent(totals.poolError)}, shared cores within ${percent(totals.coresError)}`;
-  if (firstAnswerMovedOut && !totals.fitsCores)
-    return ` A burst's earliest answer came late (beyond ${duration(delayMs * MOVED_OUT)}), but the totals do not fit shared cores better than a pool (${errors}): read as a busy moment, not CPU work.`;
-  if (!firstAnswerMovedOut && totals.fitsCores)
+  if (firstAnswerMovedOut)
+    return ` A burst's earliest answer came late (beyond ${duration(delayMs * MOVED_OUT)}), but the totals do not fit shared cores clearly better than a pool (${errors}): read as a busy moment, not CPU work.`;
+  if (totals.fitsCores)
     return ` The totals fit shared cores better than a pool (${errors}), but no burst's earliest answer came late: not read as CPU work.`;
   return '';
 }
