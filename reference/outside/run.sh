@@ -15,7 +15,9 @@
 #   OUT=/tmp/outside bash reference/outside/run.sh tomcat tomcat-50     # some, elsewhere
 #
 # Every server is started in the foreground of a background job and stopped by that job's PID, also on Ctrl-C. All of
-# them stop on SIGTERM (the JVMs run their shutdown hooks; Puma and Unicorn exit at once): none needs SIGINT.
+# them stop on SIGTERM (the JVMs run their shutdown hooks; Puma and Unicorn exit at once): none needs SIGINT. Jetty's
+# listen backlog is Java's default of 50 (its acceptQueueSize is 0): bursts beyond 51 lose connections to a SYN sent
+# again a second later, which find-pool reads as its intake.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -26,9 +28,15 @@ cp "$here"/app.py "$here"/app.wsgi "$here"/sleep.php "$here"/fast.php "$here"/co
 for conf in nginx.conf httpd.conf; do sed "s#@DIR@#$run#g" "$here/$conf.in" > "$run/$conf"; done
 
 pids=()
+# SIGTERM to each, then up to 15 s for it to go (a JVM runs its shutdown hooks), then SIGKILL: Jetty once let a SIGTERM
+# sent right after its start pass, and stopped on the next.
 stop() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 1 75); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   pids=()
 }
 trap 'stop; rm -rf "$run"' EXIT
