@@ -41,6 +41,7 @@ const flags = startScript({
     repeat: 'each Fire is one burst',
     client: 'the page fires with the raw client, whose every request it can stream',
     quick: 'the page sets each burst, with each scenario’s defaults',
+    runtime: 'the page takes it in its address, runtime=bun',
   },
 });
 

@@ -17,6 +17,7 @@ import {
   wavePoolSizeOf,
   type Settings,
 } from '../scripts/lib/live/scenarios.ts';
+import { findRuntime } from '../scripts/lib/processes/runtimes.ts';
 import { ROOT } from './run-script.ts';
 
 const settingsOf = (query: Record<string, unknown>): Settings => {
@@ -95,4 +96,27 @@ test('the page’s modules name no scenario: what is scenario-specific comes wit
   // The check can fail: the page's code before the scenarios declared their gauges and colouring.
   assert.match("const GAUGES_OF = { sync: ['busy'] }; if (view.settings?.scenario === 'workers') {}", byName);
   assert.match('scenarios.sync ?? fallback', byName);
+});
+
+test('runtime= in the address: what runs the server, checked like the other settings', () => {
+  assert.equal(settingsOf({ scenario: 'sync' }).runtime, 'node');
+  for (const runtime of ['bun', 'deno'] as const) {
+    const found = findRuntime(runtime);
+    if ('missing' in found) continue; // refused below, with the reason
+    assert.equal(serverConfigOf(settingsOf({ scenario: 'sync', runtime })).runtime, runtime);
+  }
+  const refused = (query: Record<string, unknown>) => {
+    const read = readSettings(query);
+    assert.ok('errors' in read, JSON.stringify(read));
+    return read.errors.map((e) => `${e.loc.join('.')}: ${e.msg}`).join('; ');
+  };
+  assert.match(refused({ scenario: 'sync', runtime: 'python' }), /^query\.runtime: runtime must be one of node, bun, deno$/);
+  assert.match(
+    refused({ scenario: 'hash', runtime: 'bun' }),
+    /^query\.runtime: (the hash scenario models libuv's|runtime bun cannot run here)/,
+  );
+  assert.match(
+    refused({ scenario: 'workers', runtime: 'deno' }),
+    /^query\.runtime: (Deno cannot run server\.ts with --workers|runtime deno cannot run here)/,
+  );
 });

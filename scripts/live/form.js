@@ -39,6 +39,9 @@ export function formQuery() {
     const input = elements.form.elements.namedItem(name);
     if (input instanceof HTMLInputElement && input.value !== '') query.set(name, input.value);
   }
+  // What runs the server has no field: the address's runtime= is kept as it is.
+  const runtime = new URLSearchParams(location.search).get('runtime');
+  if (runtime) query.set('runtime', runtime);
   return query;
 }
 

@@ -10,6 +10,8 @@
  * About 330 lines, a third of them the scenario table: data, each scenario's lesson and defaults in one place.
  */
 import type { ServerOptions } from '../processes/start-server.ts';
+import { findRuntime } from '../processes/runtimes.ts';
+import { RUNTIMES, type Runtime } from '../../../server/runtime.ts';
 import { predictCpuTotalMs, predictCpuWaveMs, predictTotalMs, predictWaves } from '../model/model.ts';
 
 export const SCENARIOS = ['async', 'sync', 'blocking-loop', 'cpu-loop', 'cpu-pool', 'db', 'hash', 'workers'] as const;
@@ -28,8 +30,11 @@ export interface Settings {
   threads: number;
   /** K: processes for workers. */
   workers: number;
+  /** What runs server.ts (the burst is fired from Node whatever it is). */
+  runtime: Runtime;
 }
-export type SettingName = Exclude<keyof Settings, 'scenario'>;
+/** The settings that are whole numbers in a range (LIMITS). */
+export type SettingName = Exclude<keyof Settings, 'scenario' | 'runtime'>;
 
 /**
  * The gauges the page can draw, in the order it draws them: the server's pool (threads busy, tasks queued for one)
@@ -74,7 +79,7 @@ export interface Scenario {
   colourBy: 'status' | 'process';
 }
 
-const common = { requests: 100, delayMs: 3000, pool: 40, threads: 4, workers: 2 };
+const common = { requests: 100, delayMs: 3000, pool: 40, threads: 4, workers: 2, runtime: 'node' as const };
 
 export const SCENARIO_TABLE: Record<ScenarioName, Scenario> = {
   async: {
@@ -241,7 +246,27 @@ export function readSettings(
       refuse(name, `${name} (${label}) must be a whole number from ${min} to ${most}`, raw);
     } else settings[name] = value;
   }
+  const runtime = given.runtime;
+  if (runtime !== undefined && runtime !== null && runtime !== '') {
+    const why = whyNotOn(runtime, table);
+    if (why) refuse('runtime', why, runtime);
+    else settings.runtime = runtime as Runtime;
+  }
   return errors.length > 0 ? { errors } : { settings };
+}
+
+/** Why this scenario cannot run on `runtime`, or null where it can. */
+function whyNotOn(runtime: unknown, table: Scenario): string | null {
+  if (typeof runtime !== 'string' || !(RUNTIMES as readonly string[]).includes(runtime))
+    return `runtime must be one of ${RUNTIMES.join(', ')}`;
+  const found = findRuntime(runtime as Runtime);
+  if ('missing' in found) return `runtime ${runtime} cannot run here: ${found.missing}`;
+  if (runtime === 'deno' && table.uses.includes('workers'))
+    return 'Deno cannot run server.ts with --workers (see docs/runtimes.md)';
+  // Its model is libuv's threadpool of `threads`; Bun and Deno run these hashes on pools of their own.
+  if (runtime !== 'node' && table.work === 'hash')
+    return `the ${table.name} scenario models libuv's threadpool, which is Node's; Bun's and Deno's pools: scripts/runtimes.ts`;
+  return null;
 }
 
 /** What server.ts needs to be started with for these settings (a different one means a restart). */
@@ -249,6 +274,7 @@ export interface ServerConfig {
   /** server.ts's settings (its iterations and database added once known). */
   settings: ServerOptions;
   env: Record<string, string>;
+  runtime: Runtime;
   /** Which work to calibrate to D ms in this process before starting: its iterations go in the settings. */
   work: 'cpu' | 'hash' | null;
   database: boolean;
@@ -263,6 +289,7 @@ export function serverConfigOf(s: Settings): ServerConfig {
     settings,
     // libuv reads its pool's size once, when the pool starts: before server.ts runs, under tsx.
     env: wavePool === 'threads' ? { UV_THREADPOOL_SIZE: String(s.threads) } : {},
+    runtime: s.runtime,
     work: work === 'cpu' || work === 'hash' ? work : null,
     database: work === 'query',
   };

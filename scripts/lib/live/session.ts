@@ -218,9 +218,13 @@ export class LiveSession {
       await this.postgres.otherConnectionsGone();
     }
     // The command line as a user would type it (the database's address left out: it holds a password).
-    this.status(`starting server.ts ${settingsToArgs(options).join(' ')}${config.database ? ' --database-url …' : ''}…`);
+    const on = config.runtime === 'node' ? '' : ` on ${config.runtime}`;
+    this.status(`starting server.ts ${settingsToArgs(options).join(' ')}${config.database ? ' --database-url …' : ''}${on}…`);
     const url = this.postgres && config.database ? this.postgres.url : undefined;
-    const server = await startServer({ ...options, ...(url ? { databaseUrl: url } : {}) }, { env: config.env });
+    const server = await startServer(
+      { ...options, ...(url ? { databaseUrl: url } : {}) },
+      { env: config.env, runtime: config.runtime },
+    );
     this.server = server;
     this.serverKey = key;
     this.calibration = null;
