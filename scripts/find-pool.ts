@@ -5,7 +5,9 @@
  * Given an endpoint, it fires bursts of N = 2, 4, 8, … until a second wave of completions appears, reads P from the
  * first wave and D from one request alone, confirms with N = P (one wave) and N = P + 1 (two), and says what kind of
  * limit it is: a pool, no limit up to the N it may try, CPU work that shares the cores, several processes that split
- * a burst unevenly, a queue that refuses beyond some N. Run with no --url, it proves itself on the suite's own
+ * a burst unevenly, a queue that refuses beyond some N. Where the server takes connections in more slowly than a burst
+ * brings them (a small backlog, one acceptor, TLS), it reads each request from its own start of service and says so.
+ * The largest P it can find is --max-requests − 1. Run with no --url, it proves itself on the suite's own
  * endpoints, started with settings it is not told: /sync-test with FastAPI's 40 and with 7, a bounded queue,
  * /db-test (node-postgres' 10), /blocking-loop-test (1), /asyncio-test (none), /hash-test (CPU, in steps of libuv's
  * 4 threads), server.ts --workers 2, and the blog's FastAPI app (40, and 100) where a Python has it.
