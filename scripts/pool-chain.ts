@@ -12,14 +12,20 @@
  * default pool of 20 and max_client_conn above K · P: the K · P client connections become 20 server connections, no
  * request is refused, and its pool sets the waves, 5 of 20, whatever K · P. And find-pool, fired at two of these
  * chains from the outside, finds the smallest pool in each. The rule: K · P must stay below the role's limit, and the
- * smallest pool in the chain (the process's, the pooler's, the database's) sets the waves.
+ * smallest pool in the chain (the process's, the pooler's, the database's) sets the waves. Last, a link people forget
+ * is still busy: 100 requests at P = 10 whose client hangs up after 0.5 s. Where the server cancels their queries in
+ * PostgreSQL (--db-cancel on, its default), nothing sleeps on and the next burst is its model; with --db-cancel off
+ * (as node-postgres alone leaves it) PostgreSQL sleeps 30 s for nobody, and the next burst waits behind all of it.
  *
- * Run:    npx tsx scripts/pool-chain.ts [--requests 100] [--delay-ms 3000] [--workers 1,2,4] [--pools 10,40] [--quick]
+ * Run:    npx tsx scripts/pool-chain.ts [--requests 100] [--delay-ms 3000] [--workers 1,2,4] [--pools 10,40]
+ *                                       [--hang-up-after-ms 500] [--quick]
  * Expect: every chain's total within 2 % of its model, whose waves add up to 30, 9, 15, 6, 9 and 3 s without the
  *         pooler (4 × 40: a few of the 100 refused with 503 before the first answer, exactly as predicted) and to 15 s
  *         each through PgBouncer's 20 (every chain with K · P ≥ 20), with none refused; find-pool: 40 for 4
  *         processes × 10, 20 behind PgBouncer. Without pgbouncer installed (apt-get install pgbouncer), its part is
- *         skipped with the reason.
+ *         skipped with the reason. After the hang-up: with cancelling, no pg_sleep within a few hundred ms and the
+ *         next 10 in one wave of 3 s; without, pg_sleep for the leftovers' 10 waves less the hang-up, and the next
+ *         10 after them.
  * Takes:  the waves above, a server start per chain and find-pool's bursts (the committed run's time is in
  *         results/summary.json); --quick (max_connections 20: the role gets 17; D = 1 s; PgBouncer's pool 5) checks
  *         the shape. Writes results/pool-chain.json.
@@ -31,9 +37,14 @@ import { startPgBouncer, PGBOUNCER_DEFAULT_POOL, type PgBouncer } from './lib/pr
 import type { RunningServer } from './lib/processes/start-server.ts';
 import { searchForPool } from './lib/find-pool/search.ts';
 import { judge, type Finding } from './lib/find-pool/verdict.ts';
-import { predictChain } from './lib/model/model.ts';
+import { predictChain, predictTotalMs } from './lib/model/model.ts';
+import { fireBurst } from './lib/client/burst.ts';
+import { waitUntil } from './lib/core/wait-until.ts';
+import { round3 } from '../server/numbers.ts';
+import { UserError } from './lib/core/outcomes.ts';
 import { waveSizes } from './lib/model/waves.ts';
 import { isOk } from './lib/client/burst-types.ts';
+import { intakeMs } from './lib/measure/server-account.ts';
 import { POOL_CHAIN } from './lib/results/labels.ts';
 import { formatTable, ms, duration } from './lib/view/table.ts';
 import type { Measurement } from './lib/results/types.ts';
@@ -54,13 +65,47 @@ export interface ChainFields {
   startupStatement: string | null;
 }
 
-/** What pool-chain adds to its results: the PostgreSQL, the PgBouncer (or why not), and find-pool's findings. */
+/** The burst fired at once after a hang-up: whether the server cancelled the hung-up queries, and the leftovers' model. */
+export interface AfterHangUp {
+  /** --db-cancel on (true) or off. */
+  dbCancel: boolean;
+  /** This burst's model had the abandoned queries all run first: ceil((abandoned + N) / P) · D − the hang-up. */
+  modelWithLeftoversMs: number;
+}
+
+/** The hang-up lesson, with cancelling on and off: how long PostgreSQL went on sleeping for clients that had left. */
+export interface HangUp {
+  /** --db-cancel on (true) or off. */
+  dbCancel: boolean;
+  /** N requests to /db-test on one process with a pool of P, D each, whose client hung up after hangUpAfterMs. */
+  requests: number;
+  dbPool: number;
+  delayMs: number;
+  hangUpAfterMs: number;
+  /** The hang-up → no pg_sleep running (pg_stat_activity), ms; null: still one at the deadline. */
+  noSleepAfterMs: number | null;
+  /** The hang-up → every connection idle in the pool and none waited for (the server's /stats), ms; null: not by the deadline. */
+  poolIdleAfterMs: number | null;
+  /** The abandoned queries all run to their end: ceil(N / P) · D − the hang-up. */
+  leftoversModelMs: number;
+  /** The label of the burst fired at once after the same hang-up again. */
+  next: string;
+}
+
+/** What pool-chain adds to its results: the PostgreSQL, the PgBouncer (or why not), find-pool's findings, the hang-ups. */
 export interface PoolChainResults {
   postgres: PostgresDescription;
   pgbouncer: { version: string; poolMode: 'transaction'; poolSize: number; maxClientConn: number } | { skipped: string };
-  /** find-pool, fired from the outside at two chains: what it found, beside the chain's own smallest pool. */
-  findings: (Finding & { chain: string; predictedPoolSize: number })[];
+  /**
+   * find-pool, fired from the outside at two chains: what it found (foundPoolSize: its P, or where it saw several
+   * processes, the one number it knows they serve in all), beside the chain's own smallest pool.
+   */
+  findings: (Finding & { chain: string; foundPoolSize: number | null; predictedPoolSize: number })[];
+  hangUps: HangUp[];
 }
+
+/** Every measurement's own fields: a chain's, or the burst after a hang-up's. */
+export type PoolChainMeasurement = Partial<ChainFields> & { afterHangUp?: AfterHangUp };
 
 const experiment = defineExperiment({
   about:
@@ -76,6 +121,13 @@ const experiment = defineExperiment({
       min: 1,
       max: 10_000,
     },
+    hangUpAfterMs: {
+      help: 'the hang-up lesson: the client hangs up on every request after this long, ms',
+      default: 500,
+      quick: 300,
+      min: 1,
+      max: 60_000,
+    },
     findDelayMs: {
       help: "find-pool's chains: the servers' delay, ms (find-pool fires a dozen bursts; it is not told)",
       default: 1000,
@@ -88,10 +140,15 @@ const experiment = defineExperiment({
     workers: { help: 'K: server processes', default: [1, 2, 4], quick: [1, 2], max: 64 },
     pools: { help: 'P: each process’s database pool', default: [10, 40], quick: [10], max: 10_000 },
   },
-}).withResults<PoolChainResults, Partial<ChainFields>>();
+}).withResults<PoolChainResults, PoolChainMeasurement>();
 const { flags } = experiment;
 const N = flags.requests;
 const D = flags.delayMs;
+if (flags.hangUpAfterMs >= D)
+  throw new UserError(
+    `pool-chain: --hang-up-after-ms (${flags.hangUpAfterMs}) must be shorter than --delay-ms (${D}): the client hangs up while its query runs.`,
+    2,
+  );
 
 // 1. A throwaway PostgreSQL, and how many connections it lets the server's role open: the last link of the chain.
 const started = await startPostgres({ maxConnections: flags.maxConnections });
@@ -222,8 +279,14 @@ if ('unavailable' in bouncer) {
   await bouncer.stop();
 }
 
-// 5. Every chain beside its model, its refusals beside the predicted ones; then what find-pool found.
-const chainMeasurements = experiment.measurements.filter((m) => m.dbPool !== undefined);
+// 5. The hang-up lesson, at P = 10 on one process: N requests whose client hangs up after 0.5 s, on a server that
+//    cancels their queries and on one that does not (--db-cancel off): how long PostgreSQL sleeps on for nobody, and
+//    what the next burst, fired at once after the same hang-up, pays for it.
+const hangUps: HangUp[] = [];
+for (const dbCancel of [true, false]) hangUps.push(await hangUpLesson(dbCancel));
+
+// 6. Every chain beside its model, its refusals beside the predicted ones; what find-pool found; the hang-ups.
+const chainMeasurements = experiment.measurements.filter((m) => m.connectionsOpened !== undefined);
 experiment.say(`\nPOOLS IN A CHAIN · ${N} queries of pg_sleep(${D / 1000}) · the role's limit ${limit}\n`);
 experiment.say(
   formatTable(
@@ -238,6 +301,7 @@ experiment.say(
       'total ms',
       'model ms',
       'ratio',
+      'intake ms',
       'waves',
       'ok',
       'refused',
@@ -256,6 +320,7 @@ experiment.say(
         ms(m.totalMs),
         ms(model),
         model ? (m.totalMs / model).toFixed(3) : '–',
+        ms(intakeMs(m.server)),
         (m.waves ?? []).join(', '),
         m.ok,
         m.errors,
@@ -264,6 +329,9 @@ experiment.say(
     }),
   ),
 );
+experiment.say(
+  '\n(intake: the first request to reach a process → the last, from the servers’ own /stats: the part of a total the model leaves out)',
+);
 for (const m of chainMeasurements.filter((m) => m.startupStatement))
   experiment.say(`\n${m.label}, at start: ${m.startupStatement}`);
 if (findings.length > 0) {
@@ -271,7 +339,40 @@ if (findings.length > 0) {
   for (const f of findings) experiment.say(`${f.chain} (its smallest pool: ${f.predictedPoolSize}): ${f.sentence}`);
 }
 
-await experiment.finish({ postgres: describePostgres(postgres), pgbouncer, findings });
+experiment.say('\nAFTER A HANG-UP\n');
+experiment.say(
+  formatTable(
+    [
+      '--db-cancel',
+      'N',
+      'P',
+      'hung up after ms',
+      'no pg_sleep after ms',
+      'pool idle after ms',
+      'leftovers model ms',
+      'next burst ms',
+      'its model ms',
+      'with the leftovers ms',
+    ],
+    hangUps.map((h) => {
+      const next = experiment.measurements.find((m) => m.label === h.next)!;
+      return [
+        h.dbCancel ? 'on' : 'off',
+        h.requests,
+        h.dbPool,
+        h.hangUpAfterMs,
+        ms(h.noSleepAfterMs),
+        ms(h.poolIdleAfterMs),
+        ms(h.leftoversModelMs),
+        ms(next.totalMs),
+        ms(next.predictedMs),
+        ms(next.afterHangUp?.modelWithLeftoversMs),
+      ];
+    }),
+  ),
+);
+
+await experiment.finish({ postgres: describePostgres(postgres), pgbouncer, findings, hangUps });
 
 /**
  * find-pool's search, fired at a chain it is not told about (a shorter D: it fires a dozen bursts), and its verdict
@@ -299,5 +400,81 @@ async function findPool(workers: number, dbPool: number, via: PgBouncer | null):
     },
   );
   experiment.say(`  ${finding.sentence}`);
-  findings.push({ ...finding, chain, predictedPoolSize });
+  const [least, most] = finding.poolSizeRange ?? [null, null];
+  const foundPoolSize = finding.poolSize ?? (least !== null && least === most ? least : null);
+  findings.push({ ...finding, chain, foundPoolSize, predictedPoolSize });
+}
+
+/**
+ * N requests to /db-test whose client hangs up after hangUpAfterMs, on one process with the smallest pool, cancelling
+ * (or not): then PostgreSQL watched until nothing sleeps, and the pool until it is idle; then the same hang-up again
+ * and, at once, P requests: one wave of D where the hang-up stopped the work, the leftovers' waves and then D where not.
+ */
+async function hangUpLesson(dbCancel: boolean): Promise<HangUp> {
+  const dbPool = Math.min(...flags.pools);
+  const label = POOL_CHAIN.afterHangUp(dbCancel);
+  const leftoversModelMs = predictTotalMs({ requests: N, poolSize: dbPool, delayMs: D }) - flags.hangUpAfterMs;
+  const deadlineMs = leftoversModelMs + D;
+  experiment.say(
+    `\nhang-up, --db-cancel ${dbCancel ? 'on' : 'off'}: ${N} requests at P = ${dbPool}, hung up after ${flags.hangUpAfterMs} ms`,
+  );
+  return experiment.withServer(
+    async () => {
+      await postgres.otherConnectionsGone();
+      return experiment.watch(
+        await startServer({ poolSize: 1, delayMs: D, databaseUrl: postgres.url, dbPoolSize: dbPool, dbCancel }),
+      );
+    },
+    async (server) => {
+      const watch = await postgres.watchSleeps();
+      try {
+        const hangUp = async () => {
+          const burst = await fireBurst({
+            baseUrl: server.url,
+            path: (i) => `/db-test/${i}`,
+            requests: N,
+            timeoutMs: flags.hangUpAfterMs,
+          });
+          const answered = burst.requests.filter((r) => r.error !== 'timeout').length;
+          if (answered > 0) experiment.fail(`${label}: ${answered} of ${N} requests ended before the client hung up`);
+          return performance.now();
+        };
+        // How long after `since` the check first held, ms; null where it did not by the deadline.
+        const after = (since: number, check: () => Promise<boolean>) =>
+          waitUntil(async () => (await check()) && performance.now() - since, label, deadlineMs, 10).catch(() => null);
+        const hungUp = await hangUp();
+        const noSleepAfterMs = await after(hungUp, async () => (await watch.sleeping()) === 0);
+        const poolIdleAfterMs = await after(hungUp, async () => {
+          const db = (await server.stats()).database!;
+          return db.waiting === 0 && db.idle === db.open;
+        });
+        experiment.say(`  no pg_sleep ${ms(noSleepAfterMs)} ms after the hang-up, the pool idle after ${ms(poolIdleAfterMs)} ms`);
+        await hangUp();
+        const modelWithLeftoversMs = predictTotalMs({ requests: N + dbPool, poolSize: dbPool, delayMs: D }) - flags.hangUpAfterMs;
+        await experiment.measure(server, {
+          label,
+          endpoint: '/db-test',
+          poolSize: dbPool,
+          requests: dbPool,
+          delayMs: D,
+          warmUp: false, // at once: the leftovers, where there are any, are what it measures
+          timeoutMs: 2 * modelWithLeftoversMs + 10_000,
+          extra: { afterHangUp: { dbCancel, modelWithLeftoversMs } },
+        });
+        return {
+          dbCancel,
+          requests: N,
+          dbPool,
+          delayMs: D,
+          hangUpAfterMs: flags.hangUpAfterMs,
+          noSleepAfterMs: noSleepAfterMs === null ? null : round3(noSleepAfterMs),
+          poolIdleAfterMs: poolIdleAfterMs === null ? null : round3(poolIdleAfterMs),
+          leftoversModelMs,
+          next: label,
+        };
+      } finally {
+        await watch.close();
+      }
+    },
+  );
 }

@@ -15,7 +15,7 @@ import type { WorkersResults } from '../scripts/workers.ts';
 import type { LibuvPoolResults } from '../scripts/libuv-pool.ts';
 import type { ConcurrencySweepResults } from '../scripts/concurrency-sweep.ts';
 import type { FindPoolResults } from '../scripts/find-pool.ts';
-import type { ChainFields, PoolChainResults } from '../scripts/pool-chain.ts';
+import type { PoolChainMeasurement, PoolChainResults } from '../scripts/pool-chain.ts';
 import { POOL_CHAIN } from '../scripts/lib/results/labels.ts';
 import { findPgBouncer } from '../scripts/lib/processes/pgbouncer.ts';
 import { findFastApiPython } from '../scripts/lib/processes/fastapi.ts';
@@ -386,7 +386,7 @@ describe('run-all --quick', () => {
   });
 
   test('pool-chain: K pools of P in waves of K · P; beyond the role’s limit, said at start and refused as each process’s share predicts; PgBouncer’s pool sets the waves; find-pool finds the smallest pool', async () => {
-    const r = await results<PoolChainResults, Partial<ChainFields>>(POOL_CHAIN.experiment);
+    const r = await results<PoolChainResults, PoolChainMeasurement>(POOL_CHAIN.experiment);
     const limit = r.postgres.connectionLimit;
     const chains = r.measurements.filter((m) => m.dbPool !== undefined);
     for (const m of chains) {
@@ -427,9 +427,23 @@ describe('run-all --quick', () => {
     );
     if ('skipped' in r.pgbouncer) assert.equal(findPgBouncer(), null, r.pgbouncer.skipped);
     else assert.ok(chains.some((m) => m.pooler === 'pgbouncer'));
-    for (const f of r.findings)
-      assert.deepEqual([f.kind, f.poolSize], ['pool', f.predictedPoolSize], `${f.chain}: ${f.sentence}`);
+    for (const f of r.findings) assert.equal(f.foundPoolSize, f.predictedPoolSize, `${f.chain}: ${f.sentence}`);
     assert.equal(r.findings.length, 'skipped' in r.pgbouncer ? 1 : 2);
+    // The hang-up: cancelled, nothing sleeps on and the next burst is one wave; not cancelled, the leftovers first.
+    const [on, off] = [true, false].map((dbCancel) => r.hangUps.find((h) => h.dbCancel === dbCancel)!);
+    const [nextOn, nextOff] = [on!, off!].map((h) => measurement(r, h.next));
+    const D = on!.delayMs;
+    assert.ok(on!.noSleepAfterMs !== null && on!.poolIdleAfterMs !== null, 'cancelled: nothing sleeps on, the pool idle');
+    assert.ok(
+      off!.noSleepAfterMs === null || off!.noSleepAfterMs > on!.noSleepAfterMs + D / 2,
+      `not cancelled, PostgreSQL sleeps on: ${off!.noSleepAfterMs} ms against ${on!.noSleepAfterMs}`,
+    );
+    for (const m of [nextOn!, nextOff!]) assert.equal(m.ok, m.concurrency, m.label);
+    assert.deepEqual(waveSizes(nextOn!.requests, D), [nextOn!.concurrency], 'after a cancelled hang-up: one wave of P');
+    assert.ok(
+      nextOff!.totalMs > nextOn!.totalMs + D / 2,
+      `behind the leftovers: ${nextOff!.totalMs} against ${nextOn!.totalMs} ms`,
+    );
   });
 
   test('responsiveness: probes stay fast while the pool is saturated, with the event-loop delay recorded', async () => {

@@ -39,7 +39,17 @@ export interface Postgres {
    * reached). An input of the model of a pool larger than the limit, measured in the same run.
    */
   refusalMs(): Promise<number | null>;
+  /**
+   * Counts the queries sleeping in pg_sleep, as PostgreSQL sees them (pg_stat_activity's client backends waiting on
+   * PgSleep), on one connection of the server's role kept open for it: whether a client's hang-up stopped its query.
+   */
+  watchSleeps(): Promise<SleepWatch>;
   stop(): Promise<void>;
+}
+
+export interface SleepWatch {
+  sleeping(): Promise<number>;
+  close(): Promise<void>;
 }
 
 /** What a results file says of the PostgreSQL it ran on. */
@@ -76,6 +86,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
         kind: 'given',
         otherConnectionsGone: () => otherConnectionsGone(url, false),
         refusalMs: () => refusalMs(url),
+        watchSleeps: () => watchSleeps(url),
         stop: async () => {},
       };
     } catch (error) {
@@ -98,7 +109,12 @@ async function startEmbedded(maxConnections: number): Promise<Postgres> {
     await query(cluster.adminUrl, `CREATE ROLE ${APP_ROLE} LOGIN PASSWORD '${cluster.password}'`);
     const url = `postgres://${APP_ROLE}:${cluster.password}@127.0.0.1:${cluster.port}/postgres`;
     const postgres = { ...(await describe(url)), url, kind: 'embedded' as const, stop: cluster.stop };
-    return { ...postgres, otherConnectionsGone: () => otherConnectionsGone(url, true), refusalMs: () => refusalMs(url) };
+    return {
+      ...postgres,
+      otherConnectionsGone: () => otherConnectionsGone(url, true),
+      refusalMs: () => refusalMs(url),
+      watchSleeps: () => watchSleeps(url),
+    };
   } catch (error) {
     await cluster.stop();
     throw error;
@@ -106,7 +122,9 @@ async function startEmbedded(maxConnections: number): Promise<Postgres> {
 }
 
 /** Version and limits, as the server's role sees them. */
-async function describe(url: string): Promise<Omit<Postgres, 'url' | 'kind' | 'stop' | 'otherConnectionsGone' | 'refusalMs'>> {
+async function describe(
+  url: string,
+): Promise<Omit<Postgres, 'url' | 'kind' | 'stop' | 'otherConnectionsGone' | 'refusalMs' | 'watchSleeps'>> {
   const [row] = await query(
     url,
     `SELECT version() AS version,
@@ -152,6 +170,22 @@ async function otherConnectionsGone(url: string, backendsAreLocal: boolean): Pro
   }
   if (!backendsAreLocal) return;
   while ([...seen].some(isRunning) && performance.now() < deadline) await pause();
+}
+
+async function watchSleeps(url: string): Promise<SleepWatch> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  client.on('error', () => {});
+  await client.connect();
+  return {
+    sleeping: async () =>
+      (
+        await client.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE backend_type = 'client backend' AND state = 'active' AND wait_event = 'PgSleep'`,
+        )
+      ).rows[0].n as number,
+    close: () => client.end(),
+  };
 }
 
 async function refusalMs(url: string): Promise<number | null> {

@@ -85,4 +85,6 @@ export const POOL_CHAIN = {
   experiment: 'pool-chain',
   direct: (workers: number, dbPool: number) => `k${workers}-p${dbPool}`,
   pooled: (workers: number, dbPool: number) => `pgbouncer-k${workers}-p${dbPool}`,
+  /** The burst fired at once after N requests hung up, on a server cancelling their queries (or not). */
+  afterHangUp: (dbCancel: boolean) => `after-hang-up-cancel-${dbCancel ? 'on' : 'off'}`,
 } as const;
