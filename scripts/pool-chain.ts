@@ -34,7 +34,7 @@ import { defineExperiment } from './lib/experiment.ts';
 import { MAX_CONNECTIONS_FLAG, QUERY_DELAY_FLAG } from './lib/flags.ts';
 import { startPostgres, describePostgres, type PostgresDescription } from './lib/processes/postgres.ts';
 import { startPgBouncer, PGBOUNCER_DEFAULT_POOL, type PgBouncer } from './lib/processes/pgbouncer.ts';
-import type { RunningServer } from './lib/processes/start-server.ts';
+import type { RunningServer, ServerOptions } from './lib/processes/start-server.ts';
 import { searchForPool } from './lib/find-pool/search.ts';
 import { judge, type Finding } from './lib/find-pool/verdict.ts';
 import { predictChain, predictTotalMs } from './lib/model/model.ts';
@@ -168,7 +168,13 @@ async function connectionsOpened(server: RunningServer): Promise<Record<string, 
 }
 
 /** The chain in a server: K processes each with a pool of P, in front of PostgreSQL or of PgBouncer. */
-const startChain = async (workers: number, dbPool: number, delayMs: number, bouncer: PgBouncer | null) => {
+const startChain = async (
+  workers: number,
+  dbPool: number,
+  delayMs: number,
+  bouncer: PgBouncer | null,
+  more: Pick<ServerOptions, 'dbCancel'> = {},
+) => {
   await postgres.otherConnectionsGone(); // the last chain's connections must not hold slots of this one's
   return experiment.watch(
     await experiment.startServer({
@@ -178,6 +184,7 @@ const startChain = async (workers: number, dbPool: number, delayMs: number, boun
       databaseUrl: bouncer?.url ?? postgres.url,
       dbPoolSize: dbPool,
       ...(bouncer ? { pooler: 'pgbouncer' as const } : {}),
+      ...more,
     }),
   );
 };
@@ -419,12 +426,7 @@ async function hangUpLesson(dbCancel: boolean): Promise<HangUp> {
     `\nhang-up, --db-cancel ${dbCancel ? 'on' : 'off'}: ${N} requests at P = ${dbPool}, hung up after ${flags.hangUpAfterMs} ms`,
   );
   return experiment.withServer(
-    async () => {
-      await postgres.otherConnectionsGone();
-      return experiment.watch(
-        await startServer({ poolSize: 1, delayMs: D, databaseUrl: postgres.url, dbPoolSize: dbPool, dbCancel }),
-      );
-    },
+    () => startChain(1, dbPool, D, null, { dbCancel }),
     async (server) => {
       const watch = await postgres.watchSleeps();
       try {
