@@ -13,7 +13,7 @@
  * request is refused, and its pool sets the waves, 5 of 20, whatever K · P. And find-pool, fired at two of these
  * chains from the outside, finds the smallest pool in each. The rule: K · P must stay below the role's limit, and the
  * smallest pool in the chain (the process's, the pooler's, the database's) sets the waves. Last, a link people forget
- * is still busy: 100 requests at P = 10 whose client hangs up after 0.5 s. Where the server cancels their queries in
+ * is still busy: 100 requests at P = 10 whose client hangs up after 500 ms. Where the server cancels their queries in
  * PostgreSQL (--db-cancel on, its default), nothing sleeps on and the next burst is its model; with --db-cancel off
  * (as node-postgres alone leaves it) PostgreSQL sleeps 30 s for nobody, and the next burst waits behind all of it.
  *
@@ -286,7 +286,7 @@ if ('unavailable' in bouncer) {
   await bouncer.stop();
 }
 
-// 5. The hang-up lesson, at P = 10 on one process: N requests whose client hangs up after 0.5 s, on a server that
+// 5. The hang-up lesson, at P = 10 on one process: N requests whose client hangs up after 500 ms, on a server that
 //    cancels their queries and on one that does not (--db-cancel off): how long PostgreSQL sleeps on for nobody, and
 //    what the next burst, fired at once after the same hang-up, pays for it.
 const hangUps: HangUp[] = [];

@@ -18,6 +18,8 @@ import type { FindPoolResults } from '../scripts/find-pool.ts';
 import type { PoolChainMeasurement, PoolChainResults } from '../scripts/pool-chain.ts';
 import { POOL_CHAIN } from '../scripts/lib/results/labels.ts';
 import { findPgBouncer } from '../scripts/lib/processes/pgbouncer.ts';
+import { renderPage, resultsReader } from '../scripts/lib/view/figures.ts';
+import { DERIVED, TABLES } from '../scripts/pages/index.ts';
 import { findFastApiPython } from '../scripts/lib/processes/fastapi.ts';
 
 import { runScript, tempDir, ROOT, embeddedPostgresProcesses, pgbouncerProcesses } from './run-script.ts';
@@ -443,6 +445,19 @@ describe('run-all --quick', () => {
     assert.ok(
       nextOff!.totalMs > nextOn!.totalMs + D / 2,
       `behind the leftovers: ${nextOff!.totalMs} against ${nextOn!.totalMs} ms`,
+    );
+    // docs/pool-chain.md's tables, written from this run: a row per chain, per finding, per hang-up.
+    const page = renderPage(await readFile(join(ROOT, 'docs', 'pool-chain.md'), 'utf8'), {
+      results: resultsReader(out),
+      tables: TABLES,
+      derived: DERIVED,
+    });
+    assert.deepEqual(page.unresolved, []);
+    const rows = (name: string) =>
+      page.text.split(`<!--table ${name}-->\n`)[1]!.split('<!--/table-->')[0]!.trim().split('\n').length - 2;
+    assert.deepEqual(
+      [rows('pool-chain'), rows('pool-chain-found'), rows('pool-chain-hang-up')],
+      [chains.length, r.findings.length, 2],
     );
   });
 

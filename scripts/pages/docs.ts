@@ -88,7 +88,7 @@ const fidelityTargets: PageTable = (results) => {
 };
 
 /** What a finding says, in a table cell: its kind and P. */
-function found(f: Finding): string {
+export function found(f: Finding): string {
   switch (f.kind) {
     case 'pool':
       return f.grewFrom === undefined ? `pool of **${f.poolSize}**` : `pool of **${f.poolSize}**, grew from ${f.grewFrom}`;
