@@ -7,14 +7,19 @@
  *   2. Overload: 10× the queue at once (P = 20, queue 40): P + queue are served, the rest answered 503 at once,
  *      and the server's memory stays put.
  *   3. Abandoned requests: 100 sync requests whose client hangs up after 500 ms: the queued tasks are removed,
- *      the running ones ended, and the pool is idle a moment later (FastAPI's threads would sleep on).
+ *      the running ones ended, and the pool is idle a moment later (FastAPI's threads would sleep on). Then every
+ *      route the same way, one server with an upstream and a throwaway PostgreSQL: what a hang-up stops (pool tasks,
+ *      the database query, the upstream call), what holds nothing anyway (an awaited timer), and what cannot be
+ *      stopped (work on the event loop, on libuv's threads), each with how long the server stayed busy after it.
  *   4. Shutdown: SIGTERM in the middle of a burst of 100 sync requests: every request answered or closed, exit 0
  *      after the 2 s grace; a second signal exits at once.
  *
  * Run:    npx tsx scripts/reliability.ts [--quick] [--queue 40] [--overload-pool 20] [--overload-delay-ms 1000]
  *                                        [--requests 100] [--pool 10] [--delay-ms 3000] [--hang-up-after-ms 500]
  * Expect: every bad input answered as documented; P + queue × 200 (60) and the rest × 503 (340), the slowest 503
- *         well under D; the pool idle soon after the hang-up, all 100 cancelled, none completed; exit 0 after
+ *         well under D; the pool idle soon after the hang-up, all 100 cancelled, none completed; of every route,
+ *         those a hang-up stops idle long before their work would have ended, the others busy for their work's
+ *         length (without PostgreSQL, /db-test's row is left out with the reason); exit 0 after
  *         SIGTERM once the grace (2 s) is over; after a second signal, an exit at once with that signal's code
  *         (130 for SIGINT, 143 for SIGTERM). A status other than the documented one, a pool that does not drain
  *         or a shutdown that does not exit 0 fails the script (after the JSON is written).
@@ -33,6 +38,8 @@ import { intakeMs } from './lib/measure/server-account.ts';
 import { formatTable, ms } from './lib/view/table.ts';
 import { createProgress } from './lib/view/progress.ts';
 import { waitUntil } from './lib/core/wait-until.ts';
+import { availableParallelism } from 'node:os';
+import { startPostgres } from './lib/processes/postgres.ts';
 import { round3 } from '../server/numbers.ts';
 
 /** What reliability adds to its results: one record per claim. */
@@ -62,6 +69,13 @@ export interface ReliabilityResults {
     cancelled: number;
     completed: number;
   };
+  /** Every route abandoned the same way: what a hang-up does to its work, and how long the server stayed busy. */
+  abandonEveryRoute: {
+    hangUpAfterMs: number;
+    routes: AbandonedRoute[];
+    /** Routes left out, with the reason (no PostgreSQL here). */
+    skipped: { route: string; reason: string }[];
+  };
   shutdown: ShutdownOutcome & {
     requests: number;
     poolSize: number;
@@ -69,6 +83,40 @@ export interface ReliabilityResults {
     graceMs: number;
     secondSignal: ShutdownOutcome;
   };
+}
+
+/**
+ * stopped: the server ends the work for a client that left (a pool task, a query, an upstream call). holds nothing:
+ * an awaited timer runs out by itself, holding no thread. cannot be stopped: work on the event loop or on libuv's
+ * threads runs to its end.
+ */
+type OnHangUp = 'stopped' | 'holds nothing' | 'cannot be stopped';
+
+interface AbandonedRoute {
+  route: string;
+  /** What its requests hold while they last. */
+  holds: string;
+  onHangUp: OnHangUp;
+  requests: number;
+  /** Answered before the client hung up (work shorter than the wait, such as a file read). */
+  answered: number;
+  /** One request of the route alone, timed just before, ms. */
+  oneRequestMs: number;
+  /** How many of its requests the server runs at once: its pool's size (the cores' for CPU work), 1 on the loop. */
+  atOnce: number;
+  /** What the abandoned requests would hold the server for if nothing stopped them: ceil(N / atOnce) · one, ms. */
+  unstoppedMs: number;
+  /**
+   * From the hang-up until /stats answered that no request was in flight and every pool thread and database
+   * connection was free, ms (at most: the answer can come a while after, on a busy loop). null: not within
+   * unstoppedMs + 10 s.
+   */
+  busyAfterHangUpMs: number | null;
+  /**
+   * Where it holds a pool's threads or connections, which the next requests queue for: free before this (half of
+   * unstoppedMs, at most 10 s), or the run fails. null elsewhere.
+   */
+  boundMs: number | null;
 }
 
 interface ShutdownOutcome {
@@ -281,6 +329,15 @@ const abandon = await withServer({ poolSize: flags.pool, delayMs: flags.delayMs 
 });
 if (!abandon.drained) experiment.fail(`the pool was still busy ${abandon.boundMs} ms after the clients hung up`);
 
+// 3b. Every route abandoned the same way, one after another on one server with an upstream and a PostgreSQL.
+const abandonEveryRoute = await abandonEachRoute();
+for (const r of abandonEveryRoute.routes) {
+  if (r.boundMs !== null && (r.busyAfterHangUpMs === null || r.busyAfterHangUpMs > r.boundMs))
+    experiment.fail(
+      `${r.route}: its ${r.holds} still busy ${r.boundMs} ms after its clients hung up, though a hang-up frees them`,
+    );
+}
+
 // 4. Shutdown: a signal once the burst fills the pool and its queue; time until the process has exited.
 const sigterm = await shutdownDuringBurst('shutdown-sigterm', (server) => server.stop());
 const secondSignal = await shutdownDuringBurst('shutdown-second-signal', (server) => {
@@ -329,7 +386,25 @@ say(
     ],
   ),
 );
-await experiment.finish({ badInput, overload, abandon, shutdown });
+say(`\nEVERY ROUTE ABANDONED (hang up after ${abandonEveryRoute.hangUpAfterMs} ms)\n`);
+say(
+  formatTable(
+    ['route', 'holds', 'a hang-up', 'N', 'at once', 'its work, unstopped', 'busy after the hang-up'],
+    abandonEveryRoute.routes.map((r) => [
+      r.route,
+      r.holds,
+      r.onHangUp,
+      String(r.requests),
+      String(r.atOnce),
+      `${ms(r.unstoppedMs)} ms`,
+      r.busyAfterHangUpMs === null
+        ? 'still busy'
+        : `${ms(r.busyAfterHangUpMs)} ms${r.answered > 0 ? ` (${r.answered} answered before)` : ''}`,
+    ]),
+  ),
+);
+for (const s of abandonEveryRoute.skipped) say(`${s.route}: left out (${s.reason})`);
+await experiment.finish({ badInput, overload, abandon, abandonEveryRoute, shutdown });
 
 /**
  * Starts a server for one part and stops it afterwards, whatever happens. Not watched for dying: the shutdown
@@ -337,6 +412,108 @@ await experiment.finish({ badInput, overload, abandon, shutdown });
  */
 function withServer<T>(options: ServerOptions, run: (server: RunningServer) => Promise<T>): Promise<T> {
   return experiment.withServer(() => experiment.startServer(options), run);
+}
+
+/**
+ * Each route: one request alone (its own time), then `requests` whose client hangs up after --hang-up-after-ms, then
+ * /stats every ~10 ms until no request is in flight and every pool thread and connection is free. Work on the loop
+ * and on libuv's threads runs to its end whatever happens, so those routes get fewer requests: enough to be busy at
+ * the hang-up, not a hundred times their work.
+ */
+async function abandonEachRoute(): Promise<ReliabilityResults['abandonEveryRoute']> {
+  const started = await startPostgres();
+  const skipped = [
+    ...('unavailable' in started ? [{ route: '/db-test', reason: started.unavailable }] : []),
+    { route: '/fifo-test', reason: 'it needs a folder of FIFOs and a writer to let them go: scripts/runtimes.ts' },
+  ];
+  const upstream = await experiment.startServer({ poolSize: 1, delayMs: flags.delayMs });
+  try {
+    const settings: ServerOptions = {
+      poolSize: flags.pool,
+      delayMs: flags.delayMs,
+      upstreamUrl: upstream.url,
+      ...('unavailable' in started ? {} : { databaseUrl: started.url, dbPoolSize: flags.pool }),
+    };
+    return await withServer(settings, async (server) => {
+      const cores = availableParallelism();
+      const libuvThreads = (await server.stats()).hiddenPool.maxThreads;
+      const n = flags.requests;
+      const threads = 'pool threads';
+      const routes: { route: string; holds: string; onHangUp: OnHangUp; requests: number; atOnce: number }[] = [
+        { route: '/sync-test', holds: threads, onHangUp: 'stopped', requests: n, atOnce: flags.pool },
+        { route: '/cpu-pool-test', holds: threads, onHangUp: 'stopped', requests: n, atOnce: Math.min(flags.pool, cores) },
+        { route: '/hash-pool-test', holds: threads, onHangUp: 'stopped', requests: n, atOnce: Math.min(flags.pool, cores) },
+        ...('unavailable' in started
+          ? []
+          : [
+              { route: '/db-test', holds: 'database connections', onHangUp: 'stopped' as const, requests: n, atOnce: flags.pool },
+            ]),
+        { route: '/upstream-test', holds: 'connections to the upstream', onHangUp: 'stopped', requests: n, atOnce: n },
+        { route: '/asyncio-test', holds: 'a timer each', onHangUp: 'holds nothing', requests: n, atOnce: n },
+        { route: '/blocking-loop-test', holds: 'the event loop', onHangUp: 'cannot be stopped', requests: 2, atOnce: 1 },
+        { route: '/cpu-loop-test', holds: 'the event loop', onHangUp: 'cannot be stopped', requests: 10, atOnce: 1 },
+        {
+          route: '/hash-test',
+          holds: "libuv's threads",
+          onHangUp: 'cannot be stopped',
+          requests: 10 * libuvThreads,
+          atOnce: Math.min(libuvThreads, cores),
+        },
+        { route: '/file-test', holds: "libuv's threads", onHangUp: 'cannot be stopped', requests: n, atOnce: libuvThreads },
+      ];
+      const results: AbandonedRoute[] = [];
+      for (const { route, holds, onHangUp, requests, atOnce } of routes) {
+        progress.step(`abandon ${route}: ${requests} requests`, requests);
+        const one = await fireBurst({ baseUrl: server.url, path: (i) => `${route}/${i}`, requests: 1, timeoutMs: 60_000 });
+        const oneRequestMs = round3(one.totalMs);
+        const unstoppedMs = round3(Math.ceil(requests / atOnce) * oneRequestMs);
+        const burst = await fireBurst({
+          baseUrl: server.url,
+          path: (i) => `${route}/${i}`,
+          requests,
+          timeoutMs: flags.hangUpAfterMs,
+          onRequestDone: tick,
+        });
+        const hungUpAt = burst.startedAt + flags.hangUpAfterMs;
+        // Threads and connections the next requests queue for must be free well before the work would have ended;
+        // everything is waited for as long as its work takes, and a little more.
+        const boundMs = holds === threads || holds === 'database connections' ? Math.min(10_000, unstoppedMs / 2) : null;
+        const idle = await waitUntil(
+          async () => {
+            const s = await server.stats();
+            const dbFree = s.database === null || (s.database.waiting === 0 && s.database.idle === s.database.open);
+            return s.inFlight.now === 0 && s.activeTasks === 0 && s.queuedTasks === 0 && dbFree && performance.now();
+          },
+          `${route} to be idle`,
+          unstoppedMs + 10_000,
+          10,
+        ).catch(() => null);
+        const m = toMeasurement(
+          { label: `abandon-${route.slice(1)}`, endpoint: route, poolSize: atOnce, delayMs: flags.delayMs, predictedMs: null },
+          burst,
+        );
+        record({ ...m, timeline: false }); // a hang-up's bars all end at once: the table says more
+        const busyAfterHangUpMs = idle === null ? null : round3(Math.max(0, idle - hungUpAt));
+        progress.done(busyAfterHangUpMs === null ? 'still busy' : `idle ${busyAfterHangUpMs.toFixed(0)} ms after the hang-up`);
+        results.push({
+          route,
+          holds,
+          onHangUp,
+          requests,
+          answered: m.ok,
+          oneRequestMs,
+          atOnce,
+          unstoppedMs,
+          busyAfterHangUpMs,
+          boundMs,
+        });
+      }
+      return { hangUpAfterMs: flags.hangUpAfterMs, routes: results, skipped };
+    });
+  } finally {
+    await upstream.stop();
+    if (!('unavailable' in started)) await started.stop();
+  }
 }
 
 /** A burst that fills the pool and its queue, `signal` sent to the server meanwhile; how and when it exited. */

@@ -242,6 +242,27 @@ describe('run-all --quick', () => {
     else assert.equal((overload.statusCounts['200'] ?? 0) + (overload.statusCounts['503'] ?? 0), overload.requests);
     assert.ok(abandon.drained);
     assert.ok(abandon.cancelled > 0);
+    // Every route abandoned: the pool's threads and the database's connections free well before their work would
+    // have ended; the loop and libuv's threads busy for their work's length, and no one's requests answered.
+    const routes = new Map(r.abandonEveryRoute.routes.map((route) => [route.route, route]));
+    for (const route of [
+      '/sync-test',
+      '/cpu-pool-test',
+      '/hash-pool-test',
+      '/upstream-test',
+      '/asyncio-test',
+      '/blocking-loop-test',
+    ])
+      assert.ok(routes.has(route), route);
+    for (const route of routes.values()) {
+      if (route.boundMs !== null)
+        assert.ok(route.busyAfterHangUpMs !== null && route.busyAfterHangUpMs <= route.boundMs, route.route);
+    }
+    const loop = routes.get('/blocking-loop-test')!;
+    assert.ok(
+      loop.busyAfterHangUpMs! >= loop.unstoppedMs - r.abandonEveryRoute.hangUpAfterMs - loop.oneRequestMs / 2,
+      `the blocked loop ran its course: ${loop.busyAfterHangUpMs} ms after the hang-up, its work ${loop.unstoppedMs} ms`,
+    );
     assert.equal(shutdown.exitCode, 0);
     for (const label of ['bad-input', 'overload', 'abandon', 'shutdown-sigterm']) assert.ok(measurement(r, label), label);
   });
