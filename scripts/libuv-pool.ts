@@ -10,9 +10,15 @@
  * sized to the cores take as long (the cores bind either way), but leave libuv's threads free: the file reads
  * beside them answer in a millisecond or two. The model is the same ceil(N / P) · D, with P hidden in libuv.
  *
- * The model's inputs are measured on each server, on the route it runs, in the same run: w is the mean of warm
- * single hashes there, and the cores are timed through that route's threads, as many hashes at once as there are
- * cores (a CPU quota or a busy neighbour makes some slower; availableParallelism() does not know).
+ * The model's inputs are measured on each server, on the route it runs, in the same run: w as the burst spends it
+ * (where the threads are fewer than the cores, hashes back to back on them; single hashes, one at a time, are recorded
+ * beside it), and the cores timed through that route's threads, as many hashes at once as there are cores (a CPU quota
+ * or a busy neighbour makes some slower; availableParallelism() does not know). Why two w's: on this project's 2-core
+ * machines a core's speed for the same hash drifts by tens of % from one moment to the next, and single hashes a
+ * moment apart were 21 % faster than eight in a row on one thread; the server's CPU time per hash (from /proc, beside
+ * each w and each burst in the JSON) says whether a slower w was a slower core or a wait for one. With --runtime bun
+ * or deno the pool is that runtime's own (its /stats says its size), and the sweep shows what UV_THREADPOOL_SIZE does
+ * to it.
  *
  * Run:    npx tsx scripts/libuv-pool.ts [--hash-ms 200] [--requests 8] [--threadpools 1,2,4,8] [--hashes 12] [--quick]
  * Expect: threadpool 1 ≈ 8 · w, threadpools 2, 4, 8 ≈ 8 · w / the cores measured (≈ 4 · w on 2 free cores), each
@@ -25,12 +31,13 @@
 import { LIBUV_POOL } from './lib/results/labels.ts';
 import { availableParallelism } from 'node:os';
 import { defineExperiment } from './lib/experiment.ts';
-import { calibrate, measureCores, measureServedWorkMs } from './lib/measure/calibrate.ts';
+import { calibrate, measureCores, measureServedWorkMs, measureSustainedWorkMs } from './lib/measure/calibrate.ts';
+import { cpuMs } from './lib/processes/process-tree.ts';
 import { idealCores, predictCpuTotalMs, predictCpuWaveMs } from './lib/model/model.ts';
 import { formatTable, ms, printSweep } from './lib/view/table.ts';
 import { round3 } from '../server/numbers.ts';
 import type { Measurement } from './lib/results/types.ts';
-import type { TargetServer } from './lib/processes/start-server.ts';
+import type { RunningServer } from './lib/processes/start-server.ts';
 import { hashSync } from '../server/pool-tasks.js';
 
 const cores = availableParallelism();
@@ -71,22 +78,51 @@ const { iterations } = calibrate(flags.hashMs, hashSync, 10_000);
 
 /** The model's inputs for one route of one server, measured there: w, and the cores as that route's threads get them. */
 export interface Inputs {
+  /** w from single hashes, one at a time: the mean of the middle ones. */
   workMs: number;
+  /** w as a burst on fewer threads than cores spends it, back to back on them; null where the cores bind instead. */
+  sustainedWorkMs: number | null;
+  /** The w the model uses: the sustained one where there is one, else the single hashes'. */
+  modelWorkMs: number;
   coreMs: number[];
   speedUp: number;
+  /**
+   * The server's CPU time per hash, all its threads (/proc): singly, back to back, and in the measured burst (its last
+   * run). Where the wall time per hash grew and this did not, the hashes waited for a core; where this grew too, the
+   * core ran slower. null without /proc.
+   */
+  cpuMsPerHash: { single: number; sustained: number | null; burst: number | null } | null;
 }
 const inputs: Record<string, Inputs> = {};
-const measureInputs = async (server: TargetServer, name: string, route: string, threads: number): Promise<Inputs> => {
+const measureInputs = async (server: RunningServer, name: string, route: string, threads: number): Promise<Inputs> => {
   const path = (i: number) => `${route}/${i}`;
+  const perHash = (before: number | null, hashes: number) => {
+    const after = cpuMs(server.pid);
+    return before === null || after === null ? null : round3((after - before) / hashes);
+  };
+  let cpu = cpuMs(server.pid);
   const work = await measureServedWorkMs(server.url, path);
-  // With fewer threads than cores, each has a core to itself and only w counts; else time the cores through them.
+  const single = perHash(cpu, work.samplesMs.length + 1);
+  // Fewer threads than cores: each has a core of its own, and w is what a thread takes per hash, one after another.
+  // Else the cores bind: time them through the route's threads.
+  cpu = cpuMs(server.pid);
+  const sustained = threads < cores ? await measureSustainedWorkMs(server.url, path, threads) : null;
+  const sustainedCpu = sustained ? perHash(cpu, sustained.endsMs.length) : null;
+  const modelWorkMs = sustained?.ms ?? work.ms;
   const measured =
     threads >= cores
       ? await measureCores(server.url, path, cores, work.ms)
-      : { coreMs: idealCores(cores, work.ms), speedUp: cores };
-  inputs[name] = { workMs: work.ms, ...measured };
+      : { coreMs: idealCores(cores, modelWorkMs), speedUp: cores };
+  inputs[name] = {
+    workMs: work.ms,
+    sustainedWorkMs: sustained?.ms ?? null,
+    modelWorkMs,
+    ...measured,
+    cpuMsPerHash: single === null ? null : { single, sustained: sustainedCpu, burst: null },
+  };
   experiment.say(
     `${name}: one hash ${work.ms.toFixed(1)} ms on the server (mean of the middle ${work.samplesMs.length - 2} of ${work.samplesMs.length})` +
+      (sustained ? `, ${sustained.ms.toFixed(1)} ms each back to back on ${threads} of the ${cores} cores` : '') +
       (threads >= cores
         ? `; ${cores} at once took ${measured.coreMs.map((t) => t.toFixed(0)).join(', ')} ms, ${measured.speedUp.toFixed(2)} side by side`
         : ''),
@@ -94,41 +130,69 @@ const measureInputs = async (server: TargetServer, name: string, route: string, 
   return inputs[name]!;
 };
 
+/** Beside a burst: the server's CPU time per hash in it, into that route's inputs (the last run's). */
+const cpuOfBurst = (server: RunningServer, name: string, hashes: number) => () => {
+  const before = cpuMs(server.pid);
+  return () => {
+    const after = cpuMs(server.pid);
+    const recorded = inputs[name]?.cpuMsPerHash;
+    if (recorded && before !== null && after !== null) recorded.burst = round3((after - before) / hashes);
+  };
+};
+
 /** The model for N hashes on P threads: its total, and how long each wave lasts (for the picture). */
-const cpuModel = (requests: number, poolSize: number, { workMs, coreMs }: Inputs, extra: Record<string, unknown> = {}) => {
+const cpuModel = (
+  requests: number,
+  poolSize: number,
+  { modelWorkMs: workMs, coreMs }: Inputs,
+  extra: Record<string, unknown> = {},
+) => {
   const work = { requests, poolSize, workMs, coreMs };
   return { predictedMs: round3(predictCpuTotalMs(work)), extra: { waveMs: round3(predictCpuWaveMs(work)), coreMs, ...extra } };
 };
 
-// libuv reads UV_THREADPOOL_SIZE once, at start: each size needs a server started with it in its environment.
-const serverWithThreadpool = (size: number | undefined, run: (server: TargetServer) => Promise<unknown>) =>
+// libuv reads UV_THREADPOOL_SIZE once, at start: each size needs a server started with it in its environment. The
+// pool's size is the server's word (its /stats): libuv's on Node, and Bun's or Deno's own pool with --runtime.
+const serverWithThreadpool = (size: number | undefined, run: (server: RunningServer, threads: number) => Promise<unknown>) =>
   experiment.withServer(
-    () =>
-      experiment.server(
-        { poolSize: flags.pool, delayMs: 0, hashIterations: iterations },
-        { env: { UV_THREADPOOL_SIZE: size === undefined ? undefined : String(size) } },
+    async () =>
+      experiment.watch(
+        await experiment.startServer(
+          { poolSize: flags.pool, delayMs: 0, hashIterations: iterations },
+          { env: { UV_THREADPOOL_SIZE: size === undefined ? undefined : String(size) } },
+        ),
       ),
     async (server) => {
-      const reported = (await server.stats!()).libuvThreadpoolSize;
-      if (size !== undefined && reported !== size)
-        experiment.fail(`a server started with UV_THREADPOOL_SIZE=${size} reported ${reported}`);
-      return run(server);
+      const stats = await server.stats();
+      if (stats.runtime === 'node' && size !== undefined && stats.libuvThreadpoolSize !== size)
+        experiment.fail(`a server started with UV_THREADPOOL_SIZE=${size} reported ${stats.libuvThreadpoolSize}`);
+      const threads = stats.hiddenPool.maxThreads;
+      if (stats.runtime !== 'node')
+        experiment.say(
+          `${stats.runtime}: UV_THREADPOOL_SIZE=${size ?? 'unset'} gives ${stats.hiddenPool.name} ${threads} threads`,
+        );
+      return run(server, threads);
     },
   );
+/** libuv's threadpool size, where it is libuv's (Node). */
+const libuvField = (server: RunningServer, threads: number) =>
+  server.runtime === 'node' ? { libuvThreadpoolSize: threads } : {};
 
 // 2. The threadpool sweep: N async hashes on T threads; the model knows both limits, threads and cores.
 const sweep: Measurement[] = [];
 for (const size of flags.threadpools) {
-  await serverWithThreadpool(size, async (server) => {
-    const measured = await measureInputs(server, `threadpool=${size}`, '/hash-test', size);
+  await serverWithThreadpool(size, async (server, threads) => {
+    const name = `threadpool=${size}`;
+    const measured = await measureInputs(server, name, '/hash-test', threads);
     sweep.push(
       await experiment.measure(server, {
         label: LIBUV_POOL.threadpool(size),
         endpoint: '/hash-test',
-        poolSize: size,
+        poolSize: threads,
         requests: flags.requests,
-        delayMs: measured.workMs,
-        ...cpuModel(flags.requests, size, measured, { libuvThreadpoolSize: size }),
+        delayMs: measured.modelWorkMs,
+        ...cpuModel(flags.requests, threads, measured, libuvField(server, threads)),
+        beside: cpuOfBurst(server, name, flags.requests),
       }),
     );
   });
@@ -137,9 +201,11 @@ for (const size of flags.threadpools) {
 // 3. The trap and the fix, on one server with libuv's default pool: hashes async (libuv) then pooled (tinypool),
 //    each with a one-read /file-test probed every few ms beside it.
 const file = { label: 'file', path: '/file-test/0', delayMs: 0 };
-const [libuvHashes, libuvReads, pooledHashes, pooledReads] = (await serverWithThreadpool(undefined, async (server) => {
+let defaultThreads = 4;
+const [libuvHashes, libuvReads, pooledHashes, pooledReads] = (await serverWithThreadpool(undefined, async (server, threads) => {
+  defaultThreads = threads;
   const [libuv, pooled] = [
-    await measureInputs(server, 'hash-libuv', '/hash-test', 4),
+    await measureInputs(server, 'hash-libuv', '/hash-test', threads),
     await measureInputs(server, 'hash-pool', '/hash-pool-test', flags.pool),
   ];
   return experiment.measureWithProbes(
@@ -148,17 +214,17 @@ const [libuvHashes, libuvReads, pooledHashes, pooledReads] = (await serverWithTh
       {
         label: LIBUV_POOL.hashLibuv,
         endpoint: '/hash-test',
-        poolSize: 4,
+        poolSize: threads,
         requests: flags.hashes,
-        delayMs: libuv.workMs,
-        ...cpuModel(flags.hashes, 4, libuv, { libuvThreadpoolSize: 4 }),
+        delayMs: libuv.modelWorkMs,
+        ...cpuModel(flags.hashes, threads, libuv, libuvField(server, threads)),
       },
       {
         label: LIBUV_POOL.hashPool,
         endpoint: '/hash-pool-test',
         poolSize: flags.pool,
         requests: flags.hashes,
-        delayMs: pooled.workMs,
+        delayMs: pooled.modelWorkMs,
         ...cpuModel(flags.hashes, flags.pool, pooled),
       },
     ],
@@ -191,12 +257,31 @@ experiment.say(
   formatTable(
     ['hashes run on', 'total ms', 'model ms', 'file reads', 'read p50 ms', 'read p99 ms', 'read max ms'],
     [
-      trapRow(`libuv's pool (4 threads)`, libuvHashes!, libuvReads!),
+      trapRow(`libuv's pool (${defaultThreads} threads)`, libuvHashes!, libuvReads!),
       trapRow(`tinypool (${flags.pool} threads)`, pooledHashes!, pooledReads!),
     ],
   ),
 );
 experiment.say(`\nfile reads beside async hashes: p99 ${ratio.toFixed(1)}× that beside pooled hashes`);
+
+// 5. The model's w and the two it was chosen from, with the server's CPU time per hash beside each: where a w grew
+//    and the CPU time did not, the hashes waited for a core; where both grew, the core ran slower.
+const cpu = (x: number | null | undefined) => (x === null || x === undefined ? '–' : ms(x));
+experiment.say("\nw, MEASURED ON EACH SERVER — wall time per hash, and the server's CPU time per hash beside it\n");
+experiment.say(
+  formatTable(
+    ['inputs of', 'single ms', 'back to back ms', 'model w ms', 'CPU single', 'CPU back to back', 'CPU in the burst'],
+    Object.entries(inputs).map(([name, i]) => [
+      name,
+      ms(i.workMs),
+      cpu(i.sustainedWorkMs),
+      ms(i.modelWorkMs),
+      cpu(i.cpuMsPerHash?.single),
+      cpu(i.cpuMsPerHash?.sustained),
+      cpu(i.cpuMsPerHash?.burst),
+    ]),
+  ),
+);
 
 await experiment.finish({
   work: { iterations, cores, inputs },
@@ -204,7 +289,7 @@ await experiment.finish({
   overlays: [
     {
       name: 'hash-libuv',
-      title: `libuv-pool · ${flags.hashes} async hashes (libuv, 4 threads) and /file-test reads beside them`,
+      title: `libuv-pool · ${flags.hashes} async hashes (libuv, ${defaultThreads} threads) and /file-test reads beside them`,
       labels: ['hash-libuv', 'hash-libuv-probe-file'],
     },
     {

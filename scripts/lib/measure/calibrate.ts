@@ -5,6 +5,10 @@
  *  - `measureServedWorkMs`: how long the server under test takes to serve one such request on its own, warm,
  *    over several. This is w for the model: the work timed where it runs, in the same run, not in the script's
  *    own process (another process, another JIT, a CPU quota shared differently).
+ *  - `measureSustainedWorkMs`: w as a burst on fewer threads than cores spends it, each thread taking one request
+ *    after another with no pause: the spacing of their ends. A core here did the same hash in 130 ms in one second
+ *    and 190 ms a minute later (its own CPU time, from /proc): single requests timed a moment apart are not always
+ *    what eight in a row get.
  *  - `measureCores`: how fast each core does that work while all are busy: the cores as the server gets them (a CPU
  *    quota or a busy neighbour gives less than availableParallelism() says).
  */
@@ -53,6 +57,27 @@ export async function measureServedWorkMs(baseUrl: string, path: (id: number) =>
   }
   const middle = [...samplesMs].sort((a, b) => a - b).slice(1, -1);
   return { ms: round3(middle.reduce((sum, ms) => sum + ms, 0) / middle.length), samplesMs };
+}
+
+/**
+ * w as a burst spends it on `threads` threads that each have a core: `threads · (rounds + 1)` requests at once to a
+ * route whose pool has exactly `threads` threads, so each thread serves rounds + 1 of them back to back; w is how far
+ * apart its waves end, (the mean of the last wave's ends − the mean of the first's) / rounds. The first wave's own
+ * time is left out: it holds the requests' arrival, not only their work.
+ */
+export async function measureSustainedWorkMs(
+  baseUrl: string,
+  path: (id: number) => string,
+  threads: number,
+  rounds = 3,
+): Promise<{ ms: number; endsMs: number[] }> {
+  const requests = threads * (rounds + 1);
+  const burst = await fireBurst({ baseUrl, path, requests, timeoutMs: 120_000 });
+  const failed = burst.requests.find((r) => r.status !== 200);
+  if (failed) throw new Error(`${path(1)} answered ${failed.status ?? failed.error} while its sustained work was being timed`);
+  const endsMs = burst.requests.map((r) => round3(r.endMs)).sort((a, b) => a - b);
+  const mean = (ends: number[]) => ends.reduce((sum, ms) => sum + ms, 0) / ends.length;
+  return { ms: round3((mean(endsMs.slice(-threads)) - mean(endsMs.slice(0, threads))) / rounds), endsMs };
 }
 
 export interface Cores {

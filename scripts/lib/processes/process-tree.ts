@@ -1,6 +1,7 @@
 /**
  * The memory of a server that is several processes (a cluster's primary and workers, uvicorn's supervisor and
- * workers): the resident set of a process and all its descendants, from /proc, the same way for both.
+ * workers): the resident set of a process and all its descendants, from /proc, the same way for both; and the CPU
+ * time a process has had.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 
@@ -51,4 +52,24 @@ export function isRunning(pid: number): boolean {
       return false;
     }
   }
+}
+
+/**
+ * The CPU time `pid` has had so far, all its threads together, ms (Linux: each thread's run time from
+ * /proc/<pid>/task/<tid>/schedstat, to the ns); null without /proc. Threads that already ended are not counted.
+ */
+export function cpuMs(pid: number): number | null {
+  let ns = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  } catch {
+    return null;
+  }
+  return ns / 1e6;
 }
