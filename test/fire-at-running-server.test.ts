@@ -112,7 +112,14 @@ test('--url where nothing answers, or not an http:// address: one sentence and a
 
 test('text flags: absent when not given, kept when given, refused when empty', () => {
   const spec = { about: 'test', defaultOut: 'results', numbers: {}, texts: { url: URL_FLAG } };
-  assert.deepEqual(parseScriptFlags(spec, []), { out: 'results', quick: false, quiet: false, repeat: 1, client: 'raw' });
+  assert.deepEqual(parseScriptFlags(spec, []), {
+    out: 'results',
+    quick: false,
+    quiet: false,
+    repeat: 1,
+    client: 'raw',
+    runtime: 'node',
+  });
   assert.equal(parseScriptFlags(spec, ['--url', 'http://127.0.0.1:1']).url, 'http://127.0.0.1:1');
   assert.throws(
     () => parseScriptFlags(spec, ['--url', ' ']),

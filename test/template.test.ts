@@ -29,7 +29,7 @@ test('cp scripts/_template.ts scripts/mine.ts && npx tsx scripts/mine.ts --quick
   const results = JSON.parse(await readFile(join(out, 'mine.json'), 'utf8')) as ResultsFile;
   assert.equal(results.experiment, 'mine');
   assert.match(String(results.whatItShows), /^N requests fired at once at the async endpoint/);
-  assert.deepEqual(results.params, { requests: 20, delayMs: 200, quick: true, repeat: 1, client: 'raw' });
+  assert.deepEqual(results.params, { requests: 20, delayMs: 200, quick: true, repeat: 1, client: 'raw', runtime: 'node' });
   const [m] = results.measurements;
   assert.equal(m?.ok, 20);
   assert.equal(m.predictedMs, 200);
