@@ -2,7 +2,8 @@
  * A client that hangs up on /db-test stops its query: PostgreSQL cancels it (a CancelRequest), the connection
  * goes back to the pool, and a request still waiting for a connection gives it back unused. With --db-cancel off
  * the query runs on, as node-postgres alone leaves it. And --db-timeout-ms: past it a 504, the connection reused.
- * Watched from PostgreSQL's side: pg_stat_activity's client backends sleeping in pg_sleep.
+ * Watched from PostgreSQL's side: pg_stat_activity's client backends sleeping in pg_sleep. Through PgBouncer too,
+ * where it is installed: the cancels reach the queries it runs, and those of clients still waiting in its own queue.
  */
 import { test, before, after } from './harness.ts';
 import assert from 'node:assert/strict';
@@ -13,6 +14,8 @@ import { fireBurst } from '../scripts/lib/client/burst.ts';
 import { waitUntil } from '../scripts/lib/core/wait-until.ts';
 import { waveSizes } from '../scripts/lib/model/waves.ts';
 import { predictTotalMs } from '../scripts/lib/model/model.ts';
+import { findPgBouncer, startPgBouncer } from '../scripts/lib/processes/pgbouncer.ts';
+import { isRunning } from '../scripts/lib/processes/process-tree.ts';
 
 let postgres: Postgres;
 let watcher: pg.Client;
@@ -134,4 +137,41 @@ test('--db-timeout-ms: past it a 504 in FastAPI’s shape, the connection reused
   const answered = await fetch(`${quick.url}/db-test/3`);
   assert.equal(answered.status, 200, 'a query within its timeout answers as ever');
   assert.deepEqual(await answered.json(), { user: 3, status: 'done' });
+});
+
+test('through PgBouncer: a hang-up cancels the queries it runs and those still queued inside it, and PgBouncer lives on', {
+  skip: findPgBouncer() === null && 'pgbouncer is not installed (apt-get install pgbouncer)',
+}, async (t) => {
+  const D = 2000;
+  const BOUNCER_POOL = 2;
+  await postgres.otherConnectionsGone();
+  const bouncer = await startPgBouncer({ databaseUrl: postgres.url, poolSize: BOUNCER_POOL, maxClientConn: 100 });
+  if ('unavailable' in bouncer) throw new Error(bouncer.unavailable);
+  t.after(() => bouncer.stop());
+  // 10 connections of the server's pool to PgBouncer's 2: 2 queries run, 8 wait inside PgBouncer, where 1.18
+  // drops a cancel; the server cancels again until each has ended.
+  const server = await serverWith(t, { delayMs: D, databaseUrl: bouncer.url, pooler: 'pgbouncer', dbPoolSize: 10 });
+  const burst = await fireBurst({ baseUrl: server.url, path: (i) => `/db-test/${i}`, requests: 10, timeoutMs: 300 });
+  const hungUp = performance.now();
+  assert.ok(burst.requests.every((r) => r.error === 'timeout'));
+  await waitUntil(
+    async () => {
+      const db = (await server.stats()).database!;
+      // PgBouncer counts an idle client connection as active (SHOW POOLS' cl_active): none waiting is idle there.
+      const { clientsWaiting } = await bouncer.pools();
+      return (await sleeping()) === 0 && db.waiting === 0 && db.idle === db.open && clientsWaiting === 0;
+    },
+    'no pg_sleep, every connection back in both pools',
+    D / 2,
+    10,
+  );
+  const drainMs = performance.now() - hungUp;
+  assert.ok(isRunning(bouncer.pid), 'PgBouncer is still running: no cancel connection was closed under it');
+  // Had any of the 8 queued queries run after all, the next ones would wait behind it: 2 at once, in one D.
+  const next = await fireBurst({ baseUrl: server.url, path: (i) => `/db-test/${i}`, requests: BOUNCER_POOL, timeoutMs: 5 * D });
+  assert.ok(next.requests.every((r) => r.status === 200));
+  assert.ok(next.totalMs < 1.5 * D, `the next ${BOUNCER_POOL} in one D: ${next.totalMs} ms`);
+  t.diagnostic(
+    `through PgBouncer (pool ${BOUNCER_POOL}): 10 hung up, none sleeping and both pools idle ${drainMs.toFixed(0)} ms after`,
+  );
 });
