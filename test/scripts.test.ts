@@ -16,7 +16,9 @@ import type { LibuvPoolResults } from '../scripts/libuv-pool.ts';
 import type { ConcurrencySweepResults } from '../scripts/concurrency-sweep.ts';
 import type { FindPoolResults } from '../scripts/find-pool.ts';
 import type { PoolChainMeasurement, PoolChainResults } from '../scripts/pool-chain.ts';
-import { POOL_CHAIN } from '../scripts/lib/results/labels.ts';
+import type { RuntimesResults } from '../scripts/runtimes.ts';
+import { POOL_CHAIN, RUNTIMES_EXPERIMENT } from '../scripts/lib/results/labels.ts';
+import { findRuntime } from '../scripts/lib/processes/runtimes.ts';
 import { findPgBouncer } from '../scripts/lib/processes/pgbouncer.ts';
 import { renderPage, resultsReader } from '../scripts/lib/view/figures.ts';
 import { DERIVED, TABLES } from '../scripts/pages/index.ts';
@@ -356,6 +358,43 @@ describe('run-all --quick', () => {
     );
     assert.ok(reads('hash-pool').latencyMs.p50 < w / 2, `reads beside pooled hashes: p50 ${reads('hash-pool').latencyMs.p50} ms`);
     assert.ok(r.charts?.overlays?.['hash-libuv']);
+  });
+
+  test('runtimes: on each runtime here, the blog’s waves, the hidden pool’s size in waves of FIFO opens counted in /proc, --workers or its refusal', async () => {
+    const r = await results<RuntimesResults>('runtimes');
+    assert.deepEqual(
+      r.measurements.filter((m) => !m.runtime || !m.runtimeVersion).map((m) => m.label),
+      [],
+      'every measurement says the runtime that answered it',
+    );
+    const { requests, pool, delayMs } = r.params as { requests: number; pool: number; delayMs: number };
+    const sizes = (n: number, p: number) => Array.from({ length: Math.ceil(n / p) }, (_, i) => Math.min(p, n - i * p));
+    for (const row of r.runtimes) {
+      const found = findRuntime(row.runtime);
+      if ('missing' in found) {
+        assert.equal(row.missing, found.missing, `${row.runtime} skipped with the reason`);
+        continue;
+      }
+      assert.equal(row.runtimeVersion, found.version);
+      const on = (label: string) => measurement(r, label).requests;
+      assert.deepEqual(waveSizes(on(RUNTIMES_EXPERIMENT.async(row.runtime)), delayMs), [requests], `${row.runtime}: async`);
+      assert.deepEqual(
+        waveSizes(on(RUNTIMES_EXPERIMENT.sync(row.runtime)), delayMs),
+        sizes(requests, pool),
+        `${row.runtime}: sync`,
+      );
+      // FIFO opens burn no CPU: waves of the pool's own size, as many threads blocked in each round.
+      const fifo = row.fifo![0]!;
+      const expected = sizes(measurement(r, fifo.label).concurrency, fifo.poolSize);
+      assert.deepEqual(measurement(r, fifo.label).waves, expected, `${fifo.label}: waves`);
+      assert.deepEqual(
+        fifo.rounds.map((round) => round.blocked).filter(Boolean),
+        expected,
+        `${fifo.label}: threads blocked per round`,
+      );
+      if (row.runtime === 'deno') assert.match(JSON.stringify(row.cluster), /cannot run on Deno/);
+      else assert.equal(measurement(r, RUNTIMES_EXPERIMENT.workers(row.runtime, 2)).ok, requests, `${row.runtime}: --workers 2`);
+    }
   });
 
   test('workers: K processes are K pools; every answer counted by the process that gave it; uvicorn beside it where Python has FastAPI', async () => {

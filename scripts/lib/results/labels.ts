@@ -88,3 +88,17 @@ export const POOL_CHAIN = {
   /** The burst fired at once after N requests hung up, on a server cancelling their queries (or not). */
   afterHangUp: (dbCancel: boolean) => `after-hang-up-cancel-${dbCancel ? 'on' : 'off'}`,
 } as const;
+
+/**
+ * runtimes: per runtime, the blog's two bursts, 10 000 awaited requests, hashes and FIFO opens on its hidden pool (at
+ * each UV_THREADPOOL_SIZE, `default` where unset), and --workers 2 (labelled as K processes are: `hono-` first).
+ */
+export const RUNTIMES_EXPERIMENT = {
+  experiment: 'runtimes',
+  async: (runtime: string) => `${runtime}-async`,
+  sync: (runtime: string) => `${runtime}-sync`,
+  manyAsync: (runtime: string, requests: number) => `${runtime}-async-${requests}`,
+  hashes: (runtime: string, threadpool: number | null) => `${runtime}-hash-uv-${threadpool ?? 'default'}`,
+  fifo: (runtime: string, threadpool: number | null) => `${runtime}-fifo-uv-${threadpool ?? 'default'}`,
+  workers: (runtime: string, workers: number) => `hono-${runtime}-sync-k${workers}`,
+} as const;
