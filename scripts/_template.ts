@@ -11,7 +11,7 @@
  */
 import { defineExperiment } from './lib/experiment.ts';
 
-// 1. What it shows and its own flags; --help, --quick, --repeat, --client and --out come with every experiment.
+// 1. What it shows and its own flags; --help, --quick, --repeat, --client, --runtime and --out come with every experiment.
 const experiment = defineExperiment({
   about: 'Fires N concurrent requests at one endpoint and compares the total with the model.',
   numbers: {

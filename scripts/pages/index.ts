@@ -17,11 +17,17 @@ import type { ResultsFile } from '../lib/results/types.ts';
 import { README_TABLES } from './readme.ts';
 import { DOCS_TABLES } from './docs.ts';
 import { POOL_CHAIN_TABLES } from './pool-chain.ts';
+import { RUNTIMES_TABLES } from './runtimes.ts';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Every table a page may name. */
-export const TABLES: Readonly<Record<string, PageTable>> = { ...README_TABLES, ...DOCS_TABLES, ...POOL_CHAIN_TABLES };
+export const TABLES: Readonly<Record<string, PageTable>> = {
+  ...README_TABLES,
+  ...DOCS_TABLES,
+  ...POOL_CHAIN_TABLES,
+  ...RUNTIMES_TABLES,
+};
 
 /** Figures worked out from several fields of one file: `<!--fig FILE =NAME ROUNDING-->`. */
 export const DERIVED: Readonly<Record<string, DerivedFigure>> = {
