@@ -10,7 +10,8 @@
  * The largest P it can find is --max-requests − 1. Run with no --url, it proves itself on the suite's own
  * endpoints, started with settings it is not told: /sync-test with FastAPI's 40 and with 7, a bounded queue,
  * /db-test (node-postgres' 10), /blocking-loop-test (1), /asyncio-test (none), /hash-test (CPU, in steps of libuv's
- * 4 threads), server.ts --workers 2, and the blog's FastAPI app (40, and 100) where a Python has it.
+ * 4 threads), server.ts --workers 2, the blog's FastAPI app (40, and 100) where a Python has it, and /sync-test (7) and
+ * /hash-test on Bun and on Deno where they run (the hashes on their own pools: Bun's of the cores, Deno's of 32).
  *
  * Run:    npx tsx scripts/find-pool.ts --url 'http://127.0.0.1:8000/sync-test/{id}'
  *         npx tsx scripts/find-pool.ts --url 'https://127.0.0.1:8443/orders/{id}' --insecure \
@@ -26,9 +27,12 @@
 import { isIP } from 'node:net';
 import { defineExperiment } from './lib/experiment.ts';
 import { searchForPool, type Step } from './lib/find-pool/search.ts';
-import { judge, modelMs, type Finding } from './lib/find-pool/verdict.ts';
+import { judge, matchesConfigured, modelMs, type Finding } from './lib/find-pool/verdict.ts';
 import { toMeasurement, type Staircase } from './lib/results/types.ts';
 import type { RunningServer, ServerOptions } from './lib/processes/start-server.ts';
+import { findRuntime } from './lib/processes/runtimes.ts';
+import type { Runtime } from '../server/runtime.ts';
+import { availableParallelism } from 'node:os';
 import { startPostgres } from './lib/processes/postgres.ts';
 import { findFastApiPython, startFastApi } from './lib/processes/fastapi.ts';
 import { calibrate } from './lib/measure/calibrate.ts';
@@ -191,7 +195,7 @@ if (flags.url) {
 }
 
 // 2. Every burst with the model's figure for what was concluded, each target's staircase, the findings.
-const mismatches = findings.filter((f) => f.configured && !matches(f));
+const mismatches = findings.filter((f) => f.configured && !matchesConfigured(f));
 for (const f of mismatches)
   experiment.fail(
     `${f.target}: found ${f.kind} ${f.poolSize ?? ''}, configured ${f.configured!.kind} ${f.configured!.poolSize ?? ''}`.trim(),
@@ -223,15 +227,6 @@ function checkedUrl(raw: string): string {
   return raw;
 }
 
-/** Whether a finding is what its server was started with: exactly, wherever the limit is a pool. */
-function matches(f: Finding): boolean {
-  const c = f.configured!;
-  if (c.kind === 'uneven') return f.kind === 'uneven' || (f.kind === 'pool' && f.poolSize === c.poolSize);
-  if (c.kind === 'cpu') return f.kind === 'cpu' && (c.poolSize === null || f.poolSize === c.poolSize);
-  const refusals = c.refusedBeyond === undefined || (f.refusedBeyond === c.refusedBeyond && f.refusedBeyondConfirmed === true);
-  return f.kind === c.kind && f.poolSize === c.poolSize && refusals;
-}
-
 async function selfCheck(): Promise<void> {
   const d = flags.delayMs;
   /** server.ts started with `options`; what it was configured with is read from the settings it then runs with. */
@@ -240,9 +235,10 @@ async function selfCheck(): Promise<void> {
     options: ServerOptions,
     path: string,
     configured: (server: RunningServer) => Promise<Configured> | Configured,
+    runtime?: Runtime,
   ) =>
     experiment.withServer(
-      async () => experiment.watch(await experiment.startServer(options)),
+      async () => experiment.watch(await experiment.startServer(options, { runtime })),
       async (server) => find(name, `${server.url}${path}`, await configured(server)),
     );
   /** A pool of tinypool threads, and the edge of its queue where a burst allowed could reach it. */
@@ -272,11 +268,19 @@ async function selfCheck(): Promise<void> {
     note: 'awaited timers: nothing limits them',
   }));
   const { iterations } = calibrate(flags.quick ? 100 : 200, hashSync, 10_000);
-  await own('hash', { poolSize: 1, delayMs: d, hashIterations: iterations }, '/hash-test/{id}', async (server) => ({
-    kind: 'cpu',
-    poolSize: null,
-    note: `async pbkdf2 on libuv's ${(await server.stats()).libuvThreadpoolSize} threads, which share this machine's cores (steps of them where they show)`,
-  }));
+  /** Async hashes on the runtime's hidden pool (libuv's threadpool on Node), as its /stats sizes it. */
+  const hashes = async (server: RunningServer): Promise<Configured> => {
+    const { name, maxThreads: p } = (await server.stats()).hiddenPool;
+    const cores = availableParallelism();
+    return p <= cores
+      ? { kind: 'cpu', poolSize: p, note: `async pbkdf2 on ${name}, ${p} threads, a core each here: a pool of ${p}` }
+      : {
+          kind: 'cpu',
+          poolSize: null,
+          note: `async pbkdf2 on ${name}, ${p} threads, which share this machine's ${cores} cores (steps of them where they show)`,
+        };
+  };
+  await own('hash', { poolSize: 1, delayMs: d, hashIterations: iterations }, '/hash-test/{id}', hashes);
   const perWorker = flags.quick ? 5 : 40;
   await own('workers-2', { poolSize: perWorker, delayMs: d, workers: 2 }, '/sync-test/{id}', (server) => {
     const { workers, poolSize } = server.settings;
@@ -286,6 +290,28 @@ async function selfCheck(): Promise<void> {
       note: `--workers ${workers} --pool ${poolSize}: ${workers} pools, and node:cluster deals the connections`,
     };
   });
+
+  // The same pool and the same hashes on every other runtime that runs here: tinypool's threads are the pool whatever
+  // runs server.ts; the hashes run on that runtime's own hidden pool.
+  for (const runtime of ['bun', 'deno'] as const) {
+    const found = findRuntime(runtime);
+    if ('missing' in found) {
+      experiment.say(`\n${runtime} skipped: ${found.missing}`);
+      continue;
+    }
+    const on = `on ${runtime} ${found.version}`;
+    await own(`sync-7-${runtime}`, { poolSize: 7, delayMs: d }, '/sync-test/{id}', threads(`tinypool, --pool 7, ${on}`), runtime);
+    await own(
+      `hash-${runtime}`,
+      { poolSize: 1, delayMs: d, hashIterations: iterations },
+      '/hash-test/{id}',
+      async (server) => {
+        const configured = await hashes(server);
+        return { ...configured, note: `${configured.note}, ${on}` };
+      },
+      runtime,
+    );
+  }
 
   const started = await startPostgres();
   if ('unavailable' in started) experiment.say(`\ndb-10 skipped: ${started.unavailable}`);
@@ -329,7 +355,7 @@ async function selfCheck(): Promise<void> {
         duration(f.delayMs),
         f.refusedBeyond ?? '–',
         duration(f.elapsedMs),
-        matches(f) ? 'as configured' : 'MISMATCH',
+        matchesConfigured(f) ? 'as configured' : 'MISMATCH',
       ]),
     ),
   );

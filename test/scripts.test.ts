@@ -19,6 +19,7 @@ import type { PoolChainMeasurement, PoolChainResults } from '../scripts/pool-cha
 import type { RuntimesResults } from '../scripts/runtimes.ts';
 import { POOL_CHAIN, RUNTIMES_EXPERIMENT } from '../scripts/lib/results/labels.ts';
 import { findRuntime } from '../scripts/lib/processes/runtimes.ts';
+import { matchesConfigured } from '../scripts/lib/find-pool/verdict.ts';
 import { findPgBouncer } from '../scripts/lib/processes/pgbouncer.ts';
 import { renderPage, resultsReader } from '../scripts/lib/view/figures.ts';
 import { DERIVED, TABLES } from '../scripts/pages/index.ts';
@@ -433,9 +434,7 @@ describe('run-all --quick', () => {
     for (const f of r.findings) {
       const c = f.configured!;
       const label = `${f.target} (${c.note}): ${f.sentence}`;
-      if (c.kind === 'uneven') assert.ok(f.kind === 'uneven' || (f.kind === 'pool' && f.poolSize === c.poolSize), label);
-      else if (c.kind === 'cpu') assert.equal(f.kind, 'cpu', label);
-      else assert.deepEqual([f.kind, f.poolSize], [c.kind, c.poolSize], label);
+      assert.ok(matchesConfigured(f), label);
     }
     const queue = r.findings.find((f) => f.configured!.refusedBeyond !== undefined)!;
     assert.equal(queue.refusedBeyond, queue.configured!.refusedBeyond, queue.sentence);

@@ -376,6 +376,23 @@ function noLimit(f: Facts): Finding {
   };
 }
 
+/**
+ * The self-check's rule: whether a finding is what its server was started with. A pool exactly (and its queue's edge
+ * where there is one); several processes as such, or as one pool of their sum; CPU work as CPU work, in steps of P
+ * where it says P. CPU work on P threads that each have a core of their own is also a pool of P, while the cores are
+ * free (Bun's hashes on its pool of the cores).
+ */
+export function matchesConfigured(f: Finding): boolean {
+  const c = f.configured!;
+  if (c.kind === 'uneven') return f.kind === 'uneven' || (f.kind === 'pool' && f.poolSize === c.poolSize);
+  if (c.kind === 'cpu') {
+    if (c.poolSize !== null && f.kind === 'pool') return f.poolSize === c.poolSize;
+    return f.kind === 'cpu' && (c.poolSize === null || f.poolSize === null || f.poolSize === c.poolSize);
+  }
+  const refusals = c.refusedBeyond === undefined || (f.refusedBeyond === c.refusedBeyond && f.refusedBeyondConfirmed === true);
+  return f.kind === c.kind && f.poolSize === c.poolSize && refusals;
+}
+
 /** The model's total for a burst whose `served` requests were not refused, with what was concluded; null: no model. */
 export function modelMs(finding: Finding, served: number): number | null {
   const d = finding.delayMs;
