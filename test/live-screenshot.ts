@@ -42,10 +42,12 @@ try {
   // The figures the README quotes, from the burst itself: saved into results/live.json, which report.ts reads.
   await page.click('#save');
   await page.waitForFunction("/saved as/.test(document.getElementById('status').textContent)");
-  const queuedAt = (ms: number) => result.samples.findLast((s) => s.atMs <= ms)?.queued;
+  // The pool as the server recorded it, task by task (exact: no sample in between).
+  const pool = (result.poolSteps ?? []).filter((step) => step.link === 'pool');
+  const queuedAt = (ms: number) => pool.findLast((step) => step.atMs <= ms)?.queued;
   console.log(
     `sync N=100 P=40 D=3000: ${result.totalMs} ms, model ${result.predictedMs} ms, waves ${result.waves?.join(' + ')}; ` +
-      `pool threads busy at most ${Math.max(...result.samples.map((s) => s.busy))}, ` +
+      `pool threads busy at most ${Math.max(...pool.map((step) => step.busy))}, ` +
       `queued ${queuedAt(1500)} in the first wave, ${queuedAt(4500)} in the second, ${queuedAt(7500)} in the third`,
   );
   await browser.close();

@@ -15,7 +15,7 @@ import { seconds } from './svg.js';
 
 /**
  * A new picture: its bars, each pending until answered.
- * @param {Omit<View, 'starts' | 'ends' | 'bars' | 'colours' | 'samples' | 'pool' | 'startedAtWall' | 'result'>} fields
+ * @param {Omit<View, 'starts' | 'ends' | 'bars' | 'served' | 'colours' | 'samples' | 'pool' | 'geometry' | 'axisSpanMs' | 'gaugesDrawnAt' | 'startedAtWall' | 'result'>} fields
  * @returns {View}
  */
 export function startView(fields) {
@@ -25,9 +25,13 @@ export function startView(fields) {
     starts: new Map(),
     ends: new Map(),
     bars: new Map(),
+    served: new Map(),
     colours: new Map(),
     samples: [],
     pool: null,
+    geometry: geometryOf(fields.n),
+    axisSpanMs: 0,
+    gaugesDrawnAt: Number.NEGATIVE_INFINITY,
     startedAtWall: null,
     result: null,
   };
@@ -58,7 +62,14 @@ export function nowMs(view) {
   return view.startedAtWall === null ? 0 : Date.now() - view.startedAtWall;
 }
 
-/** One frame: the bars, the gauges and the legend at now; the next frame is asked for while the burst runs. */
+/** How often the gauges and the legend are drawn again while a burst runs: their data comes in about as often. */
+const GAUGES_EVERY_MS = 100;
+
+/**
+ * One frame: the bars at now; the gauges and the legend every GAUGES_EVERY_MS (and once more at the end); the next
+ * frame is asked for while the burst runs. A frame redraws only what moved, so that the browser, on the same cores
+ * as the server and the script, takes as little from them as it can.
+ */
 export function draw() {
   const view = page.view;
   if (!view) return;
@@ -66,12 +77,17 @@ export function draw() {
   const now = nowMs(view);
   const lastEnd = Math.max(0, ...[...view.ends.values()].map((r) => r.endMs));
   const lastStep = view.result ? Math.max(0, ...(view.pool?.steps ?? []).map((s) => s.atMs)) : 0;
-  const spanMs = Math.max(1, (view.model.predictedMs ?? 0) * 1.08, now * 1.04, lastEnd * 1.04, lastStep * 1.04);
-  const g = geometryOf(view);
-  drawTimeline(view, g, spanMs, now);
-  drawGauges(view, g, spanMs, view.result ? Math.max(now, lastStep) : now);
-  const model = `model ${seconds(view.model.predictedMs)}: ${view.model.formula}`;
-  elements.legend.textContent = `${view.ends.size} of ${view.n} answered${view.result ? '' : ` · ${(now / 1000).toFixed(1)} s`} · ${model}`;
+  // The model's span, grown in tenths where the burst outlasts it: the axis is redrawn when it changes, not each frame.
+  const planned = Math.max(1, (view.model.predictedMs ?? 0) * 1.08);
+  const needed = Math.max(now, lastEnd, lastStep) * 1.04;
+  const spanMs = needed <= planned ? planned : Math.ceil(needed / (planned / 10)) * (planned / 10);
+  drawTimeline(view, spanMs, now);
+  if (view.result || performance.now() - view.gaugesDrawnAt >= GAUGES_EVERY_MS) {
+    view.gaugesDrawnAt = performance.now();
+    drawGauges(view, view.geometry, spanMs, view.result ? Math.max(now, lastStep) : now);
+    const model = `model ${seconds(view.model.predictedMs)}: ${view.model.formula}`;
+    elements.legend.textContent = `${view.ends.size} of ${view.n} answered${view.result ? '' : ` · ${(now / 1000).toFixed(1)} s`} · ${model}`;
+  }
   if (!view.result) page.frame = requestAnimationFrame(draw);
 }
 
@@ -79,6 +95,8 @@ export function draw() {
 export function redraw() {
   const view = page.view;
   if (!view) return;
+  view.geometry = geometryOf(view.n);
+  view.axisSpanMs = 0;
   buildTimeline(view);
   if (view.result) draw();
 }

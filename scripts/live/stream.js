@@ -82,7 +82,7 @@ export function handle(event) {
     case 'pool':
       if (!view) return;
       view.pool ??= { steps: [], untilMs: 0 };
-      view.pool.steps.push(...event.steps);
+      view.pool.steps.splice(event.from, Number.POSITIVE_INFINITY, ...event.steps);
       view.pool.untilMs = event.untilMs;
       return;
     case 'done':

@@ -2,7 +2,9 @@
 /**
  * The timeline: one bar per request, in order of id, from when it was sent to when its answer came, the model's wave
  * boundaries behind them (dashed) and the time axis. Each bar is the element outside checks read: `data-request-id`
- * from the start, `data-end-ms` (its endMs) and `data-status` (its HTTP status, 0 for none) once answered.
+ * from the start, `data-end-ms` (its endMs) and `data-status` (its HTTP status, 0 for none) once answered. Where the
+ * server said where the request's time went (its Server-Timing), the bar is drawn in its segments: light while it
+ * waited (in transit, queued for a thread or a connection), dark while it was served, which ends with its answer.
  */
 import { elements } from './elements.js';
 import { geometry, niceStep, svgElement, text } from './svg.js';
@@ -14,20 +16,21 @@ import { geometry, niceStep, svgElement, text } from './svg.js';
 /** Bars answered by different processes, where a scenario colours by process (the charts' colours). */
 const PROCESS_COLOURS = ['#2563eb', '#16a34a', '#9333ea', '#db2777', '#0891b2', '#ca8a04', '#4b5563', '#ea580c'];
 
-/** @param {View} view */
-export function geometryOf(view) {
-  return geometry(view.n, elements.timeline.clientWidth);
+/** The plot's geometry for n bars at the timeline's width now (read once per picture and per resize: reading it lays the page out). @param {number} n */
+export function geometryOf(n) {
+  return geometry(n, elements.timeline.clientWidth);
 }
 
 /** One rect per request, each pending (no data-end-ms) until its answer comes; the answers so far closed again. @param {View} view */
 export function buildTimeline(view) {
   view.bars = new Map();
-  const g = geometryOf(view);
+  const g = view.geometry;
   elements.timeline.setAttribute('viewBox', `0 0 ${g.width} ${g.height}`);
   elements.timeline.setAttribute('height', String(g.height));
   const axis = svgElement('g', { class: 'axis' });
   const boundaries = svgElement('g', { class: 'boundaries' });
   const rows = svgElement('g', { class: 'bars' });
+  const served = svgElement('g', { class: 'served' });
   for (let id = 1; id <= view.n; id++) {
     const rect = svgElement('rect', {
       'data-request-id': String(id),
@@ -39,7 +42,8 @@ export function buildTimeline(view) {
     rows.append(rect);
     view.bars.set(id, rect);
   }
-  elements.timelineBody.replaceChildren(axis, rows, boundaries);
+  view.served = new Map();
+  elements.timelineBody.replaceChildren(axis, rows, served, boundaries);
   for (const record of view.ends.values()) closeBar(view, record);
 }
 
@@ -48,13 +52,42 @@ export function closeBar(view, record) {
   const rect = view.bars.get(record.id);
   if (!rect) return;
   rect.setAttribute('data-end-ms', String(record.endMs));
+  rect.removeAttribute('data-drawn'); // drawn to its end on the next frame
   rect.setAttribute('data-status', String(record.status ?? 0));
   const ok = record.status !== null && record.status >= 200 && record.status < 300;
   rect.classList.toggle('error', !ok);
-  if (ok && record.worker && view.scenario?.colourBy === 'process') rect.style.fill = processColour(view, record.worker);
+  const colour = ok && record.worker && view.scenario?.colourBy === 'process' ? processColour(view, record.worker) : null;
+  const { servedMs, waitedMs } = segmentsOf(record);
   const title = svgElement('title', {});
-  title.textContent = `#${record.id}: ${record.status ?? record.error} after ${(record.endMs - record.startMs).toFixed(0)} ms${record.worker ? ` (process ${record.worker})` : ''}`;
+  title.textContent = `#${record.id}: ${record.status ?? record.error} after ${(record.endMs - record.startMs).toFixed(0)} ms${record.worker ? ` (process ${record.worker})` : ''}${servedMs === null ? '' : `; the server: queued ${waitedMs.toFixed(0)} ms, served ${servedMs.toFixed(0)} ms`}`;
   rect.replaceChildren(title);
+  rect.classList.toggle('segmented', servedMs !== null);
+  if (servedMs === null) {
+    if (colour) rect.style.fill = colour;
+    return;
+  }
+  const segment = view.served.get(record.id) ?? svgElement('rect', { class: 'served', 'data-served-ms': String(servedMs) });
+  segment.setAttribute('y', rect.getAttribute('y') ?? '0');
+  segment.setAttribute('height', rect.getAttribute('height') ?? '0');
+  if (colour) segment.style.fill = colour;
+  segment.replaceChildren(title.cloneNode(true));
+  view.served.set(record.id, segment);
+  elements.timelineBody.querySelector('g.served')?.append(segment);
+}
+
+/**
+ * Where the server says a request's time went (Server-Timing, parsed into its record): metrics whose names end in
+ * -wait were time queued for a resource, the others work; null where it said nothing.
+ * @param {RequestRecord} record
+ */
+function segmentsOf(record) {
+  const metrics = Object.entries(record.serverTiming ?? {});
+  if (metrics.length === 0) return { servedMs: null, waitedMs: 0 };
+  const sum = (/** @type {[string, number][]} */ list) => list.reduce((total, [, ms]) => total + ms, 0);
+  return {
+    servedMs: Math.min(record.endMs - record.startMs, sum(metrics.filter(([name]) => !name.endsWith('-wait')))),
+    waitedMs: sum(metrics.filter(([name]) => name.endsWith('-wait'))),
+  };
 }
 
 /** @param {View} view @param {string} worker */
@@ -68,20 +101,34 @@ function processColour(view, worker) {
 }
 
 /**
- * Every bar to `now` (an open one grows; once the burst has ended, one never answered stays a point), the axis and
- * the model's boundaries.
- * @param {View} view @param {Geometry} g @param {number} spanMs @param {number} now
+ * Every bar to `now` (an open one grows; once the burst has ended, one never answered stays a point); the axis and
+ * the model's boundaries where the span changed.
+ * @param {View} view @param {number} spanMs @param {number} now
  */
-export function drawTimeline(view, g, spanMs, now) {
+export function drawTimeline(view, spanMs, now) {
+  const g = view.geometry;
   const x = (/** @type {number} */ ms) => g.left + (ms / spanMs) * g.plotWidth;
   for (const [id, rect] of view.bars) {
     const start = view.starts.get(id);
     if (start === undefined) continue;
-    const end = view.ends.get(id)?.endMs ?? (view.result ? start : now);
+    const answered = view.ends.get(id);
+    // An answered bar is drawn again only where the span changed.
+    if (answered && view.axisSpanMs === spanMs && rect.hasAttribute('data-drawn')) continue;
+    const end = answered?.endMs ?? (view.result ? start : now);
     rect.setAttribute('x', String(x(start)));
     rect.setAttribute('width', String(Math.max(0, x(end) - x(start))));
+    rect.toggleAttribute('data-drawn', answered !== undefined);
+    // The served part of an answered bar: its last servedMs, up to its answer.
+    const segment = view.served.get(id);
+    if (answered && segment) {
+      const from = answered.endMs - Number(segment.getAttribute('data-served-ms'));
+      segment.setAttribute('x', String(x(from)));
+      segment.setAttribute('width', String(Math.max(0, x(answered.endMs) - x(from))));
+    }
   }
-  const [axis, , boundaries] = /** @type {SVGGElement[]} */ ([...elements.timelineBody.children]);
+  if (view.axisSpanMs === spanMs) return;
+  view.axisSpanMs = spanMs;
+  const [axis, , , boundaries] = /** @type {SVGGElement[]} */ ([...elements.timelineBody.children]);
   if (!axis || !boundaries) return;
   const step = niceStep(spanMs / 8);
   const parts = [];

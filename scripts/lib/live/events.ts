@@ -4,6 +4,7 @@
  */
 import type { RequestRecord } from '../client/burst-types.ts';
 import type { Measurement } from '../results/types.ts';
+import type { Link } from '../../../server/task-log.ts';
 import type { Model, ScenarioName, Settings } from './scenarios.ts';
 
 /** A gauge sample: what the server said of itself while the burst ran, ms since the burst's first request. */
@@ -32,7 +33,7 @@ export interface PoolStep {
   /** ms since the burst's first request was written, on the firing process's clock. */
   atMs: number;
   /** The worker-thread pool, or the database pool's connections. */
-  link: 'pool' | 'db';
+  link: Link;
   /** Tasks holding a thread (a connection), and tasks waiting for one, from atMs on. */
   busy: number;
   queued: number;
@@ -63,7 +64,11 @@ export type LiveEvent =
   | { type: 'started'; id: number; startsMs: number[]; at: number }
   | { type: 'end'; id: number; request: RequestRecord }
   | { type: 'sample'; id: number; sample: Sample }
-  /** `untilMs`: how far the server's record has been read (its clock when it answered, on the burst's): the steps up to there are all of them. */
-  | { type: 'pool'; id: number; steps: PoolStep[]; untilMs: number }
+  /**
+   * The pool gauges' steps from index `from` on (those before stay; a change the server recorded late, with an
+   * earlier time, redraws what follows it); `untilMs`: how far the server's record has been read (its clock when it
+   * answered, on the burst's).
+   */
+  | { type: 'pool'; id: number; from: number; steps: PoolStep[]; untilMs: number }
   | { type: 'done'; id: number; result: LiveMeasurement }
   | { type: 'failed'; id: number; detail: string };

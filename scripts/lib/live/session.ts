@@ -2,12 +2,13 @@
  * The live page's one burst at a time (scripts/live.ts): the server each scenario needs (restarted only when its
  * settings change), PostgreSQL when a database scenario first needs it, w and the cores timed on the server for the
  * CPU scenarios, then the burst, fired from this process with the suite's own client, every request's start and end
- * streamed as it happens beside the server's gauges (its /stats, sampled), and the burst as a measurement of the
- * results contract when it ends. Stop ends the burst in flight and marks it interrupted,
+ * streamed as it happens beside the server's gauges: its pools exact, from its record of every task (./pool-feed.ts),
+ * followed until the server is idle again; its /stats sampled for how late it answers (a blocked event loop). When it
+ * ends, the burst as a measurement of the results contract. Stop ends the burst in flight and marks it interrupted,
  * as the scripts do; a server that dies under a burst fails it, and the next Fire starts a new one. The events of the
  * current burst are kept, so a page that connects late (or again, after being closed) sees all of it.
  *
- * About 350 lines: one class, because the burst, the server it runs on, the calibration and the gauges share the
+ * About 390 lines: one class, because the burst, the server it runs on, the calibration and the gauges share the
  * one state the page follows (which burst, which server, what was streamed so far).
  */
 import { availableParallelism } from 'node:os';
@@ -32,12 +33,22 @@ import {
   serverConfigOf,
   wavePoolSizeOf,
   type Calibration,
+  type GaugeName,
   type Settings,
 } from './scenarios.ts';
-import type { LiveEvent, LiveFields, LiveMeasurement, Sample } from './events.ts';
+import type { LiveEvent, LiveFields, LiveMeasurement, PoolStep, Sample } from './events.ts';
+import { PoolFeed, READ_EVERY_MS } from './pool-feed.ts';
 
 /** How often the gauges are sampled while a burst runs, ms. */
 export const SAMPLE_EVERY_MS = 100;
+/** The gauges read from the server's record of its tasks (the rest are sampled, or the burst's own). */
+const POOL_GAUGES = new Set<GaugeName>(['busy', 'queued', 'dbBusy', 'dbWaiting']);
+/**
+ * How long after a burst (beyond D) its pools are followed at most before the picture ends anyway: a task ends
+ * within D of its answer, or at once when its client hung up (the pool's and the database's are cancelled), so
+ * this only bounds a server that misbehaves.
+ */
+const DRAIN_LIMIT_MS = 5000;
 /** How long a server whose connections closed under a burst is given to be seen exiting. */
 const EXIT_NOTICE_MS = 2000;
 
@@ -124,9 +135,13 @@ export class LiveSession {
     this.emit({ type: 'burst', id, settings, endpoint: scenario.endpoint, label, model, lesson: lessonOf(settings, model) });
 
     await server.resetStats();
+    // The pools' gauges from the server's record of every task, where the scenario draws one.
+    const pools = scenario.gauges.some((gauge) => POOL_GAUGES.has(gauge)) ? await PoolFeed.open(server.url) : null;
     this.emit({ type: 'state', state: 'firing' });
     const samples: Sample[] = [];
+    const poolSteps: PoolStep[] = [];
     let sampling: Promise<void> = Promise.resolve();
+    let pooling: Promise<void> = Promise.resolve();
     let burstOver = false;
     const burst = await fireBurst({
       baseUrl: server.url,
@@ -147,6 +162,18 @@ export class LiveSession {
             this.emit({ type: 'sample', id, sample });
           },
         );
+        if (pools) {
+          pools.startBurst(startedAt);
+          pooling = this.followPools(
+            pools,
+            () => burstOver,
+            settings.delayMs,
+            ({ from, steps, untilMs }) => {
+              poolSteps.splice(from, Number.POSITIVE_INFINITY, ...steps);
+              this.emit({ type: 'pool', id, from, steps, untilMs });
+            },
+          );
+        }
       },
       onRequestDone: (_done, _total, record) => {
         if (record)
@@ -154,7 +181,7 @@ export class LiveSession {
       },
     });
     burstOver = true;
-    await sampling;
+    await Promise.all([sampling, pooling]);
     await this.checkAlive(server);
     const stats = await server.stats();
     const live: LiveFields = {
@@ -163,6 +190,7 @@ export class LiveSession {
       boundariesMs: model.boundariesMs,
       formula: model.formula,
       samples,
+      ...(pools ? { poolSteps } : {}),
       ...(model.nominal ? { nominalModel: true } : {}),
     };
     const result: LiveMeasurement = {
@@ -281,6 +309,32 @@ export class LiveSession {
         ...(fileReadMs !== undefined ? { fileReadMs } : {}),
       });
       const wait = SAMPLE_EVERY_MS - (performance.now() - asked);
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+
+  /**
+   * The pools' gauges, read from the server's record every READ_EVERY_MS while the burst runs, then until the
+   * server is idle (the last tasks end just before their answers arrive; after Stop, the abandoned ones are ended),
+   * but no longer than DRAIN_LIMIT_MS beyond D after the burst.
+   */
+  private async followPools(
+    feed: PoolFeed,
+    over: () => boolean,
+    delayMs: number,
+    take: (read: { from: number; steps: PoolStep[]; untilMs: number }) => void,
+  ): Promise<void> {
+    let overAt: number | null = null;
+    for (;;) {
+      const asked = performance.now();
+      const read = await feed.read();
+      if (read === null) return; // the server is gone: the burst will say so
+      take(read);
+      if (over()) {
+        overAt ??= asked;
+        if (read.idle || performance.now() - overAt > delayMs + DRAIN_LIMIT_MS) return;
+      }
+      const wait = READ_EVERY_MS - (performance.now() - asked);
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
