@@ -21,9 +21,9 @@
  * Expect: on each runtime, async in one wave of D and sync in ceil(N / 40) waves, each near its model; hashes in
  *         steps of the hidden pool where it is smaller than the cores, else all sharing the cores; FIFO opens in
  *         waves of the pool's size, the threads blocked per round counted in /proc; a file read beside the hashes
- *         waiting about as long as the burst where the pool is full, not at all where it is not; D + intake +
- *         output beside the 10 000-request total; --workers 2 in the waves of its split, refused on Deno in one
- *         sentence. A runtime that cannot run here is skipped with the reason.
+ *         waiting behind them where the pool is full (at most the first-in, first-out bound), not where it is not;
+ *         D + intake + output beside the 10 000-request total; --workers 2 in the waves of its split, refused on
+ *         Deno in one sentence. A runtime that cannot run here is skipped with the reason.
  * Takes:  per runtime, the blog's bursts (D, 3 · D and the large one), eight server starts for the hidden pool, a
  *         cluster (the committed run's time is in results/summary.json); --quick shortens D and N to check the
  *         shape. Writes results/runtimes.json.
@@ -80,8 +80,8 @@ export interface RuntimeRow {
   cluster?: { label: string } | { refused: string };
 }
 
-/** The hidden pool under async hashes, at one UV_THREADPOOL_SIZE, read as find-pool reads CPU work. */
-export interface HashRow {
+/** A burst on the hidden pool at one UV_THREADPOOL_SIZE: its measurement, the pool's size, its threads. */
+export interface PoolBurstRow {
   /** UV_THREADPOOL_SIZE in the server's environment; null: unset. */
   threadpool: number | null;
   label: string;
@@ -90,8 +90,12 @@ export interface HashRow {
   /** Its threads in /proc: by the name the runtime gives them, or all the server's threads where it names none. */
   countedBy: string;
   threadsBefore: number | null;
-  /** The most seen while the hashes ran (sampled every few ms). */
+  /** The most seen while the burst ran (sampled every few ms). */
   threadsDuring: number | null;
+}
+
+/** The hidden pool under async hashes, read as find-pool reads CPU work. */
+export interface HashRow extends PoolBurstRow {
   /** w from single hashes; and back to back on the pool's threads where they are fewer than the cores (the model's). */
   workMs: number;
   sustainedWorkMs: number | null;
@@ -106,18 +110,16 @@ export interface FileReadRow {
   label: string;
   /** One read alone, the mean of single ones. */
   aloneMs: number;
-  /** The most a read sent at the burst's start waits where the queue is first in, first out: floor(N / P) waves. */
+  /**
+   * The most a read sent at the burst's start can wait where the queue is first in, first out (libuv's): floor(N / P)
+   * waves of hashes, 0 where the pool has a thread to spare. A pool that takes its work out of order (Bun's) makes it
+   * wait less.
+   */
   predictedMaxMs: number;
 }
 
 /** The hidden pool under FIFO opens, which burn no CPU: waves of its own size. */
-export interface FifoRow {
-  threadpool: number | null;
-  label: string;
-  poolSize: number;
-  countedBy: string;
-  threadsBefore: number | null;
-  threadsDuring: number | null;
+export interface FifoRow extends PoolBurstRow {
   /** Each round: the threads blocked in open() (/proc's wait channel), then as many let go. */
   rounds: FifoRound[];
 }
@@ -235,10 +237,8 @@ async function hiddenPoolUnderHashes(runtime: Runtime, row: RuntimeRow): Promise
         const { coreMs } = p >= cores ? await measureCores(server.url, path, cores, single.ms) : { coreMs: idealCores(cores, w) };
         const work = { requests: flags.hashes, poolSize: p, workMs: w, coreMs };
         const waveMs = round3(predictCpuWaveMs(work));
-        const threads = threadCounter(server.pid, hiddenPool);
-        const before = threads.count();
-        let during = before;
         const label = LABELS.hashes(runtime, threadpool);
+        const watched = watchThreads(server.pid, hiddenPool, { threadpool, label, poolSize: p });
         const plan: PlannedBurst = {
           label,
           endpoint: '/hash-test',
@@ -247,7 +247,7 @@ async function hiddenPoolUnderHashes(runtime: Runtime, row: RuntimeRow): Promise
           delayMs: w,
           predictedMs: round3(predictCpuTotalMs(work)),
           extra: { waveMs, coreMs, ...(runtime === 'node' ? { libuvThreadpoolSize: p } : {}) },
-          beside: sampleEvery(10, () => (during = Math.max(during ?? 0, threads.count() ?? 0))),
+          beside: watched.beside,
         };
         // With the pool at its default size, a one-read /file-test every few ms beside the hashes: libuv's trap.
         const file = { label: 'file', path: '/file-test/0', delayMs: 0 };
@@ -256,12 +256,7 @@ async function hiddenPoolUnderHashes(runtime: Runtime, row: RuntimeRow): Promise
         const measured = m!;
         experiment.amend(measured, { waves: waveSizes(measured.requests.filter(isOk), waveMs) });
         row.hashes!.push({
-          threadpool,
-          label,
-          poolSize: p,
-          countedBy: threads.by,
-          threadsBefore: before,
-          threadsDuring: during,
+          ...watched.row(),
           workMs: single.ms,
           sustainedWorkMs: sustained?.ms ?? null,
           coreMs,
@@ -289,12 +284,10 @@ async function hiddenPoolUnderFifoOpens(runtime: Runtime, row: RuntimeRow): Prom
       async (server) => {
         const { hiddenPool } = await server.stats();
         const p = hiddenPool.maxThreads;
-        const threads = threadCounter(server.pid, hiddenPool);
-        const before = threads.count();
-        let during = before;
         const rounds: FifoRound[] = [];
         const release = fifos.releaseEvery(server.pid, flags.fifoRoundMs, rounds);
         const label = LABELS.fifo(runtime, threadpool);
+        const watched = watchThreads(server.pid, hiddenPool, { threadpool, label, poolSize: p });
         const m = await experiment.measure(server, {
           label,
           endpoint: '/fifo-test',
@@ -304,7 +297,7 @@ async function hiddenPoolUnderFifoOpens(runtime: Runtime, row: RuntimeRow): Prom
           client: 'raw', // it says when its requests are written, which starts the rounds
           beside: (startedAt) => {
             const stopReleasing = release(startedAt);
-            const stopSampling = sampleEvery(10, () => (during = Math.max(during ?? 0, threads.count() ?? 0)))();
+            const stopSampling = watched.beside();
             return () => {
               stopReleasing();
               stopSampling();
@@ -313,12 +306,7 @@ async function hiddenPoolUnderFifoOpens(runtime: Runtime, row: RuntimeRow): Prom
         });
         experiment.amend(m, { waves: waveSizes(m.requests.filter(isOk), flags.fifoRoundMs) });
         row.fifo!.push({
-          threadpool,
-          label,
-          poolSize: p,
-          countedBy: threads.by,
-          threadsBefore: before,
-          threadsDuring: during,
+          ...watched.row(),
           rounds: [...rounds],
         });
       },
@@ -379,12 +367,29 @@ function threadCounter(pid: number, pool: HiddenPool): { by: string; count: () =
     : { by: 'all its threads: Node names none', count: () => countThreads(pid) };
 }
 
-/** A `beside` for a burst: `sample` every `everyMs` from its start to its end. */
-function sampleEvery(everyMs: number, sample: () => void): () => () => void {
-  return () => {
-    sample();
-    const timer = setInterval(sample, everyMs);
-    return () => clearInterval(timer);
+/**
+ * The hidden pool's threads around a burst: counted now, and sampled every 10 ms while it runs (`beside`, from its
+ * start to its end); `row` is what was seen, with the burst's own fields.
+ */
+function watchThreads(
+  pid: number,
+  pool: HiddenPool,
+  burst: Pick<PoolBurstRow, 'threadpool' | 'label' | 'poolSize'>,
+): { beside: () => () => void; row: () => PoolBurstRow } {
+  const counter = threadCounter(pid, pool);
+  const before = counter.count();
+  let during = before;
+  const sample = () => {
+    const now = counter.count();
+    if (now !== null) during = Math.max(during ?? now, now);
+  };
+  return {
+    beside: () => {
+      sample();
+      const timer = setInterval(sample, 10);
+      return () => clearInterval(timer);
+    },
+    row: () => ({ ...burst, countedBy: counter.by, threadsBefore: before, threadsDuring: during }),
   };
 }
 
@@ -481,7 +486,7 @@ function printTables(): void {
   experiment.say('\nA FILE READ BESIDE THE HASHES (the pool at its default size)\n');
   experiment.say(
     formatTable(
-      ['runtime', 'alone ms', 'p50 ms', 'p99 ms', 'max ms', 'model: most a read waits (FIFO queue)'],
+      ['runtime', 'alone ms', 'p50 ms', 'p99 ms', 'max ms', 'model: most a read waits (first in, first out)'],
       rows.flatMap((r) => {
         const reads = r.fileRead ? found(r.fileRead.label) : undefined;
         return r.fileRead && reads

@@ -163,7 +163,7 @@ const fileRead: PageTable = fromRuns((file) =>
       `beside ${file.params.hashes} hashes: p50`,
       'p99',
       'most',
-      'model: most a read waits',
+      'model: at most (first in, first out)',
     ],
     ran(file).flatMap((r) => {
       if (!r.fileRead) return [];
