@@ -230,7 +230,8 @@ describe('the live page, in Chromium', { skip }, () => {
 
   test('a page closed mid-burst loses nothing: another page shows the whole burst', async (t) => {
     const first = await browser.newPage();
-    await first.goto(`${url}?scenario=sync&requests=6&pool=2&delayMs=600&fire=1`);
+    // The first test's settings: its server serves this burst too (a page closed once the first wave is back).
+    await first.goto(`${url}?scenario=sync&requests=10&pool=4&delayMs=300&fire=1`);
     await answered(first, 2);
     const seen = (await bars(first)).filter((b) => b.endMs !== null);
     await first.close();
@@ -238,8 +239,8 @@ describe('the live page, in Chromium', { skip }, () => {
     const page = await open(t, '');
     await until(page, 'done');
     const r = await result(page);
-    assert.equal(r.concurrency, 6);
-    assert.equal(r.ok, 6);
+    assert.equal(r.concurrency, 10);
+    assert.equal(r.ok, 10);
     const drawn = await bars(page);
     assert.ok(drawn.every((b) => b.endMs !== null));
     for (const bar of seen) assert.equal(drawn.find((b) => b.id === bar.id)?.endMs, bar.endMs, `request ${bar.id}`);
@@ -265,6 +266,25 @@ describe('the live page, in Chromium', { skip }, () => {
     assert.match((await page.textContent('[data-cell="total"]')) ?? '', /stopped/);
   });
 
+  test('a second Fire while one runs is refused, and the burst in flight goes on', async (t) => {
+    const page = await open(t, '?scenario=sync&requests=3&pool=1&delayMs=1000&fire=1'); // the Stop test's server
+    await until(page, 'firing');
+    const other = await open(t, '');
+    await until(other, 'firing');
+    assert.equal(await other.isDisabled('#fire'), true, 'Fire is disabled while a burst runs');
+    // As a page would ask (its button is disabled): straight to the script.
+    const answer = await fetch(`${url}api/fire`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"scenario":"async"}',
+    });
+    const refused = { status: answer.status, body: (await answer.json()) as { detail: string } };
+    assert.equal(refused.status, 409);
+    assert.match(refused.body.detail, /already running/);
+    await until(page, 'done');
+    assert.equal((await result(page)).ok, 3);
+  });
+
   test('the server killed under a burst: the page says the burst could not run, and the next Fire starts a new server', async (t) => {
     const page = await open(t, '?scenario=sync&requests=4&pool=1&delayMs=1000&fire=1');
     await answered(page, 1);
@@ -274,9 +294,13 @@ describe('the live page, in Chromium', { skip }, () => {
     await until(page, 'failed');
     assert.match((await page.textContent('#error')) ?? '', /could not run: the server exited during the burst \(SIGKILL\)/);
     assert.equal(await page.isDisabled('#fire'), false, 'Fire works again');
+    // The next Fire, with the next test's settings (its server then serves that test too).
+    await page.selectOption('#scenario', 'async');
+    await page.fill('input[name="requests"]', '2');
+    await page.fill('input[name="delayMs"]', '100');
     await page.click('#fire');
     await until(page, 'done');
-    assert.equal((await result(page)).ok, 4);
+    assert.equal((await result(page)).ok, 2);
     assert.notDeepEqual(serverChildrenOf(live.pid!), [server], 'a new server');
   });
 
@@ -346,25 +370,6 @@ describe('the live page, in Chromium', { skip }, () => {
     assert.equal(await page.getAttribute('#model', 'data-query'), 'scenario=sync&requests=7&delayMs=300&pool=4');
   });
 
-  test('a second Fire while one runs is refused, and the burst in flight goes on', async (t) => {
-    const page = await open(t, '?scenario=sync&requests=3&pool=1&delayMs=800&fire=1');
-    await until(page, 'firing');
-    const other = await open(t, '');
-    await until(other, 'firing');
-    assert.equal(await other.isDisabled('#fire'), true, 'Fire is disabled while a burst runs');
-    // As a page would ask (its button is disabled): straight to the script.
-    const answer = await fetch(`${url}api/fire`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{"scenario":"async"}',
-    });
-    const refused = { status: answer.status, body: (await answer.json()) as { detail: string } };
-    assert.equal(refused.status, 409);
-    assert.match(refused.body.detail, /already running/);
-    await until(page, 'done');
-    assert.equal((await result(page)).ok, 3);
-  });
-
   test('a setting out of range is shown as an error and nothing is fired', async (t) => {
     const before = await api<{ bursts: number }>('/api/state');
     const page = await open(t, '?scenario=sync&requests=0&fire=1');
@@ -383,36 +388,15 @@ describe('the live page, in Chromium', { skip }, () => {
     await page.keyboard.type('3');
     await page.keyboard.press('Tab');
     await page.keyboard.press('Control+A');
-    await page.keyboard.type('200');
+    await page.keyboard.type('100'); // D of the tests before and after: one server for them all
     await page.keyboard.press('Enter');
-    await page.waitForFunction("document.body.dataset.state === 'done' && window.liveResult.label === 'async N=3 D=200'", null, {
+    await page.waitForFunction("document.body.dataset.state === 'done' && window.liveResult.label === 'async N=3 D=100'", null, {
       timeout: 60_000,
     });
     assert.equal(new URL(page.url()).searchParams.get('requests'), '3', 'the address holds the settings');
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     assert.ok(overflow <= 0, `the page is ${overflow} px wider than the window`);
     assert.ok(await page.isVisible('#fire'));
-  });
-
-  test('every scenario fires and draws (small settings)', async (t) => {
-    for (const [scenario, query] of [
-      ['blocking-loop', 'requests=2&delayMs=100'],
-      ['cpu-loop', 'requests=2&delayMs=50'],
-      ['cpu-pool', 'requests=3&delayMs=50&pool=2'],
-      ['hash', 'requests=3&delayMs=50&threads=2'],
-      ['workers', 'requests=4&delayMs=200&pool=1&workers=2'],
-      ['db', 'requests=3&delayMs=200&pool=2'],
-    ]) {
-      const page = await open(t, `?scenario=${scenario}&${query}&fire=1`);
-      await until(page, 'done', 180_000);
-      const r = await result(page);
-      const n = Number(new URLSearchParams(query).get('requests'));
-      assert.equal(r.ok, n, `${scenario}: ${JSON.stringify(r.errorCounts)}`);
-      assert.equal((await bars(page)).filter((b) => b.status === 200).length, n, scenario);
-      if (scenario === 'workers') assert.equal(Object.keys(r.perWorker ?? {}).length >= 1, true);
-      if (scenario === 'hash') assert.ok(r.samples.some((s) => s.fileReadMs !== undefined) || r.samples.length === 0);
-      await page.close();
-    }
   });
 
   test('another site cannot fire, save or read through the page: a cross-origin form or no-cors POST, a rebound name', async (t) => {
@@ -480,6 +464,36 @@ describe('the live page, in Chromium', { skip }, () => {
     await page.click('#save');
     await page.waitForFunction("/saved as/.test(document.getElementById('status').textContent)");
     assert.equal((await result(page)).ok, 2);
+  });
+
+  test('every scenario fires and draws (small settings)', async (t) => {
+    // With the pool each one's gauges follow (and how many of it the server has): none, the threads, the connections.
+    for (const [scenario, query, link, most] of [
+      ['blocking-loop', 'requests=2&delayMs=100', null, 0],
+      ['cpu-loop', 'requests=2&delayMs=50', null, 0],
+      ['cpu-pool', 'requests=3&delayMs=50&pool=2', 'pool', 2],
+      ['hash', 'requests=3&delayMs=50&threads=2', null, 0],
+      ['workers', 'requests=4&delayMs=200&pool=1&workers=2', 'pool', 2],
+      ['db', 'requests=3&delayMs=200&pool=2', 'db', 2],
+    ] as const) {
+      const page = await open(t, `?scenario=${scenario}&${query}&fire=1`);
+      await until(page, 'done', 180_000);
+      const r = await result(page);
+      const n = Number(new URLSearchParams(query).get('requests'));
+      assert.equal(r.ok, n, `${scenario}: ${JSON.stringify(r.errorCounts)}`);
+      assert.equal((await bars(page)).filter((b) => b.status === 200).length, n, scenario);
+      if (scenario === 'workers') assert.equal(Object.keys(r.perWorker ?? {}).length >= 1, true);
+      if (scenario === 'hash') assert.ok(r.samples.some((s) => s.fileReadMs !== undefined) || r.samples.length === 0);
+      // The exact gauges: every task of the link queued, started and ended, never more busy than it has, ending empty.
+      const steps = (r.poolSteps ?? []).filter((step) => step.link === link);
+      assert.equal(steps.length, link ? 3 * n : 0, `${scenario}: ${JSON.stringify(r.poolSteps)}`);
+      if (link) {
+        const busiest = Math.max(...steps.map((step) => step.busy));
+        assert.ok(busiest >= 1 && busiest <= most, `${scenario}: ${busiest} busy at most`);
+        assert.deepEqual([steps.at(-1)!.busy, steps.at(-1)!.queued], [0, 0], `${scenario}: the pool ends empty`);
+      }
+      await page.close();
+    }
   });
 
   test('SIGTERM stops the page and every process it started', async () => {
