@@ -7,8 +7,9 @@
  * and sync endpoints, the same sleep blocking the event loop, CPU work on the loop and in the pool, the database
  * pool, libuv's threads, K processes), with its own script's defaults. The burst is fired from this process with
  * the suite's own client (a browser opens at most 6 connections per host, which would draw fake waves of 6), and
- * every request's start and end is streamed to the page as it happens (server-sent events), with the server's
- * /stats sampled beside it. Replay draws any results/*.json the same way, from its recorded offsets.
+ * every request's start and end is streamed to the page as it happens (server-sent events), beside the server's
+ * pools read from its record of every task (exact: a gauge steps where the bars end) and its /stats, sampled for
+ * how late it answers. Replay draws any results/*.json the same way, from its recorded offsets.
  *
  * Run:    npx tsx scripts/live.ts                 # then open the URL it prints
  *         npx tsx scripts/live.ts --port 0 --out /tmp/live    # any free port; Save writes there

@@ -1,6 +1,6 @@
 /**
  * What the live page is streamed, and what a live burst adds to its measurement (scripts/live.ts sends them;
- * scripts/live/live.js reads them by JSDoc import, so both sides share one definition).
+ * the page's modules in scripts/live/ read them by JSDoc import, so both sides share one definition).
  */
 import type { RequestRecord } from '../client/burst-types.ts';
 import type { Measurement } from '../results/types.ts';

@@ -7,7 +7,7 @@
  * checked, and the model's prediction, nominal before the server has been timed, from w and the cores measured on it
  * after. What the page is streamed is ./events.ts.
  *
- * About 330 lines, a third of them the scenario table: data, each scenario's lesson and defaults in one place.
+ * About 380 lines, a third of them the scenario table: data, each scenario's lesson and defaults in one place.
  */
 import type { ServerOptions } from '../processes/start-server.ts';
 import { findRuntime } from '../processes/runtimes.ts';
