@@ -244,6 +244,10 @@ describe('the live page, in Chromium', { skip }, () => {
     const drawn = await bars(page);
     assert.ok(drawn.every((b) => b.endMs !== null));
     for (const bar of seen) assert.equal(drawn.find((b) => b.id === bar.id)?.endMs, bar.endMs, `request ${bar.id}`);
+    // The form, the model and the lesson show that burst's settings (this page was opened with none of its own).
+    assert.equal(await page.inputValue('input[name="requests"]'), '10');
+    assert.match((await page.textContent('#model')) ?? '', /ceil\(10 \/ 4\) · 300 ms/);
+    assert.match((await page.textContent('#lesson')) ?? '', /a pool of 4 threads serves 10 requests in three waves/);
   });
 
   test('Stop ends the burst in flight and marks it interrupted; what was answered is kept; a Stop that got no answer can be pressed again', async (t) => {

@@ -41,7 +41,6 @@ export function checkModel() {
     const newest = model.inFlight?.abort === abort;
     if (newest) model.inFlight = null;
     if (!newest || query !== formQuery().toString()) return check;
-    model.shown = { query, check };
     elements.model.dataset.query = query;
     if (!reply.answered) {
       elements.model.textContent = '–';
@@ -52,8 +51,7 @@ export function checkModel() {
         lesson,
         settings,
       } = /** @type {{ model: Model, lesson: string, settings: { scenario: string } }} */ (reply.body);
-      elements.model.textContent = `${seconds(m.predictedMs)}: ${m.formula}`;
-      showLesson(lesson, settings.scenario);
+      showModel(m, lesson, settings.scenario);
       sayError('');
     } else {
       elements.model.textContent = '–';
@@ -71,8 +69,19 @@ export function checkModel() {
   return answer;
 }
 
+/**
+ * The model and the lesson of the settings the form holds: from the script's answer, or from the burst of another
+ * page whose settings the form now shows.
+ * @param {Model} model @param {string} lesson @param {string} scenario
+ */
+export function showModel(model, lesson, scenario) {
+  elements.model.textContent = `${seconds(model.predictedMs)}: ${model.formula}`;
+  elements.model.dataset.query = formQuery().toString();
+  showLesson(lesson, scenario);
+}
+
 /** @param {string} lesson @param {string} scenario */
-export function showLesson(lesson, scenario) {
+function showLesson(lesson, scenario) {
   const script = page.scenarios[scenario]?.script;
   elements.lesson.textContent = script ? `${lesson} (The full run: scripts/${script}.)` : lesson;
 }

@@ -89,14 +89,12 @@ export const page = {
   /** The form holds settings of this page's own (from the address, or typed), not another page's burst's. */
   ownSettings: false,
   /**
-   * The model's box: the check waiting to be sent (debounced), the one in flight (aborted when a newer one is sent),
-   * and the form's query each is for.
+   * The model's box: the question waiting to be sent (once typing pauses), and the one in flight with the form's
+   * query it is for (aborted when a newer one is sent).
    */
   model: {
     timer: /** @type {ReturnType<typeof setTimeout> | undefined} */ (undefined),
     inFlight: /** @type {{ query: string, abort: AbortController, answer: Promise<ModelCheck> } | null} */ (null),
-    /** The last answer shown, and the query it was for. */
-    shown: /** @type {{ query: string, check: ModelCheck } | null} */ (null),
   },
 };
 

@@ -6,11 +6,11 @@
  * older one. While Fire waits for the script's answer, events are held, and handled once it is known which burst
  * is this page's.
  */
-import { elements } from './elements.js';
 import { enter, page, sayError, sayStatus } from './state.js';
 import { clearAnimation, finish, startView } from './picture.js';
 import { closeBar } from './timeline.js';
 import { fillForm } from './form.js';
+import { showModel } from './model.js';
 
 /** @typedef {import('./state.js').LiveEvent} LiveEvent */
 
@@ -60,7 +60,7 @@ export function handle(event) {
       // Another page's burst shows its settings here only where this page's form says nothing of its own yet.
       if (!page.ownSettings) {
         fillForm(event.settings);
-        elements.lesson.textContent = event.lesson;
+        showModel(event.model, event.lesson, event.settings.scenario);
       }
       enter({ name: 'firing', stopping: phase.name === 'firing' && phase.stopping });
       sayStatus(`firing ${event.settings.requests} requests at ${event.endpoint}…`);
