@@ -41,6 +41,7 @@ import { waitUntil } from './lib/core/wait-until.ts';
 import { availableParallelism } from 'node:os';
 import { startPostgres } from './lib/processes/postgres.ts';
 import { round3 } from '../server/numbers.ts';
+import { DEFAULT_SETTINGS } from '../server/settings.ts';
 
 /** What reliability adds to its results: one record per claim. */
 export interface ReliabilityResults {
@@ -431,6 +432,11 @@ async function abandonEachRoute(): Promise<ReliabilityResults['abandonEveryRoute
     const settings: ServerOptions = {
       poolSize: flags.pool,
       delayMs: flags.delayMs,
+      // --quick checks the shape: a fifth of the server's CPU work per request (about 40 ms on this project's test
+      // machine), so the routes whose work cannot be stopped keep the run in seconds.
+      ...(flags.quick
+        ? { cpuIterations: DEFAULT_SETTINGS.cpuIterations / 5, hashIterations: DEFAULT_SETTINGS.hashIterations / 5 }
+        : {}),
       upstreamUrl: upstream.url,
       ...('unavailable' in started ? {} : { databaseUrl: started.url, dbPoolSize: flags.pool }),
     };
@@ -439,7 +445,16 @@ async function abandonEachRoute(): Promise<ReliabilityResults['abandonEveryRoute
       const libuvThreads = (await server.stats()).hiddenPool.maxThreads;
       const n = flags.requests;
       const threads = 'pool threads';
-      const routes: { route: string; holds: string; onHangUp: OnHangUp; requests: number; atOnce: number }[] = [
+      /** Twice the waves that would end by the hang-up, `atOnce` at a time (at least two), given one request's time. */
+      const pastHangUp = (atOnce: number) => (oneMs: number) =>
+        atOnce * Math.max(2, Math.ceil((2 * flags.hangUpAfterMs) / Math.max(oneMs, 1)));
+      const routes: {
+        route: string;
+        holds: string;
+        onHangUp: OnHangUp;
+        requests: number | ((oneRequestMs: number) => number);
+        atOnce: number;
+      }[] = [
         { route: '/sync-test', holds: threads, onHangUp: 'stopped', requests: n, atOnce: flags.pool },
         { route: '/cpu-pool-test', holds: threads, onHangUp: 'stopped', requests: n, atOnce: Math.min(flags.pool, cores) },
         { route: '/hash-pool-test', holds: threads, onHangUp: 'stopped', requests: n, atOnce: Math.min(flags.pool, cores) },
@@ -450,22 +465,30 @@ async function abandonEachRoute(): Promise<ReliabilityResults['abandonEveryRoute
             ]),
         { route: '/upstream-test', holds: 'connections to the upstream', onHangUp: 'stopped', requests: n, atOnce: n },
         { route: '/asyncio-test', holds: 'a timer each', onHangUp: 'holds nothing', requests: n, atOnce: n },
-        { route: '/blocking-loop-test', holds: 'the event loop', onHangUp: 'cannot be stopped', requests: 2, atOnce: 1 },
-        { route: '/cpu-loop-test', holds: 'the event loop', onHangUp: 'cannot be stopped', requests: 10, atOnce: 1 },
+        // Work that cannot be stopped: enough waves of it to be busy past the hang-up, whatever one request takes here.
+        {
+          route: '/blocking-loop-test',
+          holds: 'the event loop',
+          onHangUp: 'cannot be stopped',
+          requests: pastHangUp(1),
+          atOnce: 1,
+        },
+        { route: '/cpu-loop-test', holds: 'the event loop', onHangUp: 'cannot be stopped', requests: pastHangUp(1), atOnce: 1 },
         {
           route: '/hash-test',
           holds: "libuv's threads",
           onHangUp: 'cannot be stopped',
-          requests: 10 * libuvThreads,
+          requests: pastHangUp(libuvThreads),
           atOnce: Math.min(libuvThreads, cores),
         },
         { route: '/file-test', holds: "libuv's threads", onHangUp: 'cannot be stopped', requests: n, atOnce: libuvThreads },
       ];
       const results: AbandonedRoute[] = [];
-      for (const { route, holds, onHangUp, requests, atOnce } of routes) {
-        progress.step(`abandon ${route}: ${requests} requests`, requests);
+      for (const { route, holds, onHangUp, requests: planned, atOnce } of routes) {
         const one = await fireBurst({ baseUrl: server.url, path: (i) => `${route}/${i}`, requests: 1, timeoutMs: 60_000 });
         const oneRequestMs = round3(one.totalMs);
+        const requests = typeof planned === 'number' ? planned : planned(oneRequestMs);
+        progress.step(`abandon ${route}: ${requests} requests`, requests);
         const unstoppedMs = round3(Math.ceil(requests / atOnce) * oneRequestMs);
         const burst = await fireBurst({
           baseUrl: server.url,

@@ -10,6 +10,7 @@
  *    (the experiment writes what finished) is heard, then every process the script started is stopped, then exit
  *    130/143. A second signal kills them outright and exits at once. A stop asked for by the library (a server
  *    that died) ends the same way, with its own code.
+ *  - Output piped into a reader that stops reading (`| head`) ends the script quietly, its processes stopped.
  *  - However the process exits, any child still running is killed outright.
  */
 import { exitCodeOf, STOP_SIGNALS } from '../../server/signals.ts';
@@ -48,6 +49,13 @@ export function installScriptHandlers(): void {
     if (line !== null) (stream === 'stdout' ? console.log : console.error)(line);
     void stopAllServers(3000).finally(() => process.exit(exitCode));
   });
+  // Output piped into a reader that stopped reading (`| head`): stop quietly, as a command-line tool does on SIGPIPE.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      void requestStop({ by: 'the reader of its output went away', exitCode: 141 }); // 128 + SIGPIPE, as a shell reports it
+    });
+  }
   process.once('exit', killAllNow);
 }
 
