@@ -1,7 +1,7 @@
 /**
- * The original, side by side: the real FastAPI app under uvicorn and server.ts, in quick mode. Where no Python
- * with FastAPI and uvicorn exists (CI could not install them), those tests are skipped with the reason; the
- * skip path itself is always tested.
+ * The original, side by side, where it is not a run of its own: the skip path (always tested), and uvicorn gone with
+ * the process that started it (skipped, with the reason, where no Python has FastAPI and uvicorn). Its quick run's
+ * waves are checked in test/scripts.test.ts, on run-all's run.
  */
 import { test } from './harness.ts';
 import assert from 'node:assert/strict';
@@ -11,8 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findFastApiPython } from '../scripts/lib/processes/fastapi.ts';
 import type { ResultsFile } from '../scripts/lib/results/types.ts';
-import type { CompareFastApiResults } from '../scripts/compare-fastapi.ts';
-import { waveSizes } from '../scripts/lib/model/waves.ts';
 import { waitUntil } from '../scripts/lib/core/wait-until.ts';
 import { isRunning } from '../scripts/lib/processes/process-tree.ts';
 import { ROOT, parentThatStarts } from './run-script.ts';
@@ -33,39 +31,6 @@ async function tempDir(t: { after: (fn: () => Promise<void>) => void }) {
   t.after(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }
-
-test('compare-fastapi --quick: both servers run sync in ceil(N/40) waves; FastAPI with 100 threads in one', async (t) => {
-  if (noFastApi) return t.skip(noFastApi);
-  const out = await tempDir(t);
-  const D = 400;
-  const run = runCompare(['--quick', '--requests', '50', '--delay-ms', String(D), '--out', out]);
-  assert.equal(run.status, 0, run.stderr);
-  assert.match(run.stdout, /THE ORIGINAL, SIDE BY SIDE/);
-
-  const results = JSON.parse(await readFile(join(out, 'compare-fastapi.json'), 'utf8')) as ResultsFile<CompareFastApiResults>;
-  assert.equal(results.skipped, undefined);
-  assert.match(String(results.fastapi.fastapi), /^\d+\.\d+/);
-  const totals = Object.fromEntries(results.measurements.map((m) => [m.label, m]));
-  assert.deepEqual(Object.keys(totals), ['fastapi-async', 'fastapi-sync', 'fastapi-sync-limit-100', 'hono-async', 'hono-sync']);
-  for (const m of results.measurements) {
-    assert.equal(m.ok, 50, m.label);
-    assert.equal(m.requests.length, 50, m.label);
-  }
-  // 50 requests: one wave awaiting, two waves on 40 threads (40 + 10), one wave on 100 threads.
-  const waves = { 'fastapi-async': 1, 'hono-async': 1, 'fastapi-sync': 2, 'hono-sync': 2, 'fastapi-sync-limit-100': 1 };
-  for (const [label, n] of Object.entries(waves)) {
-    const m = totals[label]!;
-    assert.equal(m.predictedMs, n * D, label);
-    assert.equal(
-      waveSizes(m.requests, D).length,
-      n,
-      `${label}: ${n} wave(s) of ${D} ms: ends at ${m.requests.map((r) => r.endMs)}`,
-    );
-  }
-  // Only server.ts has /stats.
-  assert.equal(totals['fastapi-sync']!.server, undefined);
-  assert.equal(totals['hono-sync']!.server?.poolSize, 40);
-});
 
 test('without FastAPI: says what is missing and how to get it, writes a skipped JSON, exits 0', async (t) => {
   const out = await tempDir(t);

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import type { NoFields, ResultsFile } from '../scripts/lib/results/types.ts';
 import type { CpuBoundResults } from '../scripts/cpu-bound.ts';
 import type { ReliabilityResults } from '../scripts/reliability.ts';
+import type { FidelityResults } from '../scripts/fidelity.ts';
+import type { CompareFastApiResults } from '../scripts/compare-fastapi.ts';
 import type { RealIoResults } from '../scripts/real-io.ts';
 import type { DatabasePoolResults } from '../scripts/database-pool.ts';
 import type { WorkersResults } from '../scripts/workers.ts';
@@ -17,7 +19,7 @@ import type { ConcurrencySweepResults } from '../scripts/concurrency-sweep.ts';
 import type { FindPoolResults } from '../scripts/find-pool.ts';
 import type { PoolChainMeasurement, PoolChainResults } from '../scripts/pool-chain.ts';
 import type { RuntimesResults } from '../scripts/runtimes.ts';
-import { POOL_CHAIN, RUNTIMES_EXPERIMENT } from '../scripts/lib/results/labels.ts';
+import { COMPARE_FASTAPI, POOL_CHAIN, RUNTIMES_EXPERIMENT, isExperimentScript } from '../scripts/lib/results/labels.ts';
 import { findRuntime } from '../scripts/lib/processes/runtimes.ts';
 import { matchesConfigured } from '../scripts/lib/find-pool/verdict.ts';
 import { findPgBouncer } from '../scripts/lib/processes/pgbouncer.ts';
@@ -27,7 +29,7 @@ import { findFastApiPython } from '../scripts/lib/processes/fastapi.ts';
 
 import { runScript, tempDir, ROOT, embeddedPostgresProcesses, pgbouncerProcesses } from './run-script.ts';
 import { waveSizes } from '../scripts/lib/model/waves.ts';
-import { isExperimentScript } from '../scripts/lib/results/labels.ts';
+import { median } from '../scripts/lib/model/percentiles.ts';
 
 test('async-vs-sync --quick: async is one wave, sync is ceil(N/P) waves, and the JSON holds every request', async (t) => {
   const out = await tempDir(t);
@@ -233,6 +235,165 @@ describe('run-all --quick', () => {
         `loop N=${n}: event-loop delay max ${max} ms, the first request ${first} ms, the burst ${m.totalMs} ms`,
       );
     }
+  });
+
+  // fidelity's own run (not a second one): both clients on the same bursts, every async total taken apart by the
+  // server's clock, targets that follow from the figures of the same run. No speed is asserted: whether the figures
+  // meet their targets lives in results/; what is checked is that the figures are what they say they are.
+  test("fidelity: both clients on the same bursts, every async total taken apart by the server's clock, targets that follow from the figures", async () => {
+    const fidelity = await results<FidelityResults>('fidelity');
+    const D = fidelity.params.delayMs as number;
+    const pool = fidelity.params.pool as number;
+    const sizes = [100, 1000, 10_000].filter((n) => n <= (fidelity.params.maxRequests as number));
+    assert.deepEqual(sizes, [100, 1000], 'quick: the bursts of 100 and 1000, where a ratio is judged');
+    assert.equal(fidelity.experiment, 'fidelity');
+    const find = (label: string) => {
+      const m = fidelity.measurements.find((x) => x.label === label);
+      assert.ok(m, `${label} in ${fidelity.measurements.map((x) => x.label).join(', ')}`);
+      return m;
+    };
+    for (const m of fidelity.measurements) {
+      const runs = m.repeats!.totalsMs.length;
+      assert.equal(m.ok, m.concurrency * runs, `${m.label}: ${JSON.stringify(m.errorCounts)}`);
+      assert.equal(m.requests.length, m.concurrency, m.label);
+      assert.equal(m.totalMs, m.repeats!.median, m.label);
+    }
+    // The two clients fired the same bursts, as often, taking turns; curl is the blog's method.
+    for (const kind of ['trivial', 'async']) {
+      for (const n of sizes)
+        assert.equal(
+          find(`${kind}-suite-${n}`).repeats!.totalsMs.length,
+          find(`${kind}-reference-${n}`).repeats!.totalsMs.length,
+        );
+      assert.equal(find(`${kind}-curl-100`).client, 'curl');
+    }
+    assert.ok(find('trivial-reference-100').repeats!.totalsMs.length >= 5, 'the trivial burst is repeated for a steady median');
+    assert.ok(find('async-reference-100').repeats!.totalsMs.length >= 3, 'a ratio of async bursts is one of medians');
+
+    // What each burst is: async requests wait D (curl's own timing of each request says so too) and the trivial ones
+    // do not (a hundred curl processes starting at once can hold one back longer than that, so not curl's); sync on
+    // 4 threads is 25 waves of 4.
+    for (const client of ['suite', 'reference', 'curl']) {
+      const waited = find(`async-${client}-100`).requests.map((r) => r.endMs - r.startMs);
+      assert.ok(Math.min(...waited) >= D * 0.95, `async-${client}-100: a request answered in ${Math.min(...waited)} ms`);
+      if (client === 'curl') continue;
+      const answered = find(`trivial-${client}-100`).requests.map((r) => r.endMs - r.startMs);
+      assert.ok(
+        Math.max(...answered) < Math.min(...waited),
+        `${client}: the slowest /health answer came after the fastest async one`,
+      );
+    }
+    const waves = Array.from({ length: Math.ceil(100 / pool) }, (_, k) => Math.min(pool, 100 - k * pool));
+    assert.deepEqual(waveSizes(find('sync-suite-100').requests, D), waves, `sync: 100 requests on ${pool} threads`);
+
+    // The ratios come from the totals, not a constant: the suite's, run by run over the reference's of the same turn
+    // (their median, inside its interval); curl's one run over the reference's median.
+    for (const [kind, n] of ['trivial', 'async'].flatMap((kind) => sizes.map((n) => [kind, n] as const))) {
+      const reference = find(`${kind}-reference-${n}`);
+      const suiteRuns = find(`${kind}-suite-${n}`).repeats!.totalsMs;
+      const pairs = suiteRuns.map((total, k) => total / reference.repeats!.totalsMs[k]!).sort((a, b) => a - b);
+      const paired = fidelity.pairedRatios[`${kind}-suite-${n}`]!;
+      assert.equal(fidelity.ratios[`${kind}-suite-${n}`], paired.median, `${kind}-suite-${n}`);
+      assert.ok(Math.abs(paired.median - median(pairs)) < 0.001, `${kind}-suite-${n}: ${paired.median}, pairs ${pairs}`);
+      assert.ok(paired.low >= pairs[0]! - 0.001 && paired.high <= pairs.at(-1)! + 0.001 && paired.low <= paired.high);
+      if (n !== 100) continue; // the blog's method, curl, fires the blog's 100
+      const curl = Math.round((find(`${kind}-curl-100`).totalMs / reference.totalMs) * 1000) / 1000;
+      assert.equal(fidelity.ratios[`${kind}-curl-100`], curl, `${kind}-curl-100`);
+    }
+    // The server's account of each async burst: every request arrived and was answered, intake is the arrivals'
+    // spread, output runs from the last timer due to the last answer written, and D + intake + output adds up.
+    for (const label of [...sizes.flatMap((n) => [`async-suite-${n}`, `async-reference-${n}`]), 'async-curl-100']) {
+      const { server, concurrency } = find(label);
+      const account = fidelity.accounts[label]!;
+      assert.ok(account, `${label}: an account`);
+      assert.deepEqual(
+        [server!.arrivals.count, server!.answers.count],
+        [concurrency, concurrency],
+        `${label}: arrivals and answers`,
+      );
+      assert.ok(Math.abs(account.intakeMs - (server!.arrivals.lastMs! - server!.arrivals.firstMs!)) < 0.002, `${label}: intake`);
+      assert.ok(
+        Math.abs(account.outputMs - (server!.answers.lastMs! - server!.arrivals.lastMs! - D)) < 0.002,
+        `${label}: output`,
+      );
+      assert.ok(
+        Math.abs(account.accountedMs - (D + account.intakeMs + account.outputMs)) < 0.002,
+        `${label}: D + intake + output`,
+      );
+      // A libuv timer counts whole milliseconds, so it may fire up to one early by the high-resolution clock.
+      assert.ok(account.intakeMs >= 0 && account.outputMs > -1, `${label}: ${JSON.stringify(account)}`);
+    }
+    assert.equal(fidelity.accounts['trivial-suite-100'], undefined, 'no account of a burst that does not wait');
+
+    // A target's verdict follows from the figures of this run: pass or miss where they show it, never a pass on less
+    // (the judging itself, fed pairs that must pass and must miss, is test/targets.test.ts).
+    const targets = fidelity.targets ?? [];
+    for (const target of targets) {
+      const n = Number(/N = (\d+)/.exec(target.figure)?.[1]);
+      let verdict: string;
+      if (/D \+ intake \+ output/.test(target.figure)) {
+        const gap = Math.abs(find(`async-suite-${n}`).totalMs / fidelity.accounts[`async-suite-${n}`]!.accountedMs - 1);
+        verdict = gap <= 0.05 ? 'pass' : 'miss';
+      } else if (/÷ reference/.test(target.figure)) {
+        const paired = fidelity.pairedRatios[`${/async/.test(target.figure) ? 'async' : 'trivial'}-suite-${n}`]!;
+        verdict =
+          paired.coverage < 0.9 ? 'inconclusive' : paired.high <= 1.05 ? 'pass' : paired.low > 1.05 ? 'miss' : 'inconclusive';
+      } else {
+        const sync = find('sync-suite-100');
+        verdict =
+          sync.totalMs <= sync.predictedMs! + 25 * find('trivial-suite-100').totalMs && sync.errors === 0 ? 'pass' : 'miss';
+      }
+      assert.equal(target.verdict, verdict, `${target.figure}: ${target.measured} (${target.target})`);
+    }
+    assert.ok(targets.some((x) => /D \+ intake \+ output/.test(x.figure)) && targets.some((x) => /^sync/.test(x.figure)));
+    assert.equal(fidelity.perRequest.health100Ms, find('trivial-suite-100').totalMs);
+    assert.ok(fidelity.startup.poolWarmUpMs > 0 && fidelity.startup.spawnToReadyMs > fidelity.startup.poolWarmUpMs);
+    for (const bytes of Object.values(fidelity.memory)) assert.ok(bytes !== null && bytes > 10 * 2 ** 20);
+  });
+
+  // compare-fastapi's own run (not a second one): the blog's app and ours, fired at by the same client.
+  test('compare-fastapi: both servers run sync in ceil(N/40) waves; FastAPI with its limit raised in one', async (t) => {
+    const python = await findFastApiPython();
+    if ('missing' in python) return t.skip(`FastAPI comparison not run: ${python.missing}`);
+    const r = await results<CompareFastApiResults>(COMPARE_FASTAPI.experiment);
+    assert.equal(r.skipped, undefined);
+    assert.match(String(r.fastapi.fastapi), /^\d+\.\d+/);
+    const N = r.params.requests as number;
+    const D = r.params.delayMs as number;
+    const raised = r.params.raisedLimit as number;
+    const totals = Object.fromEntries(r.measurements.map((m) => [m.label, m]));
+    assert.deepEqual(Object.keys(totals), [
+      COMPARE_FASTAPI.fastapiAsync,
+      COMPARE_FASTAPI.fastapiSync,
+      COMPARE_FASTAPI.fastapiSyncRaised(raised),
+      COMPARE_FASTAPI.honoAsync,
+      COMPARE_FASTAPI.honoSync,
+    ]);
+    for (const m of r.measurements) {
+      assert.equal(m.ok, N * (m.repeats?.totalsMs.length ?? 1), m.label);
+      assert.equal(m.requests.length, N, m.label);
+    }
+    // One wave awaiting, ceil(N / 40) on 40 threads, one on the raised limit (N at most that).
+    assert.ok(N > 40 && N <= raised, `N = ${N}: more than one wave on 40 threads, one on ${raised}`);
+    const waves = {
+      [COMPARE_FASTAPI.fastapiAsync]: 1,
+      [COMPARE_FASTAPI.honoAsync]: 1,
+      [COMPARE_FASTAPI.fastapiSync]: Math.ceil(N / 40),
+      [COMPARE_FASTAPI.honoSync]: Math.ceil(N / 40),
+      [COMPARE_FASTAPI.fastapiSyncRaised(raised)]: 1,
+    };
+    for (const [label, n] of Object.entries(waves)) {
+      const m = totals[label]!;
+      assert.equal(m.predictedMs, n * D, label);
+      assert.equal(
+        waveSizes(m.requests, D).length,
+        n,
+        `${label}: ${n} wave(s) of ${D} ms: ends at ${m.requests.map((q) => q.endMs)}`,
+      );
+    }
+    // Only server.ts has /stats.
+    assert.equal(totals[COMPARE_FASTAPI.fastapiSync]!.server, undefined);
+    assert.equal(totals[COMPARE_FASTAPI.honoSync]!.server?.poolSize, 40);
   });
 
   test('reliability: bad input as documented, overload 200s and 503s, abandoned tasks cancelled, SIGTERM exits 0', async () => {
@@ -535,6 +696,9 @@ describe('run-all --quick', () => {
 });
 
 test('a common flag that makes no sense for a script is refused in one sentence, not ignored', () => {
+  const curl = runScript('fidelity.ts', ['--client', 'curl']);
+  assert.equal(curl.status, 2);
+  assert.equal(curl.stderr, 'fidelity.ts: it runs every client itself; --client does not apply.\n');
   const run = runScript('reliability.ts', ['--repeat', '3']);
   assert.equal(run.status, 2);
   assert.equal(run.stderr, 'reliability.ts: each part fires one burst shaped for its claim; --repeat does not apply.\n');
