@@ -54,7 +54,19 @@ export async function runPrimary(settings: ServerSettings): Promise<void> {
   const ready = new Map<number, { url: string; poolWarmUpMs: number; database: WarmPool }>();
   let stopping = false;
   let announced = false;
-  const collecting = new Map<number, { from: Worker; question: Question; got: Map<number, Answer> }>();
+  // A question to every worker (their /stats, their task changes): answered once every worker asked has answered
+  // or is gone. A worker that dies meanwhile must not leave the question open: /stats would hang until it timed out.
+  const collecting = new Map<number, { from: Worker; question: Question; asked: Set<number>; got: Map<number, Answer> }>();
+  const answerIfComplete = (id: number) => {
+    const request = collecting.get(id);
+    if (!request || [...request.asked].some((pid) => !request.got.has(pid))) return;
+    collecting.delete(id);
+    const answer =
+      request.question.kind === 'stats'
+        ? addUpStats(request.got as Map<number, ServerStats>)
+        : mergeTaskChanges([...(request.got as Map<number, ProcessChanges>).values()]);
+    if (request.from.isConnected()) request.from.send({ kind: 'group-answer', id, answer } satisfies Message);
+  };
   // Node's workers share the primary's listener, also one on port 0. Bun's (1.4) each listen themselves, sharing a
   // port only when it is given (SO_REUSEPORT): on port 0 each took a port of its own and the ready line reached one
   // of them. So on Bun the primary picks the free port first and gives it to every worker.
@@ -85,27 +97,27 @@ export async function runPrimary(settings: ServerSettings): Promise<void> {
         );
       } else if (announced && !settings.quiet) console.log(`worker ${worker.process.pid} ready`);
     } else if (message.kind === 'ask') {
-      const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w?.isConnected() === true);
-      collecting.set(message.id, { from: worker, question: message.question, got: new Map() });
+      // Only workers that said they are ready: one still starting (a replacement warming its pool) does not listen
+      // for questions yet, and would leave this one unanswered.
+      const workers = Object.values(cluster.workers ?? {}).filter(
+        (w): w is Worker => w?.isConnected() === true && ready.has(w.process.pid!),
+      );
+      const asked = new Set(workers.map((w) => w.process.pid!));
+      collecting.set(message.id, { from: worker, question: message.question, asked, got: new Map() });
       for (const w of workers) w.send({ kind: 'collect', id: message.id, question: message.question } satisfies Message);
     } else if (message.kind === 'collected') {
-      const request = collecting.get(message.id);
-      if (!request) return;
-      request.got.set(worker.process.pid!, message.answer);
-      const alive = Object.values(cluster.workers ?? {}).filter((w) => w?.isConnected()).length;
-      if (request.got.size >= alive) {
-        collecting.delete(message.id);
-        const answer =
-          request.question.kind === 'stats'
-            ? addUpStats(request.got as Map<number, ServerStats>)
-            : mergeTaskChanges([...(request.got as Map<number, ProcessChanges>).values()]);
-        request.from.send({ kind: 'group-answer', id: message.id, answer } satisfies Message);
-      }
+      collecting.get(message.id)?.got.set(worker.process.pid!, message.answer);
+      answerIfComplete(message.id);
     }
   };
 
   cluster.on('exit', (worker, code, signal) => {
     ready.delete(worker.process.pid!);
+    for (const [id, request] of collecting) {
+      request.asked.delete(worker.process.pid!);
+      request.got.delete(worker.process.pid!);
+      answerIfComplete(id);
+    }
     if (stopping) return;
     if (!announced) {
       // A worker that could not start (a port in use, a bad setting) has said why on stderr: the group ends too.
