@@ -19,12 +19,16 @@ import { waitUntil } from '../scripts/lib/core/wait-until.ts';
 import { ROOT, runScript, runScriptAsync, tempDir, serverChildrenOf, embeddedPostgresProcesses } from './run-script.ts';
 import { isRunning } from '../scripts/lib/processes/process-tree.ts';
 
+/** Each request of the interrupted runs: five waves of it make a burst a signal lands in the middle of. */
+const SLOW_D = 400;
 const linuxOnly = { skip: !existsSync('/proc/self/task') && 'needs /proc' };
 
-/** async-vs-sync with a short async burst and a long sync one; resolves once the sync burst is being fired. */
-/** async-vs-sync with 10 requests of 1 s on 2 threads into `out` (and `more` flags), once its sync burst has begun. */
+/**
+ * async-vs-sync with 10 requests of 400 ms on 2 threads into `out` (and `more` flags), once its sync burst has begun:
+ * five waves, 2 s in which a signal lands mid-burst. --quick: a smaller warm-up before each burst.
+ */
 async function startAsyncVsSync(t: { after: (fn: () => unknown) => void }, out: string, more: string[] = []) {
-  const args = ['--repeat', '1', '--requests', '10', '--pool', '2', '--delay-ms', '1000', '--out', out, ...more];
+  const args = ['--quick', '--requests', '10', '--pool', '2', '--delay-ms', String(SLOW_D), '--out', out, ...more];
   const script = spawn(process.execPath, ['--import', 'tsx', 'scripts/async-vs-sync.ts', ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -95,7 +99,7 @@ test('an interrupted run never replaces a complete result: it goes beside it', l
 
 test('a server that dies mid-run: one sentence, exit 1, the finished burst kept and the cut one marked', async (t) => {
   const out = await tempDir(t);
-  const server = await startServer({ poolSize: 2, delayMs: 1000 });
+  const server = await startServer({ poolSize: 2, delayMs: SLOW_D });
   t.after(() => server.stop());
   const { exited, stderr } = await startAsyncVsSync(t, out, ['--url', server.url]);
   process.kill(server.pid, 'SIGKILL');
@@ -164,7 +168,7 @@ test(
     const othersBefore = embeddedPostgresProcesses();
     const script = spawn(
       process.execPath,
-      ['--import', 'tsx', 'scripts/real-io.ts', '--quick', '--delay-ms', '2000', '--out', out],
+      ['--import', 'tsx', 'scripts/real-io.ts', '--quick', '--delay-ms', String(SLOW_D), '--out', out],
       {
         cwd: ROOT,
         stdio: ['ignore', 'ignore', 'pipe'],
