@@ -1,11 +1,14 @@
 /**
- * find-pool, run as a user runs it, against servers it is not told about: server.ts started with pools of 1, 3 and 7,
- * its async endpoint, CPU work on more threads than cores, two worker processes, a bounded queue; an https server
- * of the test's own that wants a POST with a header and a body; and bad input. Every verdict is read from the
- * results file the script wrote. The only times compared with are the server's configured delay (a request cannot
- * be answered sooner) and the budget the script was given.
+ * find-pool, run as a user runs it, against servers it is not told about: server.ts with a pool of 3, CPU work on more
+ * threads than cores, a budget too short for the search; an https server of the test's own that wants a POST with a
+ * header and a body, and one slower to take connections than a burst brings them; and bad input. Every verdict is read
+ * from the results file the script wrote. The only times compared with are the server's configured delay (a request
+ * cannot be answered sooner) and the budget the script was given. The self-check inside run-all --quick
+ * (test/scripts.test.ts) holds the same checks on the suite's own endpoints, so they are not fired twice: pools of 1,
+ * 4, 7, 10 and 40 found exactly with every burst beside the model, the async endpoint's no limit, two worker
+ * processes, a bounded queue's edge.
  */
-import { test } from './harness.ts';
+import { test, before, after } from './harness.ts';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createServer as createHttpsServer } from 'node:https';
@@ -15,7 +18,7 @@ import { availableParallelism } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startServer, type ServerOptions } from '../scripts/lib/processes/start-server.ts';
+import { startServer, type RunningServer, type ServerOptions } from '../scripts/lib/processes/start-server.ts';
 import { calibrate } from '../scripts/lib/measure/calibrate.ts';
 import type { ResultsFile } from '../scripts/lib/results/types.ts';
 import type { FindPoolResults } from '../scripts/find-pool.ts';
@@ -42,49 +45,44 @@ async function serverWith(t: Context, pool: number, delayMs: number, settings: S
 }
 
 const DELAY = 200;
+const POOL = 3;
 
-for (const pool of [1, 3, 7]) {
-  test(`a pool of ${pool}: found exactly, D from one request, the verdict printed first, every burst beside the model`, async (t) => {
-    const server = await serverWith(t, pool, DELAY);
-    const { run, results, finding } = await findPool(t, `${server.url}/sync-test/{id}`, ['--max-requests', '32']);
-    assert.equal(finding.kind, 'pool', finding.sentence);
-    assert.equal(finding.poolSize, pool, finding.sentence);
-    // No answer comes before the server's own delay; D is the earliest answer of any burst.
-    assert.ok(finding.delayMs >= DELAY, `D = ${finding.delayMs} ms, below the server's ${DELAY} ms`);
-    const earliest = Math.min(
-      ...results.measurements.flatMap((m) => m.requests.filter((r) => r.status === 200).map((r) => r.endMs - r.startMs)),
-    );
-    assert.ok(Math.abs(finding.delayMs - earliest) < 0.01, `D ${finding.delayMs}, earliest answer ${earliest}`);
-    assert.match(finding.sentence, new RegExp(`a pool of ${pool}\\b`));
-    // The plan before the first burst; the sentence before the table.
-    const out = run.stdout;
-    assert.ok(out.indexOf('plan:') < out.indexOf('N = 1 (first):'), out);
-    assert.ok(out.indexOf(finding.sentence) < out.indexOf('total ms'), out);
-    // Confirmed: a burst of P in one wave and one of P + 1 in two, each with P in its first wave.
-    const waves = (n: number) => results.measurements.filter((m) => m.concurrency === n && m.errors === 0).map((m) => m.waves);
-    assert.ok(
-      waves(pool).some((w) => w?.length === 1 && w[0] === pool),
-      `N = ${pool}: ${JSON.stringify(waves(pool))}`,
-    );
-    assert.ok(
-      waves(pool + 1).some((w) => w?.length === 2 && w[0] === pool),
-      `N = ${pool + 1}: ${JSON.stringify(waves(pool + 1))}`,
-    );
-    // Every answered burst carries the model's total for the P it concluded.
-    for (const m of results.measurements.filter((m) => m.errors === 0))
-      assert.equal(m.predictedMs, Math.ceil(m.concurrency / pool) * finding.delayMs, m.label);
-    assert.ok(results.staircases?.[0]?.points.length, 'a staircase');
-  });
-}
+/** server.ts with a pool of 3: the pool test's, and then the server bad input asks for a path it does not have. */
+let pool3: RunningServer;
+before(async () => {
+  pool3 = await startServer({ poolSize: POOL, delayMs: DELAY });
+});
+after(() => pool3?.stop());
 
-test('the async endpoint: no limit within --max-requests, and said so', async (t) => {
-  const server = await serverWith(t, 1, DELAY);
-  const { finding } = await findPool(t, `${server.url}/asyncio-test/{id}`, ['--max-requests', '16']);
-  assert.equal(finding.kind, 'none', finding.sentence);
-  assert.equal(finding.poolSize, null);
-  assert.equal(finding.maxRequestsTried, 16);
-  assert.equal(finding.refusedBeyond, null);
-  assert.match(finding.sentence, /no limit up to 16/);
+test(`a pool of ${POOL}: found exactly, D from one request, the verdict printed first, every burst beside the model`, async (t) => {
+  const { run, results, finding } = await findPool(t, `${pool3.url}/sync-test/{id}`, ['--max-requests', '32']);
+  assert.equal(finding.kind, 'pool', finding.sentence);
+  assert.equal(finding.poolSize, POOL, finding.sentence);
+  // No answer comes before the server's own delay; D is the earliest answer of any burst.
+  assert.ok(finding.delayMs >= DELAY, `D = ${finding.delayMs} ms, below the server's ${DELAY} ms`);
+  const earliest = Math.min(
+    ...results.measurements.flatMap((m) => m.requests.filter((r) => r.status === 200).map((r) => r.endMs - r.startMs)),
+  );
+  assert.ok(Math.abs(finding.delayMs - earliest) < 0.01, `D ${finding.delayMs}, earliest answer ${earliest}`);
+  assert.match(finding.sentence, new RegExp(`a pool of ${POOL}\\b`));
+  // The plan before the first burst; the sentence before the table.
+  const out = run.stdout;
+  assert.ok(out.indexOf('plan:') < out.indexOf('N = 1 (first):'), out);
+  assert.ok(out.indexOf(finding.sentence) < out.indexOf('total ms'), out);
+  // Confirmed: a burst of P in one wave and one of P + 1 in two, each with P in its first wave.
+  const waves = (n: number) => results.measurements.filter((m) => m.concurrency === n && m.errors === 0).map((m) => m.waves);
+  assert.ok(
+    waves(POOL).some((w) => w?.length === 1 && w[0] === POOL),
+    `N = ${POOL}: ${JSON.stringify(waves(POOL))}`,
+  );
+  assert.ok(
+    waves(POOL + 1).some((w) => w?.length === 2 && w[0] === POOL),
+    `N = ${POOL + 1}: ${JSON.stringify(waves(POOL + 1))}`,
+  );
+  // Every answered burst carries the model's total for the P it concluded.
+  for (const m of results.measurements.filter((m) => m.errors === 0))
+    assert.equal(m.predictedMs, Math.ceil(m.concurrency / POOL) * finding.delayMs, m.label);
+  assert.ok(results.staircases?.[0]?.points.length, 'a staircase');
 });
 
 test('CPU work on more threads than cores: found as CPU, with the parallelism it got', async (t) => {
@@ -116,42 +114,18 @@ test('CPU work on more threads than cores: found as CPU, with the parallelism it
   assert.match(finding.sentence, /shares the cores/);
 });
 
-test('two worker processes: each one’s pool found by the header that names it, or their sum', async (t) => {
-  const server = await serverWith(t, 3, 300, { workers: 2 });
-  const { finding } = await findPool(t, `${server.url}/sync-test/{id}`, ['--max-requests', '32']);
-  if (finding.kind === 'pool') assert.equal(finding.poolSize, 6, finding.sentence);
-  else {
-    assert.equal(finding.kind, 'uneven', finding.sentence);
-    assert.equal(Object.keys(finding.perWorker ?? {}).length, 2, finding.sentence);
-    assert.deepEqual(Object.values(finding.perWorkerPoolSize ?? {}), [3, 3], finding.sentence);
-    assert.match(finding.sentence, /2 processes/);
-  }
-});
-
-test('a bounded queue: refused beyond P + the queue, with the statuses, the edge confirmed by N = A and A + 1', async (t) => {
-  const server = await serverWith(t, 2, DELAY, { queueLimit: 3 });
-  const { results, finding } = await findPool(t, `${server.url}/sync-test/{id}`, ['--max-requests', '16']);
-  assert.equal(finding.kind, 'pool', finding.sentence);
-  assert.equal(finding.poolSize, 2);
-  assert.equal(finding.refusedBeyond, 5, finding.sentence);
-  assert.equal(finding.refusedBeyondConfirmed, true, finding.sentence);
-  assert.ok(finding.refusedWith?.['HTTP 503'], JSON.stringify(finding.refusedWith));
-  assert.match(finding.sentence, /Beyond 5 at once it refuses/);
-  const at = (n: number) => results.measurements.filter((m) => m.concurrency === n);
-  assert.ok(at(5).some((m) => m.ok === 5));
-  assert.ok(at(6).some((m) => m.ok === 5 && m.statusCounts['503'] === 1));
-});
-
 test('the budget bounds the search: one request too long for it ends in a sentence; a short one leaves it undecided', async (t) => {
-  const slow = await serverWith(t, 40, 2500);
-  const tooLong = await runScriptAsync('find-pool.ts', ['--url', `${slow.url}/sync-test/{id}`, '--budget-s', '5']);
+  // Awaited timers of 400 ms: nothing limits them, so only the budget ends the search.
+  const server = await serverWith(t, 1, 400);
+  const url = `${server.url}/asyncio-test/{id}`;
+  // A budget of 1 s: after one request of 400 ms, three more do not fit.
+  const tooLong = await runScriptAsync('find-pool.ts', ['--url', url, '--budget-s', '1']);
   assert.equal(tooLong.status, 2, tooLong.stderr);
-  assert.match(tooLong.stderr, /not even two bursts fit the budget of 5 s; give --budget-s \d+ or more/);
+  assert.match(tooLong.stderr, /not even two bursts fit the budget of 1 s; give --budget-s \d+ or more/);
   assert.doesNotMatch(tooLong.stderr, /\n\s+at /, 'no stack trace');
 
-  const server = await serverWith(t, 40, 400);
   const budgetMs = 3000;
-  const { finding } = await findPool(t, `${server.url}/sync-test/{id}`, ['--budget-s', String(budgetMs / 1000)]);
+  const { finding } = await findPool(t, url, ['--budget-s', String(budgetMs / 1000)]);
   assert.equal(finding.kind, 'undecided', finding.sentence);
   assert.equal(finding.poolSize, null);
   // What it knows: every burst it fired was one wave, so P is at least its largest, and nothing bounds it above.
@@ -239,11 +213,13 @@ test('https with a self-signed certificate (--insecure), a POST with headers and
   const url = await poolServer(t, tls, POOL, DELAY);
   const body = ['--body', '{"item":1}', '--max-requests', '16'];
 
-  const untrusted = await runScriptAsync('find-pool.ts', ['--url', url, ...DOCUMENTED, ...body]);
+  // Two runs that end at their first request, side by side: nothing in them is timed.
+  const [untrusted, wrongBody] = await Promise.all([
+    runScriptAsync('find-pool.ts', ['--url', url, ...DOCUMENTED, ...body]),
+    runScriptAsync('find-pool.ts', ['--url', url, '--insecure', ...DOCUMENTED, '--body', '{}']),
+  ]);
   assert.equal(untrusted.status, 2, untrusted.stderr);
   assert.match(untrusted.stderr, /nothing answers at https:\/\/127\.0\.0\.1:\d+ \(.*(certificate|self.signed).*\)/i);
-
-  const wrongBody = await runScriptAsync('find-pool.ts', ['--url', url, '--insecure', ...DOCUMENTED, '--body', '{}']);
   assert.equal(wrongBody.status, 2, wrongBody.stderr);
   assert.match(wrongBody.stderr, /was answered 400: .*not the documented request/);
 
@@ -266,7 +242,7 @@ test('a server slower to take connections than the burst brings them: the right 
   assert.match(finding.sentence, /acceptor is the next thing to look at/);
 });
 
-test('bad input ends in one sentence and exit 2: not a URL, not http, not this machine, nothing listening, a 404', async (t) => {
+test('bad input ends in one sentence and exit 2: not a URL, not http, not this machine, nothing listening, a 404', async () => {
   // A port that was free a moment ago: nothing listens there.
   const closed = await new Promise<number>((resolve) => {
     const probe = createNetServer().listen(0, '127.0.0.1', () => {
@@ -274,17 +250,18 @@ test('bad input ends in one sentence and exit 2: not a URL, not http, not this m
       probe.close(() => resolve(port));
     });
   });
-  const server = await serverWith(t, 1, 10);
   const cases: [string[], RegExp][] = [
     [['--url', 'not a url'], /--url must be an http:\/\/ or https:\/\/ address/],
     [['--url', 'ftp://127.0.0.1/x'], /--url must be an http:\/\/ or https:\/\/ address, got ftp:/],
     [['--url', 'http://192.0.2.1/sync-test/{id}'], /192\.0\.2\.1 is not this machine.*--allow-remote/],
     [['--url', `http://127.0.0.1:${closed}/sync-test/{id}`], /nothing answers at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/],
-    [['--url', `${server.url}/no-such-endpoint/{id}`], /was answered 404/],
-    [['--url', `${server.url}/sync-test/{id}`, '--max-requests', '1'], /--max-requests/],
+    [['--url', `${pool3.url}/no-such-endpoint/{id}`], /was answered 404/],
+    [['--url', `${pool3.url}/sync-test/{id}`, '--max-requests', '1'], /--max-requests/],
   ];
-  for (const [args, sentence] of cases) {
-    const run = await runScriptAsync('find-pool.ts', args);
+  // Side by side: each ends before any burst, and nothing in them is timed.
+  const runs = await Promise.all(cases.map(([args]) => runScriptAsync('find-pool.ts', args)));
+  for (const [i, [args, sentence]] of cases.entries()) {
+    const run = runs[i]!;
     assert.equal(run.status, 2, `${args.join(' ')}: ${run.stderr}`);
     assert.match(run.stderr, sentence, args.join(' '));
     assert.equal(run.stderr.trim().split('\n').length, 1, `one sentence: ${run.stderr}`);

@@ -600,6 +600,59 @@ describe('run-all --quick', () => {
     const queue = r.findings.find((f) => f.configured!.refusedBeyond !== undefined)!;
     assert.equal(queue.refusedBeyond, queue.configured!.refusedBeyond, queue.sentence);
     assert.equal(r.staircases?.length, r.findings.length);
+    // What test/find-pool.test.ts would otherwise check with runs of its own, on these findings. A target's bursts are
+    // labelled with the name of its staircase, which comes in the order of the findings.
+    const { delayMs: d, maxRequests } = r.params as { delayMs: number; maxRequests: number };
+    const burstsOf = (f: (typeof r.findings)[number]) =>
+      r.measurements.filter((m) => m.label.startsWith(`${r.staircases![r.findings.indexOf(f)]!.name} N=`));
+    for (const f of r.findings) {
+      const bursts = burstsOf(f);
+      const label = `${f.target} (${f.configured!.note}): ${f.sentence}`;
+      if (f.kind === 'pool') {
+        const p = f.poolSize!;
+        // No answer comes before the server's own delay (a hash has none: its D is its work); D is the earliest answer
+        // of any burst.
+        if (f.configured!.kind !== 'cpu') assert.ok(f.delayMs >= d, `D = ${f.delayMs} ms, below the server's ${d} ms: ${label}`);
+        const earliest = Math.min(
+          ...bursts.flatMap((m) => m.requests.filter((q) => q.status === 200).map((q) => q.endMs - q.startMs)),
+        );
+        assert.ok(Math.abs(f.delayMs - earliest) < 0.01, `D ${f.delayMs}, earliest answer ${earliest}: ${label}`);
+        assert.match(f.sentence, new RegExp(`a pool of ${p}\\b`), label);
+        // Confirmed: a burst of P in one wave and one of P + 1 in two, each with P in its first wave.
+        const waves = (n: number) => bursts.filter((m) => m.concurrency === n && m.errors === 0).map((m) => m.waves);
+        assert.ok(
+          waves(p).some((w) => w?.length === 1 && w[0] === p),
+          `N = ${p}: ${JSON.stringify(waves(p))}: ${label}`,
+        );
+        assert.ok(
+          waves(p + 1).some((w) => w?.length === 2 && w[0] === p),
+          `N = ${p + 1}: ${JSON.stringify(waves(p + 1))}: ${label}`,
+        );
+        // Every answered burst carries the model's total for the P it concluded.
+        for (const m of bursts.filter((m) => m.errors === 0))
+          assert.equal(m.predictedMs, Math.ceil(m.concurrency / p) * f.delayMs, m.label);
+      }
+      // The async endpoint: no limit within --max-requests, and said so.
+      if (f.configured!.kind === 'none') {
+        assert.deepEqual([f.kind, f.poolSize, f.maxRequestsTried, f.refusedBeyond], ['none', null, maxRequests, null], label);
+        assert.match(f.sentence, new RegExp(`no limit up to ${maxRequests}\\b`), label);
+      }
+      // Two worker processes: each one's pool found by the header that names it (else their sum, a pool, above).
+      if (f.configured!.kind === 'uneven' && f.kind === 'uneven') {
+        const each = f.configured!.poolSize! / 2;
+        assert.equal(Object.keys(f.perWorker ?? {}).length, 2, label);
+        assert.deepEqual(Object.values(f.perWorkerPoolSize ?? {}), [each, each], label);
+        assert.match(f.sentence, /2 processes/, label);
+      }
+    }
+    // A bounded queue: refused beyond P + the queue, with the statuses, the edge confirmed by N = A and A + 1.
+    const a = queue.refusedBeyond!;
+    const at = (n: number) => burstsOf(queue).filter((m) => m.concurrency === n);
+    assert.equal(queue.refusedBeyondConfirmed, true, queue.sentence);
+    assert.ok(queue.refusedWith?.['HTTP 503'], JSON.stringify(queue.refusedWith));
+    assert.match(queue.sentence, new RegExp(`Beyond ${a} at once it refuses`));
+    assert.ok(at(a).some((m) => m.ok === a));
+    assert.ok(at(a + 1).some((m) => m.ok === a && m.statusCounts['503'] === 1));
   });
 
   test('no PostgreSQL or PgBouncer process is left behind by the database experiments', () => {
