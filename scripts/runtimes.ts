@@ -24,9 +24,10 @@
  *         waiting behind them where the pool is full (at most the first-in, first-out bound), not where it is not;
  *         D + intake + output beside the 10 000-request total; --workers 2 in the waves of its split, refused on
  *         Deno in one sentence. A runtime that cannot run here is skipped with the reason.
- * Takes:  per runtime, the blog's bursts (D, 3 · D and the large one), eight server starts for the hidden pool, a
+ * Takes:  per runtime, the blog's bursts (D, 3 · D and the large one), six server starts for the hidden pool, a
  *         cluster (the committed run's time is in results/summary.json); --quick shortens D and N to check the
- *         shape. Writes results/runtimes.json.
+ *         shape, and measures the hidden pool at its default size only, on the blog's server. Writes
+ *         results/runtimes.json.
  *
  * About 400 lines in one file: one comparison, runtime by runtime, whose parts (the blog's bursts, the hidden pool,
  * the costs, the cluster) each read like a short script; split, each would repeat the same per-runtime frame.
@@ -141,7 +142,9 @@ const experiment = defineExperiment({
     workers: { help: 'processes for the cluster burst', default: 2, max: 16 },
   },
   lists: {
-    threadpools: { help: 'UV_THREADPOOL_SIZE values for the hashes, beside unset', default: [1, 2, 8], quick: [1], max: 1024 },
+    // --quick: unset only. 1 is the one size below Node's 4 that a quick run could show, and libuv-pool.ts's --quick
+    // sweeps Node's already; Bun takes 2 or more, Deno none.
+    threadpools: { help: 'UV_THREADPOOL_SIZE values for the hashes, beside unset', default: [1, 2, 8], quick: [], max: 1024 },
     fifoThreadpools: { help: 'UV_THREADPOOL_SIZE values for the FIFO opens, beside unset', default: [8], quick: [], max: 1024 },
   },
   texts: { runtimes: { help: 'the runtimes to compare, in order (default node,bun,deno)', value: 'A,B,…' } },
@@ -164,10 +167,7 @@ try {
     experiment.say(`\n━━ ${runtime} ${found.version}`);
     const row: RuntimeRow = { runtime, runtimeVersion: found.version };
     rows.push(row);
-    await blogAndCosts(runtime, row);
-    await hiddenPoolUnderHashes(runtime, row);
-    await hiddenPoolUnderFifoOpens(runtime, row);
-    await cluster(runtime, row);
+    await parts(runtime, row);
   }
 } finally {
   fifos.remove();
@@ -178,140 +178,161 @@ await experiment.finish({ runtimes: rows, params: { runtimes: runtimes.join(',')
 
 // ─── The parts, each on the runtime's own servers ───────────────────────────────────────────────────────────────
 
-/** server.ts on `runtime`, watched (its death mid-run ends the run as interrupted). */
-async function serverOn(runtime: Runtime, options: ServerOptions, env: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
-  return experiment.watch(await experiment.startServer(options, { runtime, env }));
+/**
+ * The parts on `runtime`, each on servers of its own, in order: the blog's bursts and the costs, the hidden pool under
+ * hashes and under FIFO opens at each UV_THREADPOOL_SIZE, the cluster. In --quick the hidden pool at its default size
+ * is measured on the blog's server, after the blog's bursts: its routes touch neither the blog's pool nor D, and every
+ * burst before it was answered in full. Two starts saved per runtime.
+ */
+async function parts(runtime: Runtime, row: RuntimeRow): Promise<void> {
+  const blog: ServerOptions = { poolSize: flags.pool, delayMs: flags.delayMs };
+  const hashing: ServerOptions = { poolSize: cores, delayMs: 0, hashIterations: iterations };
+  const opening: ServerOptions = { poolSize: 1, delayMs: 0, fifoDir: fifos.dir };
+  /** server.ts on `runtime` with UV_THREADPOOL_SIZE `threadpool`, watched (its death mid-run ends the run as interrupted). */
+  const on = (options: ServerOptions, threadpool: number | null, part: (server: RunningServer) => Promise<void>) =>
+    experiment.withServer(
+      async () => experiment.watch(await experiment.startServer(options, { runtime, env: uvEnv(threadpool) })),
+      part,
+    );
+  row.hashes = [];
+  row.fifo = [];
+  if (!CAN_SEE_THREADS) experiment.say('FIFO opens skipped: the threads blocked in open() are counted in /proc');
+  if (flags.quick) {
+    await on({ ...blog, hashIterations: iterations, fifoDir: fifos.dir }, null, async (server) => {
+      await blogAndCosts(server, row);
+      await hiddenPoolUnderHashes(server, null, row);
+      if (CAN_SEE_THREADS) await hiddenPoolUnderFifoOpens(server, null, row);
+    });
+  } else {
+    await on(blog, null, (server) => blogAndCosts(server, row));
+    await on(hashing, null, (server) => hiddenPoolUnderHashes(server, null, row));
+  }
+  for (const threadpool of flags.threadpools)
+    await on(hashing, threadpool, (server) => hiddenPoolUnderHashes(server, threadpool, row));
+  if (CAN_SEE_THREADS) {
+    if (!flags.quick) await on(opening, null, (server) => hiddenPoolUnderFifoOpens(server, null, row));
+    for (const threadpool of flags.fifoThreadpools)
+      await on(opening, threadpool, (server) => hiddenPoolUnderFifoOpens(server, threadpool, row));
+  }
+  await cluster(runtime, row);
 }
 
 /** The blog's two bursts on the blog's pool; its memory and threads at the ready line; 10 000 awaited timers. */
-async function blogAndCosts(runtime: Runtime, row: RuntimeRow): Promise<void> {
+async function blogAndCosts(server: RunningServer, row: RuntimeRow): Promise<void> {
   const { requests, delayMs, pool } = flags;
-  await experiment.withServer(
-    () => serverOn(runtime, { poolSize: pool, delayMs }),
-    async (server) => {
-      const ready = await server.stats();
-      row.hiddenPool = ready.hiddenPool;
-      row.atReady = {
-        poolSize: pool,
-        rssBytes: ready.rssBytes,
-        threads: CAN_SEE_THREADS ? countThreads(server.pid) : null,
-        threadsByName: CAN_SEE_THREADS ? threadsByName(server.pid) : {},
-      };
-      const rss = treeRss(server.pid)?.rssBytes;
-      experiment.say(
-        `at ready: ${mb(ready.rssBytes)} (its /stats${rss ? `; ${mb(rss)} in /proc` : ''}) with ${pool} pool threads warm, ` +
-          `${row.atReady.threads ?? '?'} threads in all; hidden pool: ${ready.hiddenPool.name}, up to ${ready.hiddenPool.maxThreads} threads`,
-      );
-      const burst = { requests, delayMs };
-      await experiment.measure(server, { label: LABELS.async(runtime), endpoint: '/asyncio-test', poolSize: null, ...burst });
-      await experiment.measure(server, { label: LABELS.sync(runtime), endpoint: '/sync-test', poolSize: pool, ...burst });
-      // As fidelity takes a total apart: D + the server's intake (first to last arrival) + its output (the last timer
-      // due to the last answer written). The model is D; the account is what this server added to it.
-      const many = await experiment.measure(server, {
-        label: LABELS.manyAsync(runtime, flags.manyRequests),
-        endpoint: '/asyncio-test',
-        poolSize: null,
-        requests: flags.manyRequests,
-        delayMs,
-      });
-      const account = accountOf(many.server, delayMs);
-      if (account) row.manyAsync = { label: many.label, ...account };
-    },
+  const { runtime } = row;
+  const ready = await server.stats();
+  row.hiddenPool = ready.hiddenPool;
+  row.atReady = {
+    poolSize: pool,
+    rssBytes: ready.rssBytes,
+    threads: CAN_SEE_THREADS ? countThreads(server.pid) : null,
+    threadsByName: CAN_SEE_THREADS ? threadsByName(server.pid) : {},
+  };
+  const rss = treeRss(server.pid)?.rssBytes;
+  experiment.say(
+    `at ready: ${mb(ready.rssBytes)} (its /stats${rss ? `; ${mb(rss)} in /proc` : ''}) with ${pool} pool threads warm, ` +
+      `${row.atReady.threads ?? '?'} threads in all; hidden pool: ${ready.hiddenPool.name}, up to ${ready.hiddenPool.maxThreads} threads`,
   );
+  const burst = { requests, delayMs };
+  await experiment.measure(server, { label: LABELS.async(runtime), endpoint: '/asyncio-test', poolSize: null, ...burst });
+  await experiment.measure(server, { label: LABELS.sync(runtime), endpoint: '/sync-test', poolSize: pool, ...burst });
+  // As fidelity takes a total apart: D + the server's intake (first to last arrival) + its output (the last timer
+  // due to the last answer written). The model is D; the account is what this server added to it.
+  const many = await experiment.measure(server, {
+    label: LABELS.manyAsync(runtime, flags.manyRequests),
+    endpoint: '/asyncio-test',
+    poolSize: null,
+    requests: flags.manyRequests,
+    delayMs,
+  });
+  const account = accountOf(many.server, delayMs);
+  if (account) row.manyAsync = { label: many.label, ...account };
 }
 
-/** Async hashes at each UV_THREADPOOL_SIZE: the pool's steps, the cores' parallelism, its threads; a file read beside. */
-async function hiddenPoolUnderHashes(runtime: Runtime, row: RuntimeRow): Promise<void> {
-  row.hashes = [];
-  for (const threadpool of [null, ...flags.threadpools]) {
-    await experiment.withServer(
-      () => serverOn(runtime, { poolSize: cores, delayMs: 0, hashIterations: iterations }, uvEnv(threadpool)),
-      async (server) => {
-        const { hiddenPool } = await server.stats();
-        const p = hiddenPool.maxThreads;
-        const path = (i: number) => `/hash-test/${i}`;
-        const single = await measureServedWorkMs(server.url, path);
-        // The model's w as the burst spends it: back to back where each thread has a core; else the cores bind.
-        const sustained = p < cores ? await measureSustainedWorkMs(server.url, path, p) : null;
-        const w = sustained?.ms ?? single.ms;
-        const { coreMs } = p >= cores ? await measureCores(server.url, path, cores, single.ms) : { coreMs: idealCores(cores, w) };
-        const work = { requests: flags.hashes, poolSize: p, workMs: w, coreMs };
-        const waveMs = round3(predictCpuWaveMs(work));
-        const label = LABELS.hashes(runtime, threadpool);
-        const watched = watchThreads(server.pid, hiddenPool, { threadpool, label, poolSize: p });
-        const plan: PlannedBurst = {
-          label,
-          endpoint: '/hash-test',
-          poolSize: p,
-          requests: flags.hashes,
-          delayMs: w,
-          predictedMs: round3(predictCpuTotalMs(work)),
-          extra: { waveMs, coreMs, ...(runtime === 'node' ? { libuvThreadpoolSize: p } : {}) },
-          beside: watched.beside,
-        };
-        // With the pool at its default size, a one-read /file-test every few ms beside the hashes: libuv's trap.
-        const file = { label: 'file', path: '/file-test/0', delayMs: 0 };
-        const fileAlone = threadpool === null ? await measureServedWorkMs(server.url, () => file.path) : null;
-        const [m] = await experiment.measureWithProbes(server, [plan], fileAlone ? [file] : [], 20);
-        const measured = m!;
-        experiment.amend(measured, { waves: waveSizes(measured.requests.filter(isOk), waveMs) });
-        row.hashes!.push({
-          ...watched.row(),
-          workMs: single.ms,
-          sustainedWorkMs: sustained?.ms ?? null,
-          coreMs,
-          effectiveParallelism: round3((flags.hashes * w) / measured.totalMs),
-        });
-        if (fileAlone) {
-          row.fileRead = {
-            label: probeLabel(label, file.label),
-            aloneMs: fileAlone.ms,
-            predictedMaxMs: flags.hashes >= p ? round3(Math.floor(flags.hashes / p) * waveMs) : 0,
-          };
-        }
-      },
-    );
+/**
+ * Async hashes on a server started with UV_THREADPOOL_SIZE `threadpool`: the pool's steps, the cores' parallelism, its
+ * threads; with the pool at its default size, a file read beside.
+ */
+async function hiddenPoolUnderHashes(server: RunningServer, threadpool: number | null, row: RuntimeRow): Promise<void> {
+  const { runtime } = row;
+  const { hiddenPool } = await server.stats();
+  const p = hiddenPool.maxThreads;
+  const path = (i: number) => `/hash-test/${i}`;
+  const single = await measureServedWorkMs(server.url, path);
+  // The model's w as the burst spends it: back to back where each thread has a core; else the cores bind.
+  const sustained = p < cores ? await measureSustainedWorkMs(server.url, path, p) : null;
+  const w = sustained?.ms ?? single.ms;
+  const { coreMs } = p >= cores ? await measureCores(server.url, path, cores, single.ms) : { coreMs: idealCores(cores, w) };
+  const work = { requests: flags.hashes, poolSize: p, workMs: w, coreMs };
+  const waveMs = round3(predictCpuWaveMs(work));
+  const label = LABELS.hashes(runtime, threadpool);
+  const watched = watchThreads(server.pid, hiddenPool, { threadpool, label, poolSize: p });
+  const plan: PlannedBurst = {
+    label,
+    endpoint: '/hash-test',
+    poolSize: p,
+    requests: flags.hashes,
+    delayMs: w,
+    predictedMs: round3(predictCpuTotalMs(work)),
+    extra: { waveMs, coreMs, ...(runtime === 'node' ? { libuvThreadpoolSize: p } : {}) },
+    beside: watched.beside,
+  };
+  // With the pool at its default size, a one-read /file-test every few ms beside the hashes: libuv's trap.
+  const file = { label: 'file', path: '/file-test/0', delayMs: 0 };
+  const fileAlone = threadpool === null ? await measureServedWorkMs(server.url, () => file.path) : null;
+  const [m] = await experiment.measureWithProbes(server, [plan], fileAlone ? [file] : [], 20);
+  const measured = m!;
+  experiment.amend(measured, { waves: waveSizes(measured.requests.filter(isOk), waveMs) });
+  row.hashes!.push({
+    ...watched.row(),
+    workMs: single.ms,
+    sustainedWorkMs: sustained?.ms ?? null,
+    coreMs,
+    effectiveParallelism: round3((flags.hashes * w) / measured.totalMs),
+  });
+  if (fileAlone) {
+    row.fileRead = {
+      label: probeLabel(label, file.label),
+      aloneMs: fileAlone.ms,
+      predictedMaxMs: flags.hashes >= p ? round3(Math.floor(flags.hashes / p) * waveMs) : 0,
+    };
   }
 }
 
-/** FIFO opens, which block a thread of the hidden pool and burn nothing: waves of the pool's own size. */
-async function hiddenPoolUnderFifoOpens(runtime: Runtime, row: RuntimeRow): Promise<void> {
-  row.fifo = [];
-  if (!CAN_SEE_THREADS) return void experiment.say('FIFO opens skipped: the threads blocked in open() are counted in /proc');
-  for (const threadpool of [null, ...flags.fifoThreadpools]) {
-    await experiment.withServer(
-      () => serverOn(runtime, { poolSize: 1, delayMs: 0, fifoDir: fifos.dir }, uvEnv(threadpool)),
-      async (server) => {
-        const { hiddenPool } = await server.stats();
-        const p = hiddenPool.maxThreads;
-        const rounds: FifoRound[] = [];
-        const release = fifos.releaseEvery(server.pid, flags.fifoRoundMs, rounds);
-        const label = LABELS.fifo(runtime, threadpool);
-        const watched = watchThreads(server.pid, hiddenPool, { threadpool, label, poolSize: p });
-        const m = await experiment.measure(server, {
-          label,
-          endpoint: '/fifo-test',
-          poolSize: p,
-          requests: flags.fifoRequests,
-          delayMs: flags.fifoRoundMs,
-          client: 'raw', // it says when its requests are written, which starts the rounds
-          beside: (startedAt) => {
-            const stopReleasing = release(startedAt);
-            const stopSampling = watched.beside();
-            return () => {
-              stopReleasing();
-              stopSampling();
-            };
-          },
-        });
-        experiment.amend(m, { waves: waveSizes(m.requests.filter(isOk), flags.fifoRoundMs) });
-        row.fifo!.push({
-          ...watched.row(),
-          rounds: [...rounds],
-        });
-      },
-    );
-  }
+/**
+ * FIFO opens on a server started with UV_THREADPOOL_SIZE `threadpool`, which block a thread of the hidden pool and burn
+ * nothing: waves of the pool's own size.
+ */
+async function hiddenPoolUnderFifoOpens(server: RunningServer, threadpool: number | null, row: RuntimeRow): Promise<void> {
+  const { runtime } = row;
+  const { hiddenPool } = await server.stats();
+  const p = hiddenPool.maxThreads;
+  const rounds: FifoRound[] = [];
+  const release = fifos.releaseEvery(server.pid, flags.fifoRoundMs, rounds);
+  const label = LABELS.fifo(runtime, threadpool);
+  const watched = watchThreads(server.pid, hiddenPool, { threadpool, label, poolSize: p });
+  const m = await experiment.measure(server, {
+    label,
+    endpoint: '/fifo-test',
+    poolSize: p,
+    requests: flags.fifoRequests,
+    delayMs: flags.fifoRoundMs,
+    client: 'raw', // it says when its requests are written, which starts the rounds
+    beside: (startedAt) => {
+      const stopReleasing = release(startedAt);
+      const stopSampling = watched.beside();
+      return () => {
+        stopReleasing();
+        stopSampling();
+      };
+    },
+  });
+  experiment.amend(m, { waves: waveSizes(m.requests.filter(isOk), flags.fifoRoundMs) });
+  row.fifo!.push({
+    ...watched.row(),
+    rounds: [...rounds],
+  });
 }
 
 /** --workers K: the blog's sync burst over K processes of the blog's pool, or the runtime's refusal in its words. */
