@@ -175,7 +175,8 @@ const startChain = async (
   bouncer: PgBouncer | null,
   more: Pick<ServerOptions, 'dbCancel'> = {},
 ) => {
-  await postgres.otherConnectionsGone(); // the last chain's connections must not hold slots of this one's
+  // The last chain's connections must not hold slots of this one's (PgBouncer's own stay open between its clients).
+  await postgres.otherConnectionsGone(bouncer ? await bouncer.serverBackends() : []);
   return experiment.watch(
     await experiment.startServer({
       workers,

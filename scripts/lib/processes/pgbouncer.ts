@@ -49,6 +49,11 @@ export interface PgBouncer {
   maxClientConn: number;
   /** Its pool now (SHOW POOLS): client connections active and waiting, server connections open. */
   pools(): Promise<{ clientsActive: number; clientsWaiting: number; serverConnections: number }>;
+  /**
+   * The PostgreSQL backends of its server connections (SHOW SERVERS' remote_pid): they stay open between clients, so
+   * whoever waits for a stopped server's connections to be gone must not wait for these.
+   */
+  serverBackends(): Promise<number[]>;
   stop(): Promise<void>;
 }
 
@@ -120,6 +125,8 @@ async function start(binary: string, options: PgBouncerOptions): Promise<PgBounc
         poolSize,
         maxClientConn: options.maxClientConn,
         pools: () => pools(admin, database),
+        serverBackends: async () =>
+          ((await adminQuery(admin, 'SHOW SERVERS')) as { remote_pid: string }[]).map((row) => Number(row.remote_pid)),
         stop: () => {
           forget();
           return stop();

@@ -30,9 +30,10 @@ export interface Postgres {
   /**
    * Resolves once no other client connection holds a slot: a stopped server's backends (and the one this check
    * itself uses) take a moment to exit after their client is gone, and until then they count against
-   * max_connections, so the next server would find fewer than it should (gives up after 10 s).
+   * max_connections, so the next server would find fewer than it should (gives up after 10 s). `staying`: backends
+   * that hold their slot on purpose and are not waited for (a pooler's server connections, a watching connection).
    */
-  otherConnectionsGone(): Promise<void>;
+  otherConnectionsGone(staying?: readonly number[]): Promise<void>;
   /**
    * How long PostgreSQL takes to refuse a connection of the server's role while every slot it may use is taken
    * (a server's pool holds them all): the median of 5 attempts, ms; null if one was accepted (the limit is not
@@ -84,7 +85,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
         ...(await describe(url)),
         url,
         kind: 'given',
-        otherConnectionsGone: () => otherConnectionsGone(url, false),
+        otherConnectionsGone: (staying = []) => otherConnectionsGone(url, false, staying),
         refusalMs: () => refusalMs(url),
         watchSleeps: () => watchSleeps(url),
         stop: async () => {},
@@ -111,7 +112,7 @@ async function startEmbedded(maxConnections: number): Promise<Postgres> {
     const postgres = { ...(await describe(url)), url, kind: 'embedded' as const, stop: cluster.stop };
     return {
       ...postgres,
-      otherConnectionsGone: () => otherConnectionsGone(url, true),
+      otherConnectionsGone: (staying = []) => otherConnectionsGone(url, true, staying),
       refusalMs: () => refusalMs(url),
       watchSleeps: () => watchSleeps(url),
     };
@@ -148,7 +149,7 @@ async function describe(
  * cluster (its backends are processes of this machine) we also wait for every backend we saw, this check's own
  * included, to be gone as a process.
  */
-async function otherConnectionsGone(url: string, backendsAreLocal: boolean): Promise<void> {
+async function otherConnectionsGone(url: string, backendsAreLocal: boolean, staying: readonly number[]): Promise<void> {
   const deadline = performance.now() + 10_000;
   const pause = () => new Promise((resolve) => setTimeout(resolve, 10));
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
@@ -159,7 +160,8 @@ async function otherConnectionsGone(url: string, backendsAreLocal: boolean): Pro
     seen.add((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number);
     for (;;) {
       const { rows } = await client.query(
-        "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()",
+        "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND NOT pid = ANY($1)",
+        [[...staying]],
       );
       for (const row of rows) seen.add(row.pid as number);
       if (rows.length === 0 || performance.now() > deadline) break;
