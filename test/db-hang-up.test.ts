@@ -18,13 +18,12 @@ import { findPgBouncer, startPgBouncer } from '../scripts/lib/processes/pgbounce
 import { isRunning } from '../scripts/lib/processes/process-tree.ts';
 
 let postgres: Postgres;
-let watcher: pg.Client;
+/** The test's own connection to PostgreSQL, to watch the server's backends: one per server (see serverWith). */
+let watcher: pg.Client | null = null;
 before(async () => {
   const started = await startPostgres();
   if ('unavailable' in started) throw new Error(started.unavailable);
   postgres = started;
-  watcher = new pg.Client({ connectionString: postgres.url });
-  await watcher.connect();
 });
 after(async () => {
   await watcher?.end();
@@ -33,7 +32,7 @@ after(async () => {
 
 /** Queries sleeping in pg_sleep right now, as PostgreSQL sees them. */
 async function sleeping(): Promise<number> {
-  const { rows } = await watcher.query(
+  const { rows } = await watcher!.query(
     `SELECT count(*)::int AS n FROM pg_stat_activity
       WHERE backend_type = 'client backend' AND state = 'active' AND wait_event = 'PgSleep'`,
   );
@@ -42,22 +41,39 @@ async function sleeping(): Promise<number> {
 
 /** The server's own connections to PostgreSQL (every client backend but the watcher's), by backend PID. */
 async function serverBackends(): Promise<number[]> {
-  const { rows } = await watcher.query(
+  const { rows } = await watcher!.query(
     `SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() ORDER BY pid`,
   );
   return rows.map((r) => r.pid as number);
 }
 
-async function serverWith(t: { after: (fn: () => unknown) => void }, settings: ServerOptions): Promise<RunningServer> {
-  await postgres.otherConnectionsGone(); // the last test's server's backends are gone: a clean count
+/**
+ * Once the last server's backends are gone: a clean count. The watcher is closed first: it is a backend too, and
+ * the wait would wait for it (10 s, in vain). `staying`: backends that stay on purpose (PgBouncer's server connections).
+ */
+async function lastServerGone(staying: number[] = []): Promise<void> {
+  await watcher?.end();
+  watcher = null;
+  await postgres.otherConnectionsGone(staying);
+}
+
+/** A server on this file's PostgreSQL, on a clean count, and a new watcher beside it. */
+async function serverWith(
+  t: { after: (fn: () => unknown) => void },
+  settings: ServerOptions,
+  staying: number[] = [],
+): Promise<RunningServer> {
+  await lastServerGone(staying);
   const server = await startServer({ poolSize: 1, databaseUrl: postgres.url, ...settings });
   t.after(() => server.stop());
+  watcher = new pg.Client({ connectionString: postgres.url });
+  await watcher.connect();
   return server;
 }
 
 test('a client that hangs up: its query is cancelled in PostgreSQL at once; with --db-cancel off it sleeps on', async (t) => {
-  const D = 3000;
-  const HANG_UP_MS = 500;
+  const D = 2000;
+  const HANG_UP_MS = 300;
   const gone: Record<string, number | null> = {};
   for (const dbCancel of [true, false]) {
     const server = await serverWith(t, { delayMs: D, dbPoolSize: 2, dbCancel });
@@ -144,13 +160,17 @@ test('through PgBouncer: a hang-up cancels the queries it runs and those still q
 }, async (t) => {
   const D = 2000;
   const BOUNCER_POOL = 2;
-  await postgres.otherConnectionsGone();
+  await lastServerGone();
   const bouncer = await startPgBouncer({ databaseUrl: postgres.url, poolSize: BOUNCER_POOL, maxClientConn: 100 });
   if ('unavailable' in bouncer) throw new Error(bouncer.unavailable);
   t.after(() => bouncer.stop());
   // 10 connections of the server's pool to PgBouncer's 2: 2 queries run, 8 wait inside PgBouncer, where 1.18
   // drops a cancel; the server cancels again until each has ended.
-  const server = await serverWith(t, { delayMs: D, databaseUrl: bouncer.url, pooler: 'pgbouncer', dbPoolSize: 10 });
+  const server = await serverWith(
+    t,
+    { delayMs: D, databaseUrl: bouncer.url, pooler: 'pgbouncer', dbPoolSize: 10 },
+    await bouncer.serverBackends(),
+  );
   const burst = await fireBurst({ baseUrl: server.url, path: (i) => `/db-test/${i}`, requests: 10, timeoutMs: 300 });
   const hungUp = performance.now();
   assert.ok(burst.requests.every((r) => r.error === 'timeout'));
