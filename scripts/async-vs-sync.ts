@@ -15,7 +15,7 @@
  *         refused, each refusal a 503 at once: the model predicts how many (8960), and they are a result. With
  *         --client curl the blog's method: each total also holds starting a process per request, and its whole
  *         seconds can be 1 s off.
- * Takes:  41 s in the committed run (results/summary.json); --quick shortens D and N to check the shape.
+ * Takes:  40 s in the committed run (results/summary.json); --quick shortens D and N to check the shape.
  *         Writes results/async-vs-sync.json.
  */
 import { defineExperiment } from './lib/experiment.ts';

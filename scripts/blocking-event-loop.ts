@@ -14,7 +14,7 @@
  *         timer run between); pool: one wave of D, probes answered at once, the event loop never late by much.
  *         (Kept short on purpose: 5 requests of 1 s instead of the blog's 100 of 3 s, which would freeze the
  *         server for 300 s.)
- * Takes:  13 s in the committed run (results/summary.json); --quick shortens D to check the shape.
+ * Takes:  12 s in the committed run (results/summary.json); --quick shortens D to check the shape.
  *         Writes results/blocking-event-loop.json.
  */
 import { BLOCKING_EVENT_LOOP } from './lib/results/labels.ts';

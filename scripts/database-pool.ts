@@ -15,7 +15,7 @@
  * Expect: every pool below the limit on ceil(N / P) · D; with PostgreSQL's defaults (100 connections, 3 kept for
  *         superusers: 97 for the role) P = 100: 97 answered after D, 3 refused with 503 at once; P = 146 (half again
  *         the limit) with 146 requests: 97 answered, 49 refused, before the first query ends.
- * Takes:  83 s in the committed run (results/summary.json; the models alone add up to 30 + 15 + 6 + 3 + 6 + 3 s);
+ * Takes:  82 s in the committed run (results/summary.json; the models alone add up to 30 + 15 + 6 + 3 + 6 + 3 s);
  *         --quick (max_connections 20, so the limit is 17; D = 1 s) checks the shape. Writes
  *         results/database-pool.json.
  */
