@@ -181,7 +181,7 @@ const OUTSIDE: { folder: string; server: string; why: string }[] = [
   {
     folder: 'jetty-40',
     server: 'Jetty 9.4, `jetty.threadPool.maxThreads=40`',
-    why: "the one setting changed: 40, less the 4 Jetty keeps for itself here (its connector's acceptor and selector among them)",
+    why: "the one setting changed: 40, less the 2 to 4 Jetty held for itself from burst to burst here (its connector's acceptor and selector among them)",
   },
   { folder: 'puma', server: 'Puma 5.6 (`puma config.ru`)', why: 'threads `0:5` by default, one process' },
   { folder: 'puma-8', server: 'Puma 5.6, `puma -t 8:8`', why: 'the one setting changed' },
