@@ -6,6 +6,7 @@
  *
  *   node --import tsx test/live-screenshot.ts        # writes results/live-sync-mid.png, results/live-sync.png,
  *                                                     # and the burst, saved from the page, as results/live.json
+ *   npx tsx scripts/report.ts                         # docs/live-page.md quotes live.json: write it again
  */
 import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
