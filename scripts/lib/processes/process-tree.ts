@@ -59,11 +59,17 @@ export function isRunning(pid: number): boolean {
  * /proc/<pid>/task/<tid>/schedstat, to the ns); null without /proc. Threads that already ended are not counted.
  */
 export function cpuMs(pid: number): number | null {
-  let ns = 0;
+  const threads = threadCpuMs(pid);
+  return threads === null ? null : [...threads.values()].reduce((sum, ms) => sum + ms, 0);
+}
+
+/** The CPU time each thread of `pid` has had so far, ms, by thread id; null without /proc. */
+export function threadCpuMs(pid: number): Map<number, number> | null {
+  const threads = new Map<number, number>();
   try {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       try {
-        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+        threads.set(Number(tid), Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6);
       } catch {
         // the thread ended meanwhile
       }
@@ -71,5 +77,5 @@ export function cpuMs(pid: number): number | null {
   } catch {
     return null;
   }
-  return ns / 1e6;
+  return threads;
 }
