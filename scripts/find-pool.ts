@@ -38,6 +38,7 @@ import { startPostgres } from './lib/processes/postgres.ts';
 import { findFastApiPython, startFastApi } from './lib/processes/fastapi.ts';
 import { calibrate } from './lib/measure/calibrate.ts';
 import { waitUntil } from './lib/core/wait-until.ts';
+import { cpuBudget } from './lib/core/cpu-budget.ts';
 import { UserError } from './lib/core/outcomes.ts';
 import { duration, formatTable, ms } from './lib/view/table.ts';
 import { hashSync } from '../server/pool-tasks.js';
@@ -263,6 +264,18 @@ async function selfCheck(): Promise<void> {
   const hashes = async (server: RunningServer): Promise<Configured> => {
     const { name, maxThreads: p } = (await server.stats()).hiddenPool;
     const cores = availableParallelism();
+    // Under a CPU quota of one core's worth or less (a container's, a CI runner's), the hashes run one request's worth
+    // at a time whatever the threads: CPU work, in steps of the threads where they end together, or from outside a
+    // pool of 1 (under half this machine's CPU the self-check found each of these from run to run, and a pool of 1
+    // was a MISMATCH while the 2 cores availableParallelism counts were expected).
+    const budget = cpuBudget();
+    if (budget <= 1)
+      return {
+        kind: 'cpu',
+        poolSize: null,
+        oneAtATime: true,
+        note: `async pbkdf2 on ${name}, ${p} threads, on a CPU quota of ${budget} core here: CPU work, or one at a time a pool of 1`,
+      };
     return p <= cores
       ? { kind: 'cpu', poolSize: p, note: `async pbkdf2 on ${name}, ${p} threads, a core each here: a pool of ${p}` }
       : {

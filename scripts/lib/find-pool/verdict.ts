@@ -77,7 +77,14 @@ export interface Finding {
   /** The finding's bursts, in all, ms. */
   elapsedMs: number;
   /** The self-check only: what the server was started with. */
-  configured?: { kind: FindingKind; poolSize: number | null; note: string; refusedBeyond?: number };
+  configured?: {
+    kind: FindingKind;
+    poolSize: number | null;
+    note: string;
+    refusedBeyond?: number;
+    /** CPU work given one core's worth of CPU or less (a quota): one request's worth at a time, also a pool of 1. */
+    oneAtATime?: boolean;
+  };
 }
 
 /**
@@ -380,12 +387,13 @@ function noLimit(f: Facts): Finding {
  * The self-check's rule: whether a finding is what its server was started with. A pool exactly (and its queue's edge
  * where there is one); several processes as such, or as one pool of their sum; CPU work as CPU work, in steps of P
  * where it says P. CPU work on P threads that each have a core of their own is also a pool of P, while the cores are
- * free (Bun's hashes on its pool of the cores).
+ * free (Bun's hashes on its pool of the cores); on one core's worth of CPU, also a pool of 1.
  */
 export function matchesConfigured(f: Finding): boolean {
   const c = f.configured!;
   if (c.kind === 'uneven') return f.kind === 'uneven' || (f.kind === 'pool' && f.poolSize === c.poolSize);
   if (c.kind === 'cpu') {
+    if (c.oneAtATime && f.kind === 'pool') return f.poolSize === 1;
     if (c.poolSize !== null && f.kind === 'pool') return f.poolSize === c.poolSize;
     return f.kind === 'cpu' && (c.poolSize === null || f.poolSize === null || f.poolSize === c.poolSize);
   }
