@@ -9,9 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import pg from 'pg';
 import { startServer, type RunningServer, type ServerOptions } from '../scripts/lib/processes/start-server.ts';
-import { startPostgres, type Postgres } from '../scripts/lib/processes/postgres.ts';
+import type { Postgres } from '../scripts/lib/processes/postgres.ts';
 import { fireBurst } from '../scripts/lib/client/burst.ts';
-import { ROOT } from './run-script.ts';
+import { ROOT, postgresForTests } from './run-script.ts';
 import { waveSizes } from '../scripts/lib/model/waves.ts';
 import { DEFAULT_SETTINGS } from '../server/settings.ts';
 import { waitUntil } from '../scripts/lib/core/wait-until.ts';
@@ -20,9 +20,7 @@ const D = 200;
 let postgres: Postgres;
 
 before(async () => {
-  const started = await startPostgres();
-  if ('unavailable' in started) throw new Error(started.unavailable);
-  postgres = started;
+  postgres = await postgresForTests();
 });
 after(() => postgres?.stop());
 

@@ -9,7 +9,8 @@ import { test, before, after } from './harness.ts';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { startServer, type RunningServer, type ServerOptions } from '../scripts/lib/processes/start-server.ts';
-import { startPostgres, type Postgres } from '../scripts/lib/processes/postgres.ts';
+import { postgresForTests } from './run-script.ts';
+import type { Postgres } from '../scripts/lib/processes/postgres.ts';
 import { fireBurst } from '../scripts/lib/client/burst.ts';
 import { waitUntil } from '../scripts/lib/core/wait-until.ts';
 import { waveSizes } from '../scripts/lib/model/waves.ts';
@@ -21,9 +22,7 @@ let postgres: Postgres;
 /** The test's own connection to PostgreSQL, to watch the server's backends: one per server (see serverWith). */
 let watcher: pg.Client | null = null;
 before(async () => {
-  const started = await startPostgres();
-  if ('unavailable' in started) throw new Error(started.unavailable);
-  postgres = started;
+  postgres = await postgresForTests();
 });
 after(async () => {
   await watcher?.end();

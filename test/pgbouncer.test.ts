@@ -8,11 +8,11 @@ import { test, before, after } from './harness.ts';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import pg from 'pg';
-import { startPostgres, type Postgres } from '../scripts/lib/processes/postgres.ts';
+import type { Postgres } from '../scripts/lib/processes/postgres.ts';
 import { findPgBouncer, startPgBouncer, PGBOUNCER_DEFAULT_POOL } from '../scripts/lib/processes/pgbouncer.ts';
 import { isRunning } from '../scripts/lib/processes/process-tree.ts';
 import { waitUntil } from '../scripts/lib/core/wait-until.ts';
-import { parentThatStarts, pgbouncerProcesses } from './run-script.ts';
+import { parentThatStarts, pgbouncerProcesses, postgresForTests } from './run-script.ts';
 
 const needsPgBouncer = {
   skip:
@@ -24,9 +24,7 @@ let postgres: Postgres;
 
 before(async () => {
   if (needsPgBouncer.skip) return;
-  const started = await startPostgres();
-  if ('unavailable' in started) throw new Error(started.unavailable);
-  postgres = started;
+  postgres = await postgresForTests();
 });
 after(() => postgres?.stop());
 

@@ -14,7 +14,7 @@ import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { startServer } from '../scripts/lib/processes/start-server.ts';
-import { startPostgres, type Postgres } from '../scripts/lib/processes/postgres.ts';
+import type { Postgres } from '../scripts/lib/processes/postgres.ts';
 import { findPgBouncer, startPgBouncer } from '../scripts/lib/processes/pgbouncer.ts';
 import { fireBurst } from '../scripts/lib/client/burst.ts';
 import { predictChain } from '../scripts/lib/model/model.ts';
@@ -23,7 +23,7 @@ import { waitUntil } from '../scripts/lib/core/wait-until.ts';
 import { settingsToArgs } from '../server/settings.ts';
 import type { ClusterStats } from '../server/stats-window.ts';
 import { isRunning } from '../scripts/lib/processes/process-tree.ts';
-import { ROOT, pgbouncerProcesses, tempDir } from './run-script.ts';
+import { ROOT, pgbouncerProcesses, tempDir, postgresForTests } from './run-script.ts';
 
 const D = 600;
 // PostgreSQL's own 3 slots for superusers leave the server's role 7 of these 10.
@@ -31,9 +31,7 @@ const MAX_CONNECTIONS = 10;
 let postgres: Postgres;
 
 before(async () => {
-  const started = await startPostgres({ maxConnections: MAX_CONNECTIONS });
-  if ('unavailable' in started) throw new Error(started.unavailable);
-  postgres = started;
+  postgres = await postgresForTests({ maxConnections: MAX_CONNECTIONS });
 });
 after(() => postgres?.stop());
 

@@ -8,6 +8,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isRunning } from '../scripts/lib/processes/process-tree.ts';
+import { startPostgres, type Postgres, type PostgresOptions } from '../scripts/lib/processes/postgres.ts';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -128,4 +129,11 @@ function processesRunning(commandLine: RegExp, except: readonly number[]): numbe
         return false;
       }
     });
+}
+
+/** A PostgreSQL for a test file's `before`: the throwaway cluster, or a failed test that says why there is none. */
+export async function postgresForTests(options: PostgresOptions = {}): Promise<Postgres> {
+  const started = await startPostgres(options);
+  if ('unavailable' in started) throw new Error(started.unavailable);
+  return started;
 }

@@ -6,7 +6,8 @@
 import { test, before, after } from './harness.ts';
 import assert from 'node:assert/strict';
 import { startServer } from '../scripts/lib/processes/start-server.ts';
-import { startPostgres, type Postgres } from '../scripts/lib/processes/postgres.ts';
+import { postgresForTests } from './run-script.ts';
+import type { Postgres } from '../scripts/lib/processes/postgres.ts';
 import { fireBurst } from '../scripts/lib/client/burst.ts';
 import { parseServerTiming } from '../scripts/lib/client/server-timing.ts';
 import type { RequestRecord } from '../scripts/lib/client/burst-types.ts';
@@ -14,9 +15,7 @@ import type { RequestRecord } from '../scripts/lib/client/burst-types.ts';
 const D = 300;
 let postgres: Postgres;
 before(async () => {
-  const started = await startPostgres();
-  if ('unavailable' in started) throw new Error(started.unavailable);
-  postgres = started;
+  postgres = await postgresForTests();
 });
 after(() => postgres?.stop());
 
