@@ -19,9 +19,10 @@
  *
  * Run:    npx tsx scripts/pool-chain.ts [--requests 100] [--delay-ms 3000] [--workers 1,2,4] [--pools 10,40]
  *                                       [--hang-up-after-ms 500] [--quick]
- * Expect: every chain's total within 2 % of its model, whose waves add up to 30, 9, 15, 6, 9 and 3 s without the
- *         pooler (4 × 40: a few of the 100 refused with 503 before the first answer, exactly as predicted) and to 15 s
- *         each through PgBouncer's 20 (every chain with K · P ≥ 20), with none refused; find-pool: 40 for 4
+ * Expect: every chain's total within 2 % of its model plus the servers' own intake (printed beside), the model's
+ *         waves adding up to 30, 9, 15, 6, 9 and 3 s without the pooler where each process gets an even share (4 × 40:
+ *         a few of the 100 refused with 503 before the first answer, exactly as predicted) and to 15 s each through
+ *         PgBouncer's 20 (every chain with K · P ≥ 20), with none refused; find-pool: 40 for 4
  *         processes × 10, 20 behind PgBouncer. Without pgbouncer installed (apt-get install pgbouncer), its part is
  *         skipped with the reason. After the hang-up: with cancelling, no pg_sleep within a few hundred ms and the
  *         next 10 in one wave of 3 s; without, pg_sleep for the leftovers' 10 waves less the hang-up, and the next
@@ -44,7 +45,7 @@ import { round3 } from '../server/numbers.ts';
 import { UserError } from './lib/core/outcomes.ts';
 import { waveSizes } from './lib/model/waves.ts';
 import { isOk } from './lib/client/burst-types.ts';
-import { intakeMs } from './lib/measure/server-account.ts';
+import { intakeMs, ratioWithIntake } from './lib/measure/server-account.ts';
 import { POOL_CHAIN } from './lib/results/labels.ts';
 import { formatTable, ms, duration } from './lib/view/table.ts';
 import type { Measurement } from './lib/results/types.ts';
@@ -310,6 +311,7 @@ experiment.say(
       'model ms',
       'ratio',
       'intake ms',
+      'with intake',
       'waves',
       'ok',
       'refused',
@@ -329,6 +331,7 @@ experiment.say(
         ms(model),
         model ? (m.totalMs / model).toFixed(3) : '–',
         ms(intakeMs(m.server)),
+        ratioWithIntake(m.totalMs, model, m.server)?.toFixed(3) ?? '–',
         (m.waves ?? []).join(', '),
         m.ok,
         m.errors,
@@ -338,7 +341,7 @@ experiment.say(
   ),
 );
 experiment.say(
-  '\n(intake: the first request to reach a process → the last, from the servers’ own /stats: the part of a total the model leaves out)',
+  '\n(intake: the first request to reach a process → the last, from the servers’ own /stats: the part of a total the model leaves out; with intake: total ÷ (model + intake))',
 );
 for (const m of chainMeasurements.filter((m) => m.startupStatement))
   experiment.say(`\n${m.label}, at start: ${m.startupStatement}`);

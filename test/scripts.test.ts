@@ -30,6 +30,7 @@ import { findFastApiPython } from '../scripts/lib/processes/fastapi.ts';
 import { runScript, tempDir, ROOT, embeddedPostgresProcesses, pgbouncerProcesses } from './run-script.ts';
 import { waveSizes } from '../scripts/lib/model/waves.ts';
 import { median } from '../scripts/lib/model/percentiles.ts';
+import { ratioWithIntake } from '../scripts/lib/measure/server-account.ts';
 
 test('async-vs-sync --quick: async is one wave, sync is ceil(N/P) waves, and the JSON holds every request', async (t) => {
   const out = await tempDir(t);
@@ -693,8 +694,11 @@ describe('run-all --quick', () => {
           assert.ok(q.endMs < firstAnswer, `${m.label}: a refusal after ${q.endMs} ms, the first answer at ${firstAnswer} ms`);
         }
       }
-      // The waves the model gives for the split that happened, in count (a quick run on a busy machine: shapes only).
+      // The waves the model gives for the split that happened, in count (a quick run on a busy machine: shapes only),
+      // and the total beside the model plus the servers' own intake, which the docs' table prints (wide: a quick run).
       assert.equal(waveSizes(answers, m.delayMs).length, model / m.delayMs, label);
+      const withIntake = ratioWithIntake(m.totalMs, model, m.server);
+      assert.ok(withIntake !== null && withIntake > 0.95 && withIntake < 1.2, `${label}: total ÷ (model + intake) ${withIntake}`);
     }
     assert.ok(
       chains.some((m) => !m.pooler && (m.expectedRefused ?? 0) > 0),

@@ -10,6 +10,7 @@ import type { Measurement } from '../lib/results/types.ts';
 import type { PoolChainMeasurement, PoolChainResults } from '../pool-chain.ts';
 import { measured, model, pageTable, resultsFile, withRange } from './cells.ts';
 import { found } from './docs.ts';
+import { intakeMs, ratioWithIntake } from '../lib/measure/server-account.ts';
 
 const FILE = `${POOL_CHAIN.experiment}.json`;
 
@@ -42,6 +43,8 @@ const chains: PageTable = (results) => {
         Object.values(m.connectionsOpened!).join(' + '),
         withRange(m),
         model(m.predictedFromSplitMs ?? m.predictedMs),
+        formatFigure(intakeMs(m.server), 'ms0'),
+        formatFigure(ratioWithIntake(m.totalMs, m.predictedFromSplitMs ?? m.predictedMs, m.server), 'n3'),
         refused(m),
       ];
     });
@@ -53,10 +56,12 @@ const chains: PageTable = (results) => {
       'connections opened',
       'total',
       'model',
+      'intake',
+      'total ÷ (model + intake)',
       'refused (model)',
     ],
     rows,
-    [false, false, true, false, true, true, true],
+    [false, false, true, false, true, true, true, true, true],
   );
 };
 

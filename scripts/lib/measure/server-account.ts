@@ -12,6 +12,16 @@ export function intakeMs(stats: ServerStats | undefined): number | null {
   return arrivals && arrivals.firstMs !== null && arrivals.lastMs !== null ? round3(arrivals.lastMs - arrivals.firstMs) : null;
 }
 
+/**
+ * A total beside its model of waves and the server's own intake: total ÷ (model + intake). Where taking the burst in
+ * is itself slow (several processes on few cores, or connections the database refuses one by one while the burst
+ * comes in), the last request starts its wave that much late; null where the server does not say.
+ */
+export function ratioWithIntake(totalMs: number, modelMs: number | null, stats: ServerStats | undefined): number | null {
+  const intake = intakeMs(stats);
+  return modelMs === null || intake === null ? null : round3(totalMs / (modelMs + intake));
+}
+
 /** The server's own account of a burst of awaited timers of D, from its /stats: what a total holds besides the client. */
 export interface Account {
   /** First arrival → last arrival: the one event loop reading N requests. */
