@@ -24,7 +24,7 @@ import { availableParallelism } from 'node:os';
 import { defineExperiment } from './lib/experiment.ts';
 import { idealCores, predictCpuTotalMs, predictCpuWaveMs } from './lib/model/model.ts';
 import { formatTable, ms } from './lib/view/table.ts';
-import { calibrate, measureCores, measureServedWorkMs } from './lib/measure/calibrate.ts';
+import { calibrate, describeCores, measureCores, measureServedWorkMs } from './lib/measure/calibrate.ts';
 import { round3 } from '../server/numbers.ts';
 import { cpuWork } from '../server/pool-tasks.js';
 import type { Cores, ServedWork } from './lib/measure/calibrate.ts';
@@ -60,8 +60,7 @@ const poolWork = await measureServedWorkMs(server.url, (i) => `/cpu-pool-test/${
 const measured = await measureCores(server.url, (i) => `/cpu-pool-test/${i}`, cores, poolWork.ms);
 experiment.say(
   `${iterations} iterations a request: ${loopWork.ms.toFixed(1)} ms on the event loop, ${poolWork.ms.toFixed(1)} ms in a pool thread ` +
-    `(means of ${loopWork.samplesMs.length} single requests, the extremes left out); ${cores} at once took ${measured.coreMs.map((t) => t.toFixed(0)).join(', ')} ms: ` +
-    `${measured.speedUp.toFixed(2)} side by side`,
+    `(means of ${loopWork.samplesMs.length} single requests, the extremes left out); ${describeCores(measured)}`,
 );
 
 const poolModel = (requests: number, coreMs: readonly number[]) => {

@@ -31,7 +31,7 @@
 import { LIBUV_POOL } from './lib/results/labels.ts';
 import { availableParallelism } from 'node:os';
 import { defineExperiment } from './lib/experiment.ts';
-import { calibrate, measureCores, measureServedWorkMs, measureSustainedWorkMs } from './lib/measure/calibrate.ts';
+import { calibrate, describeCores, measureCores, measureServedWorkMs, measureSustainedWorkMs } from './lib/measure/calibrate.ts';
 import { cpuMs } from './lib/processes/process-tree.ts';
 import { idealCores, predictCpuTotalMs, predictCpuWaveMs } from './lib/model/model.ts';
 import { formatTable, ms, printSweep } from './lib/view/table.ts';
@@ -123,9 +123,7 @@ const measureInputs = async (server: RunningServer, name: string, route: string,
   experiment.say(
     `${name}: one hash ${work.ms.toFixed(1)} ms on the server (mean of the middle ${work.samplesMs.length - 2} of ${work.samplesMs.length})` +
       (sustained ? `, ${sustained.ms.toFixed(1)} ms each back to back on ${threads} of the ${cores} cores` : '') +
-      (threads >= cores
-        ? `; ${cores} at once took ${measured.coreMs.map((t) => t.toFixed(0)).join(', ')} ms, ${measured.speedUp.toFixed(2)} side by side`
-        : ''),
+      (threads >= cores ? `; ${describeCores(measured)}` : ''),
   );
   return inputs[name]!;
 };

@@ -11,6 +11,7 @@ import {
   predictLimitedPool,
   predictChain,
 } from '../scripts/lib/model/model.ts';
+import { describeCores, withinBudget } from '../scripts/lib/measure/calibrate.ts';
 
 test('percentile interpolates between the nearest ranks', () => {
   assert.equal(percentile([1, 2, 3, 4], 50), 2.5);
@@ -80,6 +81,24 @@ test('the CPU model on cores that are not equal: a slower core serves fewer, and
   assert.equal(Math.round(cpu(6, 40)), 720);
   assert.equal(predictCpuWaveMs({ requests: 2, poolSize: 40, workMs: 200, coreMs: uneven }), 300);
   assert.equal(predictCpuWaveMs({ requests: 1, poolSize: 40, workMs: 200, coreMs: uneven }), 200);
+});
+
+test('the cores never do more side by side than the CPU quota allows: a short pair can outrun it, a burst cannot', () => {
+  // Under a quota of one core's worth on 2 cores, two hashes of 196 ms at once took 331 and 400 ms: 1.08 side by side.
+  const quota = withinBudget([331, 400], 196, 1);
+  assert.equal(quota.speedUp, 1);
+  assert.ok(quota.coreMs[0]! < quota.coreMs[1]!, 'fastest first, as measured');
+  assert.deepEqual(quota.measured, { coreMs: [331, 400], speedUp: 1.082, budget: 1 }, 'what was timed, kept');
+  assert.equal(
+    describeCores(quota),
+    "2 at once took 331, 400 ms, 1.08 side by side; held to the CPU budget, 1 core's worth: 1.00",
+  );
+  // Eight at once on eight threads are then eight hashes' work on one core's worth, not eight ÷ 1.08.
+  assert.equal(Math.round(predictCpuTotalMs({ requests: 8, poolSize: 8, workMs: 196, coreMs: quota.coreMs })), 8 * 196);
+  // Within the budget nothing changes: two free cores, one of them slower.
+  assert.deepEqual(withinBudget([200, 300], 200, 2), { coreMs: [200, 300], speedUp: 1.667 });
+  // Noise in w cannot make two cores more than two.
+  assert.equal(withinBudget([190, 195], 200, 2).speedUp, 2);
 });
 
 test('a bounded queue: beyond P + Q the server refuses, as long as the burst is in before the first wave ends', () => {
