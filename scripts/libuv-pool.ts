@@ -31,10 +31,19 @@
 import { LIBUV_POOL } from './lib/results/labels.ts';
 import { availableParallelism } from 'node:os';
 import { defineExperiment } from './lib/experiment.ts';
-import { calibrate, describeCores, measureCores, measureServedWorkMs, measureSustainedWorkMs } from './lib/measure/calibrate.ts';
+import {
+  calibrate,
+  type CpuPerRequest,
+  describeCores,
+  measureCores,
+  measureServedWorkMs,
+  measureSustainedWorkMs,
+  workMoved,
+} from './lib/measure/calibrate.ts';
 import { cpuMs } from './lib/processes/process-tree.ts';
 import { idealCores, predictCpuTotalMs, predictCpuWaveMs } from './lib/model/model.ts';
 import { formatTable, ms, printSweep } from './lib/view/table.ts';
+import { median } from './lib/model/percentiles.ts';
 import { round3 } from '../server/numbers.ts';
 import type { Measurement } from './lib/results/types.ts';
 import type { RunningServer } from './lib/processes/start-server.ts';
@@ -43,7 +52,13 @@ import { hashSync } from '../server/pool-tasks.js';
 const cores = availableParallelism();
 /** What libuv-pool adds to its results: each route's model inputs as its server did the work, and the trap's figure. */
 export interface LibuvPoolResults {
-  work: { iterations: number; cores: number; inputs: Record<string, Inputs> };
+  work: {
+    iterations: number;
+    cores: number;
+    inputs: Record<string, Inputs>;
+    /** The inputs whose bursts spent another CPU time per hash than w's own requests (workMoved). */
+    workMoved: { name: string; timedMs: number; burstMs: number; by: number }[];
+  };
   /** The file reads' p99 beside async hashes ÷ that beside pooled ones. */
   fileReadP99Ratio: number;
   ioUring: string;
@@ -87,11 +102,11 @@ export interface Inputs {
   coreMs: number[];
   speedUp: number;
   /**
-   * The server's CPU time per hash, all its threads (/proc): singly, back to back, and in the measured burst (its last
-   * run). Where the wall time per hash grew and this did not, the hashes waited for a core; where this grew too, the
-   * core ran slower. null without /proc.
+   * The server's CPU time per hash, all its threads (/proc): singly, back to back, and in the measured bursts (the
+   * median of their runs, each run's beside it). Where the wall time per hash grew and this did not, the hashes
+   * waited for a core; where this grew too, the core ran slower. null without /proc.
    */
-  cpuMsPerHash: { single: number; sustained: number | null; burst: number | null } | null;
+  cpuMsPerHash: CpuPerRequest | null;
 }
 const inputs: Record<string, Inputs> = {};
 const measureInputs = async (server: RunningServer, name: string, route: string, threads: number): Promise<Inputs> => {
@@ -118,7 +133,7 @@ const measureInputs = async (server: RunningServer, name: string, route: string,
     sustainedWorkMs: sustained?.ms ?? null,
     modelWorkMs,
     ...measured,
-    cpuMsPerHash: single === null ? null : { single, sustained: sustainedCpu, burst: null },
+    cpuMsPerHash: single === null ? null : { single, sustained: sustainedCpu, burst: null, bursts: [] },
   };
   experiment.say(
     `${name}: one hash ${work.ms.toFixed(1)} ms on the server (mean of the middle ${work.samplesMs.length - 2} of ${work.samplesMs.length})` +
@@ -128,13 +143,15 @@ const measureInputs = async (server: RunningServer, name: string, route: string,
   return inputs[name]!;
 };
 
-/** Beside a burst: the server's CPU time per hash in it, into that route's inputs (the last run's). */
+/** Beside each run of a burst: the server's CPU time per hash in it, into that route's inputs (and their median). */
 const cpuOfBurst = (server: RunningServer, name: string, hashes: number) => () => {
   const before = cpuMs(server.pid);
   return () => {
     const after = cpuMs(server.pid);
     const recorded = inputs[name]?.cpuMsPerHash;
-    if (recorded && before !== null && after !== null) recorded.burst = round3((after - before) / hashes);
+    if (!recorded || before === null || after === null) return;
+    recorded.bursts.push(round3((after - before) / hashes));
+    recorded.burst = round3(median(recorded.bursts));
   };
 };
 
@@ -281,8 +298,22 @@ experiment.say(
   ),
 );
 
+// A burst whose hashes cost the server another CPU time than when w was timed: the model's w did not hold through
+// it, and its ratio says so as much as it says anything about the threads.
+const moved = Object.entries(inputs).flatMap(([name, i]) => {
+  const change = workMoved(i.cpuMsPerHash);
+  return change ? [{ name, ...change }] : [];
+});
+for (const m of moved)
+  experiment.say(
+    `${m.name}: its bursts spent ${m.burstMs.toFixed(0)} ms of the server's CPU a hash, ${m.timedMs.toFixed(0)} ms when w was timed ` +
+      `(${m.by > 0 ? '+' : ''}${(m.by * 100).toFixed(0)} %): the work itself cost more or less between them (a busy neighbour ` +
+      "on the host, a clock that moved), so the model's w did not hold for them, and its ratio holds that as well as the threads. " +
+      'Run it again on a quieter machine.',
+  );
+
 await experiment.finish({
-  work: { iterations, cores, inputs },
+  work: { iterations, cores, inputs, workMoved: moved },
   sweep: chart,
   overlays: [
     {

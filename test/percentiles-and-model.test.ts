@@ -11,7 +11,7 @@ import {
   predictLimitedPool,
   predictChain,
 } from '../scripts/lib/model/model.ts';
-import { describeCores, withinBudget } from '../scripts/lib/measure/calibrate.ts';
+import { describeCores, withinBudget, workMoved } from '../scripts/lib/measure/calibrate.ts';
 
 test('percentile interpolates between the nearest ranks', () => {
   assert.equal(percentile([1, 2, 3, 4], 50), 2.5);
@@ -99,6 +99,21 @@ test('the cores never do more side by side than the CPU quota allows: a short pa
   assert.deepEqual(withinBudget([200, 300], 200, 2), { coreMs: [200, 300], speedUp: 1.667 });
   // Noise in w cannot make two cores more than two.
   assert.equal(withinBudget([190, 195], 200, 2).speedUp, 2);
+});
+
+test('a burst whose work cost another CPU time than when w was timed is named, beyond a tenth either way', () => {
+  const cpu = (single: number, sustained: number | null, bursts: number[]) => ({
+    single,
+    sustained,
+    burst: bursts.length ? median(bursts) : null,
+    bursts,
+  });
+  // Back to back is w's own where there was one: 303 ms of CPU then, 196 in the bursts (libuv-pool, one thread).
+  assert.deepEqual(workMoved(cpu(294, 303, [196, 195, 197])), { timedMs: 303, burstMs: 196, by: -0.353 });
+  assert.deepEqual(workMoved(cpu(206, null, [242])), { timedMs: 206, burstMs: 242, by: 0.175 });
+  assert.equal(workMoved(cpu(211, null, [226])), null, 'within a tenth: eight threads time-sliced cost 7 % more');
+  assert.equal(workMoved(cpu(200, null, [])), null, 'no burst yet');
+  assert.equal(workMoved(null), null, 'no /proc');
 });
 
 test('a bounded queue: beyond P + Q the server refuses, as long as the burst is in before the first wave ends', () => {

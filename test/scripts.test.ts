@@ -31,6 +31,7 @@ import { runScript, tempDir, ROOT, embeddedPostgresProcesses, pgbouncerProcesses
 import { waveSizes } from '../scripts/lib/model/waves.ts';
 import { median } from '../scripts/lib/model/percentiles.ts';
 import { ratioWithIntake } from '../scripts/lib/measure/server-account.ts';
+import { workMoved } from '../scripts/lib/measure/calibrate.ts';
 
 test('async-vs-sync --quick: async is one wave, sync is ceil(N/P) waves, and the JSON holds every request', async (t) => {
   const out = await tempDir(t);
@@ -521,6 +522,17 @@ describe('run-all --quick', () => {
     );
     assert.ok(reads('hash-pool').latencyMs.p50 < w / 2, `reads beside pooled hashes: p50 ${reads('hash-pool').latencyMs.p50} ms`);
     assert.ok(r.charts?.overlays?.['hash-libuv']);
+    // The CPU each hash cost the server, in every run of each sweep burst, and the runs whose work moved from w's named.
+    for (const m of sweep) {
+      const cpu = r.work.inputs[m.label]!.cpuMsPerHash;
+      if (cpu === null) continue; // no /proc
+      assert.equal(cpu.bursts.length, m.repeats?.totalsMs.length ?? 1, `${m.label}: ${JSON.stringify(cpu)}`);
+      assert.equal(cpu.burst, median(cpu.bursts));
+    }
+    assert.deepEqual(
+      r.work.workMoved.map((x) => x.name),
+      Object.entries(r.work.inputs).flatMap(([name, i]) => (workMoved(i.cpuMsPerHash) ? [name] : [])),
+    );
   });
 
   test('runtimes: on each runtime here, the blog’s waves, the hidden pool’s size in waves of FIFO opens counted in /proc, --workers or its refusal', async () => {

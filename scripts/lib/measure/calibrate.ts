@@ -143,3 +143,25 @@ export function withinBudget(coreMs: number[], workMs: number, budget: number): 
   const slower = measured.speedUp / budget;
   return { coreMs: coreMs.map((ms) => round3(ms * slower)), speedUp: round3(budget), measured: { ...measured, budget } };
 }
+
+/** A server's CPU time per request (all its threads, from /proc): singly, back to back, and in the measured bursts. */
+export interface CpuPerRequest {
+  single: number;
+  sustained: number | null;
+  /** The median of the bursts' runs; null until one ran. */
+  burst: number | null;
+  bursts: number[];
+}
+
+/**
+ * Where the bursts spent another CPU time per request than w's own requests did (back to back where there were, else
+ * singly), by more than `tolerance`: the work cost more or less between them, so w did not hold for the bursts. Under
+ * half this machine's CPU the same hash cost the server 303 ms of CPU back to back when w was timed and 196 ms in the
+ * burst a few seconds later, and the burst's total came in at 0.67 of its model (libuv-pool, UV_THREADPOOL_SIZE=1). null where it held, or where there is no /proc.
+ */
+export function workMoved(cpu: CpuPerRequest | null, tolerance = 0.1): { timedMs: number; burstMs: number; by: number } | null {
+  if (cpu === null || cpu.burst === null) return null;
+  const timedMs = cpu.sustained ?? cpu.single;
+  const by = round3(cpu.burst / timedMs - 1);
+  return Math.abs(by) > tolerance ? { timedMs, burstMs: cpu.burst, by } : null;
+}
