@@ -39,6 +39,7 @@ import {
   measureServedWorkMs,
   measureSustainedWorkMs,
   workMoved,
+  type WorkMoved,
 } from './lib/measure/calibrate.ts';
 import { cpuMs } from './lib/processes/process-tree.ts';
 import { idealCores, predictCpuTotalMs, predictCpuWaveMs } from './lib/model/model.ts';
@@ -57,7 +58,7 @@ export interface LibuvPoolResults {
     cores: number;
     inputs: Record<string, Inputs>;
     /** The inputs whose bursts spent another CPU time per hash than w's own requests (workMoved). */
-    workMoved: { name: string; timedMs: number; burstMs: number; by: number }[];
+    workMoved: (WorkMoved & { name: string })[];
   };
   /** The file reads' p99 beside async hashes ÷ that beside pooled ones. */
   fileReadP99Ratio: number;

@@ -36,15 +36,16 @@ const chains: PageTable = (results) => {
     .map((m) => {
       const k = m.workers ?? 1;
       const p = m.dbPool!;
+      const modelMs = m.predictedFromSplitMs ?? m.predictedMs;
       return [
         `${k} × ${p} = ${k * p}${!m.pooler && k * p > limit ? ` (> ${limit})` : ''}`,
         m.pooler ? `PgBouncer, a pool of ${m.poolerPoolSize}` : '–',
         String(m.poolSize ?? '–'),
         Object.values(m.connectionsOpened!).join(' + '),
         withRange(m),
-        model(m.predictedFromSplitMs ?? m.predictedMs),
+        model(modelMs),
         formatFigure(intakeMs(m.server), 'ms0'),
-        formatFigure(ratioWithIntake(m.totalMs, m.predictedFromSplitMs ?? m.predictedMs, m.server), 'n3'),
+        formatFigure(ratioWithIntake(m.totalMs, modelMs, m.server), 'n3'),
         refused(m),
       ];
     });

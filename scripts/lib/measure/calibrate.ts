@@ -153,13 +153,21 @@ export interface CpuPerRequest {
   bursts: number[];
 }
 
+/** How far the bursts' CPU per request moved from w's: both, and the change as a fraction (−0.353: 35 % less). */
+export interface WorkMoved {
+  timedMs: number;
+  burstMs: number;
+  by: number;
+}
+
 /**
  * Where the bursts spent another CPU time per request than w's own requests did (back to back where there were, else
  * singly), by more than `tolerance`: the work cost more or less between them, so w did not hold for the bursts. Under
  * half this machine's CPU the same hash cost the server 303 ms of CPU back to back when w was timed and 196 ms in the
- * burst a few seconds later, and the burst's total came in at 0.67 of its model (libuv-pool, UV_THREADPOOL_SIZE=1). null where it held, or where there is no /proc.
+ * burst a few seconds later, and the burst's total came in at 0.67 of its model (libuv-pool, UV_THREADPOOL_SIZE=1).
+ * null where it held, or where there is no /proc.
  */
-export function workMoved(cpu: CpuPerRequest | null, tolerance = 0.1): { timedMs: number; burstMs: number; by: number } | null {
+export function workMoved(cpu: CpuPerRequest | null, tolerance = 0.1): WorkMoved | null {
   if (cpu === null || cpu.burst === null) return null;
   const timedMs = cpu.sustained ?? cpu.single;
   const by = round3(cpu.burst / timedMs - 1);
