@@ -15,7 +15,7 @@
  *         FastAPI's limit raised to N or more, sync in one wave. Each total is the median of 3 bursts (--repeat),
  *         with their range. Without a Python that has fastapi and uvicorn: one notice saying what is missing and
  *         how to install it, a results file marked "skipped", exit code 0.
- * Takes:  89 s in the committed run (results/summary.json); --quick shortens D and N to check the shape.
+ * Takes:  90 s in the committed run (results/summary.json); --quick shortens D and N to check the shape.
  *         Writes results/compare-fastapi.json.
  */
 import { defineExperiment } from './lib/experiment.ts';

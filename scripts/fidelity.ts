@@ -21,7 +21,7 @@
  * Expect: D + intake + output accounts for every async total (intake and output grow with N, and with how slow
  *         the machine is); suite ÷ reference near 1, each target judged by its interval: pass, miss, or
  *         inconclusive where the run cannot tell; curl's totals far above both, a process per request.
- * Takes:  3.2 min in the committed run (results/summary.json; that run fired 3 pairs of async bursts at N = 1000
+ * Takes:  3.6 min in the committed run (results/summary.json; that run fired 3 pairs of async bursts at N = 1000
  *         and 10 000, today's 6 add about 50 s at D = 3 s); --quick (D = 200 ms, N up to 1000) checks the
  *         shape. Writes results/fidelity.json.
  */

@@ -25,7 +25,7 @@
  *         near its model (medians of 3 bursts); the file probes beside async hashes wait for the hashes queued
  *         before them (p99 about a wave of hashes), beside pooled hashes they do not (p99 a small part of w). The
  *         hashes beside the probes run over their model: the probes' own work shares the cores.
- * Takes:  45 s in the committed run (results/summary.json); --quick shortens the work to check the shape.
+ * Takes:  51 s in the committed run (results/summary.json); --quick shortens the work to check the shape.
  *         Writes results/libuv-pool.json.
  */
 import { LIBUV_POOL } from './lib/results/labels.ts';

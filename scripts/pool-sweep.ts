@@ -8,7 +8,7 @@
  * Run:    npx tsx scripts/pool-sweep.ts [--requests 100] [--delay-ms 3000] [--pools 10,20,25,40,50,100] [--quick]
  * Expect: every total on the model ceil(N / P) · D, a little above it; one timeline per pool size with ceil(N / P)
  *         stacked waves.
- * Takes:  94 s in the committed run (results/summary.json; the six models add up to 75 s); --quick shortens D
+ * Takes:  95 s in the committed run (results/summary.json; the six models add up to 75 s); --quick shortens D
  *         and N to check the shape. Writes results/pool-sweep.json.
  */
 import { POOL_SWEEP } from './lib/results/labels.ts';

@@ -23,7 +23,7 @@
  *         SIGTERM once the grace (2 s) is over; after a second signal, an exit at once with that signal's code
  *         (130 for SIGINT, 143 for SIGTERM). A status other than the documented one, a pool that does not drain
  *         or a shutdown that does not exit 0 fails the script (after the JSON is written).
- * Takes:  48 s in the committed run (results/summary.json; each part starts its own server); --quick shortens
+ * Takes:  50 s in the committed run (results/summary.json; each part starts its own server); --quick shortens
  *         D to check the shape. Writes results/reliability.json.
  */
 import { isDeepStrictEqual } from 'node:util';

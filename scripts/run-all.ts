@@ -10,7 +10,7 @@
  * Expect: results/<experiment>.json for each, results/summary.json, results/REPORT.md, and (into the default
  *         results/) the figures of README.md, docs/ and the scripts' headers written again from them; a line for
  *         each experiment, with any target that did not pass.
- * Takes:  26.2 min in the committed run (the sum of results/summary.json's times); --quick checks the shape of
+ * Takes:  27.3 min in the committed run (the sum of results/summary.json's times); --quick checks the shape of
  *         every experiment in a fraction of that.
  */
 import { spawn } from 'node:child_process';

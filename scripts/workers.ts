@@ -17,7 +17,7 @@
  *         processes, 0 for one that got nothing, and the busiest one's waves are the total's; async one wave of D
  *         everywhere. Without a Python that has FastAPI and uvicorn, the uvicorn half is skipped with the reason
  *         and Node is measured alone.
- * Takes:  3.6 min in the committed run (results/summary.json; 3 bursts of each); --quick shortens D and N to
+ * Takes:  3.7 min in the committed run (results/summary.json; 3 bursts of each); --quick shortens D and N to
  *         check the shape. Writes results/workers.json.
  */
 import { WORKERS } from './lib/results/labels.ts';
