@@ -23,7 +23,7 @@
  *         waves adding up to 30, 9, 15, 6, 9 and 3 s without the pooler where each process gets an even share (4 × 40:
  *         a few of the 100 refused with 503 before the first answer, exactly as predicted) and to 15 s each through
  *         PgBouncer's 20 (every chain with K · P ≥ 20), with none refused; find-pool: 40 for 4
- *         processes × 10, 20 behind PgBouncer. Without pgbouncer installed (apt-get install pgbouncer), its part is
+ *         processes × 10 (or 4 processes of 10 where the bursts were dealt out unevenly), 20 behind PgBouncer. Without pgbouncer installed (apt-get install pgbouncer), its part is
  *         skipped with the reason. After the hang-up: with cancelling, no pg_sleep within a few hundred ms and the
  *         next 10 in one wave of 3 s; without, pg_sleep for the leftovers' 10 waves less the hang-up, and the next
  *         10 after them.
