@@ -135,17 +135,24 @@ test(
     );
     await server.stop();
 
-    // 2 × 8 = 16 client connections wanted, 10 admitted: the primary says so, and its refusals are 503s, not 500s.
-    const over = await startServer({ ...chain, dbPoolSize: 8 });
+    // 2 × 12 = 24 client connections wanted, 10 admitted: the primary says so, and its refusals are 503s, not 500s.
+    // With a pool of 12, no worker can open all of its pool, whatever the other took, so each refuses what the
+    // primary deals it beyond what it opened, as the model of a chain counts. (With a pool of 8 a worker could open
+    // all 8 and queue its share; dealt 14 and 2 here once, neither refused.)
+    const over = await startServer({ ...chain, dbPoolSize: 12 });
     t.after(() => over.stop());
-    await over.stats();
+    const stats = (await over.stats()) as ClusterStats;
     assert.match(
       over.warnings(),
-      /^database: 2 workers × --db-pool 8 = 16 connections wanted from pgbouncer \(--pooler\), which admitted 10 /m,
+      /^database: 2 workers × --db-pool 12 = 24 connections wanted from pgbouncer \(--pooler\), which admitted 10 /m,
     );
+    const opened = Object.fromEntries(Object.entries(stats.perWorker).map(([pid, s]) => [pid, s.database!.open]));
     const refused = await fireBurst({ baseUrl: over.url, path: (i) => `/db-test/${i}`, requests: 16, timeoutMs: 20 * D });
+    const share = Object.keys(opened).map((pid) => refused.requests.filter((r) => r.worker === pid).length);
     const failures = refused.requests.filter((r) => r.status !== 200);
-    assert.ok(failures.length > 0, 'some requests needed a connection it would not admit');
+    const expected = share.reduce((sum, n, k) => sum + Math.max(0, n - Object.values(opened)[k]!), 0);
+    assert.ok(expected >= 16 - 10, `the split ${share} on ${JSON.stringify(opened)}`);
+    assert.equal(failures.length, expected, `refused as predicted from ${share} on ${JSON.stringify(opened)}`);
     for (const r of failures) {
       assert.equal(r.status, 503);
       assert.match(
