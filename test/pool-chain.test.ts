@@ -138,7 +138,7 @@ test(
     // 2 × 12 = 24 client connections wanted, 10 admitted: the primary says so, and its refusals are 503s, not 500s.
     // With a pool of 12, no worker can open all of its pool, whatever the other took, so each refuses what the
     // primary deals it beyond what it opened, as the model of a chain counts. (With a pool of 8 a worker could open
-    // all 8 and queue its share; dealt 14 and 2 here once, neither refused.)
+    // all 8 and queue its share: a burst of 16 was once answered in full on a fresh clone, none refused.)
     const over = await startServer({ ...chain, dbPoolSize: 12 });
     t.after(() => over.stop());
     const stats = (await over.stats()) as ClusterStats;
