@@ -22,7 +22,8 @@
  *
  * Run:    npx tsx scripts/libuv-pool.ts [--hash-ms 200] [--requests 8] [--threadpools 1,2,4,8] [--hashes 12] [--quick]
  * Expect: threadpool 1 ≈ 8 · w, threadpools 2, 4, 8 ≈ 8 · w / the cores measured (≈ 4 · w on 2 free cores), each
- *         near its model (medians of 3 bursts); the file probes beside async hashes wait for the hashes queued
+ *         near its model (medians of 3 bursts), and nearer the same model priced at the CPU per hash the burst
+ *         spent where the host's speed moved between timing w and the burst; the file probes beside async hashes wait for the hashes queued
  *         before them (p99 about a wave of hashes), beside pooled hashes they do not (p99 a small part of w). The
  *         hashes beside the probes run over their model: the probes' own work shares the cores.
  * Takes:  51 s in the committed run (results/summary.json); --quick shortens the work to check the shape.
@@ -33,11 +34,13 @@ import { availableParallelism } from 'node:os';
 import { defineExperiment } from './lib/experiment.ts';
 import {
   calibrate,
+  cpuChange,
   type CpuPerRequest,
   describeCores,
   measureCores,
   measureServedWorkMs,
   measureSustainedWorkMs,
+  modelAtBurstCpu,
   workMoved,
   type WorkMoved,
 } from './lib/measure/calibrate.ts';
@@ -108,6 +111,12 @@ export interface Inputs {
    * waited for a core; where this grew too, the core ran slower. null without /proc.
    */
   cpuMsPerHash: CpuPerRequest | null;
+  /**
+   * The burst's model with its work priced at the CPU per hash the bursts spent (modelAtBurstCpu): where the host's
+   * speed moved between timing the inputs and the burst, this still holds the threads and the cores. null where no
+   * burst's CPU was read.
+   */
+  modelAtBurstCpuMs: number | null;
 }
 const inputs: Record<string, Inputs> = {};
 const measureInputs = async (server: RunningServer, name: string, route: string, threads: number): Promise<Inputs> => {
@@ -125,16 +134,19 @@ const measureInputs = async (server: RunningServer, name: string, route: string,
   const sustained = threads < cores ? await measureSustainedWorkMs(server.url, path, threads) : null;
   const sustainedCpu = sustained ? perHash(cpu, sustained.endsMs.length) : null;
   const modelWorkMs = sustained?.ms ?? work.ms;
+  cpu = cpuMs(server.pid);
   const measured =
     threads >= cores
       ? await measureCores(server.url, path, cores, work.ms)
       : { coreMs: idealCores(cores, modelWorkMs), speedUp: cores };
+  const coresCpu = measured.requests === undefined ? null : perHash(cpu, measured.requests);
   inputs[name] = {
     workMs: work.ms,
     sustainedWorkMs: sustained?.ms ?? null,
     modelWorkMs,
     ...measured,
-    cpuMsPerHash: single === null ? null : { single, sustained: sustainedCpu, burst: null, bursts: [] },
+    cpuMsPerHash: single === null ? null : { single, sustained: sustainedCpu, cores: coresCpu, burst: null, bursts: [] },
+    modelAtBurstCpuMs: null,
   };
   experiment.say(
     `${name}: one hash ${work.ms.toFixed(1)} ms on the server (mean of the middle ${work.samplesMs.length - 2} of ${work.samplesMs.length})` +
@@ -252,6 +264,12 @@ const w = Object.values(inputs)[0]!.workMs;
 const speedUp = inputs['hash-libuv']!.speedUp;
 
 // 4. The sweep beside the model; then what the file reads waited beside each kind of hashing.
+// Each burst's model priced again at the CPU per hash its runs spent: the threads and the cores, with the host's speed
+// taken as it was during the burst, not a minute before.
+for (const m of [...sweep, libuvHashes!, pooledHashes!]) {
+  const i = inputs[m.label];
+  if (i) i.modelAtBurstCpuMs = modelAtBurstCpu(m.predictedMs!, i.cpuMsPerHash);
+}
 const chart = printSweep(sweep, {
   title: `libuv-pool · ${flags.requests} async pbkdf2 hashes of ${w.toFixed(0)} ms on ${cores} cores (${speedUp.toFixed(2)} side by side, measured)`,
   xLabel: 'UV_THREADPOOL_SIZE',
@@ -286,7 +304,16 @@ const cpu = (x: number | null | undefined) => (x === null || x === undefined ? '
 experiment.say("\nw, MEASURED ON EACH SERVER — wall time per hash, and the server's CPU time per hash beside it\n");
 experiment.say(
   formatTable(
-    ['inputs of', 'single ms', 'back to back ms', 'model w ms', 'CPU single', 'CPU back to back', 'CPU in the burst'],
+    [
+      'inputs of',
+      'single ms',
+      'back to back ms',
+      'model w ms',
+      'CPU single',
+      'CPU back to back',
+      'CPU cores timed',
+      'CPU in the burst',
+    ],
     Object.entries(inputs).map(([name, i]) => [
       name,
       ms(i.workMs),
@@ -294,8 +321,31 @@ experiment.say(
       ms(i.modelWorkMs),
       cpu(i.cpuMsPerHash?.single),
       cpu(i.cpuMsPerHash?.sustained),
+      cpu(i.cpuMsPerHash?.cores),
       cpu(i.cpuMsPerHash?.burst),
     ]),
+  ),
+);
+experiment.say(
+  "\nTHE MODEL AT THE BURST'S CPU — the same model, each hash priced at the server's CPU time per hash in the burst\n",
+);
+experiment.say(
+  formatTable(
+    ['burst', 'total ms', 'model ms', 'total ÷ model', 'CPU per hash', 'model at it ms', 'total ÷ it'],
+    sweep.map((m) => {
+      const i = inputs[m.label]!;
+      const change = cpuChange(i.cpuMsPerHash);
+      const priced = i.modelAtBurstCpuMs;
+      return [
+        m.label,
+        ms(m.totalMs),
+        ms(m.predictedMs),
+        (m.totalMs / m.predictedMs!).toFixed(3),
+        change ? `${change.timedMs.toFixed(0)} → ${change.burstMs.toFixed(0)}` : '–',
+        cpu(priced),
+        priced === null ? '–' : (m.totalMs / priced).toFixed(3),
+      ];
+    }),
   ),
 );
 
@@ -309,8 +359,8 @@ for (const m of moved)
   experiment.say(
     `${m.name}: its bursts spent ${m.burstMs.toFixed(0)} ms of the server's CPU a hash, ${m.timedMs.toFixed(0)} ms when w was timed ` +
       `(${m.by > 0 ? '+' : ''}${(m.by * 100).toFixed(0)} %): the work itself cost more or less between them (a busy neighbour ` +
-      "on the host, a clock that moved), so the model's w did not hold for them, and its ratio holds that as well as the threads. " +
-      'Run it again on a quieter machine.',
+      "on the host, a clock that moved), so the model's w did not hold for them, and its ratio holds that as well as the threads; " +
+      `the model at the burst's CPU (above) leaves the host's speed out${inputs[m.name]!.modelAtBurstCpuMs === null ? '' : `: ${ms(inputs[m.name]!.modelAtBurstCpuMs)} ms`}.`,
   );
 
 await experiment.finish({

@@ -11,7 +11,7 @@ import {
   predictLimitedPool,
   predictChain,
 } from '../scripts/lib/model/model.ts';
-import { describeCores, withinBudget, workMoved } from '../scripts/lib/measure/calibrate.ts';
+import { describeCores, modelAtBurstCpu, withinBudget, workMoved } from '../scripts/lib/measure/calibrate.ts';
 
 test('percentile interpolates between the nearest ranks', () => {
   assert.equal(percentile([1, 2, 3, 4], 50), 2.5);
@@ -114,6 +114,21 @@ test('a burst whose work cost another CPU time than when w was timed is named, b
   assert.equal(workMoved(cpu(211, null, [226])), null, 'within a tenth: eight threads time-sliced cost 7 % more');
   assert.equal(workMoved(cpu(200, null, [])), null, 'no burst yet');
   assert.equal(workMoved(null), null, 'no /proc');
+  // Where the cores were timed (as many threads as cores, or more), their CPU is what the model's times were timed at.
+  const timedWithCores = { single: 159, sustained: null, cores: 207, burst: 240, bursts: [240] };
+  assert.deepEqual(workMoved(timedWithCores), { timedMs: 207, burstMs: 240, by: 0.159 });
+});
+
+test("the model priced at the burst's CPU: every time in it scales with the CPU a hash cost, in the burst against at timing", () => {
+  // Under half this machine's CPU: 8 hashes on one thread, 275 ms of CPU each back to back when w was timed, 211 in the
+  // bursts; the model said 2200 ms, the bursts took 1573 (0.715 of it): at the bursts' CPU the model is 1688 ms (0.932).
+  const oneThread = { single: 208, sustained: 275, cores: null, burst: 211, bursts: [213, 211, 210] };
+  assert.equal(modelAtBurstCpu(2200, oneThread), 1688);
+  // The same CPU then and in the burst: the model as it was.
+  assert.equal(modelAtBurstCpu(800, { single: 200, sustained: null, cores: 200, burst: 200, bursts: [200] }), 800);
+  // No burst's CPU (the trap's bursts, or no /proc): nothing to price it at.
+  assert.equal(modelAtBurstCpu(800, { single: 200, sustained: null, burst: null, bursts: [] }), null);
+  assert.equal(modelAtBurstCpu(800, null), null);
 });
 
 test('a bounded queue: beyond P + Q the server refuses, as long as the burst is in before the first wave ends', () => {

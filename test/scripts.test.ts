@@ -31,7 +31,7 @@ import { runScript, tempDir, ROOT, embeddedPostgresProcesses, pgbouncerProcesses
 import { waveSizes } from '../scripts/lib/model/waves.ts';
 import { median } from '../scripts/lib/model/percentiles.ts';
 import { ratioWithIntake } from '../scripts/lib/measure/server-account.ts';
-import { workMoved } from '../scripts/lib/measure/calibrate.ts';
+import { modelAtBurstCpu, workMoved } from '../scripts/lib/measure/calibrate.ts';
 
 test('async-vs-sync --quick: async is one wave, sync is ceil(N/P) waves, and the JSON holds every request', async (t) => {
   const out = await tempDir(t);
@@ -528,6 +528,10 @@ describe('run-all --quick', () => {
       if (cpu === null) continue; // no /proc
       assert.equal(cpu.bursts.length, m.repeats?.totalsMs.length ?? 1, `${m.label}: ${JSON.stringify(cpu)}`);
       assert.equal(cpu.burst, median(cpu.bursts));
+      // The same model priced at the CPU a hash cost in the burst, against what it cost while w or the cores were timed.
+      const timed = m.libuvThreadpoolSize! < r.work.cores ? cpu.sustained : cpu.cores;
+      assert.ok(timed, `${m.label}: the CPU while its inputs were timed`);
+      assert.equal(r.work.inputs[m.label]!.modelAtBurstCpuMs, modelAtBurstCpu(m.predictedMs!, cpu));
     }
     assert.deepEqual(
       r.work.workMoved.map((x) => x.name),

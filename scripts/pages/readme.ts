@@ -21,6 +21,7 @@ import type { CompareFastApiResults } from '../compare-fastapi.ts';
 import type { ConcurrencySweepResults } from '../concurrency-sweep.ts';
 import type { CpuBoundResults } from '../cpu-bound.ts';
 import type { DatabasePoolResults } from '../database-pool.ts';
+import type { LibuvPoolResults } from '../libuv-pool.ts';
 import type { RealIoResults } from '../real-io.ts';
 import type { WorkersResults } from '../workers.ts';
 import { measured, model, pageTable, resultsFile, withRange } from './cells.ts';
@@ -212,15 +213,17 @@ const databasePool: PageTable = (results) => {
 
 /** libuv-pool: 8 hashes at each UV_THREADPOOL_SIZE, the model from the hash's time and the cores, measured. */
 const libuvPool: PageTable = (results) => {
-  const file = resultsFile(results, json(LIBUV_POOL.experiment));
+  const file = resultsFile<LibuvPoolResults>(results, json(LIBUV_POOL.experiment));
   const columns = (file.params.threadpools as number[]).map((size) => ({
     setting: size === 4 ? '4 (default)' : String(size),
     m: measured(file, LIBUV_POOL.threadpool(size)),
   }));
+  const priced = (m: Measurement) => file.work.inputs[m.label]?.modelAtBurstCpuMs;
   return pageTable(
     ['`UV_THREADPOOL_SIZE`', ...columns.map((c) => c.setting)],
     [
       [`model (threads and ${file.environment.cpus} cores)`, ...columns.map(({ m }) => s3(m.predictedMs!))],
+      ["model at the burst's CPU per hash", ...columns.map(({ m }) => (priced(m) ? s3(priced(m)!) : '–'))],
       ['measured', ...columns.map(({ m }) => withRange(m))],
     ],
     [false, ...columns.map(() => true)],

@@ -84,6 +84,8 @@ export async function measureSustainedWorkMs(
 export interface Cores {
   /** Each core's time for one request while every core is busy, fastest first, ms (medians over the runs). */
   coreMs: number[];
+  /** How many requests the timing sent (its runs and the one before them that warms the threads). */
+  requests?: number;
   /** Σ w / coreMs: how many requests' worth of work the cores do side by side (C where every core is free and equal). */
   speedUp: number;
   /** What the cores were timed at where that was more than the CPU budget allows (coreMs above is held to it). */
@@ -122,11 +124,14 @@ export async function measureCores(
     const times = burst.requests.map((r) => r.endMs - r.startMs).sort((a, b) => a - b);
     for (const [rank, ms] of times.entries()) byRank[rank]!.push(ms);
   }
-  return withinBudget(
-    byRank.map((times) => median(times)),
-    workMs,
-    cpuBudget(),
-  );
+  return {
+    ...withinBudget(
+      byRank.map((times) => median(times)),
+      workMs,
+      cpuBudget(),
+    ),
+    requests: (runs + 1) * cores,
+  };
 }
 
 /**
@@ -144,10 +149,15 @@ export function withinBudget(coreMs: number[], workMs: number, budget: number): 
   return { coreMs: coreMs.map((ms) => round3(ms * slower)), speedUp: round3(budget), measured: { ...measured, budget } };
 }
 
-/** A server's CPU time per request (all its threads, from /proc): singly, back to back, and in the measured bursts. */
+/**
+ * A server's CPU time per request (all its threads, from /proc): singly, back to back, while the cores were timed, and
+ * in the measured bursts.
+ */
 export interface CpuPerRequest {
   single: number;
   sustained: number | null;
+  /** While measureCores timed the cores (as many at once as cores); null where the cores were not timed. */
+  cores?: number | null;
   /** The median of the bursts' runs; null until one ran. */
   burst: number | null;
   bursts: number[];
@@ -168,8 +178,28 @@ export interface WorkMoved {
  * null where it held, or where there is no /proc.
  */
 export function workMoved(cpu: CpuPerRequest | null, tolerance = 0.1): WorkMoved | null {
+  const change = cpuChange(cpu);
+  return change !== null && Math.abs(change.by) > tolerance ? change : null;
+}
+
+/**
+ * The CPU per request the model's inputs were timed at (back to back where they were, else while the cores were timed,
+ * else singly) beside the bursts' own, and the change; null before a burst ran or without /proc.
+ */
+export function cpuChange(cpu: CpuPerRequest | null): WorkMoved | null {
   if (cpu === null || cpu.burst === null) return null;
-  const timedMs = cpu.sustained ?? cpu.single;
-  const by = round3(cpu.burst / timedMs - 1);
-  return Math.abs(by) > tolerance ? { timedMs, burstMs: cpu.burst, by } : null;
+  const timedMs = cpu.sustained ?? cpu.cores ?? cpu.single;
+  return { timedMs, burstMs: cpu.burst, by: round3(cpu.burst / timedMs - 1) };
+}
+
+/**
+ * The model with its work priced as the bursts spent it: every time the model is made of (w, the cores' times) is a
+ * hash's work on a core, so the whole scales with the server's CPU time per hash, in the bursts against when the
+ * inputs were timed. What is left between it and the total is how many hashes ran at once, which is the lesson, not
+ * whether the host kept its speed between the timing and the burst (under half this machine's CPU a hash cost the
+ * server 303 ms of CPU when w was timed and 196 ms in the burst a few seconds later). null where the CPU is unknown.
+ */
+export function modelAtBurstCpu(predictedMs: number, cpu: CpuPerRequest | null): number | null {
+  const change = cpuChange(cpu);
+  return change === null ? null : round3((predictedMs * change.burstMs) / change.timedMs);
 }
